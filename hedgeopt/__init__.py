@@ -1,0 +1,62 @@
+"""hedgeopt: buy-and-hold share hedges whose dollar value tracks a basket's dollar value."""
+
+from hedgeopt import datasets
+from hedgeopt.constraints import (
+    Bounds,
+    Budget,
+    Constraint,
+    Custom,
+    Exclude,
+    LinearConstraint,
+    LinearForm,
+    LongOnly,
+    SectorCap,
+    Turnover,
+)
+from hedgeopt.context import HedgeContext
+from hedgeopt.exceptions import (
+    DataNotFound,
+    HedgeOptError,
+    InfeasibleError,
+    InputError,
+    SolverError,
+    SolverNotAvailable,
+    VerificationError,
+)
+from hedgeopt.metrics import basket_value, evaluate, tracking_objective
+from hedgeopt.objective import TrackingObjective
+from hedgeopt.problem import HedgeProblem
+from hedgeopt.result import HedgeResult
+from hedgeopt import solvers
+from hedgeopt.solvers import available_solvers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bounds",
+    "Budget",
+    "Constraint",
+    "Custom",
+    "DataNotFound",
+    "Exclude",
+    "HedgeContext",
+    "HedgeOptError",
+    "HedgeProblem",
+    "HedgeResult",
+    "InfeasibleError",
+    "InputError",
+    "LinearConstraint",
+    "LinearForm",
+    "LongOnly",
+    "SectorCap",
+    "SolverError",
+    "SolverNotAvailable",
+    "TrackingObjective",
+    "Turnover",
+    "VerificationError",
+    "available_solvers",
+    "basket_value",
+    "datasets",
+    "evaluate",
+    "tracking_objective",
+]

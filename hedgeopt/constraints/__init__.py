@@ -1,0 +1,21 @@
+"""Composable constraints: one small class each, with ``compile`` (cvxpy) and ``check`` (user units)."""
+
+from hedgeopt.constraints.base import Constraint, LinearConstraint, LinearForm
+from hedgeopt.constraints.budget import Budget
+from hedgeopt.constraints.custom import Custom
+from hedgeopt.constraints.positions import Bounds, Exclude, LongOnly
+from hedgeopt.constraints.sectors import SectorCap
+from hedgeopt.constraints.trading import Turnover
+
+__all__ = [
+    "Bounds",
+    "Budget",
+    "Constraint",
+    "Custom",
+    "Exclude",
+    "LinearConstraint",
+    "LinearForm",
+    "LongOnly",
+    "SectorCap",
+    "Turnover",
+]

@@ -1,0 +1,236 @@
+"""The constraint protocol and the shared machinery of linear constraints.
+
+Every constraint speaks two languages:
+
+- ``compile(w, ctx)``: cvxpy constraints in the problem's scaled variable ``w`` (dollar weights
+  relative to the notional, see :class:`~hedgeopt.context.HedgeContext`). Numbers that depend on
+  the data are :class:`cvxpy.Parameter` values, refreshed by ``update(ctx)``, so that a re-solve on
+  new data or a new ``lam`` does not re-canonicalise.
+- ``check(shares, ctx, tol)``: the violations of a share vector, in shares and dollars, as
+  readable strings. :class:`~hedgeopt.result.HedgeResult` re-checks every constraint with it.
+
+Polyhedral constraints describe themselves once as a :class:`LinearForm`
+(``lb <= w <= ub``, ``lo <= A w <= hi``); :class:`LinearConstraint` derives ``compile``,
+``update`` and ``check`` from it, and the native active-set solver consumes the forms directly.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+
+from hedgeopt.context import HedgeContext
+
+__all__ = ["Constraint", "LinearConstraint", "LinearForm", "merge_forms", "shares_array"]
+
+
+def shares_array(shares: Any, ctx: HedgeContext) -> np.ndarray:
+    """A share vector as a float array in the order of ``ctx.tickers``."""
+    if isinstance(shares, pd.Series):
+        return shares.reindex(ctx.tickers).fillna(0.0).to_numpy(dtype=float)
+    return np.asarray(shares, dtype=float).reshape(-1)
+
+
+@dataclass
+class LinearForm:
+    """``lb <= w <= ub`` and ``lo <= A w <= hi`` in scaled weights (``lo == hi``: equality).
+
+    Attributes
+    ----------
+    lb, ub : numpy.ndarray
+        Per-instrument bounds on ``w`` (``-inf`` / ``+inf`` where absent).
+    A : numpy.ndarray
+        m x N row matrix (m may be 0).
+    lo, hi : numpy.ndarray
+        Row limits (``-inf`` / ``+inf`` where absent).
+    labels : list of str
+        One description per row, used in messages (e.g. ``"sector 'Energy'"``).
+    owners : list of str
+        Which constraint each row came from (filled by :func:`merge_forms`).
+    """
+
+    lb: np.ndarray
+    ub: np.ndarray
+    A: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    labels: list[str] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+
+    @classmethod
+    def free(cls, n: int) -> LinearForm:
+        """No restriction on ``n`` weights."""
+        return cls(
+            lb=np.full(n, -np.inf), ub=np.full(n, np.inf), A=np.zeros((0, n)),
+            lo=np.zeros(0), hi=np.zeros(0),
+        )
+
+    @classmethod
+    def rows(cls, n: int, A: np.ndarray, lo: Any, hi: Any, labels: list[str]) -> LinearForm:
+        """Only row constraints."""
+        A = np.atleast_2d(np.asarray(A, dtype=float))
+        m = A.shape[0]
+        return cls(
+            lb=np.full(n, -np.inf), ub=np.full(n, np.inf), A=A,
+            lo=np.broadcast_to(np.asarray(lo, dtype=float), (m,)).copy(),
+            hi=np.broadcast_to(np.asarray(hi, dtype=float), (m,)).copy(),
+            labels=list(labels),
+        )
+
+
+def merge_forms(forms: list[tuple[str, LinearForm]], n: int) -> LinearForm:
+    """Intersect several linear forms: tightest bounds, stacked rows (with their owners)."""
+    out = LinearForm.free(n)
+    A, lo, hi, labels, owners = [out.A], [out.lo], [out.hi], [], []
+    for name, form in forms:
+        out.lb = np.maximum(out.lb, form.lb)
+        out.ub = np.minimum(out.ub, form.ub)
+        A.append(form.A)
+        lo.append(form.lo)
+        hi.append(form.hi)
+        labels += form.labels
+        owners += [name] * form.A.shape[0]
+    out.A, out.lo, out.hi = np.vstack(A), np.concatenate(lo), np.concatenate(hi)
+    out.labels, out.owners = labels, owners
+    return out
+
+
+class Constraint(ABC):
+    """A constraint on the hedge.
+
+    Subclasses implement :meth:`compile` and :meth:`check`; polyhedral ones subclass
+    :class:`LinearConstraint` instead and implement :meth:`linear` only.
+    """
+
+    #: True when the constraint needs a mixed-integer solver (lots, cardinality, thresholds).
+    integer: ClassVar[bool] = False
+
+    def validate(self, ctx: HedgeContext) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`~hedgeopt.exceptions.InputError` if the arguments do not fit ``ctx``."""
+
+    @abstractmethod
+    def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
+        """cvxpy constraints in the scaled weight variable ``w``."""
+
+    def update(self, ctx: HedgeContext) -> None:  # noqa: B027 - optional hook
+        """Refresh the values of the parameters created by :meth:`compile`."""
+
+    @abstractmethod
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        """Violations of ``shares`` in user units; ``tol`` is relative to the notional."""
+
+    def linear(self, ctx: HedgeContext) -> LinearForm | None:
+        """The constraint as a :class:`LinearForm`, or None when it is not polyhedral."""
+        return None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_short(v)}" for k, v in self._repr_args().items())
+        return f"{type(self).__name__}({args})"
+
+    def _repr_args(self) -> dict[str, Any]:
+        return {}
+
+
+class LinearConstraint(Constraint):
+    """A polyhedral constraint defined by :meth:`linear`; compile, update and check follow."""
+
+    def __init__(self) -> None:
+        self._params: list[tuple[str, np.ndarray, cp.Parameter]] = []
+        self._structure: Any = None
+
+    @abstractmethod
+    def linear(self, ctx: HedgeContext) -> LinearForm:
+        """This constraint as ``lb <= w <= ub``, ``lo <= A w <= hi``."""
+
+    def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
+        form = self.linear(ctx)
+        self._structure = _structure(form)
+        self._params = []
+        out: list[cp.Constraint] = []
+        for key, idx, values in _pieces(form):
+            p = cp.Parameter(len(idx), name=f"{type(self).__name__}.{key}")
+            p.value = values
+            self._params.append((key, idx, p))
+            if key == "lb":
+                out.append(w[idx] >= p)
+            elif key == "ub":
+                out.append(w[idx] <= p)
+            elif key == "eq":
+                out.append(form.A[idx] @ w == p)
+            elif key == "lo":
+                out.append(form.A[idx] @ w >= p)
+            else:
+                out.append(form.A[idx] @ w <= p)
+        return out
+
+    def update(self, ctx: HedgeContext) -> None:
+        form = self.linear(ctx)
+        if _structure(form) != self._structure:
+            raise _StructureChanged(repr(self))
+        values = {key: vals for key, _, vals in _pieces(form)}
+        for key, _, p in self._params:
+            p.value = values[key]
+
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        n = shares_array(shares, ctx)
+        form = self.linear(ctx)
+        w = ctx.weights_from_shares(n)
+        out: list[str] = []
+        for side, bound in (("below lower", form.lb), ("above upper", form.ub)):
+            gap = (bound - w) if side.startswith("below") else (w - bound)
+            for i in np.flatnonzero(np.isfinite(bound) & (gap > tol)):
+                b_sh = bound[i] * ctx.notional / ctx.p_ref[i]
+                out.append(
+                    f"{self!r}: {ctx.tickers[i]} holds {n[i]:,.6g} shares "
+                    f"(${n[i] * ctx.p_ref[i]:,.2f}), {side} bound {b_sh:,.6g} shares "
+                    f"(${bound[i] * ctx.notional:,.2f})"
+                )
+        if form.A.shape[0]:
+            value = form.A @ w
+            for j in range(form.A.shape[0]):
+                label = form.labels[j] if j < len(form.labels) else f"row {j}"
+                if value[j] < form.lo[j] - tol:
+                    out.append(
+                        f"{self!r}: {label} is ${value[j] * ctx.notional:,.2f}, below "
+                        f"${form.lo[j] * ctx.notional:,.2f}"
+                    )
+                if value[j] > form.hi[j] + tol:
+                    out.append(
+                        f"{self!r}: {label} is ${value[j] * ctx.notional:,.2f}, above "
+                        f"${form.hi[j] * ctx.notional:,.2f}"
+                    )
+        return out
+
+
+class _StructureChanged(Exception):
+    """The constraint's sparsity pattern changed with the data: the problem must be rebuilt."""
+
+
+def _pieces(form: LinearForm) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Split a form into parameterised pieces over finite entries only."""
+    eq = np.isfinite(form.lo) & (form.lo == form.hi)
+    pieces = [
+        ("lb", np.flatnonzero(np.isfinite(form.lb)), form.lb),
+        ("ub", np.flatnonzero(np.isfinite(form.ub)), form.ub),
+        ("eq", np.flatnonzero(eq), form.lo),
+        ("lo", np.flatnonzero(np.isfinite(form.lo) & ~eq), form.lo),
+        ("hi", np.flatnonzero(np.isfinite(form.hi) & ~eq), form.hi),
+    ]
+    return [(k, idx, vals[idx]) for k, idx, vals in pieces if len(idx)]
+
+
+def _structure(form: LinearForm) -> tuple:
+    return tuple((k, idx.tobytes()) for k, idx, _ in _pieces(form)) + (form.A.tobytes(),)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, (pd.Series, dict)):
+        return f"<{len(v)} entries>"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return repr(v)

@@ -1,0 +1,56 @@
+"""User-written constraints as a function of the scaled weight variable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from hedgeopt.constraints.base import Constraint, shares_array
+from hedgeopt.context import HedgeContext
+from hedgeopt.exceptions import InputError
+
+__all__ = ["Custom"]
+
+ConstraintFn = Callable[[cp.Variable, HedgeContext], "list[cp.Constraint] | cp.Constraint"]
+
+
+class Custom(Constraint):
+    """Any cvxpy constraints, written as ``fn(w, ctx)``.
+
+    ``w`` is the dollar-weight variable (position / notional at reference prices); use
+    ``ctx.shares(w)`` and ``ctx.dollars(w)`` to speak shares or dollars, e.g.
+    ``ho.Custom(lambda w, ctx: ctx.dollars(w)[0] <= 1e6, name="first name <= $1M")``.
+
+    The check re-evaluates the same constraints at the solution with cvxpy's ``violation()``,
+    relative to the size of the expressions involved.
+    """
+
+    def __init__(self, fn: ConstraintFn, name: str | None = None) -> None:
+        if not callable(fn):
+            raise InputError("Custom: fn must be callable (w, ctx) -> constraints", field="fn")
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "custom")
+
+    def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
+        out = self.fn(w, ctx)
+        out = [out] if isinstance(out, cp.constraints.constraint.Constraint) else list(out)
+        if not all(isinstance(c, cp.constraints.constraint.Constraint) for c in out):
+            raise InputError(f"Custom {self.name!r}: fn must return cvxpy constraints", "fn")
+        return out
+
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        w = cp.Variable(ctx.n_assets)
+        w.value = ctx.weights_from_shares(shares_array(shares, ctx))
+        out = []
+        for c in self.compile(w, ctx):
+            scale = max(1.0, *(float(np.max(np.abs(a.value))) for a in c.args))
+            excess = float(np.max(c.violation()))
+            if excess > tol * scale:
+                out.append(f"{self!r}: {c} violated by {excess:.3g}")
+        return out
+
+    def _repr_args(self) -> dict[str, Any]:
+        return {"name": self.name}

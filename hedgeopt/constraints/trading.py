@@ -1,0 +1,68 @@
+"""Trading limits against current holdings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from hedgeopt.constraints.base import Constraint, shares_array
+from hedgeopt.context import HedgeContext, as_ticker_series
+from hedgeopt.exceptions import InputError
+
+__all__ = ["Turnover"]
+
+
+class Turnover(Constraint):
+    """Dollar turnover from current holdings, at reference prices.
+
+    .. math::  \\sum_i |n_i - h_i|\\, P_{r,i} \\le \\text{max\\_dollars}
+
+    Parameters
+    ----------
+    current : dict or pandas.Series
+        Current shares per ticker; tickers absent are held at 0. Unknown tickers are an error.
+    max_dollars : float
+        Turnover limit in dollars (>= 0).
+    """
+
+    def __init__(self, current: Any, max_dollars: float) -> None:
+        if not np.isfinite(max_dollars) or max_dollars < 0:
+            raise InputError(f"Turnover: max_dollars must be >= 0, got {max_dollars!r}",
+                             field="max_dollars")
+        self.current = current
+        self.max_dollars = float(max_dollars)
+        self._h: cp.Parameter | None = None
+        self._limit: cp.Parameter | None = None
+
+    def held(self, ctx: HedgeContext) -> np.ndarray:
+        """Current holdings in shares, aligned to ``ctx.tickers``."""
+        return as_ticker_series(self.current, ctx.tickers, "Turnover.current", fill=0.0).to_numpy()
+
+    def validate(self, ctx: HedgeContext) -> None:
+        self.held(ctx)
+
+    def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
+        self._h = cp.Parameter(ctx.n_assets, name="Turnover.current")
+        self._limit = cp.Parameter(nonneg=True, name="Turnover.limit")
+        self.update(ctx)
+        return [cp.norm1(w - self._h) <= self._limit]
+
+    def update(self, ctx: HedgeContext) -> None:
+        if self._h is not None and self._limit is not None:
+            self._h.value = ctx.weights_from_shares(self.held(ctx))
+            self._limit.value = self.max_dollars / ctx.notional
+
+    def traded_dollars(self, shares: Any, ctx: HedgeContext) -> float:
+        """Dollar turnover of ``shares`` against the current holdings."""
+        return float(np.abs(shares_array(shares, ctx) - self.held(ctx)) @ ctx.p_ref)
+
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        traded = self.traded_dollars(shares, ctx)
+        if traded > self.max_dollars + tol * ctx.notional:
+            return [f"{self!r}: trades ${traded:,.2f} > ${self.max_dollars:,.2f}"]
+        return []
+
+    def _repr_args(self) -> dict[str, Any]:
+        return {"max_dollars": self.max_dollars}

@@ -1,0 +1,332 @@
+"""HedgeContext: validated, aligned and scaled data of one hedge problem.
+
+Scaling
+-------
+A hedge holds ``n_i`` shares of instrument ``i``. With ``P`` the T x N price matrix, ``B`` the
+basket's dollar path and ``r`` the reference row (the date the hedge is put on), hedgeopt
+optimises the dimensionless **dollar weights**
+
+.. math::  w_i = n_i P_{r,i} / B_r ,
+
+against **relative prices** ``R_{t,i} = P_{t,i} / P_{r,i}`` and the relative basket
+``b_t = B_t / B_r``. Then ``d_t / B_r = (R w - b)_t`` and every entry of ``R`` and ``b`` is
+O(1), whatever the price levels and the notional: the share-space problem's condition number
+(prices from $5 to $1000, a $10M notional) does not reach the solver.
+
+Gram form
+---------
+The tracking objective only needs two (N+1) x (N+1) Gram matrices of the augmented data
+``X = [R, -b]`` (so that ``d / B_r = X [w; 1]``):
+
+.. math::  H_0 = \\frac{X_c^\\top X_c}{T-1}, \\qquad
+           H_1 = \\frac{(\\Delta X)_c^\\top (\\Delta X)_c}{T-2},
+
+where ``_c`` centres columns and ``\\Delta`` takes first differences. Then
+``Var[d] = B_r^2 [w;1]^T H_0 [w;1]`` and ``Var[Δd] = B_r^2 [w;1]^T H_1 [w;1]`` exactly (ddof=1).
+They are computed once, lazily, with one BLAS level-3 product each, and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgeopt.exceptions import InputError
+
+__all__ = ["HedgeContext", "as_ticker_series", "validate_lam"]
+
+MIN_ROWS = 3
+
+
+def validate_lam(lam: Any) -> float:
+    """Return ``lam`` as a float, raising :class:`InputError` unless it lies in [0, 1]."""
+    try:
+        value = float(lam)
+    except (TypeError, ValueError):
+        raise InputError(f"lam must be a number in [0, 1], got {lam!r}", field="lam") from None
+    if not 0.0 <= value <= 1.0 or not np.isfinite(value):
+        raise InputError(f"lam must lie in [0, 1], got {lam!r}", field="lam")
+    return value
+
+
+def as_ticker_series(
+    values: Any, tickers: pd.Index, field: str, *, fill: float | None = None
+) -> pd.Series:
+    """Align a scalar, dict or Series keyed by ticker to ``tickers``.
+
+    Parameters
+    ----------
+    values : scalar, dict or pandas.Series
+        Per-ticker values. A scalar is broadcast.
+    tickers : pandas.Index
+        The hedge universe.
+    field : str
+        Name used in error messages.
+    fill : float, optional
+        Value for tickers absent from ``values``. ``None`` means every ticker must be present.
+
+    Raises
+    ------
+    InputError
+        If ``values`` names tickers outside the universe, repeats a ticker, misses tickers
+        (when ``fill`` is None) or holds non-numeric values.
+    """
+    if np.isscalar(values):
+        return pd.Series(float(values), index=tickers, dtype=float)
+    series = pd.Series(values, dtype=object) if isinstance(values, dict) else pd.Series(values)
+    if series.index.has_duplicates:
+        dup = sorted(map(str, series.index[series.index.duplicated()].unique()))
+        raise InputError(f"{field}: duplicate tickers {dup}", field=field)
+    unknown = series.index.difference(tickers)
+    if len(unknown):
+        raise InputError(
+            f"{field}: unknown tickers {sorted(map(str, unknown))[:20]} (not in the prices' "
+            f"columns)",
+            field=field,
+        )
+    missing = tickers.difference(series.index)
+    if len(missing) and fill is None:
+        raise InputError(f"{field}: missing tickers {sorted(map(str, missing))[:20]}", field=field)
+    try:
+        out = pd.to_numeric(series.reindex(tickers), errors="raise").astype(float)
+    except (TypeError, ValueError):
+        raise InputError(f"{field}: values must be numeric", field=field) from None
+    if fill is not None:
+        out = out.fillna(fill)
+    return out
+
+
+@dataclass(frozen=True)
+class GramPair:
+    """The two augmented Gram matrices of the objective, in scaled units.
+
+    Attributes
+    ----------
+    levels : numpy.ndarray
+        ``H_0``, (N+1) x (N+1): covariance (ddof=1) of ``[R, -b]``.
+    diffs : numpy.ndarray
+        ``H_1``, (N+1) x (N+1): covariance (ddof=1) of the first differences of ``[R, -b]``.
+    """
+
+    levels: np.ndarray
+    diffs: np.ndarray
+
+    def combined(self, lam: float) -> np.ndarray:
+        """``(1 - lam) H_1 + lam H_0``: the objective's Gram at ``lam``."""
+        return (1.0 - lam) * self.diffs + lam * self.levels
+
+
+class HedgeContext:
+    """Validated prices and basket, the reference date and the scaled data.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Dates x tickers, dollar prices. Every value finite and > 0; unique dates and tickers.
+    basket : pandas.Series
+        Basket dollar value on the same dates (the order may differ; the dates must match).
+    reference : label or int, optional
+        Date the hedge is put on. A label of ``prices.index`` or an integer row position.
+        Default: the last row.
+
+    Raises
+    ------
+    InputError
+        Naming the ticker and date of a NaN or non-positive price, duplicate dates or tickers,
+        dates that do not match between prices and basket, fewer than 3 rows, or a bad reference.
+    """
+
+    def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None) -> None:
+        prices, basket = _validate(prices, basket)
+        self.prices: pd.DataFrame = prices
+        self.basket: pd.Series = basket
+        self.tickers: pd.Index = prices.columns
+        self.dates: pd.Index = prices.index
+        self.P: np.ndarray = np.ascontiguousarray(prices.to_numpy(dtype=float))
+        self.B: np.ndarray = basket.to_numpy(dtype=float)
+        self.ref: int = _reference_row(reference, prices.index)
+        self.reference_date = prices.index[self.ref]
+        self.p_ref: np.ndarray = self.P[self.ref].copy()
+        self.notional: float = float(self.B[self.ref])
+        if not np.isfinite(self.notional) or self.notional <= 0:
+            raise InputError(
+                f"basket value at the reference date {self.reference_date!r} must be > 0, "
+                f"got {self.notional!r}",
+                field="basket",
+            )
+
+    # -- sizes and unit conversions -------------------------------------------------------
+    @property
+    def n_assets(self) -> int:
+        """Number of instruments N."""
+        return self.P.shape[1]
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations T."""
+        return self.P.shape[0]
+
+    def weights_from_shares(self, shares: np.ndarray) -> np.ndarray:
+        """Dollar weights ``n * P_ref / B_ref`` of a share vector."""
+        return np.asarray(shares, dtype=float) * self.p_ref / self.notional
+
+    def shares_from_weights(self, weights: np.ndarray) -> np.ndarray:
+        """Shares ``w * B_ref / P_ref`` of a weight vector."""
+        return np.asarray(weights, dtype=float) * self.notional / self.p_ref
+
+    def shares(self, w: Any) -> Any:
+        """Shares as an expression of the weight variable (works for cvxpy and numpy)."""
+        return w * (self.notional / self.p_ref) if not np.isscalar(w) else w
+
+    def dollars(self, w: Any) -> Any:
+        """Dollar positions at the reference date as an expression of the weights."""
+        return w * self.notional
+
+    def ticker_mask(self, tickers: Any, field: str) -> np.ndarray:
+        """Boolean mask of ``tickers`` in the universe; unknown tickers raise InputError."""
+        names = pd.Index([tickers] if isinstance(tickers, str) else list(tickers))
+        unknown = names.difference(self.tickers)
+        if len(unknown):
+            raise InputError(f"{field}: unknown tickers {sorted(map(str, unknown))}", field=field)
+        return self.tickers.isin(names)
+
+    # -- scaled data ----------------------------------------------------------------------
+    @cached_property
+    def augmented(self) -> np.ndarray:
+        """``X = [R, -b]``: relative prices and the negated relative basket, T x (N+1)."""
+        X = np.empty((self.n_obs, self.n_assets + 1))
+        np.divide(self.P, self.p_ref, out=X[:, :-1])
+        X[:, -1] = -self.B / self.notional
+        return X
+
+    @cached_property
+    def centered(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column-centred ``X`` (T rows) and column-centred ``ΔX`` (T-1 rows)."""
+        X = self.augmented
+        levels = X - X.mean(axis=0)
+        diffs = np.diff(X, axis=0)
+        diffs -= diffs.mean(axis=0)
+        return levels, diffs
+
+    @cached_property
+    def gram(self) -> GramPair:
+        """The Gram matrices ``H_0`` (levels) and ``H_1`` (differences); computed once."""
+        levels, diffs = self.centered
+        H0 = _syrk(levels) / (self.n_obs - 1)
+        H1 = _syrk(diffs) / (self.n_obs - 2)
+        return GramPair(levels=H0, diffs=H1)
+
+    def scaled_objective(self, w: np.ndarray, lam: float) -> float:
+        """Objective in scaled units, ``[w;1]' H(lam) [w;1]``; dollars^2 = this x B_ref^2."""
+        z = np.append(np.asarray(w, dtype=float), 1.0)
+        return float(z @ self.gram.combined(lam) @ z)
+
+    def __repr__(self) -> str:
+        return (
+            f"HedgeContext(T={self.n_obs}, N={self.n_assets}, reference={self.reference_date!r}, "
+            f"notional={self.notional:,.2f})"
+        )
+
+
+def _syrk(A: np.ndarray) -> np.ndarray:
+    """``A' A`` in one BLAS level-3 call (numpy returns it exactly symmetric)."""
+    return A.T @ A
+
+
+def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
+    if not isinstance(prices, pd.DataFrame):
+        raise InputError(
+            f"prices must be a pandas DataFrame (dates x tickers), got {type(prices).__name__}",
+            field="prices",
+        )
+    if isinstance(basket, pd.DataFrame):
+        if basket.shape[1] != 1:
+            raise InputError("basket must be a Series (or a one-column DataFrame)", field="basket")
+        basket = basket.iloc[:, 0]
+    if not isinstance(basket, pd.Series):
+        raise InputError(
+            f"basket must be a pandas Series of dollar values, got {type(basket).__name__}",
+            field="basket",
+        )
+    if prices.shape[1] == 0:
+        raise InputError("prices has no columns (tickers)", field="prices")
+    if prices.columns.has_duplicates:
+        dup = sorted(map(str, prices.columns[prices.columns.duplicated()].unique()))
+        raise InputError(f"prices: duplicate tickers {dup}", field="prices.columns")
+    if prices.index.has_duplicates:
+        dup = list(map(str, prices.index[prices.index.duplicated()].unique()))[:10]
+        raise InputError(f"prices: duplicate dates {dup}", field="prices.index")
+    if basket.index.has_duplicates:
+        dup = list(map(str, basket.index[basket.index.duplicated()].unique()))[:10]
+        raise InputError(f"basket: duplicate dates {dup}", field="basket.index")
+    if len(prices) < MIN_ROWS:
+        raise InputError(
+            f"need at least {MIN_ROWS} dates to estimate Var[d] and Var[Δd], got {len(prices)}",
+            field="prices",
+        )
+    if not prices.index.equals(basket.index):
+        only_p = prices.index.difference(basket.index)
+        only_b = basket.index.difference(prices.index)
+        if len(only_p) or len(only_b):
+            raise InputError(
+                "basket dates do not match prices dates: "
+                f"{len(only_p)} price dates missing from the basket {list(map(str, only_p[:5]))}, "
+                f"{len(only_b)} basket dates missing from prices {list(map(str, only_b[:5]))}",
+                field="basket.index",
+            )
+        basket = basket.reindex(prices.index)
+    if not prices.index.is_monotonic_increasing:
+        try:
+            order = np.argsort(prices.index, kind="stable")
+        except TypeError:
+            raise InputError("prices: dates cannot be sorted", field="prices.index") from None
+        prices, basket = prices.iloc[order], basket.iloc[order]
+    try:
+        values = prices.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("prices must be numeric", field="prices") from None
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        t, i = np.argwhere(bad)[0]
+        kind = "missing (NaN)" if np.isnan(values[t, i]) else f"not a positive finite number ({values[t, i]!r})"
+        raise InputError(
+            f"prices: {int(bad.sum())} bad value(s); first: ticker {prices.columns[i]!r} on "
+            f"{prices.index[t]!r} is {kind}",
+            field=f"prices[{prices.columns[i]!r}]",
+        )
+    try:
+        bvals = basket.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("basket must be numeric", field="basket") from None
+    if not np.isfinite(bvals).all():
+        t = int(np.flatnonzero(~np.isfinite(bvals))[0])
+        raise InputError(f"basket: value on {basket.index[t]!r} is NaN or infinite", field="basket")
+    return prices, basket
+
+
+def _reference_row(reference: Any, index: pd.Index) -> int:
+    if reference is None:
+        return len(index) - 1
+    if isinstance(reference, (int, np.integer)) and not isinstance(reference, bool) and not (
+        reference in index
+    ):
+        pos = int(reference)
+        if not -len(index) <= pos < len(index):
+            raise InputError(f"reference row {pos} out of range", field="reference")
+        return pos % len(index)
+    try:
+        loc = index.get_loc(reference)
+    except KeyError:
+        try:
+            loc = index.get_loc(pd.Timestamp(reference))
+        except (KeyError, ValueError, TypeError):
+            raise InputError(
+                f"reference date {reference!r} is not a date of prices", field="reference"
+            ) from None
+    if not isinstance(loc, (int, np.integer)):
+        raise InputError(f"reference {reference!r} is ambiguous", field="reference")
+    return int(loc)

@@ -1,0 +1,124 @@
+"""The dollar-space tracking objective.
+
+With ``d_t = sum_i n_i P_{t,i} - B_t`` over the estimation window,
+
+.. math::  J(n) = (1 - \\lambda)\\, \\mathrm{Var}[d_t - d_{t-1}] + \\lambda\\, \\mathrm{Var}[d_t]
+
+in dollars^2 (sample variances, ddof=1). In the scaled weights ``w`` of
+:class:`~hedgeopt.context.HedgeContext`, ``J = B_r^2 [w;1]^T H(\\lambda) [w;1]`` with
+``H(\\lambda) = (1-\\lambda) H_1 + \\lambda H_0``.
+
+Solvers see ``J / (B_r^2 s)`` where ``s = H_{N+1,N+1}(\\lambda)`` is the *unhedged* variance
+(``J`` at ``w = 0`` in scaled units). That puts the optimum between 0 and 1 whatever the notional
+and the price levels, so the solvers' tolerances are relative to the basket's own risk rather than
+to an absolute 1e-6 that decides the answer.
+
+cvxpy never sees the T x N data: it gets a factor ``F`` with ``F^T F = H / s`` of
+``min(N + 1, 2T - 1)`` rows (a Cholesky factor of the Gram, or the R of a QR of the stacked data
+when there are fewer observations than instruments) as a :class:`cvxpy.Parameter`, so that
+changing ``lam`` or the data re-solves without re-canonicalising (DPP).
+"""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import scipy.linalg as sla
+
+from hedgeopt.context import HedgeContext, validate_lam
+
+__all__ = ["TrackingObjective"]
+
+
+class TrackingObjective:
+    """``(1 - lam) Var[Δd] + lam Var[d]`` in dollars^2.
+
+    Parameters
+    ----------
+    lam : float
+        Weight of the level term, in [0, 1]. ``lam = 0`` only keeps daily dollar P&L in step;
+        ``lam = 1`` only keeps the dollar level from drifting.
+    """
+
+    def __init__(self, lam: float = 0.5) -> None:
+        self.lam = validate_lam(lam)
+        self._M: cp.Parameter | None = None
+        self._m: cp.Parameter | None = None
+
+    def __repr__(self) -> str:
+        return f"TrackingObjective(lam={self.lam:g})"
+
+    # -- numpy side ------------------------------------------------------------------------
+    def gram(self, ctx: HedgeContext) -> np.ndarray:
+        """``H(lam)``, the (N+1) x (N+1) augmented Gram in scaled units."""
+        return ctx.gram.combined(self.lam)
+
+    def scale(self, ctx: HedgeContext) -> float:
+        """The normaliser ``s``: unhedged variance in scaled units (1 if the basket is flat)."""
+        s = float(self.gram(ctx)[-1, -1])
+        return s if s > 0 and np.isfinite(s) else 1.0
+
+    def quadratic(self, ctx: HedgeContext) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(Q, q, c)`` with ``J / (B_r^2 s) = 0.5 w'Qw - q'w + c`` (the native solvers' form)."""
+        H = self.gram(ctx)
+        s = self.scale(ctx)
+        Q = H[:-1, :-1] * (2.0 / s)
+        q = H[:-1, -1] * (-2.0 / s)
+        return Q, q, float(H[-1, -1] / s)
+
+    def scaled_value(self, w: np.ndarray, ctx: HedgeContext) -> float:
+        """``J / B_r^2`` at weights ``w`` from the Gram (the plain-numpy check lives in metrics)."""
+        return ctx.scaled_objective(w, self.lam)
+
+    def dollars2(self, scaled: float, ctx: HedgeContext) -> float:
+        """Map a solver's normalised objective back to dollars^2."""
+        return float(scaled) * self.scale(ctx) * ctx.notional**2
+
+    def factor(self, ctx: HedgeContext) -> np.ndarray:
+        """``F`` with ``F^T F = H(lam) / s``, of ``min(N + 1, 2T - 1)`` rows."""
+        n_rows = _factor_rows(ctx)
+        s = self.scale(ctx)
+        if n_rows == ctx.n_assets + 1:
+            H = self.gram(ctx) / s
+            try:
+                return sla.cholesky(H, lower=False, check_finite=False)
+            except np.linalg.LinAlgError:
+                jitter = 1e-13 * float(np.trace(H)) / H.shape[0]
+                try:
+                    return sla.cholesky(H + jitter * np.eye(H.shape[0]), lower=False)
+                except np.linalg.LinAlgError:
+                    vals, vecs = np.linalg.eigh(H)
+                    return (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
+        levels, diffs = ctx.centered
+        stacked = np.vstack(
+            [
+                diffs * np.sqrt((1.0 - self.lam) / ((ctx.n_obs - 2) * s)),
+                levels * np.sqrt(self.lam / ((ctx.n_obs - 1) * s)),
+            ]
+        )
+        return np.linalg.qr(stacked, mode="r")
+
+    # -- cvxpy side ------------------------------------------------------------------------
+    def expression(self, w: cp.Variable, ctx: HedgeContext) -> cp.Expression:
+        """The normalised objective as a DPP cvxpy expression in the weight variable ``w``."""
+        k = _factor_rows(ctx)
+        self._M = cp.Parameter((k, ctx.n_assets), name="objective_factor")
+        self._m = cp.Parameter(k, name="objective_offset")
+        self.update(ctx)
+        return cp.sum_squares(self._M @ w + self._m)
+
+    def update(self, ctx: HedgeContext) -> None:
+        """Refresh the parameter values after a change of ``lam`` or of the data."""
+        if self._M is None or self._m is None:
+            return
+        F = self.factor(ctx)
+        self._M.value = F[:, :-1]
+        self._m.value = F[:, -1]
+
+    def compatible(self, ctx: HedgeContext) -> bool:
+        """Whether the compiled parameters have the right shapes for ``ctx``."""
+        return self._M is not None and self._M.shape == (_factor_rows(ctx), ctx.n_assets)
+
+
+def _factor_rows(ctx: HedgeContext) -> int:
+    return min(ctx.n_assets + 1, 2 * ctx.n_obs - 1)

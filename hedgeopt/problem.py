@@ -1,0 +1,319 @@
+"""HedgeProblem: compose the objective and constraints, compile once, solve, verify, re-solve."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import scipy.optimize as sopt
+
+from hedgeopt.constraints.base import Constraint, LinearForm, _StructureChanged, merge_forms
+from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.exceptions import (
+    InfeasibleError,
+    InputError,
+    SolverError,
+    SolverNotAvailable,
+    VerificationError,
+)
+from hedgeopt.objective import TrackingObjective
+from hedgeopt.result import HedgeResult
+from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
+from hedgeopt.solvers.registry import Backend, candidates
+
+__all__ = ["HedgeProblem"]
+
+#: Default verification tolerance, relative to the notional ($10 on $10M).
+DEFAULT_TOL = 1e-6
+#: Positions below this fraction of the notional are interior-point dust and set to 0
+#: (a tenth of a cent on $10M; the backends leave 1e-14 .. 1e-12).
+DUST = 1e-10
+
+
+class HedgeProblem:
+    """A buy-and-hold share hedge of a basket's dollar path.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Dates x tickers, dollar prices of the hedge instruments.
+    basket : pandas.Series
+        Basket dollar value on the same dates.
+    lam : float
+        Weight of ``Var[d]`` against ``Var[Δd]``, in [0, 1].
+    constraints : iterable of Constraint, optional
+        Initial constraints (more with :meth:`add`).
+    reference : label or int, optional
+        Date the hedge is put on (default: last row).
+
+    Examples
+    --------
+    >>> prob = HedgeProblem(prices, basket, lam=0.3).add(Budget(), LongOnly())  # doctest: +SKIP
+    >>> res = prob.solve()                                                       # doctest: +SKIP
+    """
+
+    def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = 0.5,
+                 constraints: Iterable[Constraint] = (), reference: Any = None) -> None:
+        self.ctx = HedgeContext(prices, basket, reference)
+        self.objective = TrackingObjective(lam)
+        self.constraints: list[Constraint] = []
+        self._compiled: tuple[cp.Problem, cp.Variable] | None = None
+        self._fresh: tuple[int, float] | None = None  # (id of ctx, lam) the parameters hold
+        self._warm: Any = None
+        self.add(*constraints)
+
+    # -- composition ------------------------------------------------------------------------
+    @property
+    def lam(self) -> float:
+        """Weight of the level term; setting it re-solves through parameters (no rebuild)."""
+        return self.objective.lam
+
+    @lam.setter
+    def lam(self, value: float) -> None:
+        self.objective.lam = validate_lam(value)
+
+    def add(self, *constraints: Constraint) -> HedgeProblem:
+        """Add constraints (validated against the data now); returns ``self`` for chaining."""
+        for c in constraints:
+            if not isinstance(c, Constraint):
+                raise InputError(
+                    f"add() takes hedgeopt constraints, got {type(c).__name__}; wrap cvxpy "
+                    f"constraints in ho.Custom(lambda w, ctx: [...])",
+                    field="constraints",
+                )
+            c.validate(self.ctx)
+            self.constraints.append(c)
+        if constraints:
+            self._compiled = None
+        return self
+
+    def update_data(self, prices: pd.DataFrame, basket: pd.Series,
+                    reference: Any = None) -> HedgeProblem:
+        """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
+        ctx = HedgeContext(prices, basket, reference)
+        for c in self.constraints:
+            c.validate(ctx)
+        same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs
+        self.ctx = ctx
+        if not same:
+            self._compiled = None
+            self._warm = None
+        return self
+
+    @property
+    def integer(self) -> bool:
+        """Whether some constraint asks for whole shares."""
+        return any(c.integer for c in self.constraints)
+
+    def linear_form(self) -> LinearForm | None:
+        """All constraints intersected as one :class:`LinearForm` (None if one is not linear)."""
+        forms = []
+        for c in self.constraints:
+            f = c.linear(self.ctx)
+            if f is None:
+                return None
+            forms.append((repr(c), f))
+        return merge_forms(forms, self.ctx.n_assets)
+
+    # -- solving ----------------------------------------------------------------------------
+    def solve(self, solver: str | None = None, *, tol: float = DEFAULT_TOL,
+              verbose: bool = False, **options: Any) -> HedgeResult:
+        """Solve, verify in shares and dollars, and return a :class:`HedgeResult`.
+
+        Parameters
+        ----------
+        solver : str, optional
+            ``"ACTIVESET"`` (native dense active-set QP, KKT-certified; used by default when every
+            constraint is linear), ``"OSQP"``, ``"CLARABEL"``, ``"ECOS"``, or a whole-share
+            backend. When a backend fails, reports an inaccurate answer, or returns a solution
+            that does not survive verification, the next capable installed backend is tried.
+        tol : float
+            Verification tolerance relative to the notional.
+        verbose : bool
+            Print the backend's log.
+        **options
+            Passed to the backend (e.g. ``max_iter`` for OSQP).
+
+        Raises
+        ------
+        InfeasibleError
+            Naming the constraints whose removal restores feasibility.
+        SolverNotAvailable
+            The requested backend is not installed (the message says what to install).
+        SolverError
+            No backend produced a verified solution (the message lists every attempt).
+        """
+        start = time.perf_counter()
+        form = self.linear_form()
+        backends = candidates(solver, integer=self.integer, linear=form is not None)
+        if self.integer:
+            return self._solve_integer(backends, form, tol=tol, verbose=verbose, start=start,
+                                       **options)
+        attempts: list[str] = []
+        for backend in backends:
+            try:
+                out = self._run(backend, form, verbose=verbose, **options)
+            except SolverError as exc:
+                attempts.append(f"{backend.name}: {exc}")
+                continue
+            if out.status == "infeasible":
+                if not self._feasible(self.constraints):
+                    raise self._infeasible_error()
+                attempts.append(f"{backend.name}: reported infeasible, but the set is feasible")
+                continue
+            if out.status != "optimal" or out.weights is None:
+                attempts.append(f"{backend.name}: status {out.status}")
+                continue
+            weights = np.where(np.abs(out.weights) < DUST, 0.0, out.weights)
+            try:
+                return HedgeResult.build(
+                    self.ctx.shares_from_weights(weights), self.ctx, self.lam,
+                    self.constraints, tol=tol, status="optimal", solver=backend.name,
+                    solve_time=time.perf_counter() - start,
+                    solver_objective=self.objective.dollars2(out.objective, self.ctx),
+                    iterations=out.iterations, attempts=attempts,
+                    info={"solver_seconds": out.seconds, **(out.detail or {})},
+                )
+            except VerificationError as exc:
+                attempts.append(f"{backend.name}: {exc}")
+        raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
+
+    def _run(self, backend: Backend, form: LinearForm | None, *, verbose: bool,
+             **options: Any) -> Outcome:
+        if backend.name == "ACTIVESET":
+            from hedgeopt.solvers.native import solve_native
+
+            assert form is not None
+            out, self._warm = solve_native(self.objective, self.ctx, form, warm=self._warm,
+                                           **options)
+            return out
+        problem, w = self._cvxpy_problem()
+        return solve_cvxpy(problem, w, backend, verbose=verbose, **options)
+
+    def _cvxpy_problem(self) -> tuple[cp.Problem, cp.Variable]:
+        """The compiled problem, built once; parameters refreshed when lam or the data changed."""
+        if self._compiled is None or not self.objective.compatible(self.ctx):
+            w = cp.Variable(self.ctx.n_assets, name="w")
+            cons = [k for c in self.constraints for k in c.compile(w, self.ctx)]
+            objective = self.objective.expression(w, self.ctx)
+            self._compiled = (cp.Problem(cp.Minimize(objective), cons), w)
+            self._fresh = (id(self.ctx), self.lam)
+        elif self._fresh != (id(self.ctx), self.lam):
+            data_changed = self._fresh is None or self._fresh[0] != id(self.ctx)
+            self.objective.update(self.ctx)
+            if data_changed:
+                try:
+                    for c in self.constraints:
+                        c.update(self.ctx)
+                except _StructureChanged:
+                    self._compiled = None
+                    return self._cvxpy_problem()
+            self._fresh = (id(self.ctx), self.lam)
+        return self._compiled
+
+    def _solve_integer(self, backends: list[Backend], form: LinearForm | None, **kw: Any
+                       ) -> HedgeResult:
+        raise SolverNotAvailable(
+            "whole-share constraints need a MIP backend, which this version does not ship yet"
+        )
+
+    # -- sweeps -----------------------------------------------------------------------------
+    def frontier(self, lams: Iterable[float] = tuple(np.linspace(0, 1, 11)),
+                 **solve_options: Any) -> pd.DataFrame:
+        """Re-solve over ``lams`` (warm-started, parameters only) and tabulate the trade-off.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per lam: ``lam``, ``var_pnl`` (Var[Δd], $^2), ``var_value`` (Var[d], $^2),
+            ``objective`` ($^2), ``pnl_te``, ``value_te`` ($), ``names``, ``solver``.
+        """
+        keep = self.lam
+        rows = []
+        try:
+            for lam in lams:
+                self.lam = lam
+                res = self.solve(**solve_options)
+                m = res.metrics
+                rows.append({
+                    "lam": self.lam, "var_pnl": m["pnl_te"] ** 2, "var_value": m["value_te"] ** 2,
+                    "objective": res.objective, "pnl_te": m["pnl_te"], "value_te": m["value_te"],
+                    "names": int(m["names"]), "solver": res.solver,
+                })
+        finally:
+            self.lam = keep
+        return pd.DataFrame(rows)
+
+    # -- infeasibility ----------------------------------------------------------------------
+    def _feasible(self, constraints: list[Constraint]) -> bool:
+        """Whether ``constraints`` (integrality relaxed) admit a hedge: LP or conic check."""
+        forms = [c.linear(self.ctx) for c in constraints if not c.integer]
+        if all(f is not None for f in forms):
+            return _lp_feasible(merge_forms([("", f) for f in forms], self.ctx.n_assets))
+        w = cp.Variable(self.ctx.n_assets)
+        cons = [k for c in constraints if not c.integer for k in copy.copy(c).compile(w, self.ctx)]
+        prob = cp.Problem(cp.Minimize(0), cons)
+        for name in ("CLARABEL", "ECOS", "OSQP"):
+            try:
+                prob.solve(solver=name)
+            except (cp.error.SolverError, ValueError):
+                continue
+            if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+                return True
+            if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+                return False
+        raise SolverError("could not decide feasibility with CLARABEL, ECOS or OSQP")
+
+    def _infeasible_error(self) -> InfeasibleError:
+        names = [repr(c) for c in self.constraints]
+        culprits = [
+            repr(c) for i, c in enumerate(self.constraints)
+            if self._feasible(self.constraints[:i] + self.constraints[i + 1:])
+        ]
+        msg = f"no hedge satisfies all {len(names)} constraints [{', '.join(names)}]."
+        if culprits:
+            msg += f" Dropping any one of [{', '.join(culprits)}] makes it feasible."
+        else:
+            msg += " No single constraint's removal restores feasibility."
+        if len(self.constraints) <= 10:
+            pairs = [
+                f"{a!r} + {b!r}" for a, b in itertools.combinations(self.constraints, 2)
+                if not self._feasible([a, b])
+            ]
+            singles = [repr(c) for c in self.constraints if not self._feasible([c])]
+            if singles:
+                msg += f" Infeasible on its own: {', '.join(singles)}."
+            elif pairs:
+                msg += f" Conflicting pairs: {'; '.join(pairs)}."
+        return InfeasibleError(msg, constraints=names, culprits=culprits)
+
+    def __repr__(self) -> str:
+        cons = ", ".join(repr(c) for c in self.constraints) or "none"
+        return (f"HedgeProblem(T={self.ctx.n_obs}, N={self.ctx.n_assets}, lam={self.lam:g}, "
+                f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
+
+
+def _lp_feasible(form: LinearForm) -> bool:
+    """Feasibility of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective)."""
+    n = form.lb.shape[0]
+    if np.any(form.lb > form.ub + 1e-12):
+        return False
+    eq = np.isfinite(form.lo) & (form.lo == form.hi)
+    up = np.isfinite(form.hi) & ~eq
+    dn = np.isfinite(form.lo) & ~eq
+    A_ub = np.vstack([form.A[up], -form.A[dn]])
+    b_ub = np.concatenate([form.hi[up], -form.lo[dn]])
+    res = sopt.linprog(
+        np.zeros(n), A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+        A_eq=form.A[eq] if eq.any() else None, b_eq=form.lo[eq] if eq.any() else None,
+        bounds=np.column_stack([np.where(np.isfinite(form.lb), form.lb, None),
+                                np.where(np.isfinite(form.ub), form.ub, None)]),
+        method="highs",
+    )
+    return res.status == 0
