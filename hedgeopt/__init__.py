@@ -10,7 +10,11 @@ from hedgeopt.constraints import (
     LinearConstraint,
     LinearForm,
     LongOnly,
+    MaxNames,
+    MinPosition,
+    MinTrade,
     SectorCap,
+    ShareLots,
     Turnover,
 )
 from hedgeopt.context import HedgeContext
@@ -25,6 +29,7 @@ from hedgeopt.exceptions import (
 )
 from hedgeopt.metrics import basket_value, evaluate, tracking_objective
 from hedgeopt.objective import TrackingObjective
+from hedgeopt.plotting import plot_frontier, plot_hedge
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.result import HedgeResult
 from hedgeopt import solvers
@@ -48,7 +53,11 @@ __all__ = [
     "LinearConstraint",
     "LinearForm",
     "LongOnly",
+    "MaxNames",
+    "MinPosition",
+    "MinTrade",
     "SectorCap",
+    "ShareLots",
     "SolverError",
     "SolverNotAvailable",
     "TrackingObjective",
@@ -58,5 +67,7 @@ __all__ = [
     "basket_value",
     "datasets",
     "evaluate",
+    "plot_frontier",
+    "plot_hedge",
     "tracking_objective",
 ]

@@ -55,7 +55,8 @@ class TrackingObjective:
 
     def scale(self, ctx: HedgeContext) -> float:
         """The normaliser ``s``: unhedged variance in scaled units (1 if the basket is flat)."""
-        s = float(self.gram(ctx)[-1, -1])
+        g = ctx.gram
+        s = float((1.0 - self.lam) * g.diffs[-1, -1] + self.lam * g.levels[-1, -1])
         return s if s > 0 and np.isfinite(s) else 1.0
 
     def quadratic(self, ctx: HedgeContext) -> tuple[np.ndarray, np.ndarray, float]:

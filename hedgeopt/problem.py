@@ -68,6 +68,14 @@ class HedgeProblem:
         self._warm: Any = None
         self.add(*constraints)
 
+    def _sibling(self, constraints: list[Constraint]) -> HedgeProblem:
+        """A problem on the same validated data and lam with other constraints (no re-checks)."""
+        other = object.__new__(HedgeProblem)
+        other.ctx, other.objective = self.ctx, TrackingObjective(self.lam)
+        other.constraints = list(constraints)
+        other._compiled, other._fresh, other._warm = None, None, self._warm
+        return other
+
     # -- composition ------------------------------------------------------------------------
     @property
     def lam(self) -> float:
@@ -217,10 +225,116 @@ class HedgeProblem:
             self._fresh = (id(self.ctx), self.lam)
         return self._compiled
 
-    def _solve_integer(self, backends: list[Backend], form: LinearForm | None, **kw: Any
-                       ) -> HedgeResult:
-        raise SolverNotAvailable(
-            "whole-share constraints need a MIP backend, which this version does not ship yet"
+    def _solve_integer(self, backends: list[Backend], form: LinearForm | None, *, tol: float,
+                       verbose: bool, start: float, time_limit: float = 10.0, gap: float = 1e-4,
+                       threads: int = 1, seed: int = 0, **options: Any) -> HedgeResult:
+        """Whole shares: relaxation first (bound, warm start), then the integer backends."""
+        from hedgeopt.solvers.mip import solve_whole_shares
+
+        relaxed = self._relaxation(tol=tol)
+        spec = self.whole_share_spec(relaxed)
+        attempts: list[str] = []
+        for backend in backends:
+            method = "DEFAULT" if len(backends) > 1 and backend is backends[0] else backend.name
+            try:
+                out = solve_whole_shares(spec, method, time_limit=time_limit, gap=gap,
+                                         threads=threads, verbose=verbose, seed=seed, **options)
+            except SolverError as exc:
+                attempts.append(f"{backend.name}: {exc}")
+                continue
+            if out.status == "infeasible":
+                raise self._infeasible_error(integer=True)
+            if out.z is None:
+                attempts.append(f"{backend.name}: {out.status}")
+                continue
+            shares = self.ctx.shares_from_weights(spec.unit * out.z)
+            try:
+                res = HedgeResult.build(
+                    shares, self.ctx, self.lam, self.constraints, tol=tol,
+                    status=out.status, solver=backend.name if method != "DEFAULT" else "DEFAULT",
+                    solve_time=time.perf_counter() - start, method=out.method,
+                    solver_objective=self.objective.dollars2(out.value, self.ctx),
+                    relaxation=self.objective.dollars2(relaxed[1], self.ctx),
+                    attempts=attempts, info={"solver_seconds": out.seconds, **out.info},
+                )
+            except VerificationError as exc:
+                attempts.append(f"{backend.name}: {exc}")
+                continue
+            bound = max(relaxed[1], out.bound if out.bound is not None else -np.inf)
+            res.bound = min(self.objective.dollars2(bound, self.ctx), res.objective)
+            res.gap = (res.objective - res.bound) / res.objective if res.objective > 0 else 0.0
+            return res
+        raise SolverError("no whole-share backend produced a verified solution: "
+                          + " | ".join(attempts))
+
+    def _relaxation(self, tol: float) -> tuple[np.ndarray, float]:
+        """Continuous optimum with the integer restrictions dropped: (weights, normalised f)."""
+        relaxed = self._sibling([c for c in self.constraints if not c.integer])
+        try:
+            res = relaxed.solve(tol=tol)
+        except InfeasibleError:
+            raise self._infeasible_error(integer=True) from None
+        self._warm = relaxed._warm
+        w = self.ctx.weights_from_shares(res.shares.to_numpy())
+        return w, float(res.solver_objective / (self.objective.scale(self.ctx)
+                                                 * self.ctx.notional**2))
+
+    def whole_share_spec(self, relaxed: tuple[np.ndarray, float] | None = None) -> Any:
+        """The problem as the whole-share backends see it (:class:`WholeShareSpec`)."""
+        from hedgeopt.constraints.cardinality import MaxNames, MinPosition
+        from hedgeopt.constraints.lots import ShareLots
+        from hedgeopt.constraints.trading import MinTrade, Turnover
+        from hedgeopt.solvers.wholeshare import WholeShareSpec
+
+        ctx = self.ctx
+        lots: np.ndarray | None = None
+        forms, turnover, max_names = [], None, None
+        min_weight = np.zeros(ctx.n_assets)
+        current, min_trade = None, None
+        for c in self.constraints:
+            if isinstance(c, ShareLots):
+                new = c.lots(ctx)
+                if lots is not None and not (_integral(lots) and _integral(new)):
+                    raise InputError("several ShareLots need integer lots (their lcm is used)",
+                                     field="lot")
+                lots = new if lots is None else np.lcm(lots.astype(np.int64),
+                                                       new.astype(np.int64)).astype(float)
+            elif isinstance(c, MaxNames):
+                max_names = c.k if max_names is None else min(max_names, c.k)
+            elif isinstance(c, MinPosition):
+                min_weight = np.maximum(min_weight, c.dollars / ctx.notional)
+            elif isinstance(c, MinTrade):
+                if current is not None and not np.allclose(current, ctx.weights_from_shares(c.held(ctx))):
+                    raise InputError("two MinTrade constraints with different holdings", "current")
+                current = ctx.weights_from_shares(c.held(ctx))
+                thr = np.full(ctx.n_assets, c.dollars / ctx.notional)
+                min_trade = thr if min_trade is None else np.maximum(min_trade, thr)
+            elif isinstance(c, Turnover):
+                if turnover is not None:
+                    raise InputError("at most one Turnover constraint with whole shares", "Turnover")
+                turnover = (ctx.weights_from_shares(c.held(ctx)), c.max_dollars / ctx.notional)
+            else:
+                f = c.linear(ctx)
+                if f is None:
+                    raise InputError(
+                        f"{c!r} is not linear and cannot be combined with whole-share "
+                        f"constraints", field="constraints")
+                forms.append((repr(c), f))
+        lots = np.ones(ctx.n_assets) if lots is None else lots
+        if current is not None:
+            held_lots = ctx.shares_from_weights(current) / lots
+            if np.any(np.abs(held_lots - np.round(held_lots)) > 1e-9):
+                raise InputError("MinTrade: current holdings must be whole lots of ShareLots",
+                                 field="current")
+        Q, q, c0 = self.objective.quadratic(ctx)
+        return WholeShareSpec(
+            Q=Q, q=q, c=c0, factor=self.objective.factor(ctx),
+            unit=lots * ctx.p_ref / ctx.notional, form=merge_forms(forms, ctx.n_assets),
+            turnover=turnover, max_names=max_names,
+            min_weight=min_weight if min_weight.any() else None,
+            current=current, min_trade=min_trade,
+            relaxed=None if relaxed is None else relaxed[0],
+            relaxed_value=None if relaxed is None else relaxed[1],
         )
 
     # -- sweeps -----------------------------------------------------------------------------
@@ -270,7 +384,7 @@ class HedgeProblem:
                 return False
         raise SolverError("could not decide feasibility with CLARABEL, ECOS or OSQP")
 
-    def _infeasible_error(self) -> InfeasibleError:
+    def _infeasible_error(self, integer: bool = False) -> InfeasibleError:
         names = [repr(c) for c in self.constraints]
         culprits = [
             repr(c) for i, c in enumerate(self.constraints)
@@ -291,12 +405,20 @@ class HedgeProblem:
                 msg += f" Infeasible on its own: {', '.join(singles)}."
             elif pairs:
                 msg += f" Conflicting pairs: {'; '.join(pairs)}."
+        if integer and not culprits and self._feasible(self.constraints):
+            msg += (" The continuous relaxation is feasible: the whole-share restrictions "
+                    f"({', '.join(repr(c) for c in self.constraints if c.integer)}) conflict "
+                    "with the others.")
         return InfeasibleError(msg, constraints=names, culprits=culprits)
 
     def __repr__(self) -> str:
         cons = ", ".join(repr(c) for c in self.constraints) or "none"
         return (f"HedgeProblem(T={self.ctx.n_obs}, N={self.ctx.n_assets}, lam={self.lam:g}, "
                 f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
+
+
+def _integral(a: np.ndarray) -> bool:
+    return bool(np.allclose(a, np.round(a)))
 
 
 def _lp_feasible(form: LinearForm) -> bool:

@@ -127,6 +127,12 @@ class HedgeResult:
         df.index.name = "ticker"
         return df[df["shares"] != 0] if held_only else df
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Hedge vs basket paths, value gap and P&L gap (matplotlib Figure; ``plot`` extra)."""
+        from hedgeopt.plotting import plot_hedge
+
+        return plot_hedge(self, **kwargs)
+
     def summary(self) -> pd.Series:
         """Solve facts and metrics in one Series (for tables of many results)."""
         facts = {

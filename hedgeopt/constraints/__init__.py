@@ -2,10 +2,13 @@
 
 from hedgeopt.constraints.base import Constraint, LinearConstraint, LinearForm
 from hedgeopt.constraints.budget import Budget
+from hedgeopt.constraints.cardinality import MaxNames, MinPosition
 from hedgeopt.constraints.custom import Custom
+from hedgeopt.constraints.integer import IntegerConstraint
+from hedgeopt.constraints.lots import ShareLots
 from hedgeopt.constraints.positions import Bounds, Exclude, LongOnly
 from hedgeopt.constraints.sectors import SectorCap
-from hedgeopt.constraints.trading import Turnover
+from hedgeopt.constraints.trading import MinTrade, Turnover
 
 __all__ = [
     "Bounds",
@@ -13,9 +16,14 @@ __all__ = [
     "Constraint",
     "Custom",
     "Exclude",
+    "IntegerConstraint",
     "LinearConstraint",
     "LinearForm",
     "LongOnly",
+    "MaxNames",
+    "MinPosition",
+    "MinTrade",
     "SectorCap",
+    "ShareLots",
     "Turnover",
 ]

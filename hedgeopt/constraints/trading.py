@@ -8,10 +8,11 @@ import cvxpy as cp
 import numpy as np
 
 from hedgeopt.constraints.base import Constraint, shares_array
+from hedgeopt.constraints.integer import IntegerConstraint
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
 
-__all__ = ["Turnover"]
+__all__ = ["MinTrade", "Turnover"]
 
 
 class Turnover(Constraint):
@@ -66,3 +67,40 @@ class Turnover(Constraint):
 
     def _repr_args(self) -> dict[str, Any]:
         return {"max_dollars": self.max_dollars}
+
+
+class MinTrade(IntegerConstraint):
+    """Each name is either not traded or traded for at least ``dollars`` (at reference prices).
+
+    Parameters
+    ----------
+    current : dict or pandas.Series
+        Current shares per ticker (absent tickers hold 0). With :class:`ShareLots`, current
+        holdings must be whole lots so that "not traded" is a lot multiple too.
+    dollars : float
+        Minimum dollar size of a trade.
+    """
+
+    def __init__(self, current: Any, dollars: float) -> None:
+        if not np.isfinite(dollars) or dollars < 0:
+            raise InputError(f"MinTrade: dollars must be >= 0, got {dollars!r}", field="dollars")
+        self.current = current
+        self.dollars = float(dollars)
+
+    def held(self, ctx: HedgeContext) -> np.ndarray:
+        """Current holdings in shares, aligned to ``ctx.tickers``."""
+        return as_ticker_series(self.current, ctx.tickers, "MinTrade.current", fill=0.0).to_numpy()
+
+    def validate(self, ctx: HedgeContext) -> None:
+        self.held(ctx)
+
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        traded = np.abs(shares_array(shares, ctx) - self.held(ctx)) * ctx.p_ref
+        small = (traded > 1e-9 * ctx.notional) & (traded < self.dollars - tol * ctx.notional)
+        return [
+            f"{self!r}: {ctx.tickers[i]} trades ${traded[i]:,.2f} < ${self.dollars:,.2f}"
+            for i in np.flatnonzero(small)
+        ]
+
+    def _repr_args(self) -> dict[str, Any]:
+        return {"dollars": self.dollars}

@@ -1,0 +1,44 @@
+"""Cardinality and minimum-size thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hedgeopt.constraints.base import shares_array
+from hedgeopt.constraints.integer import IntegerConstraint
+from hedgeopt.context import HedgeContext
+from hedgeopt.exceptions import InputError
+
+__all__ = ["MaxNames", "MinPosition"]
+
+
+class MaxNames(IntegerConstraint):
+    """Hold at most ``k`` names (non-zero positions)."""
+
+    def __init__(self, k: int) -> None:
+        if isinstance(k, bool) or not float(k).is_integer() or int(k) < 1:
+            raise InputError(f"MaxNames: k must be a positive integer, got {k!r}", field="k")
+        self.k = int(k)
+
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        held = int(np.count_nonzero(shares_array(shares, ctx)))
+        return [f"{self!r}: holds {held} names > {self.k}"] if held > self.k else []
+
+
+class MinPosition(IntegerConstraint):
+    """Each name is either not held or held for at least ``dollars`` (at reference prices)."""
+
+    def __init__(self, dollars: float) -> None:
+        if not np.isfinite(dollars) or dollars < 0:
+            raise InputError(f"MinPosition: dollars must be >= 0, got {dollars!r}", "dollars")
+        self.dollars = float(dollars)
+
+    def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
+        value = np.abs(shares_array(shares, ctx) * ctx.p_ref)
+        small = (value > 0) & (value < self.dollars - tol * ctx.notional)
+        return [
+            f"{self!r}: {ctx.tickers[i]} is held for ${value[i]:,.2f} < ${self.dollars:,.2f}"
+            for i in np.flatnonzero(small)
+        ]

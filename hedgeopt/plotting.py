@@ -1,0 +1,103 @@
+"""Matplotlib figures (the ``plot`` extra): dollar paths, P&L gap, lambda frontier.
+
+Every function returns the :class:`matplotlib.figure.Figure` and never calls ``show()``, so it
+works headless (CI, reports) and in notebooks alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hedgeopt.exceptions import SolverNotAvailable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from hedgeopt.result import HedgeResult
+
+__all__ = ["plot_frontier", "plot_hedge"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+            import os
+
+            if not os.environ.get("DISPLAY") and os.name != "nt":
+                matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SolverNotAvailable(
+            'plotting needs matplotlib: pip install "hedgeopt[plot]"  (or: pip install matplotlib)'
+        ) from None
+    return plt
+
+
+def _escape(text: str) -> str:
+    """Dollar signs as text, not mathtext delimiters."""
+    return text.replace("$", r"\$")
+
+
+def plot_hedge(result: HedgeResult, paths: pd.DataFrame | None = None,
+               title: str | None = None) -> Figure:
+    """Hedge vs basket dollar paths, the dollar gap, and the period P&L gap.
+
+    Parameters
+    ----------
+    result : HedgeResult
+        The hedge to draw (its estimation window by default).
+    paths : pandas.DataFrame, optional
+        Columns ``hedge``, ``basket`` (and optionally ``gap``) on any window, e.g. out-of-sample.
+    title : str, optional
+        Figure title.
+    """
+    plt = _pyplot()
+    p = result.paths() if paths is None else paths
+    gap = p["gap"] if "gap" in p else p["hedge"] - p["basket"]
+    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True,
+                             gridspec_kw={"height_ratios": [2, 1, 1]})
+    axes[0].plot(p.index, p["basket"] / 1e6, label="basket", color="black", lw=1.2)
+    axes[0].plot(p.index, p["hedge"] / 1e6, label="hedge", color="tab:blue", lw=1.0)
+    if result.reference_date in p.index:
+        axes[0].axvline(result.reference_date, color="grey", ls=":", lw=1, label="reference date")
+    axes[0].set_ylabel(_escape("$M"))
+    axes[0].legend(loc="best")
+    axes[1].plot(p.index, gap / 1e3, color="tab:red", lw=1.0)
+    axes[1].axhline(0, color="grey", lw=0.6)
+    axes[1].set_ylabel(_escape("value gap $k"))
+    pnl_gap = np.diff(gap.to_numpy())
+    axes[2].bar(p.index[1:], pnl_gap / 1e3, color="tab:orange", width=1.0)
+    axes[2].set_ylabel(_escape("P&L gap $k"))
+    m = result.metrics
+    fig.suptitle(_escape(title or (
+        f"{result.solver}: P&L gap std ${m['pnl_te']:,.0f}, value gap std ${m['value_te']:,.0f}, "
+        f"effectiveness {m['effectiveness']:.1%}, {int(m['names'])} names")), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_frontier(frontier: pd.DataFrame, title: str | None = None) -> Figure:
+    """The lambda frontier: std of the P&L gap against std of the value gap, labelled by lam.
+
+    Parameters
+    ----------
+    frontier : pandas.DataFrame
+        The output of :meth:`HedgeProblem.frontier` (columns ``lam``, ``pnl_te``, ``value_te``).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.plot(frontier["value_te"] / 1e3, frontier["pnl_te"] / 1e3, "o-", color="tab:blue")
+    for _, row in frontier.iterrows():
+        ax.annotate(f"{row['lam']:.2g}", (row["value_te"] / 1e3, row["pnl_te"] / 1e3),
+                    textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set_xlabel(_escape("std of the $ value gap ($k)"))
+    ax.set_ylabel(_escape("std of the $ P&L gap ($k)"))
+    ax.set_title(_escape(title or "lambda frontier (labels: lam)"))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

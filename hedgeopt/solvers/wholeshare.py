@@ -1,0 +1,94 @@
+"""The whole-share problem as the integer backends see it.
+
+In lots ``z`` (integers) the hedge holds ``n_i = lot_i z_i`` shares, i.e. dollar weights
+``w_i = unit_i z_i`` with ``unit_i = lot_i P_ref,i / B_ref``. The backends minimise the same
+normalised objective as the continuous solvers,
+
+.. math::  f(w) = \\tfrac12 w^\\top Q w - q^\\top w + c,
+
+subject to the merged linear form (``lb <= w <= ub``, ``lo <= A w <= hi``), an optional turnover
+limit ``sum_i |w_i - h_i| <= tau``, an optional cardinality limit (at most ``max_names`` non-zero
+``z_i``), optional minimum positions (``z_i = 0`` or ``|w_i| >= min_weight_i``) and optional
+minimum trades (``w_i = h_i`` or ``|w_i - h_i| >= min_trade_i``). Dollars^2 are
+``f * scale * B_ref^2`` (see :class:`~hedgeopt.objective.TrackingObjective`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hedgeopt.constraints.base import LinearForm
+
+__all__ = ["WholeShareSpec", "WholeShareOutcome"]
+
+
+@dataclass
+class WholeShareSpec:
+    """Everything an integer backend needs, in scaled units.
+
+    Attributes
+    ----------
+    Q, q, c : numpy.ndarray, numpy.ndarray, float
+        Normalised objective ``0.5 w'Qw - q'w + c`` (``Q`` is N x N PSD, possibly singular).
+    factor : numpy.ndarray
+        ``F`` (k x (N+1)) with ``f(w) = ||F [w; 1]||^2`` up to the constant ``c_factor``
+        (a QR/Cholesky-reduced form for MIP backends: ``k = min(N+1, 2T-1)``).
+    unit : numpy.ndarray
+        Weight of one lot per name (> 0): ``w = unit * z``.
+    form : LinearForm
+        Merged polyhedral constraints in weights.
+    turnover : tuple (numpy.ndarray, float) or None
+        ``(h, tau)``: current holdings in weights and the limit (``sum |w - h| <= tau``).
+    max_names : int or None
+        At most this many non-zero positions.
+    min_weight : numpy.ndarray or None
+        Per-name minimum |position| in weights when held (0 = no threshold).
+    current : numpy.ndarray or None
+        Current holdings in weights (for ``min_trade``; also a natural starting point).
+    min_trade : numpy.ndarray or None
+        Per-name minimum |trade| in weights when traded (0 = no threshold).
+    relaxed : numpy.ndarray or None
+        The continuous optimum (weights) without the integer restrictions, if known.
+    relaxed_value : float or None
+        Its objective ``f`` (a lower bound when the relaxation dropped only integer restrictions).
+    """
+
+    Q: np.ndarray
+    q: np.ndarray
+    c: float
+    factor: np.ndarray
+    unit: np.ndarray
+    form: LinearForm
+    turnover: tuple[np.ndarray, float] | None = None
+    max_names: int | None = None
+    min_weight: np.ndarray | None = None
+    current: np.ndarray | None = None
+    min_trade: np.ndarray | None = None
+    relaxed: np.ndarray | None = None
+    relaxed_value: float | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of instruments."""
+        return self.q.shape[0]
+
+    def value(self, z: np.ndarray) -> float:
+        """Objective ``f`` of the lot vector ``z``."""
+        w = self.unit * np.asarray(z, dtype=float)
+        return float(0.5 * w @ (self.Q @ w) - self.q @ w + self.c)
+
+
+@dataclass
+class WholeShareOutcome:
+    """What an integer backend returns (lots, not yet verified)."""
+
+    z: np.ndarray | None
+    value: float | None          # f(z), normalised
+    bound: float | None          # best proven lower bound on f (normalised), if any
+    status: str                  # "optimal" (gap closed) | "feasible" | "infeasible" | "failed"
+    method: str                  # which method found the incumbent, e.g. "rounding", "LNS", "SCIP"
+    seconds: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
