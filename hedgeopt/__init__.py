@@ -31,6 +31,7 @@ from hedgeopt.metrics import basket_value, evaluate, tracking_objective
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.plotting import plot_frontier, plot_hedge
 from hedgeopt.problem import HedgeProblem
+from hedgeopt.regularization import L1, Penalty, Ridge
 from hedgeopt.result import HedgeResult
 from hedgeopt import solvers
 from hedgeopt.solvers import available_solvers
@@ -50,12 +51,15 @@ __all__ = [
     "HedgeResult",
     "InfeasibleError",
     "InputError",
+    "L1",
     "LinearConstraint",
     "LinearForm",
     "LongOnly",
+    "Penalty",
     "MaxNames",
     "MinPosition",
     "MinTrade",
+    "Ridge",
     "SectorCap",
     "ShareLots",
     "SolverError",

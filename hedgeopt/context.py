@@ -21,7 +21,8 @@ The tracking objective only needs two (N+1) x (N+1) Gram matrices of the augment
 .. math::  H_0 = \\frac{X_c^\\top X_c}{T-1}, \\qquad
            H_1 = \\frac{(\\Delta X)_c^\\top (\\Delta X)_c}{T-2},
 
-where ``_c`` centres columns and ``\\Delta`` takes first differences. Then
+where ``_c`` centres columns and ``\\Delta`` takes first differences (with a ``half_life``, rows
+carry exponential weights: see :attr:`HedgeContext.blocks`). Then
 ``Var[d] = B_r^2 [w;1]^T H_0 [w;1]`` and ``Var[Δd] = B_r^2 [w;1]^T H_1 [w;1]`` exactly (ddof=1).
 They are computed once, lazily, with one BLAS level-3 product each, and cached.
 """
@@ -132,6 +133,9 @@ class HedgeContext:
     reference : label or int, optional
         Date the hedge is put on. A label of ``prices.index`` or an integer row position.
         Default: the last row.
+    half_life : float, optional
+        Exponential observation weights halving every ``half_life`` rows into the past; the
+        variances become reliability-weighted (equal weights = the ddof=1 sample variance).
 
     Raises
     ------
@@ -140,8 +144,12 @@ class HedgeContext:
         dates that do not match between prices and basket, fewer than 3 rows, or a bad reference.
     """
 
-    def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None) -> None:
+    def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None,
+                 half_life: float | None = None) -> None:
         prices, basket = _validate(prices, basket)
+        if half_life is not None and not (np.isfinite(half_life) and half_life > 0):
+            raise InputError(f"half_life must be > 0, got {half_life!r}", field="half_life")
+        self.half_life = None if half_life is None else float(half_life)
         self.prices: pd.DataFrame = prices
         self.basket: pd.Series = basket
         self.tickers: pd.Index = prices.columns
@@ -204,21 +212,24 @@ class HedgeContext:
         return X
 
     @cached_property
-    def centered(self) -> tuple[np.ndarray, np.ndarray]:
-        """Column-centred ``X`` (T rows) and column-centred ``ΔX`` (T-1 rows)."""
+    def blocks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row-weighted, centred levels (T rows) and first differences (T-1 rows) of ``X``.
+
+        Their Gram matrices are ``H_0`` and ``H_1``: with observation weights ``a_t`` (summing
+        to 1; equal unless ``half_life`` is set) each row is centred on the weighted mean and
+        scaled by ``sqrt(a_t / (1 - sum a^2))``, the unbiased (reliability-weights) variance,
+        which is the ddof=1 sample variance when the weights are equal.
+        """
         X = self.augmented
-        levels = X - X.mean(axis=0)
-        diffs = np.diff(X, axis=0)
-        diffs -= diffs.mean(axis=0)
-        return levels, diffs
+        return _weighted_centred(X, self.half_life), _weighted_centred(
+            np.diff(X, axis=0), self.half_life
+        )
 
     @cached_property
     def gram(self) -> GramPair:
         """The Gram matrices ``H_0`` (levels) and ``H_1`` (differences); computed once."""
-        levels, diffs = self.centered
-        H0 = _syrk(levels) / (self.n_obs - 1)
-        H1 = _syrk(diffs) / (self.n_obs - 2)
-        return GramPair(levels=H0, diffs=H1)
+        levels, diffs = self.blocks
+        return GramPair(levels=_syrk(levels), diffs=_syrk(diffs))
 
     def scaled_objective(self, w: np.ndarray, lam: float) -> float:
         """Objective in scaled units, ``[w;1]' H(lam) [w;1]``; dollars^2 = this x B_ref^2."""
@@ -230,6 +241,26 @@ class HedgeContext:
             f"HedgeContext(T={self.n_obs}, N={self.n_assets}, reference={self.reference_date!r}, "
             f"notional={self.notional:,.2f})"
         )
+
+
+def observation_weights(n: int, half_life: float | None) -> np.ndarray:
+    """Weights summing to 1 that halve every ``half_life`` rows into the past (equal if None)."""
+    if half_life is None:
+        return np.full(n, 1.0 / n)
+    a = 0.5 ** (np.arange(n - 1, -1, -1) / float(half_life))
+    return a / a.sum()
+
+
+def _weighted_centred(X: np.ndarray, half_life: float | None) -> np.ndarray:
+    n = X.shape[0]
+    if half_life is None:
+        out = X - X.mean(axis=0)
+        out *= 1.0 / np.sqrt(n - 1)
+        return out
+    a = observation_weights(n, half_life)
+    out = X - a @ X
+    out *= np.sqrt(a / (1.0 - a @ a))[:, None]
+    return out
 
 
 def _syrk(A: np.ndarray) -> np.ndarray:

@@ -90,12 +90,9 @@ class TrackingObjective:
                 except np.linalg.LinAlgError:
                     vals, vecs = np.linalg.eigh(H)
                     return (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
-        levels, diffs = ctx.centered
+        levels, diffs = ctx.blocks
         stacked = np.vstack(
-            [
-                diffs * np.sqrt((1.0 - self.lam) / ((ctx.n_obs - 2) * s)),
-                levels * np.sqrt(self.lam / ((ctx.n_obs - 1) * s)),
-            ]
+            [diffs * np.sqrt((1.0 - self.lam) / s), levels * np.sqrt(self.lam / s)]
         )
         return np.linalg.qr(stacked, mode="r")
 

@@ -23,6 +23,7 @@ from hedgeopt.exceptions import (
     VerificationError,
 )
 from hedgeopt.objective import TrackingObjective
+from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.registry import Backend, candidates
@@ -47,10 +48,12 @@ class HedgeProblem:
         Basket dollar value on the same dates.
     lam : float
         Weight of ``Var[d]`` against ``Var[Δd]``, in [0, 1].
-    constraints : iterable of Constraint, optional
-        Initial constraints (more with :meth:`add`).
+    constraints : iterable of Constraint or Penalty, optional
+        Initial constraints and regularisation terms (more with :meth:`add`).
     reference : label or int, optional
         Date the hedge is put on (default: last row).
+    half_life : float, optional
+        Exponential observation weights (rows), see :class:`~hedgeopt.context.HedgeContext`.
 
     Examples
     --------
@@ -59,10 +62,12 @@ class HedgeProblem:
     """
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = 0.5,
-                 constraints: Iterable[Constraint] = (), reference: Any = None) -> None:
-        self.ctx = HedgeContext(prices, basket, reference)
+                 constraints: Iterable[Constraint | Penalty] = (), reference: Any = None,
+                 half_life: float | None = None) -> None:
+        self.ctx = HedgeContext(prices, basket, reference, half_life)
         self.objective = TrackingObjective(lam)
         self.constraints: list[Constraint] = []
+        self.penalties: list[Penalty] = []
         self._compiled: tuple[cp.Problem, cp.Variable] | None = None
         self._fresh: tuple[int, float] | None = None  # (id of ctx, lam) the parameters hold
         self._warm: Any = None
@@ -73,6 +78,7 @@ class HedgeProblem:
         other = object.__new__(HedgeProblem)
         other.ctx, other.objective = self.ctx, TrackingObjective(self.lam)
         other.constraints = list(constraints)
+        other.penalties = list(self.penalties)
         other._compiled, other._fresh, other._warm = None, None, self._warm
         return other
 
@@ -86,9 +92,13 @@ class HedgeProblem:
     def lam(self, value: float) -> None:
         self.objective.lam = validate_lam(value)
 
-    def add(self, *constraints: Constraint) -> HedgeProblem:
-        """Add constraints (validated against the data now); returns ``self`` for chaining."""
+    def add(self, *constraints: Constraint | Penalty) -> HedgeProblem:
+        """Add constraints or penalty terms (validated now); returns ``self`` for chaining."""
         for c in constraints:
+            if isinstance(c, Penalty):
+                c.validate(self.ctx)
+                self.penalties.append(c)
+                continue
             if not isinstance(c, Constraint):
                 raise InputError(
                     f"add() takes hedgeopt constraints, got {type(c).__name__}; wrap cvxpy "
@@ -104,8 +114,8 @@ class HedgeProblem:
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,
                     reference: Any = None) -> HedgeProblem:
         """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
-        ctx = HedgeContext(prices, basket, reference)
-        for c in self.constraints:
+        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life)
+        for c in [*self.constraints, *self.penalties]:
             c.validate(ctx)
         same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs
         self.ctx = ctx
@@ -128,6 +138,20 @@ class HedgeProblem:
                 return None
             forms.append((repr(c), f))
         return merge_forms(forms, self.ctx.n_assets)
+
+    def quadratic(self, form: LinearForm) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """``(Q, q, c)`` of the normalised objective plus penalties, or None if a penalty is not
+        quadratic on the feasible set (then the cvxpy backends are used)."""
+        Q, q, c = self.objective.quadratic(self.ctx)
+        for p in self.penalties:
+            term = p.quadratic(self.ctx, form.lb)
+            if term is None:
+                return None
+            d, g, c0 = term
+            Q[np.diag_indices_from(Q)] += d
+            q = q + g
+            c += c0
+        return Q, q, c
 
     # -- solving ----------------------------------------------------------------------------
     def solve(self, solver: str | None = None, *, tol: float = DEFAULT_TOL,
@@ -159,7 +183,8 @@ class HedgeProblem:
         """
         start = time.perf_counter()
         form = self.linear_form()
-        backends = candidates(solver, integer=self.integer, linear=form is not None)
+        native = form is not None and self.quadratic(form) is not None
+        backends = candidates(solver, integer=self.integer, linear=native)
         if self.integer:
             return self._solve_integer(backends, form, tol=tol, verbose=verbose, start=start,
                                        **options)
@@ -198,8 +223,9 @@ class HedgeProblem:
             from hedgeopt.solvers.native import solve_native
 
             assert form is not None
-            out, self._warm = solve_native(self.objective, self.ctx, form, warm=self._warm,
-                                           **options)
+            qp = self.quadratic(form)
+            assert qp is not None
+            out, self._warm = solve_native(*qp, form, warm=self._warm, **options)
             return out
         problem, w = self._cvxpy_problem()
         return solve_cvxpy(problem, w, backend, verbose=verbose, **options)
@@ -210,9 +236,14 @@ class HedgeProblem:
             w = cp.Variable(self.ctx.n_assets, name="w")
             cons = [k for c in self.constraints for k in c.compile(w, self.ctx)]
             objective = self.objective.expression(w, self.ctx)
+            for p in self.penalties:
+                objective = objective + p.expression(w, self.ctx)
             self._compiled = (cp.Problem(cp.Minimize(objective), cons), w)
             self._fresh = (id(self.ctx), self.lam)
-        elif self._fresh != (id(self.ctx), self.lam):
+        else:
+            for p in self.penalties:
+                p.update(self.ctx)
+        if self._fresh != (id(self.ctx), self.lam):
             data_changed = self._fresh is None or self._fresh[0] != id(self.ctx)
             self.objective.update(self.ctx)
             if data_changed:
@@ -326,10 +357,24 @@ class HedgeProblem:
             if np.any(np.abs(held_lots - np.round(held_lots)) > 1e-9):
                 raise InputError("MinTrade: current holdings must be whole lots of ShareLots",
                                  field="current")
-        Q, q, c0 = self.objective.quadratic(ctx)
+        form = merge_forms(forms, ctx.n_assets)
+        qp = self.quadratic(form)
+        if qp is None:
+            raise InputError("L1 penalties that are not linear on the feasible set cannot be "
+                             "combined with whole-share constraints", field="penalties")
+        Q, q, c0 = qp
+        factor = self.objective.factor(ctx)
+        for p in self.penalties:
+            d = p.quadratic(ctx, form.lb)[0]  # type: ignore[index]
+            if d > 0:  # ridge rows: ||sqrt(rho) (w - w0)||^2
+                rows = np.hstack([np.eye(ctx.n_assets), -p.target(ctx)[:, None]])
+                factor = np.vstack([factor, np.sqrt(d / 2.0) * rows])
+            elif np.any(p.quadratic(ctx, form.lb)[1]):  # type: ignore[index]
+                raise InputError(f"{p!r}: linear penalty terms are not supported with whole "
+                                 f"shares", field="penalties")
         return WholeShareSpec(
-            Q=Q, q=q, c=c0, factor=self.objective.factor(ctx),
-            unit=lots * ctx.p_ref / ctx.notional, form=merge_forms(forms, ctx.n_assets),
+            Q=Q, q=q, c=c0, factor=factor,
+            unit=lots * ctx.p_ref / ctx.notional, form=form,
             turnover=turnover, max_names=max_names,
             min_weight=min_weight if min_weight.any() else None,
             current=current, min_trade=min_trade,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,9 @@ def solve_cvxpy(problem: cp.Problem, w: cp.Variable, backend: Backend, *, verbos
     opts = {**backend.options, **options}
     start = time.perf_counter()
     try:
-        problem.solve(solver=backend.name, verbose=verbose, warm_start=warm_start, **opts)
+        with warnings.catch_warnings():  # the status is mapped below; no UserWarning noise
+            warnings.simplefilter("ignore", UserWarning)
+            problem.solve(solver=backend.name, verbose=verbose, warm_start=warm_start, **opts)
     except cp.error.SolverError as exc:
         raise SolverError(f"{backend.name} failed: {exc}") from exc
     seconds = time.perf_counter() - start

@@ -10,29 +10,27 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from hedgeopt.constraints.base import LinearForm
-from hedgeopt.context import HedgeContext
-from hedgeopt.objective import TrackingObjective
 from hedgeopt.solvers.activeset import QPSolution, solve_qp
 from hedgeopt.solvers.continuous import Outcome
 
 __all__ = ["solve_native"]
 
 
-def solve_native(objective: TrackingObjective, ctx: HedgeContext, form: LinearForm, *,
+def solve_native(Q: np.ndarray, q: np.ndarray, c: float, form: LinearForm, *,
                  warm: QPSolution | None = None, **options: Any
                  ) -> tuple[Outcome, QPSolution | None]:
     """Solve with the active-set QP; returns the outcome and the next warm start."""
     start = time.perf_counter()
-    Q, q, c = objective.quadratic(ctx)
     if warm is not None and warm.x.shape != q.shape:
         warm = None
     sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, **options)
-    seconds = time.perf_counter() - start
     x = sol.x
     value = float(0.5 * x @ (Q @ x) - q @ x + c) if x is not None else None
     out = Outcome(
         status=sol.status, weights=x, objective=value, iterations=sol.iterations,
-        seconds=seconds, detail={"kkt_residual": sol.kkt_residual},
+        seconds=time.perf_counter() - start, detail={"kkt_residual": sol.kkt_residual},
     )
     return out, (sol if sol.status == "optimal" else warm)

@@ -72,12 +72,12 @@ BACKENDS: dict[str, Backend] = {
         ),
         Backend(
             "CLARABEL", "clarabel", "pip install clarabel",
-            options={"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
+            options={"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10,
                      "max_iter": 500},
         ),
         Backend(
             "ECOS", "ecos", "pip install ecos",
-            options={"abstol": 1e-11, "reltol": 1e-11, "feastol": 1e-11, "max_iters": 500},
+            options={"abstol": 1e-9, "reltol": 1e-9, "feastol": 1e-9, "max_iters": 500},
         ),
         Backend("SCIP", "pyscipopt", 'pip install "hedgeopt[mip]"  (or: pip install pyscipopt)',
                 integer=True, continuous=False, via_cvxpy=False),
