@@ -29,10 +29,12 @@ They are computed once, lazily, with one BLAS level-3 product each, and cached.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 
@@ -41,11 +43,14 @@ from hedgeopt.exceptions import InputError
 __all__ = ["HedgeContext", "as_ticker_series", "validate_lam"]
 
 MIN_ROWS = 3
+_VERSIONS = itertools.count()
 
 
 def validate_lam(lam: Any) -> float:
     """Return ``lam`` as a float, raising :class:`InputError` unless it lies in [0, 1]."""
     try:
+        if isinstance(lam, (bool, str, bytes)):
+            raise TypeError
         value = float(lam)
     except (TypeError, ValueError):
         raise InputError(f"lam must be a number in [0, 1], got {lam!r}", field="lam") from None
@@ -147,6 +152,8 @@ class HedgeContext:
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None,
                  half_life: float | None = None) -> None:
         prices, basket = _validate(prices, basket)
+        #: unique per context (unlike ``id``), so compiled problems know when data changed
+        self.version: int = next(_VERSIONS)
         if half_life is not None and not (np.isfinite(half_life) and half_life > 0):
             raise InputError(f"half_life must be > 0, got {half_life!r}", field="half_life")
         self.half_life = None if half_life is None else float(half_life)
@@ -187,8 +194,11 @@ class HedgeContext:
         return np.asarray(weights, dtype=float) * self.notional / self.p_ref
 
     def shares(self, w: Any) -> Any:
-        """Shares as an expression of the weight variable (works for cvxpy and numpy)."""
-        return w * (self.notional / self.p_ref) if not np.isscalar(w) else w
+        """Shares as an expression of the weight variable (cvxpy expression or numpy array)."""
+        per_weight = self.notional / self.p_ref
+        if isinstance(w, cp.Expression):
+            return cp.multiply(per_weight, w)
+        return np.asarray(w, dtype=float) * per_weight
 
     def dollars(self, w: Any) -> Any:
         """Dollar positions at the reference date as an expression of the weights."""
@@ -319,6 +329,15 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
     try:
         values = prices.to_numpy(dtype=float)
     except (TypeError, ValueError):
+        for col in prices.columns:
+            raw = prices[col]
+            bad = pd.to_numeric(raw, errors="coerce").isna() & raw.notna()
+            if bad.any():
+                date = raw.index[bad.to_numpy().argmax()]
+                raise InputError(
+                    f"prices: non-numeric value {raw[date]!r} for ticker {col!r} on {date!r}",
+                    field=f"prices[{col!r}]",
+                ) from None
         raise InputError("prices must be numeric", field="prices") from None
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():

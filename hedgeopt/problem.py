@@ -32,9 +32,9 @@ __all__ = ["HedgeProblem"]
 
 #: Default verification tolerance, relative to the notional ($10 on $10M).
 DEFAULT_TOL = 1e-6
-#: Positions below this fraction of the notional are interior-point dust and set to 0
-#: (a tenth of a cent on $10M; the backends leave 1e-14 .. 1e-12).
-DUST = 1e-10
+#: Positions within this fraction of the notional of a bound (or of 0) are interior-point dust
+#: and snapped to it (a cent on $10M; the backends leave 1e-14 .. 1e-10).
+DUST = 1e-9
 
 
 class HedgeProblem:
@@ -69,7 +69,7 @@ class HedgeProblem:
         self.constraints: list[Constraint] = []
         self.penalties: list[Penalty] = []
         self._compiled: tuple[cp.Problem, cp.Variable] | None = None
-        self._fresh: tuple[int, float] | None = None  # (id of ctx, lam) the parameters hold
+        self._fresh: tuple[int, float] | None = None  # (ctx.version, lam) the parameters hold
         self._warm: Any = None
         self.add(*constraints)
 
@@ -190,8 +190,10 @@ class HedgeProblem:
                                        **options)
         attempts: list[str] = []
         for backend in backends:
+            # options are the requested backend's; fallbacks run with their own defaults
+            opts = options if backend is backends[0] else {}
             try:
-                out = self._run(backend, form, verbose=verbose, **options)
+                out = self._run(backend, form, verbose=verbose, **opts)
             except SolverError as exc:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
@@ -203,7 +205,7 @@ class HedgeProblem:
             if out.status != "optimal" or out.weights is None:
                 attempts.append(f"{backend.name}: status {out.status}")
                 continue
-            weights = np.where(np.abs(out.weights) < DUST, 0.0, out.weights)
+            weights = self._snap(out.weights)
             try:
                 return HedgeResult.build(
                     self.ctx.shares_from_weights(weights), self.ctx, self.lam,
@@ -230,6 +232,21 @@ class HedgeProblem:
         problem, w = self._cvxpy_problem()
         return solve_cvxpy(problem, w, backend, verbose=verbose, **options)
 
+    def _snap(self, weights: np.ndarray) -> np.ndarray:
+        """Put interior-point dust on the bounds it belongs to (and on 0 where unbounded).
+
+        Backends leave positions of 1e-14 .. 1e-10 of the notional where a bound is active; a
+        weight within ``DUST`` of a finite bound is set to it, so that ``names`` does not depend
+        on the backend. Verification runs after this, on the snapped shares.
+        """
+        forms = [f for c in self.constraints if (f := c.linear(self.ctx)) is not None]
+        bounds = merge_forms([("", f) for f in forms], self.ctx.n_assets)
+        w = np.where(np.abs(weights) < DUST, 0.0, weights)
+        for b in (bounds.lb, bounds.ub):
+            near = np.isfinite(b) & (np.abs(w - b) < DUST)
+            w[near] = b[near]
+        return w
+
     def _cvxpy_problem(self) -> tuple[cp.Problem, cp.Variable]:
         """The compiled problem, built once; parameters refreshed when lam or the data changed."""
         if self._compiled is None or not self.objective.compatible(self.ctx):
@@ -239,12 +256,12 @@ class HedgeProblem:
             for p in self.penalties:
                 objective = objective + p.expression(w, self.ctx)
             self._compiled = (cp.Problem(cp.Minimize(objective), cons), w)
-            self._fresh = (id(self.ctx), self.lam)
+            self._fresh = (self.ctx.version, self.lam)
         else:
             for p in self.penalties:
                 p.update(self.ctx)
-        if self._fresh != (id(self.ctx), self.lam):
-            data_changed = self._fresh is None or self._fresh[0] != id(self.ctx)
+        if self._fresh != (self.ctx.version, self.lam):
+            data_changed = self._fresh is None or self._fresh[0] != self.ctx.version
             self.objective.update(self.ctx)
             if data_changed:
                 try:
@@ -253,7 +270,7 @@ class HedgeProblem:
                 except _StructureChanged:
                     self._compiled = None
                     return self._cvxpy_problem()
-            self._fresh = (id(self.ctx), self.lam)
+            self._fresh = (self.ctx.version, self.lam)
         return self._compiled
 
     def _solve_integer(self, backends: list[Backend], form: LinearForm | None, *, tol: float,

@@ -137,7 +137,7 @@ class HedgeResult:
         """Solve facts and metrics in one Series (for tables of many results)."""
         facts = {
             "status": self.status, "solver": self.solver, "lam": self.lam,
-            "seconds": self.solve_time, "objective": self.objective, "bound": self.bound,
+            "seconds": self.solve_time, "bound": self.bound,
             "gap": self.gap, "violations": len(self.violations),
         }
         return pd.concat([pd.Series(facts, dtype=object), self.metrics.astype(object)])

@@ -25,8 +25,21 @@ import numpy as np
 import pandas as pd
 
 from hedgeopt.context import HedgeContext
+from hedgeopt.exceptions import InputError
 
-__all__ = ["Constraint", "LinearConstraint", "LinearForm", "merge_forms", "shares_array"]
+__all__ = [
+    "Constraint", "LinearConstraint", "LinearForm", "as_float", "merge_forms", "shares_array",
+]
+
+
+def as_float(value: Any, field: str) -> float:
+    """A real number, or :class:`InputError` naming ``field`` (strings and bools are refused)."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise InputError(f"{field} must be a number, got {value!r}", field=field)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{field} must be a number, got {value!r}", field=field) from None
 
 
 def shares_array(shares: Any, ctx: HedgeContext) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.constraints.base import LinearConstraint, LinearForm
+from hedgeopt.constraints.base import LinearConstraint, LinearForm, as_float
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 
@@ -28,11 +28,13 @@ class Budget(LinearConstraint):
 
     def __init__(self, notional: float | None = None, band: tuple[float, float] | None = None):
         super().__init__()
+        if notional is not None:
+            notional = as_float(notional, "Budget.notional")
         if notional is not None and (not np.isfinite(notional) or notional <= 0):
             raise InputError(f"Budget: notional must be > 0, got {notional!r}", field="notional")
         if band is not None:
             try:
-                lo, hi = (float(x) for x in band)
+                lo, hi = (as_float(x, "Budget.band") for x in band)
             except (TypeError, ValueError):
                 raise InputError(
                     f"Budget: band must be a pair (lo, hi), got {band!r}", field="band"

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.constraints.base import shares_array
+from hedgeopt.constraints.base import as_float, shares_array
 from hedgeopt.constraints.integer import IntegerConstraint
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
@@ -18,7 +18,7 @@ class MaxNames(IntegerConstraint):
     """Hold at most ``k`` names (non-zero positions)."""
 
     def __init__(self, k: int) -> None:
-        if isinstance(k, bool) or not float(k).is_integer() or int(k) < 1:
+        if isinstance(k, (bool, str)) or not float(k).is_integer() or int(k) < 1:
             raise InputError(f"MaxNames: k must be a positive integer, got {k!r}", field="k")
         self.k = int(k)
 
@@ -31,6 +31,7 @@ class MinPosition(IntegerConstraint):
     """Each name is either not held or held for at least ``dollars`` (at reference prices)."""
 
     def __init__(self, dollars: float) -> None:
+        dollars = as_float(dollars, "MinPosition.dollars")
         if not np.isfinite(dollars) or dollars < 0:
             raise InputError(f"MinPosition: dollars must be >= 0, got {dollars!r}", "dollars")
         self.dollars = float(dollars)

@@ -8,7 +8,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from hedgeopt.constraints.base import Constraint, shares_array
+from hedgeopt.constraints.base import Constraint, _StructureChanged, shares_array
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 
@@ -36,10 +36,19 @@ class Custom(Constraint):
 
     def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
         out = self.fn(w, ctx)
-        out = [out] if isinstance(out, cp.constraints.constraint.Constraint) else list(out)
-        if not all(isinstance(c, cp.constraints.constraint.Constraint) for c in out):
-            raise InputError(f"Custom {self.name!r}: fn must return cvxpy constraints", "fn")
-        return out
+        if isinstance(out, cp.constraints.constraint.Constraint):
+            out = [out]
+        if not isinstance(out, (list, tuple)) or not all(
+            isinstance(c, cp.constraints.constraint.Constraint) for c in out
+        ):
+            raise InputError(
+                f"Custom {self.name!r}: fn must return cvxpy constraints (one or a list), "
+                f"got {type(out).__name__}", field="fn")
+        return list(out)
+
+    def update(self, ctx: HedgeContext) -> None:
+        """Numbers ``fn`` took from the old data are baked in: the problem is rebuilt."""
+        raise _StructureChanged(repr(self))
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         w = cp.Variable(ctx.n_assets)

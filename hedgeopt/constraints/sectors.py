@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgeopt.constraints.base import LinearConstraint, LinearForm
+from hedgeopt.constraints.base import LinearConstraint, LinearForm, as_float
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 
@@ -76,11 +76,12 @@ def _per_sector(value: Any, names: list, default: float, field: str) -> np.ndarr
     if value is None:
         return np.full(len(names), default)
     if isinstance(value, (dict, pd.Series)):
+        value = dict(value.items())
         unknown = set(value) - set(names)
         if unknown:
             raise InputError(f"SectorCap.{field}: unknown sectors {sorted(map(str, unknown))}", field)
         return np.array([float(value.get(s, default)) for s in names])
-    v = float(value)
+    v = as_float(value, f"SectorCap.{field}")
     if not np.isfinite(v):
         raise InputError(f"SectorCap.{field} must be finite, got {value!r}", field)
     return np.full(len(names), v)

@@ -7,7 +7,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from hedgeopt.constraints.base import Constraint, shares_array
+from hedgeopt.constraints.base import Constraint, as_float, shares_array
 from hedgeopt.constraints.integer import IntegerConstraint
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
@@ -29,6 +29,7 @@ class Turnover(Constraint):
     """
 
     def __init__(self, current: Any, max_dollars: float) -> None:
+        max_dollars = as_float(max_dollars, "Turnover.max_dollars")
         if not np.isfinite(max_dollars) or max_dollars < 0:
             raise InputError(f"Turnover: max_dollars must be >= 0, got {max_dollars!r}",
                              field="max_dollars")
@@ -82,6 +83,7 @@ class MinTrade(IntegerConstraint):
     """
 
     def __init__(self, current: Any, dollars: float) -> None:
+        dollars = as_float(dollars, "MinTrade.dollars")
         if not np.isfinite(dollars) or dollars < 0:
             raise InputError(f"MinTrade: dollars must be >= 0, got {dollars!r}", field="dollars")
         self.current = current

@@ -1,0 +1,423 @@
+"""HedgeContext: validation of prices and basket, alignment, reference date, scaled data.
+
+Every bad input must raise a hedgeopt error that is also a ValueError and NAMES the problem
+(ticker, date, field). Scaled data are checked against np.cov of the raw frames.
+"""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+from hedgeopt.context import as_ticker_series, validate_lam
+
+# ------------------------------------------------------------------------------------------------
+# bad prices / basket
+# ------------------------------------------------------------------------------------------------
+
+
+def test_input_error_is_value_error():
+    assert issubclass(ho.InputError, ValueError)
+    assert issubclass(ho.InputError, ho.HedgeOptError)
+    assert issubclass(ho.InfeasibleError, ValueError)
+
+
+def test_nan_price_names_ticker_and_date(tiny):
+    prices, basket = tiny
+    prices = prices.copy()
+    prices.iloc[2, 1] = np.nan
+    with pytest.raises(ho.InputError, match=r"BBB.*2024-01-03.*NaN") as exc:
+        ho.HedgeContext(prices, basket)
+    assert "BBB" in exc.value.field
+    # and through the public problem constructor, still a ValueError
+    with pytest.raises(ValueError, match="BBB"):
+        ho.HedgeProblem(prices, basket)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.5, np.inf, -np.inf])
+def test_non_positive_or_infinite_price_names_ticker_and_date(tiny, bad):
+    prices, basket = tiny
+    prices = prices.copy()
+    prices.iloc[3, 0] = bad
+    with pytest.raises(ho.InputError, match=r"AAA.*2024-01-04.*positive") as exc:
+        ho.HedgeContext(prices, basket)
+    assert "AAA" in exc.value.field
+
+
+def test_bad_price_counts_all_bad_values(tiny):
+    prices, basket = tiny
+    prices = prices.copy()
+    prices.iloc[1, 0] = np.nan
+    prices.iloc[4, 2] = -3.0
+    with pytest.raises(ho.InputError, match=r"2 bad value\(s\).*AAA"):
+        ho.HedgeContext(prices, basket)
+
+
+def test_non_numeric_prices(tiny):
+    prices, basket = tiny
+    prices = prices.astype(object)
+    prices.iloc[1, 1] = "n/a"
+    with pytest.raises(ho.InputError, match="numeric") as exc:
+        ho.HedgeContext(prices, basket)
+    assert exc.value.field == "prices['BBB']"
+    assert "'n/a'" in str(exc.value) and "BBB" in str(exc.value)
+
+
+def test_basket_dates_not_aligned_name_the_dates(tiny):
+    prices, basket = tiny
+    pattern = r"1 price dates missing from the basket.*2024-01-01"
+    with pytest.raises(ho.InputError, match=pattern) as e:
+        ho.HedgeContext(prices, basket.iloc[1:])
+    assert e.value.field == "basket.index"
+    shifted = basket.copy()
+    shifted.index = shifted.index + pd.Timedelta(days=1)
+    with pytest.raises(ho.InputError, match=r"basket dates missing from prices") as e:
+        ho.HedgeContext(prices, shifted)
+    assert e.value.field == "basket.index"
+
+
+def test_basket_in_other_order_is_aligned(tiny, ref):
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket.iloc[::-1])
+    np.testing.assert_array_equal(ctx.B, basket.to_numpy())
+
+
+def test_duplicate_tickers(tiny):
+    prices, basket = tiny
+    prices = prices.copy()
+    prices.columns = ["AAA", "AAA", "CCC"]
+    with pytest.raises(ho.InputError, match=r"duplicate tickers \['AAA'\]") as e:
+        ho.HedgeContext(prices, basket)
+    assert e.value.field == "prices.columns"
+
+
+def test_duplicate_dates(tiny):
+    prices, basket = tiny
+    rows = [0, 1, 1, 2, 3]
+    with pytest.raises(ho.InputError, match=r"duplicate dates \['2024-01-02") as e:
+        ho.HedgeContext(prices.iloc[rows], basket.iloc[rows])
+    assert e.value.field == "prices.index"
+    with pytest.raises(ho.InputError, match=r"basket: duplicate dates"):
+        ho.HedgeContext(prices.iloc[:4], basket.iloc[[0, 1, 2, 3, 3]])
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2])
+def test_fewer_than_three_rows(tiny, rows):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=rf"at least 3 dates.*got {rows}") as e:
+        ho.HedgeContext(prices.iloc[:rows], basket.iloc[:rows])
+    assert e.value.field == "prices"
+
+
+def test_three_rows_is_enough(tiny):
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices.iloc[:3], basket.iloc[:3])
+    assert ctx.n_obs == 3
+
+
+def test_wrong_types(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match="DataFrame") as e:
+        ho.HedgeContext(prices.to_numpy(), basket)
+    assert e.value.field == "prices"
+    with pytest.raises(ho.InputError, match="Series") as e:
+        ho.HedgeContext(prices, basket.to_numpy())
+    assert e.value.field == "basket"
+    with pytest.raises(ho.InputError, match="no columns"):
+        ho.HedgeContext(prices.iloc[:, :0], basket)
+    with pytest.raises(ho.InputError, match="one-column"):
+        ho.HedgeContext(prices, pd.concat([basket, basket], axis=1))
+
+
+def test_one_column_dataframe_basket_is_accepted(tiny):
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket.to_frame())
+    np.testing.assert_array_equal(ctx.B, basket.to_numpy())
+
+
+def test_nan_basket_names_date(tiny):
+    prices, basket = tiny
+    basket = basket.copy()
+    basket.iloc[4] = np.nan
+    with pytest.raises(ho.InputError, match=r"basket.*2024-01-05") as e:
+        ho.HedgeContext(prices, basket)
+    assert e.value.field == "basket"
+
+
+def test_non_positive_basket_at_reference(tiny):
+    prices, basket = tiny
+    basket = basket.copy()
+    basket.iloc[-1] = -5.0
+    with pytest.raises(ho.InputError, match=r"reference date.*> 0") as e:
+        ho.HedgeContext(prices, basket)
+    assert e.value.field == "basket"
+    # a negative basket value elsewhere is legal (the reference row sets the notional)
+    ho.HedgeContext(prices, basket, reference=0)
+
+
+# ------------------------------------------------------------------------------------------------
+# lam
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam", [-0.1, 1.0001, 2, -np.inf, np.inf, np.nan])
+def test_lam_outside_unit_interval(tiny, lam):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"lam must lie in \[0, 1\]") as e:
+        ho.HedgeProblem(prices, basket, lam=lam)
+    assert e.value.field == "lam"
+
+
+@pytest.mark.parametrize("lam", ["abc", None, [0.5], {"lam": 0.5}, 1j])
+def test_lam_non_numeric(tiny, lam):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match="lam must be a number") as e:
+        ho.HedgeProblem(prices, basket, lam=lam)
+    assert e.value.field == "lam"
+
+
+@pytest.mark.parametrize("lam", ["0.5", True])
+def test_lam_string_or_bool_rejected(lam):
+    with pytest.raises(ho.InputError, match="lam"):
+        validate_lam(lam)
+
+
+@pytest.mark.parametrize("lam", [0, 0.0, 1, 0.25, np.float32(0.5), np.int64(1)])
+def test_lam_valid_values(lam):
+    assert validate_lam(lam) == float(lam)
+
+
+def test_lam_setter_validates(tiny):
+    prices, basket = tiny
+    prob = ho.HedgeProblem(prices, basket, lam=0.3)
+    with pytest.raises(ho.InputError, match="lam"):
+        prob.lam = 1.5
+    assert prob.lam == 0.3
+
+
+# ------------------------------------------------------------------------------------------------
+# unknown / missing tickers in constraint arguments
+# ------------------------------------------------------------------------------------------------
+
+
+def test_sector_map_missing_tickers_named(tiny):
+    prices, basket = tiny
+    prob = ho.HedgeProblem(prices, basket)
+    with pytest.raises(ho.InputError, match=r"misses 2 ticker\(s\): \['BBB', 'CCC'\]") as e:
+        prob.add(ho.SectorCap({"AAA": "Tech"}, max_weight=0.5))
+    assert e.value.field == "sectors"
+    assert prob.constraints == []
+
+
+def test_turnover_unknown_tickers_named(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"unknown tickers \['ZZZ'\]") as e:
+        ho.HedgeProblem(prices, basket).add(ho.Turnover({"AAA": 1, "ZZZ": 2}, max_dollars=10))
+    assert e.value.field == "Turnover.current"
+
+
+def test_bounds_series_unknown_tickers_named(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"unknown tickers \['QQQ'\]") as e:
+        ho.HedgeProblem(prices, basket).add(ho.Bounds(upper=pd.Series({"AAA": 1.0, "QQQ": 2.0})))
+    assert e.value.field == "Bounds.upper"
+    with pytest.raises(ho.InputError, match=r"unknown tickers \['QQQ'\]") as e:
+        ho.HedgeProblem(prices, basket).add(ho.Bounds(lower={"QQQ": -1.0}))
+    assert e.value.field == "Bounds.lower"
+
+
+def test_exclude_unknown_tickers_named(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"unknown tickers \['XYZ'\]") as e:
+        ho.HedgeProblem(prices, basket).add(ho.Exclude(["AAA", "XYZ"]))
+    assert e.value.field == "Exclude.tickers"
+
+
+def test_constraints_kwarg_is_validated_too(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match="XYZ"):
+        ho.HedgeProblem(prices, basket, constraints=[ho.Exclude("XYZ")])
+
+
+# ------------------------------------------------------------------------------------------------
+# reference date
+# ------------------------------------------------------------------------------------------------
+
+
+def test_reference_default_is_last_row(tiny):
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    assert ctx.ref == len(prices) - 1
+    assert ctx.reference_date == prices.index[-1]
+    np.testing.assert_array_equal(ctx.p_ref, prices.iloc[-1].to_numpy())
+    assert ctx.notional == basket.iloc[-1]
+
+
+@pytest.mark.parametrize(
+    "reference, row",
+    [("2024-01-03", 2), (pd.Timestamp("2024-01-05"), 4), (2, 2), (-2, 6), (np.int64(0), 0)],
+)
+def test_reference_forms(tiny, reference, row):
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket, reference=reference)
+    assert ctx.ref == row
+    assert ctx.reference_date == prices.index[row]
+    assert ctx.notional == basket.iloc[row]
+    np.testing.assert_array_equal(ctx.p_ref, prices.iloc[row].to_numpy())
+
+
+@pytest.mark.parametrize(
+    "reference, pattern",
+    [
+        ("2030-01-01", r"reference date '2030-01-01' is not a date of prices"),
+        ("not a date", r"is not a date of prices"),
+        (8, r"reference row 8 out of range"),
+        (-9, r"reference row -9 out of range"),
+        (2.5, r"not a date of prices"),
+        (True, r"not a date of prices"),
+    ],
+)
+def test_bad_reference(tiny, reference, pattern):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=pattern) as e:
+        ho.HedgeContext(prices, basket, reference=reference)
+    assert e.value.field == "reference"
+
+
+def test_integer_index_labels_win_over_positions():
+    idx = pd.Index([10, 20, 30, 40])
+    prices = pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0], "B": [2.0, 1.0, 2.0, 3.0]}, index=idx)
+    basket = prices.sum(axis=1)
+    assert ho.HedgeContext(prices, basket, reference=20).ref == 1
+    assert ho.HedgeContext(prices, basket, reference=1).ref == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# unsorted dates
+# ------------------------------------------------------------------------------------------------
+
+
+def test_unsorted_dates_are_sorted(market):
+    prices, basket, _ = market
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(prices))
+    ctx = ho.HedgeContext(prices.iloc[order], basket.iloc[order[::-1]])
+    assert ctx.dates.equals(prices.index)
+    np.testing.assert_array_equal(ctx.P, prices.to_numpy())
+    np.testing.assert_array_equal(ctx.B, basket.to_numpy())
+    assert ctx.reference_date == prices.index[-1]
+
+
+@pytest.mark.parametrize("solver", ["OSQP", None])
+def test_unsorted_dates_same_result_as_sorted(market, solver):
+    prices, basket, sectors = market
+    order = np.random.default_rng(1).permutation(len(prices))
+
+    def solve(p, b):
+        return ho.HedgeProblem(p, b, lam=0.4).add(
+            ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)
+        ).solve(solver=solver)
+
+    a = solve(prices, basket)
+    b = solve(prices.iloc[order], basket.iloc[order])
+    np.testing.assert_allclose(b.shares, a.shares, rtol=1e-7, atol=1e-7 * a.shares.abs().max())
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# scaled data against np.cov of the raw frames
+# ------------------------------------------------------------------------------------------------
+
+
+def test_unit_conversions(market):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    n = np.random.default_rng(2).normal(size=ctx.n_assets) * 1000
+    w = ctx.weights_from_shares(n)
+    np.testing.assert_allclose(w, n * prices.iloc[-1].to_numpy() / basket.iloc[-1], rtol=1e-15)
+    np.testing.assert_allclose(ctx.shares_from_weights(w), n, rtol=1e-13)
+    np.testing.assert_allclose(ctx.shares(w), n, rtol=1e-13)
+    np.testing.assert_allclose(ctx.dollars(w), n * prices.iloc[-1].to_numpy(), rtol=1e-13)
+
+
+def test_shares_and_dollars_of_a_cvxpy_variable_are_elementwise_dollars(market):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    w = cp.Variable(ctx.n_assets)
+    assert ctx.dollars(w).shape == (ctx.n_assets,)
+
+
+def test_shares_of_a_cvxpy_variable_is_elementwise(market):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    w = cp.Variable(ctx.n_assets)
+    expr = ctx.shares(w)
+    assert expr.shape == (ctx.n_assets,)
+    w.value = np.full(ctx.n_assets, 0.01)
+    np.testing.assert_allclose(expr.value, ctx.shares_from_weights(w.value))
+
+
+def test_gram_matches_numpy_cov(market):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    X = np.column_stack([prices.to_numpy() / prices.iloc[-1].to_numpy(),
+                         -basket.to_numpy() / basket.iloc[-1]])
+    np.testing.assert_allclose(ctx.gram.levels, np.cov(X, rowvar=False), rtol=1e-10, atol=1e-16)
+    np.testing.assert_allclose(ctx.gram.diffs, np.cov(np.diff(X, axis=0), rowvar=False),
+                               rtol=1e-10, atol=1e-16)
+    np.testing.assert_allclose(ctx.gram.combined(0.3),
+                               0.7 * ctx.gram.diffs + 0.3 * ctx.gram.levels, rtol=1e-15)
+
+
+def test_scaled_objective_times_notional_squared_is_dollar_objective(market, ref):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    rng = np.random.default_rng(3)
+    for lam in (0.0, 0.37, 1.0):
+        for _ in range(3):
+            w = rng.normal(scale=0.05, size=ctx.n_assets)
+            n = w * basket.iloc[-1] / prices.iloc[-1].to_numpy()
+            expected = ref.objective(n, prices, basket, lam)
+            got = ctx.scaled_objective(w, lam) * ctx.notional**2
+            assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_repr_and_sizes(market):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    assert (ctx.n_obs, ctx.n_assets) == prices.shape
+    assert "T=120" in repr(ctx) and "N=30" in repr(ctx) and "10,000,000" in repr(ctx)
+
+
+def test_ticker_mask(tiny):
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    np.testing.assert_array_equal(ctx.ticker_mask("BBB", "f"), [False, True, False])
+    np.testing.assert_array_equal(ctx.ticker_mask(["CCC", "AAA"], "f"), [True, False, True])
+    with pytest.raises(ho.InputError, match=r"f: unknown tickers \['ZZZ'\]"):
+        ctx.ticker_mask(["ZZZ"], "f")
+
+
+# ------------------------------------------------------------------------------------------------
+# as_ticker_series
+# ------------------------------------------------------------------------------------------------
+
+
+def test_as_ticker_series_forms():
+    tickers = pd.Index(["A", "B", "C"])
+    pd.testing.assert_series_equal(
+        as_ticker_series(2, tickers, "x"), pd.Series(2.0, index=tickers)
+    )
+    s = as_ticker_series({"B": 1, "A": 3}, tickers, "x", fill=0.0)
+    assert s.tolist() == [3.0, 1.0, 0.0]
+    with pytest.raises(ho.InputError, match=r"x: missing tickers \['C'\]"):
+        as_ticker_series({"B": 1, "A": 3}, tickers, "x")
+    with pytest.raises(ho.InputError, match=r"x: unknown tickers \['Z'\]"):
+        as_ticker_series({"Z": 1}, tickers, "x", fill=0.0)
+    with pytest.raises(ho.InputError, match=r"x: duplicate tickers \['A'\]"):
+        as_ticker_series(pd.Series([1, 2], index=["A", "A"]), tickers, "x", fill=0.0)
+    with pytest.raises(ho.InputError, match="x: values must be numeric"):
+        as_ticker_series({"A": "lots"}, tickers, "x", fill=0.0)

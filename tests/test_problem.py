@@ -1,0 +1,366 @@
+"""HedgeProblem: composition, infeasibility diagnosis, re-solves through parameters, frontier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+
+SOLVERS = (None, "ACTIVESET", "OSQP", "CLARABEL", "ECOS")
+
+
+def _ids(s):
+    return "default" if s is None else s
+
+
+# ------------------------------------------------------------------------------------------------
+# composition
+# ------------------------------------------------------------------------------------------------
+
+
+def test_add_is_chainable_and_constraints_kwarg_equivalent(market):
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    p1 = ho.HedgeProblem(prices, basket, lam=0.3)
+    assert p1.add(*cons) is p1
+    p2 = ho.HedgeProblem(prices, basket, lam=0.3, constraints=cons)
+    assert [repr(c) for c in p1.constraints] == [repr(c) for c in p2.constraints]
+    r1, r2 = p1.solve(solver="OSQP"), p2.solve(solver="OSQP")
+    assert r1.objective == pytest.approx(r2.objective, rel=1e-10)
+
+
+def test_add_rejects_non_constraints(market):
+    import cvxpy as cp
+
+    prices, basket, _ = market
+    prob = ho.HedgeProblem(prices, basket)
+    with pytest.raises(ho.InputError, match=r"got str.*ho.Custom") as e:
+        prob.add("LongOnly")
+    assert e.value.field == "constraints"
+    with pytest.raises(ho.InputError, match="Custom"):
+        prob.add(cp.Variable(2) >= 0)
+    assert prob.constraints == []
+
+
+def test_repr(market):
+    prices, basket, sectors = market
+    prob = ho.HedgeProblem(prices, basket, lam=0.25).add(ho.Budget(), ho.LongOnly())
+    r = repr(prob)
+    assert "T=120" in r and "N=30" in r and "lam=0.25" in r and "10,000,000.00" in r
+    assert "Budget()" in r and "LongOnly()" in r
+    assert "constraints=[none]" in repr(ho.HedgeProblem(prices, basket))
+
+
+def test_unconstrained_problem_is_a_regression(market, ref):
+    """No constraints: the optimum is the least-squares hedge of the normal equations."""
+    prices, basket, _ = market
+    q = ref.quad(prices, basket, 0.6)
+    expected = q.shares(np.linalg.solve(q.G, q.g))
+    for solver in SOLVERS:
+        res = ho.HedgeProblem(prices, basket, lam=0.6).solve(solver=solver)
+        np.testing.assert_allclose(res.shares, expected, rtol=0,
+                                   atol=1e-6 * np.abs(expected).max(), err_msg=str(solver))
+
+
+def test_reference_date_moves_the_budget(market):
+    prices, basket, _ = market
+    ref_date = prices.index[60]
+    res = ho.HedgeProblem(prices, basket, lam=0.5, reference=ref_date).add(ho.Budget()).solve(
+        solver="OSQP")
+    value = float(res.shares.to_numpy() @ prices.loc[ref_date].to_numpy())
+    assert value == pytest.approx(basket.loc[ref_date], rel=1e-8)
+    assert res.reference_date == ref_date
+    pd.testing.assert_series_equal(res.prices, prices.loc[ref_date].rename("price"),
+                                   check_names=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# infeasibility
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=_ids)
+def test_budget_vs_sector_caps_summing_below_one(market, solver):
+    prices, basket, sectors = market
+    assert sectors.nunique() == 5  # 5 caps of 0.15 sum to 0.75 < 1
+    cap = ho.SectorCap(sectors, max_weight=0.15)
+    prob = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(), cap)
+    with pytest.raises(ho.InfeasibleError) as e:
+        prob.solve(solver=solver)
+    err = e.value
+    assert isinstance(err, ValueError)
+    assert err.culprits == ["Budget()", "SectorCap(max_weight=0.15)"]
+    assert err.constraints == ["Budget()", "LongOnly()", "SectorCap(max_weight=0.15)"]
+    msg = str(err)
+    assert "no hedge satisfies all 3 constraints" in msg
+    assert "Dropping any one of [Budget(), SectorCap(max_weight=0.15)] makes it feasible" in msg
+    assert "Conflicting pairs: Budget() + SectorCap(max_weight=0.15)" in msg
+
+
+@pytest.mark.parametrize("solver", ["OSQP", None], ids=_ids)
+def test_budget_vs_small_upper_bounds(market, solver):
+    prices, basket, _ = market
+    bounds = ho.Bounds(upper=1e5, unit="dollars")  # 30 names x $100k = $3M < $10M
+    with pytest.raises(ho.InfeasibleError, match=r"Budget\(\) \+ Bounds\(") as e:
+        ho.HedgeProblem(prices, basket).add(ho.Budget(), bounds).solve(solver=solver)
+    assert e.value.culprits == ["Budget()", repr(bounds)]
+
+
+def test_budget_vs_turnover_uses_conic_feasibility(market):
+    prices, basket, _ = market
+    turnover = ho.Turnover({}, max_dollars=1e6)  # from nothing, $1M of trades cannot buy $10M
+    with pytest.raises(ho.InfeasibleError) as e:
+        ho.HedgeProblem(prices, basket).add(ho.LongOnly(), ho.Budget(), turnover).solve()
+    assert e.value.culprits == ["Budget()", "Turnover(max_dollars=1e+06)"]
+    assert "Budget() + Turnover(max_dollars=1e+06)" in str(e.value)
+
+
+def test_budget_vs_custom(market):
+    prices, basket, _ = market
+    cap = ho.Custom(lambda w, ctx: ctx.dollars(w) <= 1e5, name="max $100k each")
+    with pytest.raises(ho.InfeasibleError) as e:
+        ho.HedgeProblem(prices, basket).add(ho.Budget(), cap).solve()
+    assert e.value.culprits == ["Budget()", "Custom(name='max $100k each')"]
+
+
+def test_no_single_removal_restores_feasibility(market):
+    prices, basket, _ = market
+    b1 = ho.Bounds(upper=1e5, unit="dollars")
+    b2 = ho.Bounds(upper=2e5, unit="dollars")
+    with pytest.raises(ho.InfeasibleError) as e:
+        ho.HedgeProblem(prices, basket).add(b1, ho.Budget(), b2).solve(solver="OSQP")
+    # only dropping the budget helps; each bound alone still conflicts with it
+    assert e.value.culprits == ["Budget()"]
+    assert "Conflicting pairs" in str(e.value)
+
+
+def test_two_independent_conflicts_name_no_single_culprit(market):
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.Budget(notional=2e7), ho.Bounds(upper=1e5, unit="dollars")]
+    with pytest.raises(ho.InfeasibleError) as e:
+        ho.HedgeProblem(prices, basket).add(*cons).solve(solver="OSQP")
+    assert e.value.culprits == []
+    assert "No single constraint's removal restores feasibility" in str(e.value)
+
+
+def test_constraint_infeasible_on_its_own(market):
+    prices, basket, sectors = market
+    bad = ho.SectorCap(sectors, max_weight=0.1, min_weight=0.2)
+    with pytest.raises(ho.InfeasibleError, match="Infeasible on its own: SectorCap") as e:
+        ho.HedgeProblem(prices, basket).add(ho.LongOnly(), bad).solve(solver="OSQP")
+    assert e.value.culprits == [repr(bad)]
+
+
+# ------------------------------------------------------------------------------------------------
+# re-solves through parameters
+# ------------------------------------------------------------------------------------------------
+
+
+def _sector_problem(prices, basket, sectors, lam):
+    return ho.HedgeProblem(prices, basket, lam=lam).add(
+        ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
+        ho.Turnover({}, max_dollars=1.5e7),
+    )
+
+
+@pytest.mark.parametrize("solver", ["OSQP", "CLARABEL", "ECOS"])
+def test_lam_change_resolves_without_recompiling(market, solver):
+    prices, basket, sectors = market
+    prob = _sector_problem(prices, basket, sectors, 0.2)
+    first = prob.solve(solver=solver)
+    compiled, variable = prob._compiled
+    param_prog = compiled._cache.param_prog
+    prob.lam = 0.8
+    second = prob.solve(solver=solver)
+    assert prob._compiled[0] is compiled and prob._compiled[1] is variable
+    assert compiled._cache.param_prog is param_prog  # cvxpy did not re-canonicalise
+    fresh = _sector_problem(prices, basket, sectors, 0.8).solve(solver=solver)
+    assert second.objective == pytest.approx(fresh.objective, rel=1e-8)
+    np.testing.assert_allclose(second.shares, fresh.shares, rtol=0,
+                               atol=1e-5 * fresh.shares.abs().max())
+    assert second.lam == 0.8 and first.lam == 0.2
+    assert second.objective != pytest.approx(first.objective, rel=1e-3)
+
+
+def test_lam_change_with_default_backend(market):
+    prices, basket, sectors = market
+    prob = ho.HedgeProblem(prices, basket, lam=0.1).add(ho.Budget(), ho.LongOnly())
+    prob.solve()
+    prob.lam = 0.9
+    res = prob.solve()
+    fresh = ho.HedgeProblem(prices, basket, lam=0.9).add(ho.Budget(), ho.LongOnly()).solve()
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-9)
+
+
+def _window(long_market, start, stop):
+    prices, basket, sectors = long_market
+    return prices.iloc[start:stop], basket.iloc[start:stop], sectors
+
+
+@pytest.mark.parametrize("solver", ["OSQP", "CLARABEL"])
+def test_update_data_resolves_without_recompiling(long_market, solver):
+    p1, b1, sectors = _window(long_market, 0, 120)
+    p2, b2, _ = _window(long_market, 40, 160)
+    current = pd.Series(100.0, index=p1.columns)
+
+    def build(p, b):
+        return ho.HedgeProblem(p, b, lam=0.4).add(
+            ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.5),
+            ho.Bounds(upper=2.5e6, unit="dollars"), ho.Turnover(current, max_dollars=2e7))
+
+    prob = build(p1, b1)
+    prob.solve(solver=solver)
+    compiled = prob._compiled[0]
+    param_prog = compiled._cache.param_prog
+    assert prob.update_data(p2, b2) is prob
+    res = prob.solve(solver=solver)
+    assert prob._compiled[0] is compiled
+    assert compiled._cache.param_prog is param_prog
+    fresh = build(p2, b2).solve(solver=solver)
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-8)
+    np.testing.assert_allclose(res.shares, fresh.shares, rtol=0,
+                               atol=1e-5 * fresh.shares.abs().max())
+    assert res.reference_date == p2.index[-1]
+
+
+def test_update_data_with_new_shape_recompiles(long_market):
+    p1, b1, _ = _window(long_market, 0, 120)
+    p2, b2, _ = _window(long_market, 0, 100)
+    prob = ho.HedgeProblem(p1, b1).add(ho.Budget(), ho.Turnover({}, 2e7))
+    prob.solve(solver="OSQP")
+    compiled = prob._compiled[0]
+    res = prob.update_data(p2, b2).solve(solver="OSQP")
+    assert prob._compiled[0] is not compiled
+    fresh = ho.HedgeProblem(p2, b2).add(ho.Budget(), ho.Turnover({}, 2e7)).solve(solver="OSQP")
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-8)
+
+
+def test_update_data_validates_constraints(long_market):
+    p1, b1, _ = _window(long_market, 0, 120)
+    prob = ho.HedgeProblem(p1, b1).add(ho.Exclude([p1.columns[0]]))
+    with pytest.raises(ho.InputError, match="unknown tickers"):
+        prob.update_data(p1.iloc[:, 1:], b1)
+    assert prob.ctx.n_assets == p1.shape[1]  # the failed update left the problem untouched
+
+
+def test_update_data_default_backend(long_market):
+    p1, b1, _ = _window(long_market, 0, 120)
+    p2, b2, _ = _window(long_market, 40, 160)
+    prob = ho.HedgeProblem(p1, b1, lam=0.4).add(ho.Budget(), ho.LongOnly())
+    prob.solve()
+    res = prob.update_data(p2, b2).solve()
+    fresh = ho.HedgeProblem(p2, b2, lam=0.4).add(ho.Budget(), ho.LongOnly()).solve()
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-9)
+
+
+def test_update_data_refreshes_custom_constraints(long_market):
+    p1, b1, _ = _window(long_market, 0, 120)
+
+    def build(b):
+        return ho.HedgeProblem(p1, b, lam=0.3).add(
+            ho.Budget(), ho.LongOnly(), ho.Custom(lambda w, ctx: ctx.dollars(w)[0] <= 1e5))
+
+    prob = build(b1)
+    prob.solve(solver="OSQP")
+    res = prob.update_data(p1, b1 * 2).solve(solver="OSQP")
+    fresh = build(b1 * 2).solve(solver="OSQP")
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-8)
+
+
+def test_repeated_update_data_never_solves_stale_data(long_market):
+    prices, basket, _ = long_market
+    windows = [(prices.iloc[s:s + 100], basket.iloc[s:s + 100]) for s in range(0, 60, 10)]
+    expected = [
+        ho.HedgeProblem(p, b, lam=0.3).add(ho.Budget(), ho.LongOnly()).solve(
+            solver="OSQP").objective
+        for p, b in windows
+    ]
+    prob = ho.HedgeProblem(*windows[0], lam=0.3).add(ho.Budget(), ho.LongOnly())
+    bad = []
+    for k in range(24):
+        prob.solve(solver="OSQP")  # result dropped: nothing else keeps the old context alive
+        i, j = (2 * k) % len(windows), (2 * k + 1) % len(windows)
+        prob.update_data(*windows[i])
+        prob.update_data(*windows[j])
+        got = prob.solve(solver="OSQP").objective
+        if got != pytest.approx(expected[j], rel=1e-7):
+            bad.append((k, got, expected[j]))
+    assert bad == []
+
+
+# ------------------------------------------------------------------------------------------------
+# frontier
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", [None, "OSQP"], ids=_ids)
+def test_frontier_is_a_monotone_trade_off(market, ref, solver):
+    prices, basket, sectors = market
+    prob = ho.HedgeProblem(prices, basket, lam=0.3).add(
+        ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3))
+    lams = [0, 0.25, 0.5, 0.75, 1]
+    opts = {} if solver is None else {"solver": solver}
+    fr = prob.frontier(lams, **opts)
+    assert list(fr.columns) == ["lam", "var_pnl", "var_value", "objective", "pnl_te",
+                                "value_te", "names", "solver"]
+    assert fr["lam"].tolist() == lams
+    assert prob.lam == 0.3  # restored
+    tol = 1e-9 * fr["var_value"].max()
+    assert np.all(np.diff(fr["var_pnl"]) >= -tol), fr["var_pnl"].tolist()
+    assert np.all(np.diff(fr["var_value"]) <= tol), fr["var_value"].tolist()
+    np.testing.assert_allclose(
+        fr["objective"], (1 - fr["lam"]) * fr["var_pnl"] + fr["lam"] * fr["var_value"],
+        rtol=1e-9)
+    # each row equals an independent solve at that lam
+    for lam, obj in zip(lams[1::2], fr["objective"].iloc[1::2], strict=True):
+        fresh = ho.HedgeProblem(prices, basket, lam=lam).add(
+            ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)).solve(**opts)
+        assert obj == pytest.approx(fresh.objective, rel=1e-7)
+    if solver:
+        assert set(fr["solver"]) == {solver}
+
+
+def test_frontier_restores_lam_after_error(market):
+    prices, basket, _ = market
+    prob = ho.HedgeProblem(prices, basket, lam=0.3).add(ho.Budget())
+    with pytest.raises(ho.InputError):
+        prob.frontier([0.5, 2.0], solver="OSQP")
+    assert prob.lam == 0.3
+
+
+def test_solve_tol_is_relative_to_notional(market, monkeypatch):
+    """A violation of $50 on $10M passes tol=1e-5 and fails the default 1e-6."""
+    import hedgeopt.problem as hp
+    from hedgeopt.solvers.continuous import Outcome
+
+    prices, basket, _ = market
+    n = prices.shape[1]
+
+    def fake(problem, w, backend, **kw):
+        x = np.full(n, 1.0 / n)
+        x[0] += 5e-6  # hedge value $50 above the notional
+        return Outcome(status="optimal", weights=x, objective=0.0)
+
+    monkeypatch.setattr(hp, "solve_cvxpy", fake)
+    prob = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Turnover({}, 2e7))
+    res = prob.solve(solver="OSQP", tol=1e-5)
+    assert res.violations == []
+    with pytest.raises(ho.SolverError, match="violates"):
+        prob.solve(solver="OSQP")
+
+
+def test_smallest_problem_three_rows_one_name():
+    idx = pd.bdate_range("2024-01-01", periods=3)
+    prices = pd.DataFrame({"A": [1.0, 2.0, 1.5]}, index=idx)
+    basket = pd.Series([10.0, 19.0, 16.0], index=idx)
+    for solver in SOLVERS:
+        res = ho.HedgeProblem(prices, basket).add(ho.Budget()).solve(solver=solver)
+        assert res.shares["A"] == pytest.approx(16.0 / 1.5, rel=1e-9)
+        # unconstrained: the least-squares slope of the 0.5/0.5 objective, by hand
+        res = ho.HedgeProblem(prices, basket).solve(solver=solver)
+        P, B = prices["A"].to_numpy(), basket.to_numpy()
+        num = 0.5 * np.cov(np.diff(P), np.diff(B))[0, 1] + 0.5 * np.cov(P, B)[0, 1]
+        den = 0.5 * np.var(np.diff(P), ddof=1) + 0.5 * np.var(P, ddof=1)
+        assert res.shares["A"] == pytest.approx(num / den, rel=1e-7)
