@@ -186,8 +186,8 @@ class HedgeProblem:
         native = form is not None and self.quadratic(form) is not None
         backends = candidates(solver, integer=self.integer, linear=native)
         if self.integer:
-            return self._solve_integer(backends, form, tol=tol, verbose=verbose, start=start,
-                                       **options)
+            return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
+                                       start=start, **options)
         attempts: list[str] = []
         for backend in backends:
             # options are the requested backend's; fallbacks run with their own defaults
@@ -273,7 +273,7 @@ class HedgeProblem:
             self._fresh = (self.ctx.version, self.lam)
         return self._compiled
 
-    def _solve_integer(self, backends: list[Backend], form: LinearForm | None, *, tol: float,
+    def _solve_integer(self, backends: list[Backend], *, requested: str | None, tol: float,
                        verbose: bool, start: float, time_limit: float = 10.0, gap: float = 1e-4,
                        threads: int = 1, seed: int = 0, **options: Any) -> HedgeResult:
         """Whole shares: relaxation first (bound, warm start), then the integer backends."""
@@ -283,7 +283,8 @@ class HedgeProblem:
         spec = self.whole_share_spec(relaxed)
         attempts: list[str] = []
         for backend in backends:
-            method = "DEFAULT" if len(backends) > 1 and backend is backends[0] else backend.name
+            # solver=None: our default pipeline (heuristic, then SCIP polishing when it pays)
+            method = "DEFAULT" if requested is None and backend is backends[0] else backend.name
             try:
                 out = solve_whole_shares(spec, method, time_limit=time_limit, gap=gap,
                                          threads=threads, verbose=verbose, seed=seed, **options)

@@ -1,0 +1,183 @@
+"""The whole-share search: brute force on tiny cases, constraints, bounds, determinism."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hedgeopt.constraints.base import LinearForm
+from hedgeopt.context import HedgeContext
+from hedgeopt.objective import TrackingObjective
+from hedgeopt.solvers.activeset import solve_qp
+from hedgeopt.solvers.heuristics import Searcher, _lll, feasible, solve_heuristic
+from hedgeopt.solvers.wholeshare import WholeShareSpec
+
+
+def make_spec(n: int = 5, seed: int = 0, lots_per_name: float = 1.5, T: int = 30,
+              long_only: bool = True, band: tuple[float, float] = (0.95, 1.0),
+              ub: float = 0.6, **extra) -> WholeShareSpec:
+    """A tiny tracking problem from random prices; one lot is ~1/(n lots_per_name) of B."""
+    rng = np.random.default_rng(seed)
+    rets = 0.02 * rng.standard_normal((T, n)) + 0.01 * rng.standard_normal((T, 1))
+    P = 100 * np.exp(np.cumsum(rets, axis=0)) * rng.uniform(0.5, 3, n)
+    w_true = rng.dirichlet(np.ones(n))
+    B = (P / P[-1]) @ w_true * 1e6 + 3e3 * rng.standard_normal(T).cumsum()
+    B = np.abs(B) + 1e5
+    prices = pd.DataFrame(P, columns=[f"S{i}" for i in range(n)])
+    ctx = HedgeContext(prices, pd.Series(B))
+    obj = TrackingObjective(0.3)
+    Q, q, c = obj.quadratic(ctx)
+    unit = rng.uniform(0.6, 1.4, n) / (n * lots_per_name)
+    lb = np.zeros(n) if long_only else np.full(n, -0.5)
+    form = LinearForm(lb=lb, ub=np.full(n, ub), A=np.ones((1, n)), lo=np.array([band[0]]),
+                      hi=np.array([band[1]]), labels=["budget"])
+    sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi)
+    x = sol.x
+    spec = WholeShareSpec(Q=Q, q=q, c=c, factor=obj.factor(ctx), unit=unit, form=form,
+                          relaxed=x, relaxed_value=float(0.5 * x @ Q @ x - q @ x + c))
+    for k, v in extra.items():
+        setattr(spec, k, v)
+    return spec
+
+
+def brute_force(spec: WholeShareSpec) -> tuple[np.ndarray | None, float]:
+    """Enumerate every lot vector inside the bounds; the best feasible one."""
+    s = Searcher(spec)
+    ranges = [range(int(s.zl[i]), int(s.zu[i]) + 1) for i in range(spec.n)]
+    best, bz = np.inf, None
+    for z in itertools.product(*ranges):
+        z = np.array(z)
+        if feasible(spec, z):
+            continue
+        v = spec.value(z)
+        if v < best:
+            best, bz = v, z
+    return bz, best
+
+
+CASES = {
+    "budget": {},
+    "max_names": {"max_names": 2},
+    "min_weight": {"min_weight": np.full(5, 0.3)},
+    "turnover": {"turnover": (np.array([0.2, 0.2, 0.2, 0.2, 0.2]), 0.5)},
+    "min_trade": {"current": np.zeros(5), "min_trade": np.full(5, 0.25)},
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tiny_cases_match_brute_force(case: str, seed: int) -> None:
+    spec = make_spec(5, seed, **CASES[case])
+    if case == "min_trade":  # current holdings in whole lots
+        spec.current = spec.unit * np.array([1, 0, 1, 0, 1])
+    bz, best = brute_force(spec)
+    out = solve_heuristic(spec, time_limit=5, seed=seed)
+    if bz is None:
+        assert out.z is None
+        return
+    assert out.z is not None and out.z.dtype == np.int64
+    assert feasible(spec, out.z) == []
+    assert out.value == pytest.approx(spec.value(out.z), rel=1e-12)
+    assert out.value == pytest.approx(best, rel=1e-9, abs=1e-14)
+    assert out.value >= spec.relaxed_value - 1e-12
+    assert out.bound <= out.value + 1e-12
+    assert out.status == "optimal"  # the exhaustive enumeration proves it
+
+
+def test_free_sign_and_wide_ranges() -> None:
+    spec = make_spec(4, 3, lots_per_name=2.0, long_only=False, band=(0.9, 1.0))
+    bz, best = brute_force(spec)
+    out = solve_heuristic(spec, time_limit=5)
+    assert feasible(spec, out.z) == []
+    assert out.value == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_medium_problem_constraints_and_bound(seed: int) -> None:
+    extra = {"max_names": 12, "min_weight": np.full(30, 0.02)}
+    spec = make_spec(30, seed, lots_per_name=4.0, ub=1.0, **extra)
+    out = solve_heuristic(spec, time_limit=0.5, seed=seed)
+    assert feasible(spec, out.z) == []
+    assert np.count_nonzero(out.z) <= 12
+    held = out.z != 0
+    assert np.all(spec.unit[held] * out.z[held] >= 0.02 - 1e-9)
+    assert out.value >= spec.relaxed_value - 1e-12
+    assert out.bound >= spec.relaxed_value - 1e-15
+    # the search improves on the rounding it starts from
+    assert out.value <= out.info["rounding_value"] + 1e-15
+
+
+def test_turnover_and_min_trade_medium() -> None:
+    n = 20
+    rng = np.random.default_rng(5)
+    spec = make_spec(n, 5, lots_per_name=3.0)
+    cur = spec.unit * np.floor(rng.uniform(0.8, 1.0) / spec.unit.sum() + rng.integers(0, 2, n))
+    spec.turnover = (cur, 0.4)
+    spec.current = cur
+    spec.min_trade = np.full(n, 0.03)
+    out = solve_heuristic(spec, time_limit=1.0)
+    assert out.z is not None and feasible(spec, out.z) == []
+    w = spec.unit * out.z
+    assert np.abs(w - cur).sum() <= 0.4 + 1e-9
+    tr = np.abs(w - cur)
+    assert np.all((tr <= 1e-9) | (tr >= 0.03 - 1e-9))
+
+
+def test_deterministic_with_seed() -> None:
+    spec = make_spec(40, 7, lots_per_name=3.0)
+    a = solve_heuristic(spec, time_limit=60, seed=3, max_iter=40)
+    b = solve_heuristic(spec, time_limit=60, seed=3, max_iter=40)
+    assert np.array_equal(a.z, b.z)
+    assert a.value == b.value
+
+
+def test_fine_lots_reach_the_continuous_optimum() -> None:
+    """Lots of one share with a $10M-like notional: unit ~ 1e-5, within 1e-6 of the relaxation."""
+    spec = make_spec(8, 2, lots_per_name=1e4, band=(0.98, 1.0))
+    out = solve_heuristic(spec, time_limit=1.0)
+    assert feasible(spec, out.z) == []
+    rv = spec.relaxed_value
+    assert rv <= out.value <= rv * (1 + 1e-6)
+
+
+def test_start_is_used_and_infeasible_bounds() -> None:
+    spec = make_spec(5, 0)
+    bz, best = brute_force(spec)
+    out = solve_heuristic(spec, time_limit=2, start=bz)
+    assert out.value == pytest.approx(best, rel=1e-12)
+    bad = make_spec(3, 0)
+    bad.form.lb = np.array([0.1, 0.0, 0.0])
+    bad.form.ub = np.array([0.1 + 0.5 * bad.unit[0], 1.0, 1.0])
+    bad.form.lb[0] = 0.1 + 0.1 * bad.unit[0]
+    bad.form.ub[0] = 0.1 + 0.6 * bad.unit[0]
+    # no whole lot between lb and ub of name 0 unless 0.1/unit is near an integer
+    k = np.floor((0.1 + 0.6 * bad.unit[0]) / bad.unit[0])
+    if k * bad.unit[0] < bad.form.lb[0]:
+        assert solve_heuristic(bad, time_limit=1).status == "infeasible"
+
+
+def test_feasible_reports_violations() -> None:
+    spec = make_spec(5, 0, max_names=1, min_weight=np.full(5, 0.5),
+                     turnover=(np.zeros(5), 0.1))
+    z = np.array([1, 1, 0, 0, 0])
+    msgs = feasible(spec, z)
+    assert any("max_names" in m for m in msgs)
+    assert any("min_weight" in m for m in msgs)
+    assert any("turnover" in m for m in msgs)
+    assert feasible(spec, np.array([0.5, 0, 0, 0, 0]))  # not integer
+
+
+def test_lll_keeps_the_lattice() -> None:
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((12, 12))
+    R = np.linalg.qr(M, mode="r")
+    t = rng.standard_normal(12)
+    Rr, U, tr = _lll(R, t)
+    assert np.allclose(U, np.round(U))
+    assert abs(round(np.linalg.det(U))) == 1
+    assert np.allclose(Rr.T @ Rr, U.T @ (R.T @ R) @ U)
+    y = rng.integers(-3, 4, 12)
+    assert np.linalg.norm(Rr @ y - tr) == pytest.approx(np.linalg.norm(R @ (U @ y) - t))

@@ -1,0 +1,98 @@
+"""The whole-share entry point and the SCIP backend, against brute-force enumeration."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hedgeopt.exceptions import InputError, SolverNotAvailable
+from hedgeopt.solvers.heuristics import feasible
+from hedgeopt.solvers.mip import solve_scip, solve_whole_shares
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_heuristics import CASES, brute_force, make_spec  # noqa: E402
+
+HAVE_SCIP = importlib.util.find_spec("pyscipopt") is not None
+needs_scip = pytest.mark.skipif(not HAVE_SCIP, reason="pyscipopt not installed")
+
+
+def _spec(case: str, seed: int):
+    spec = make_spec(5, seed, **CASES[case])
+    if case == "min_trade":
+        spec.current = spec.unit * np.array([1, 0, 1, 0, 1])
+    return spec
+
+
+@needs_scip
+@pytest.mark.parametrize("case", list(CASES))
+def test_scip_alone_matches_brute_force(case: str) -> None:
+    pytest.importorskip("pyscipopt")
+    spec = _spec(case, 0)
+    bz, best = brute_force(spec)
+    out = solve_scip(spec, time_limit=20, gap=1e-9)
+    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.value == pytest.approx(best, rel=1e-7, abs=1e-12)
+    assert out.bound <= out.value * (1 + 1e-6) + 1e-12
+
+
+@needs_scip
+def test_scip_without_bounds_uses_indicators() -> None:
+    spec = make_spec(4, 2, long_only=False, ub=np.inf, max_names=2, band=(0.9, 1.0))
+    spec.form.lb = np.full(4, -np.inf)
+    bz = None
+    out = solve_scip(spec, time_limit=20, gap=1e-9)
+    assert out.z is not None and feasible(spec, out.z) == []
+    assert np.count_nonzero(out.z) <= 2
+    # compare with a brute force over a generous box around the answer
+    s = out.z
+    best = out.value
+    import itertools
+
+    for z in itertools.product(*[range(int(v) - 3, int(v) + 4) for v in s]):
+        z = np.array(z)
+        if not feasible(spec, z):
+            assert spec.value(z) >= best - 1e-9 * abs(best)
+    del bz
+
+
+@pytest.mark.parametrize("method", ["DEFAULT", "HEURISTIC", "SCIP"])
+@pytest.mark.parametrize("case", ["budget", "max_names", "min_weight"])
+def test_entry_point_methods(method: str, case: str) -> None:
+    if method == "SCIP":
+        pytest.importorskip("pyscipopt")
+    spec = _spec(case, 1)
+    bz, best = brute_force(spec)
+    out = solve_whole_shares(spec, method, time_limit=5, gap=1e-6)
+    assert out.z.dtype == np.int64 and feasible(spec, out.z) == []
+    assert out.value == pytest.approx(best, rel=1e-9, abs=1e-14)
+    assert out.value >= spec.relaxed_value - 1e-12
+    assert spec.relaxed_value - 1e-15 <= out.bound <= out.value + 1e-12
+    assert out.status == "optimal"
+    assert out.seconds <= 5.5
+
+
+def test_medium_default_respects_everything() -> None:
+    n = 25
+    spec = make_spec(n, 4, lots_per_name=3.0, ub=1.0, max_names=10,
+                     min_weight=np.full(n, 0.03))
+    out = solve_whole_shares(spec, "DEFAULT", time_limit=1.5, seed=1)
+    assert feasible(spec, out.z) == []
+    assert out.value >= out.bound >= spec.relaxed_value - 1e-15
+    assert out.status in ("optimal", "feasible")
+    assert out.method in ("rounding", "local search", "LNS", "enumeration", "SCIP", "warm start")
+
+
+def test_errors() -> None:
+    spec = make_spec(4, 0)
+    with pytest.raises(InputError):
+        solve_whole_shares(spec, "NOPE")
+    with pytest.raises(InputError):
+        solve_whole_shares(spec, "HEURISTIC", time_limit=-1)
+    for name, module in (("GUROBI", "gurobipy"), ("MOSEK", "mosek")):
+        if importlib.util.find_spec(module) is None:
+            with pytest.raises(SolverNotAvailable, match="pip install"):
+                solve_whole_shares(spec, name, time_limit=1)
