@@ -1,6 +1,7 @@
 """hedgeopt: buy-and-hold share hedges whose dollar value tracks a basket's dollar value."""
 
 from hedgeopt import datasets
+from hedgeopt.backtest import BacktestResult, backtest
 from hedgeopt.constraints import (
     Bounds,
     Budget,
@@ -29,16 +30,18 @@ from hedgeopt.exceptions import (
 )
 from hedgeopt.metrics import basket_value, evaluate, tracking_objective
 from hedgeopt.objective import TrackingObjective
-from hedgeopt.plotting import plot_frontier, plot_hedge
+from hedgeopt.plotting import plot_backtest, plot_frontier, plot_hedge
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.regularization import L1, Penalty, Ridge
 from hedgeopt.result import HedgeResult
+from hedgeopt.tuning import TuneResult, tune
 from hedgeopt import solvers
 from hedgeopt.solvers import available_solvers
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BacktestResult",
     "Bounds",
     "Budget",
     "Constraint",
@@ -65,13 +68,17 @@ __all__ = [
     "SolverError",
     "SolverNotAvailable",
     "TrackingObjective",
+    "TuneResult",
     "Turnover",
     "VerificationError",
     "available_solvers",
+    "backtest",
     "basket_value",
     "datasets",
     "evaluate",
+    "plot_backtest",
     "plot_frontier",
     "plot_hedge",
     "tracking_objective",
+    "tune",
 ]

@@ -43,6 +43,8 @@ from hedgeopt.exceptions import InputError
 __all__ = ["HedgeContext", "as_ticker_series", "validate_lam"]
 
 MIN_ROWS = 3
+#: P&L measures of the objective's difference term (see :class:`HedgeContext`).
+PNL_MEASURES = ("price", "reference")
 _VERSIONS = itertools.count()
 
 
@@ -141,6 +143,11 @@ class HedgeContext:
     half_life : float, optional
         Exponential observation weights halving every ``half_life`` rows into the past; the
         variances become reliability-weighted (equal weights = the ddof=1 sample variance).
+    pnl : {"price", "reference"}
+        How the P&L term measures each period. ``"price"`` (default): price differences
+        ``P_t - P_{t-1}``, the dollar P&L the shares made on that day. ``"reference"``: returns at
+        the reference date's dollar exposure, ``r_t P_ref`` (and ``r^B_t B_ref`` for the basket),
+        so that old days are not weighted by old price levels. The level term is unchanged.
 
     Raises
     ------
@@ -150,8 +157,11 @@ class HedgeContext:
     """
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None,
-                 half_life: float | None = None) -> None:
+                 half_life: float | None = None, pnl: str = "price") -> None:
         prices, basket = _validate(prices, basket)
+        if pnl not in PNL_MEASURES:
+            raise InputError(f"pnl must be one of {PNL_MEASURES}, got {pnl!r}", field="pnl")
+        self.pnl = pnl
         #: unique per context (unlike ``id``), so compiled problems know when data changed
         self.version: int = next(_VERSIONS)
         if half_life is not None and not (np.isfinite(half_life) and half_life > 0):
@@ -231,9 +241,14 @@ class HedgeContext:
         which is the ddof=1 sample variance when the weights are equal.
         """
         X = self.augmented
-        return _weighted_centred(X, self.half_life), _weighted_centred(
-            np.diff(X, axis=0), self.half_life
-        )
+        if self.pnl == "reference":
+            D = np.empty((self.n_obs - 1, self.n_assets + 1))
+            np.divide(self.P[1:], self.P[:-1], out=D[:, :-1])
+            D[:, :-1] -= 1.0
+            D[:, -1] = 1.0 - self.B[1:] / self.B[:-1]
+        else:
+            D = np.diff(X, axis=0)
+        return _weighted_centred(X, self.half_life), _weighted_centred(D, self.half_life)
 
     @cached_property
     def gram(self) -> GramPair:

@@ -16,9 +16,10 @@ from hedgeopt.exceptions import SolverNotAvailable
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
+    from hedgeopt.backtest import BacktestResult
     from hedgeopt.result import HedgeResult
 
-__all__ = ["plot_frontier", "plot_hedge"]
+__all__ = ["plot_backtest", "plot_frontier", "plot_hedge"]
 
 
 def _pyplot() -> Any:
@@ -99,5 +100,64 @@ def plot_frontier(frontier: pd.DataFrame, title: str | None = None) -> Figure:
     ax.set_ylabel(_escape("std of the $ P&L gap ($k)"))
     ax.set_title(_escape(title or "lambda frontier (labels: lam)"))
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_backtest(result: BacktestResult, others: dict[str, BacktestResult] | None = None,
+                  label: str = "hedgeopt", title: str | None = None) -> Figure:
+    """Walk-forward backtest summary: cumulative $ gap, per-row $ P&L gap, per-period errors.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The output of :func:`hedgeopt.backtest`.
+    others : dict of str to BacktestResult, optional
+        Other backtests on the same dates to compare against (e.g. another setting or a peer),
+        drawn in the top and bottom panels.
+    label : str
+        Legend label of ``result``.
+    title : str, optional
+        Figure title.
+    """
+    plt = _pyplot()
+    runs = {label: result, **(others or {})}
+    fig, axes = plt.subplots(3, 1, figsize=(10, 9), gridspec_kw={"height_ratios": [2, 1, 1.3]})
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, bt) in enumerate(runs.items()):
+        net = bt.net_pnl
+        axes[0].plot(net.index, net.cumsum().to_numpy() / 1e3, lw=1.1,
+                     color=colors[i % len(colors)], label=name)
+    for ref in result.periods["reference"]:
+        axes[0].axvline(ref, color="grey", ls=":", lw=0.7)
+    axes[0].axhline(0, color="grey", lw=0.6)
+    axes[0].set_ylabel(_escape("cumulative gap $k"))
+    axes[0].set_title(_escape("hedge minus basket: cumulative $ P&L (net of costs); "
+                              "dotted: re-hedge dates"), fontsize=9)
+    axes[0].legend(loc="best", fontsize=8)
+    pnl = result.pnl
+    axes[1].bar(pnl.index, pnl.to_numpy() / 1e3, color="tab:orange", width=1.0)
+    axes[1].axhline(0, color="grey", lw=0.6)
+    axes[1].set_ylabel(_escape("P&L gap $k"))
+    k = len(result.periods)
+    width = 0.8 / len(runs)
+    x = np.arange(k)
+    for i, (name, bt) in enumerate(runs.items()):
+        vals = bt.periods["pnl_te"].to_numpy(dtype=float)[:k] / 1e3
+        axes[2].bar(x + (i - (len(runs) - 1) / 2) * width, vals, width=width,
+                    color=colors[i % len(colors)], label=name)
+    labels = [str(r.date()) if hasattr(r, "date") else str(r)
+              for r in result.periods["reference"]]
+    axes[2].set_xticks(x)
+    axes[2].set_xticklabels(labels, rotation=30, ha="right", fontsize=7)
+    axes[2].set_ylabel(_escape("P&L gap std $k"))
+    axes[2].set_xlabel("holding period (reference date)")
+    if len(runs) > 1:
+        axes[2].legend(loc="best", fontsize=8)
+    s = result.summary
+    fig.suptitle(_escape(title or (
+        f"backtest: {int(s['periods'])} periods, mean P&L gap std ${s['pnl_te']:,.0f}, mean "
+        f"value gap std ${s['value_te']:,.0f}, turnover ${s['turnover']:,.0f}, "
+        f"costs ${s['costs']:,.0f}")), fontsize=10)
     fig.tight_layout()
     return fig

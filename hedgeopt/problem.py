@@ -54,6 +54,8 @@ class HedgeProblem:
         Date the hedge is put on (default: last row).
     half_life : float, optional
         Exponential observation weights (rows), see :class:`~hedgeopt.context.HedgeContext`.
+    pnl : {"price", "reference"}
+        P&L measure of the difference term, see :class:`~hedgeopt.context.HedgeContext`.
 
     Examples
     --------
@@ -63,8 +65,8 @@ class HedgeProblem:
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = 0.5,
                  constraints: Iterable[Constraint | Penalty] = (), reference: Any = None,
-                 half_life: float | None = None) -> None:
-        self.ctx = HedgeContext(prices, basket, reference, half_life)
+                 half_life: float | None = None, pnl: str = "price") -> None:
+        self.ctx = HedgeContext(prices, basket, reference, half_life, pnl)
         self.objective = TrackingObjective(lam)
         self.constraints: list[Constraint] = []
         self.penalties: list[Penalty] = []
@@ -114,7 +116,7 @@ class HedgeProblem:
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,
                     reference: Any = None) -> HedgeProblem:
         """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
-        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life)
+        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl)
         for c in [*self.constraints, *self.penalties]:
             c.validate(ctx)
         same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs

@@ -1,0 +1,322 @@
+"""Walk-forward evaluation: fit on a window, put the hedge on, hold the shares, roll.
+
+A hedge is judged on the days after it is put on. :func:`backtest` fits on ``fit_window`` rows
+ending at a reference row, holds the share vector for the next ``hold`` rows, records its dollar
+tracking statistics there (exactly :func:`hedgeopt.evaluate` on that window), and rolls forward by
+``step`` rows. Every fit re-uses one :class:`~hedgeopt.problem.HedgeProblem` through
+:meth:`~hedgeopt.problem.HedgeProblem.update_data` (same window length: new parameter values, no
+recompilation). Optionally each re-hedge is limited by a :class:`~hedgeopt.Turnover` against the
+shares held and pays linear transaction costs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgeopt.constraints.budget import Budget
+from hedgeopt.constraints.trading import Turnover
+from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.exceptions import InputError
+from hedgeopt.metrics import _metrics
+from hedgeopt.regularization import Penalty, Ridge
+from hedgeopt.result import HedgeResult
+from hedgeopt.tuning import _check_pnl, fit_with, make_problem, ridge_scale, tune, update_problem
+
+__all__ = ["BacktestResult", "backtest"]
+
+
+@dataclass
+class BacktestResult:
+    """The outcome of :func:`backtest`.
+
+    Attributes
+    ----------
+    periods : pandas.DataFrame
+        One row per holding period: ``fit_start``, ``reference`` (date the hedge is put on),
+        ``end`` (last date of the hold), ``rows`` (P&L periods held), ``pnl_te`` / ``value_te``
+        (std of the $ P&L gap / $ value gap over the hold, ddof=1), ``rms_gap``, ``final_gap``,
+        ``max_abs_gap`` ($), ``effectiveness``, ``names``, ``gross`` ($ at the reference
+        date), ``turnover`` ($ traded at reference prices), ``costs`` ($), the parameters used
+        (``lam``, ``ridge``, ``half_life``, ``window``, ``pnl``), ``solver`` and
+        ``fit_seconds``. The tracking columns equal ``ho.evaluate(shares, prices[reference:end],
+        basket[reference:end])``.
+    holdings : pandas.DataFrame
+        Shares put on at each reference date (rows: reference dates, columns: tickers).
+    pnl : pandas.Series
+        Hedge minus basket dollar P&L on every row after the first reference date, with the
+        shares held on that row (the latest hedge put on before it); costs excluded.
+    costs : pandas.Series
+        Transaction costs paid on each reference date ($, >= 0).
+    """
+
+    periods: pd.DataFrame
+    holdings: pd.DataFrame
+    pnl: pd.Series
+    costs: pd.Series
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def net_pnl(self) -> pd.Series:
+        """``pnl`` less the transaction costs (charged on the row after each re-hedge)."""
+        net = self.pnl.copy()
+        for date, c in self.costs.items():
+            pos = self.pnl.index.searchsorted(date, side="right")
+            if pos < len(net):
+                net.iloc[pos] -= c
+        return net.rename("net_pnl")
+
+    @property
+    def summary(self) -> pd.Series:
+        """Aggregates over the periods.
+
+        ``pnl_te`` / ``value_te``: mean of the periods' values; ``*_geo``: geometric means;
+        ``pnl_std``: std of the whole ``pnl`` series; ``cum_gap``: sum of ``net_pnl``;
+        ``turnover`` and ``costs``: totals; ``fit_seconds``: total.
+        """
+        p = self.periods
+        geo = lambda s: float(np.exp(np.mean(np.log(s)))) if len(s) and (s > 0).all() else np.nan  # noqa: E731
+        return pd.Series({
+            "periods": len(p),
+            "pnl_te": float(p["pnl_te"].mean()),
+            "value_te": float(p["value_te"].mean()),
+            "pnl_te_geo": geo(p["pnl_te"]),
+            "value_te_geo": geo(p["value_te"]),
+            "rms_gap": float(p["rms_gap"].mean()),
+            "mean_abs_final_gap": float(p["final_gap"].abs().mean()),
+            "pnl_std": float(self.pnl.std(ddof=1)) if len(self.pnl) > 1 else np.nan,
+            "cum_gap": float(self.net_pnl.sum()),
+            "names": float(p["names"].mean()),
+            "turnover": float(p["turnover"].sum()),
+            "costs": float(p["costs"].sum()),
+            "fit_seconds": float(p["fit_seconds"].sum()),
+        }, name="summary")
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Backtest summary figure (see :func:`hedgeopt.plotting.plot_backtest`)."""
+        from hedgeopt.plotting import plot_backtest
+
+        return plot_backtest(self, **kwargs)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"BacktestResult({int(s['periods'])} periods, mean P&L gap std "
+                f"${s['pnl_te']:,.0f}, mean value gap std ${s['value_te']:,.0f}, turnover "
+                f"${s['turnover']:,.0f}, costs ${s['costs']:,.0f})")
+
+
+def _int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", field=name)
+    return int(value)
+
+
+def _budget_distance(cons: list[Any], held: np.ndarray, ctx: HedgeContext) -> float:
+    """Least turnover ($) any hedge needs to meet the Budget constraints from ``held``."""
+    value = float(held @ ctx.p_ref)
+    need = 0.0
+    for c in cons:
+        if isinstance(c, Budget):
+            target = c.target(ctx)
+            lo, hi = (1.0, 1.0) if c.band is None else c.band
+            need = max(need, lo * target - value, value - hi * target)
+    return max(need, 0.0)
+
+
+def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (), *,
+             lam: float = 0.0, ridge: float = 0.0, penalties: Iterable[Penalty] = (),
+             fit_window: int = 504, hold: int = 126, step: int | None = None,
+             start: int | None = None, half_life: float | None = None,
+             window: int | None = None, pnl: str = "reference", prior: Any = None,
+             rehedge: float | None = None, cost_bps: float = 0.0,
+             tuner: bool | dict[str, Any] | None = None, solver: str | None = None
+             ) -> BacktestResult:
+    """Walk-forward backtest of buy-and-hold share hedges.
+
+    Parameters
+    ----------
+    prices, basket : pandas.DataFrame, pandas.Series
+        The whole history (dates x tickers; basket dollars).
+    constraints : iterable
+        Constraints (and fixed penalties) of every fit, e.g. ``[ho.Budget(), ho.LongOnly()]``.
+    lam, ridge, half_life, window, pnl, prior
+        Fit settings, as in :func:`hedgeopt.tune` (``ridge`` is relative, see
+        :func:`hedgeopt.tuning.ridge_scale`; ``window`` fits on the last ``window`` rows of each
+        fit window). ``ho.backtest(..., **tune_result.best)`` replays a tuned setting.
+    penalties : iterable of Penalty
+        Extra fixed penalty terms.
+    fit_window : int
+        Rows of each fit (the reference row included).
+    hold : int
+        P&L periods each hedge is evaluated over (rows ``reference .. reference + hold``).
+    step : int, optional
+        Rows between consecutive reference dates (default ``hold``). With ``step < hold`` the
+        evaluation windows overlap; ``pnl`` always uses the latest hedge.
+    start : int, optional
+        Row of the first reference date (default ``fit_window - 1``).
+    rehedge : float, optional
+        Turnover limit ($, at reference prices) of every re-hedge after the first: the new hedge
+        is fitted with ``Turnover(current=shares held, max_dollars=rehedge)``. None: trade
+        straight to each new optimum. If the limit cannot meet a Budget, it is raised to the
+        least turnover that can (``turnover_relaxed`` in ``periods``).
+    cost_bps : float
+        Linear transaction costs in basis points of the dollars traded (the first hedge is
+        bought from zero and pays too).
+    tuner : bool or dict, optional
+        Choose the settings in every period by :func:`hedgeopt.tune` on that period's fit window
+        only (True: tune's defaults; a dict: keyword arguments of tune). The fixed ``lam``,
+        ``ridge``, ... are then ignored.
+    solver : str, optional
+        Backend of every solve.
+
+    Returns
+    -------
+    BacktestResult
+    """
+    t_start = time.perf_counter()
+    base = HedgeContext(prices, basket)
+    P_all, B_all = base.prices, base.basket
+    T = base.n_obs
+    fit_window = _int(fit_window, "fit_window", 3)
+    hold = _int(hold, "hold", 1)
+    step = hold if step is None else _int(step, "step", 1)
+    start = fit_window - 1 if start is None else _int(start, "start", 2)
+    if start < 2 or start > T - 2:
+        raise InputError(f"start row {start} leaves no fit window or no holding period in "
+                         f"{T} rows", field="start")
+    if start - fit_window + 1 < 0:
+        raise InputError(f"fit_window {fit_window} does not fit before the first reference row "
+                         f"{start}", field="fit_window")
+    if window is not None:
+        window = _int(window, "window", 3)
+    lam = validate_lam(lam)
+    _check_pnl(pnl)
+    if not (np.isfinite(ridge) and ridge >= 0):
+        raise InputError(f"ridge must be >= 0, got {ridge!r}", field="ridge")
+    if rehedge is not None and not (np.isfinite(rehedge) and rehedge >= 0):
+        raise InputError(f"rehedge must be None or a turnover limit >= 0 ($), got {rehedge!r}",
+                         field="rehedge")
+    if not (np.isfinite(cost_bps) and cost_bps >= 0):
+        raise InputError(f"cost_bps must be >= 0, got {cost_bps!r}", field="cost_bps")
+    tune_kwargs: dict[str, Any] | None = None
+    if tuner is True:
+        tune_kwargs = {}
+    elif isinstance(tuner, dict):
+        tune_kwargs = dict(tuner)
+    elif tuner not in (None, False):
+        raise InputError("tuner must be None, True or a dict of ho.tune keyword arguments",
+                         field="tuner")
+
+    cons_all = list(constraints)
+    fixed = [c for c in cons_all if isinstance(c, Penalty)] + list(penalties)
+    cons = [c for c in cons_all if not isinstance(c, Penalty)]
+    refs = list(range(start, T - 1, step))
+    P_np, B_np = base.P, base.B
+    n_assets = base.n_assets
+
+    held = np.zeros(n_assets)
+    turnover_c: Turnover | None = None
+    ridge_term = Ridge(0.0, prior=prior)
+    prob = None
+    rows, holdings = [], []
+    book = np.full(T, np.nan)
+    for k, ref in enumerate(refs):
+        fit_lo = ref - fit_window + 1
+        if window is not None:
+            fit_lo = max(fit_lo, ref - window + 1)
+        fit_P, fit_B = P_all.iloc[fit_lo:ref + 1], B_all.iloc[fit_lo:ref + 1]
+        t0 = time.perf_counter()
+        relaxed = False
+        if tune_kwargs is not None:
+            tr = tune(fit_P, fit_B, [*cons, *fixed], prior=prior, solver=solver,
+                      refit=rehedge is None or k == 0, **tune_kwargs)
+            params = dict(tr.best)
+            params.pop("ridge_strength", None)
+            if rehedge is None or k == 0:
+                res = tr.result
+            else:  # refit every member under the turnover limit (averages keep it: convex)
+                turnover_c = Turnover(pd.Series(held, index=base.tickers), rehedge)
+                ctx = HedgeContext(fit_P, fit_B)
+                need = _budget_distance(cons, held, ctx)
+                if need > rehedge:
+                    turnover_c.max_dollars, relaxed = need * (1 + 1e-6) + 1e-9 * ctx.notional, True
+                fits = [fit_with(fit_P, fit_B, [*cons, *fixed, turnover_c], m, prior=prior,
+                                 solver=solver) for m in tr.members]
+                res = fits[0][1]
+                if len(fits) > 1:
+                    res = HedgeResult.build(
+                        np.mean([f[1].shares.to_numpy() for f in fits], axis=0), fits[0][0].ctx,
+                        fits[0][0].lam, fits[0][0].constraints, tol=1e-6, status="optimal",
+                        solver=f"average of {len(fits)} ({res.solver})", solve_time=0.0)
+        else:
+            params = {"lam": lam, "ridge": float(ridge), "half_life": half_life,
+                      "window": window, "pnl": pnl}
+            if prob is None:
+                prob = make_problem(fit_P, fit_B, lam=lam, half_life=half_life, pnl=pnl,
+                                    constraints=[*cons, *fixed, ridge_term])
+            else:
+                update_problem(prob, fit_P, fit_B)
+            if rehedge is not None and k > 0:
+                current = pd.Series(held, index=base.tickers)
+                if turnover_c is None:
+                    turnover_c = Turnover(current, rehedge)
+                    prob.add(turnover_c)
+                else:
+                    turnover_c.current = current
+                    turnover_c.max_dollars = rehedge
+                need = _budget_distance(cons, held, prob.ctx)
+                if need > rehedge:
+                    turnover_c.max_dollars = need * (1 + 1e-6) + 1e-9 * prob.ctx.notional
+                    relaxed = True
+                turnover_c.update(prob.ctx)  # new holdings / limit: refresh the parameters
+            ridge_term.strength = float(ridge) * ridge_scale(prob) if ridge else 0.0
+            res = prob.solve(solver)
+        fit_seconds = time.perf_counter() - t0
+        shares = res.shares.reindex(base.tickers).fillna(0.0).to_numpy()
+        end = min(ref + hold, T - 1)
+        window_data = SimpleNamespace(P=P_np[ref:end + 1], B=B_np[ref:end + 1], ref=0)
+        m = _metrics(shares, window_data, 0.5) if end - ref >= 2 else None  # type: ignore[arg-type]
+        traded = float(np.abs(shares - held) @ P_np[ref])
+        cost = traded * cost_bps * 1e-4
+        nxt = refs[k + 1] if k + 1 < len(refs) else end  # held until the next re-hedge
+        seg = slice(ref + 1, nxt + 1)
+        book[seg] = np.diff(P_np[ref:nxt + 1] @ shares) - np.diff(B_np[ref:nxt + 1])
+        row = {
+            "fit_start": base.dates[fit_lo], "reference": base.dates[ref], "end": base.dates[end],
+            "rows": end - ref,
+        }
+        if m is not None:
+            row.update({c: float(m[c]) for c in ("pnl_te", "value_te", "rms_gap", "final_gap",
+                                                 "max_abs_gap", "effectiveness", "gross")})
+            row["names"] = int(m["names"])
+        else:  # a one-row hold: no std
+            d = P_np[ref:end + 1] @ shares - B_np[ref:end + 1]
+            row.update({"pnl_te": np.nan, "value_te": np.nan,
+                        "rms_gap": float(np.sqrt(np.mean(d**2))), "final_gap": float(d[-1]),
+                        "max_abs_gap": float(np.abs(d).max()), "effectiveness": np.nan,
+                        "gross": float(np.abs(shares) @ P_np[ref]),
+                        "names": int(np.count_nonzero(shares))})
+        row.update({"turnover": traded, "costs": cost, "turnover_relaxed": relaxed,
+                    **params, "solver": res.solver, "fit_seconds": fit_seconds})
+        rows.append(row)
+        holdings.append(shares)
+        held = shares
+    periods = pd.DataFrame(rows)
+    ref_dates = pd.Index([base.dates[r] for r in refs], name="reference")
+    hold_frame = pd.DataFrame(np.array(holdings), index=ref_dates, columns=base.tickers)
+    valid = ~np.isnan(book)
+    pnl_series = pd.Series(book[valid], index=base.dates[valid], name="pnl")
+    costs = pd.Series(periods["costs"].to_numpy(), index=ref_dates, name="costs")
+    settings = {"fit_window": fit_window, "hold": hold, "step": step, "start": start,
+                "rehedge": rehedge, "cost_bps": cost_bps, "tuner": tune_kwargs,
+                "lam": lam, "ridge": ridge, "half_life": half_life, "window": window,
+                "pnl": pnl}
+    return BacktestResult(periods=periods, holdings=hold_frame, pnl=pnl_series, costs=costs,
+                          settings=settings, seconds=time.perf_counter() - t_start)

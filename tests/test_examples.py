@@ -1,0 +1,39 @@
+"""Every example runs (shrunk with HEDGEOPT_EXAMPLE_QUICK=1) in under a minute and writes its
+figures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import hedgeopt as ho
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.mark.parametrize("name, pngs", [
+    ("option_hedge.py", ["option_hedge_oos.png", "option_hedge_backtest.png"]),
+    ("lambda_frontier.py", ["lambda_frontier.png"]),
+    ("index_tracking_orlib.py", ["orlib1_tuned.png"]),
+])
+def test_example_runs(name: str, pngs: list[str], tmp_path: Path) -> None:
+    if name.startswith("index_tracking") and ho.datasets.orlib_dir() is None:
+        pytest.skip("OR-Library data not available")
+    env = {**os.environ, "HEDGEOPT_EXAMPLE_QUICK": "1", "HEDGEOPT_EXAMPLE_OUT": str(tmp_path),
+           "MPLBACKEND": "Agg"}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert elapsed < 60, f"{name} took {elapsed:.1f} s"
+    for png in pngs:
+        assert (tmp_path / png).stat().st_size > 10_000
+    assert proc.stdout.strip()

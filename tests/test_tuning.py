@@ -1,0 +1,199 @@
+"""ho.tune: walk-forward validation inside the window, no peeking, refit with the winner."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+from hedgeopt.tuning import (
+    DEFAULT_GRID,
+    default_ridge_grid,
+    fit_with,
+    make_problem,
+    ridge_scale,
+    tune,
+    validation_folds,
+)
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[pd.DataFrame, pd.Series]:
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=12, n_days=160, n_basket=15,
+                                                     seed=5)
+    return prices, basket
+
+
+@pytest.fixture(scope="module")
+def wide() -> tuple[pd.DataFrame, pd.Series]:
+    """More instruments (60) than rows (40): the unregularised fit is exact in-sample."""
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=60, n_days=40, n_basket=20, seed=9)
+    return prices, basket
+
+
+CONS = (ho.Budget(), ho.LongOnly())
+
+
+def _gap_stats(shares: np.ndarray, P: np.ndarray, B: np.ndarray) -> tuple[float, float]:
+    d = P @ shares - B
+    return float(np.std(np.diff(d), ddof=1)), float(np.std(d, ddof=1))
+
+
+def test_validation_folds_walk_forward() -> None:
+    assert validation_folds(100, folds=4, hold=10) == [(59, 69), (69, 79), (79, 89), (89, 99)]
+    # default hold: the folds validate the last third
+    folds = validation_folds(145, folds=4)
+    assert folds[-1][1] == 144 and all(b - a == 12 for a, b in folds)
+    with pytest.raises(ho.InputError, match="folds"):
+        validation_folds(20, folds=4, hold=5)
+    with pytest.raises(ho.InputError, match="hold"):
+        validation_folds(100, folds=2, hold=1)
+
+
+def test_table_has_one_row_per_candidate_sorted(small) -> None:
+    prices, basket = small
+    grid = {"lam": (0.0, 0.2), "ridge": (0.0, 0.05, 0.5), "pnl": ("reference", "price")}
+    tr = tune(prices, basket, CONS, folds=3, hold=15, **grid)
+    assert len(tr.table) == 2 * 3 * 2
+    got = set(map(tuple, tr.table[["lam", "ridge", "pnl"]].itertuples(index=False)))
+    assert got == set(itertools.product(grid["lam"], grid["ridge"], grid["pnl"]))
+    assert tr.table["score"].is_monotonic_increasing
+    assert list(tr.table["rank"]) == list(range(1, 13))
+    assert len(tr.scores) == 12 * 3 and len(tr.folds) == 3
+    top = tr.table.iloc[0]
+    assert tr.best["lam"] == top["lam"] and tr.best["ridge"] == top["ridge"]
+    assert tr.best["pnl"] == top["pnl"]
+    # the score is the geometric mean over folds of the validation P&L gap std
+    sub = tr.scores[(tr.scores["lam"] == top["lam"]) & (tr.scores["ridge"] == top["ridge"])
+                    & (tr.scores["pnl"] == top["pnl"])]
+    assert top["score"] == pytest.approx(np.exp(np.log(sub["pnl_te"]).mean()), rel=1e-12)
+
+
+def test_fold_scores_match_independent_fits(small) -> None:
+    """Each fold fits on rows up to its reference date only and is scored with ho.evaluate."""
+    prices, basket = small
+    tr = tune(prices, basket, CONS, lam=(0.1,), ridge=(0.05,), pnl=("price",), folds=3, hold=15,
+              refit=False)
+    for j, (ref, end) in enumerate(validation_folds(len(prices), 3, 15)):
+        prob = ho.HedgeProblem(prices.iloc[:ref + 1], basket.iloc[:ref + 1], lam=0.1,
+                               constraints=CONS)
+        rid = ho.Ridge(0.0)
+        prob.add(rid)
+        rid.strength = 0.05 * ridge_scale(prob)
+        shares = prob.solve().shares
+        ev = ho.evaluate(shares, prices.iloc[ref:end + 1], basket.iloc[ref:end + 1])
+        row = tr.scores[tr.scores["fold"] == j].iloc[0]
+        assert row["pnl_te"] == pytest.approx(ev["pnl_te"], rel=1e-6)
+        assert row["value_te"] == pytest.approx(ev["value_te"], rel=1e-6)
+        assert row["rms_gap"] == pytest.approx(ev["rms_gap"], rel=1e-6)
+
+
+def test_no_peeking_corrupting_validation_tail_changes_only_scores(small) -> None:
+    """A fold's fit never reads rows after its reference date: corrupting the last fold's
+    validation rows leaves the earlier folds' scores identical."""
+    prices, basket = small
+    kw = dict(lam=(0.0, 0.1), ridge=(0.0, 0.1), folds=3, hold=15, refit=False)
+    a = tune(prices, basket, CONS, **kw)
+    bad_p, bad_b = prices.copy(), basket.copy()
+    last_ref = validation_folds(len(prices), 3, 15)[-1][0]
+    rng = np.random.default_rng(0)
+    bad_p.iloc[last_ref + 1:] *= rng.uniform(0.5, 2.0, size=bad_p.iloc[last_ref + 1:].shape)
+    bad_b.iloc[last_ref + 1:] *= 3.0
+    b = tune(bad_p, bad_b, CONS, **kw)
+    cols = ["pnl_te", "value_te", "rms_gap"]
+    early_a = a.scores[a.scores["fold"] < 2].reset_index(drop=True)
+    early_b = b.scores[b.scores["fold"] < 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(early_a[cols], early_b[cols])
+    assert not np.allclose(a.scores[a.scores["fold"] == 2]["pnl_te"],
+                           b.scores[b.scores["fold"] == 2]["pnl_te"])
+
+
+def test_refit_on_whole_window_and_average(small) -> None:
+    prices, basket = small
+    tr = tune(prices, basket, CONS, lam=(0.0, 0.1), ridge=(0.0, 0.1), folds=3, hold=15,
+              average="pnl")
+    assert [m["pnl"] for m in tr.members] == list(dict.fromkeys(tr.table["pnl"]))
+    fits = [fit_with(prices, basket, CONS, m)[1].shares for m in tr.members]
+    np.testing.assert_allclose(tr.shares.to_numpy(), np.mean(fits, axis=0), rtol=1e-9)
+    assert tr.result.violations == []
+    assert tr.result.weights.sum() == pytest.approx(1.0, abs=1e-9)  # Budget holds
+    one = tune(prices, basket, CONS, lam=(0.0, 0.1), ridge=(0.0, 0.1), folds=3, hold=15,
+               average=1)
+    direct = fit_with(prices, basket, CONS, one.best)[1]
+    np.testing.assert_allclose(one.shares.to_numpy(), direct.shares.to_numpy(), rtol=1e-9)
+    assert one.result.ctx.n_obs == len(prices)  # refitted on the whole window
+    assert one.best["ridge_strength"] == pytest.approx(
+        one.best["ridge"] * ridge_scale(one.problem))
+
+
+def test_wide_universe_more_names_than_rows(wide) -> None:
+    prices, basket = wide
+    assert prices.shape[1] > prices.shape[0]
+    assert default_ridge_grid(60, 40)[0] > 0  # no unregularised candidate by default
+    tr = tune(prices, basket, CONS, folds=2, hold=6)
+    assert len(tr.table) == (len(DEFAULT_GRID["lam"]) * len(DEFAULT_GRID["ridge"])
+                             * len(DEFAULT_GRID["pnl"]))
+    assert np.isfinite(tr.table["score"]).all()
+    assert tr.result.violations == []
+    assert (tr.shares >= 0).all()
+
+
+def test_reference_pnl_term_is_return_variance(small) -> None:
+    """pnl='reference': the P&L term is Var[r_t . w - r^B_t] (ddof=1), w dollar weights."""
+    prices, basket = small
+    prob = make_problem(prices, basket, lam=0.0, constraints=CONS, pnl="reference")
+    w = np.random.default_rng(1).dirichlet(np.ones(prices.shape[1]))
+    R = prices.pct_change().iloc[1:].to_numpy()
+    rb = basket.pct_change().iloc[1:].to_numpy()
+    expected = np.var(R @ w - rb, ddof=1)
+    assert prob.ctx.scaled_objective(w, 0.0) == pytest.approx(expected, rel=1e-10)
+    # and it survives update_data (same length: parameters only)
+    update_problem_window = prices.iloc[10:], basket.iloc[10:]
+    from hedgeopt.tuning import update_problem
+
+    update_problem(prob, *update_problem_window)
+    R2 = R[10:]
+    rb2 = rb[10:]
+    assert prob.ctx.scaled_objective(w, 0.0) == pytest.approx(np.var(R2 @ w - rb2, ddof=1),
+                                                              rel=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["ACTIVESET", "CLARABEL"])
+def test_ridge_strength_update_is_picked_up(small, solver) -> None:
+    prices, basket = small
+    rid = ho.Ridge(0.0)
+    prob = ho.HedgeProblem(prices, basket, lam=0.1, constraints=[*CONS, rid])
+    prob.solve(solver)
+    rid.strength = 0.7
+    again = prob.solve(solver).shares
+    fresh = ho.HedgeProblem(prices, basket, lam=0.1,
+                            constraints=[*CONS, ho.Ridge(0.7)]).solve(solver).shares
+    np.testing.assert_allclose(again.to_numpy(), fresh.to_numpy(), rtol=1e-4,
+                               atol=1e-6 * fresh.abs().max())
+
+
+def test_scoring_both_and_value(small) -> None:
+    prices, basket = small
+    kw = dict(lam=(0.0, 0.3), ridge=(0.0,), pnl=("price",), folds=3, hold=15, refit=False)
+    both = tune(prices, basket, CONS, scoring="both", **kw).table
+    np.testing.assert_allclose(both["score"], np.sqrt(both["pnl_te"] * both["value_te"]),
+                               rtol=1e-12)
+    val = tune(prices, basket, CONS, scoring="value_te", **kw).table
+    np.testing.assert_allclose(val["score"], val["value_te"], rtol=1e-12)
+
+
+def test_bad_arguments(small) -> None:
+    prices, basket = small
+    with pytest.raises(ho.InputError, match="scoring"):
+        tune(prices, basket, CONS, scoring="sharpe")
+    with pytest.raises(ho.InputError, match="pnl"):
+        tune(prices, basket, CONS, pnl=("levels",))
+    with pytest.raises(ho.InputError, match="average"):
+        tune(prices, basket, CONS, average=0)
+    with pytest.raises(ho.InputError, match="ridge"):
+        tune(prices, basket, CONS, ridge=(-1.0,))
+    with pytest.raises(ho.InputError, match="window"):
+        tune(prices, basket, CONS, window=(2,))
