@@ -1,0 +1,417 @@
+"""Tests of the dense active-set QP (``hedgeopt.solvers.activeset``).
+
+Every instance is a least-squares tracking problem built from a K-factor price model, and
+every answer is checked against an independent high-accuracy interior-point solve
+(cvxpy + Clarabel, gap and feasibility tolerances 1e-10): objective values to 1e-7
+relative, our ``x`` feasible to 1e-9, and our own KKT certificate below ``tol``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hedgeopt.solvers.activeset import QPSolution, solve_qp
+
+cp = pytest.importorskip("cvxpy")
+
+INF = np.inf
+N_SECTORS = 10
+
+
+# ------------------------------------------------------------------------------------------
+# instance generator
+# ------------------------------------------------------------------------------------------
+
+def make_market(T: int, N: int, *, seed: int = 0, n_other: int = 40, n_dup: int = 0):
+    """Relative prices of N names and a target made of ``n_other`` other names.
+
+    Daily log-returns follow a 5-factor model (market + 4 sector factors) plus
+    idiosyncratic noise; ``R[-1] == 1``. The target is an index of other names of the same
+    model, tilted to sector 0 so that a sector cap binds. ``n_dup`` last columns repeat
+    the first ones exactly (a singular Q).
+    """
+    rng = np.random.default_rng(seed)
+    K = 5
+    n_all = N + n_other
+    sector = rng.integers(0, N_SECTORS, n_all)
+    sector[N:N + n_other // 2] = 0
+    load = np.zeros((n_all, K))
+    load[:, 0] = rng.uniform(0.5, 1.5, n_all)
+    load[np.arange(n_all), 1 + sector % (K - 1)] = rng.uniform(0.5, 1.5, n_all)
+    load[:, 1:] += rng.normal(0.0, 0.2, (n_all, K - 1))
+    f = rng.normal(0.0, 1.0, (T - 1, K)) * np.array([0.010, 0.006, 0.006, 0.005, 0.005])
+    e = rng.normal(0.0, 1.0, (T - 1, n_all)) * rng.uniform(0.008, 0.025, n_all)
+    logp = np.vstack([np.zeros(n_all), np.cumsum(f @ load.T + e + 3e-4, axis=0)])
+    R = np.exp(logp - logp[-1])
+    w = rng.uniform(0.5, 1.0, n_other)
+    w[: n_other // 2] *= 3.0
+    b = R[:, N:] @ (w / w.sum())
+    R = R[:, :N].copy()
+    if n_dup:
+        R[:, N - n_dup:] = R[:, :n_dup]
+    return R, b, sector[:N]
+
+
+def tracking_qp(R: np.ndarray, b: np.ndarray, mode: str = "stack"):
+    """Q, q of least-squares tracking of b by R x on levels and/or first differences."""
+    parts = []
+    if mode in ("stack", "levels"):
+        parts.append((R - R.mean(0), b - b.mean()))
+    if mode in ("stack", "diff"):
+        D, d = np.diff(R, axis=0), np.diff(b)
+        parts.append((D - D.mean(0), d - d.mean()))
+    X = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    T = R.shape[0]
+    Q = X.T @ X / (T - 1)
+    q = X.T @ y / (T - 1)
+    c = float(np.mean(np.diag(Q)))
+    return Q / c, q / c
+
+
+def constraint_set(kind: str, sector: np.ndarray) -> dict:
+    """Bounds and rows of the named constraint set (see the module docstring)."""
+    N = sector.size
+    budget = np.ones((1, N))
+    S = (sector[None, :] == np.arange(N_SECTORS)[:, None]).astype(float)
+    if kind == "long_only":
+        return dict(lb=np.zeros(N), ub=np.full(N, INF), A=budget, lo=np.ones(1), hi=np.ones(1))
+    if kind == "sectors":
+        return dict(lb=np.zeros(N), ub=np.full(N, INF), A=np.vstack([budget, S]),
+                    lo=np.r_[1.0, np.full(N_SECTORS, -INF)],
+                    hi=np.r_[1.0, np.full(N_SECTORS, 0.25)])
+    if kind == "box":
+        return dict(lb=np.full(N, -0.05), ub=np.full(N, 0.05), A=budget, lo=np.ones(1),
+                    hi=np.ones(1))
+    if kind == "infeasible":  # sector caps add up to 0.5 < budget 1
+        return dict(lb=np.zeros(N), ub=np.full(N, INF), A=np.vstack([budget, S]),
+                    lo=np.r_[1.0, np.full(N_SECTORS, -INF)],
+                    hi=np.r_[1.0, np.full(N_SECTORS, 0.05)])
+    raise ValueError(kind)
+
+
+def reference(Q, q, lb, ub, A, lo, hi, ridge: float = 0.0):
+    """High-accuracy Clarabel solve: ``(x, objective, status)``."""
+    N = q.size
+    x = cp.Variable(N)
+    P = Q + ridge * np.eye(N)
+    cons = []
+    fl, fu = np.isfinite(lb), np.isfinite(ub)
+    if fl.any():
+        cons.append(x[np.flatnonzero(fl)] >= lb[fl])
+    if fu.any():
+        cons.append(x[np.flatnonzero(fu)] <= ub[fu])
+    eq = lo == hi
+    if eq.any():
+        cons.append(A[eq] @ x == lo[eq])
+    if (np.isfinite(hi) & ~eq).any():
+        k = np.isfinite(hi) & ~eq
+        cons.append(A[k] @ x <= hi[k])
+    if (np.isfinite(lo) & ~eq).any():
+        k = np.isfinite(lo) & ~eq
+        cons.append(A[k] @ x >= lo[k])
+    prob = cp.Problem(cp.Minimize(0.5 * cp.quad_form(x, cp.psd_wrap(P)) - q @ x), cons)
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    return x.value, prob.value, prob.status
+
+
+def objective(Q, q, x, ridge: float = 0.0) -> float:
+    return float(0.5 * x @ Q @ x + 0.5 * ridge * x @ x - q @ x)
+
+
+def infeasibility(x, lb, ub, A, lo, hi) -> float:
+    ax = A @ x
+    return float(max(np.max(lb - x), np.max(x - ub), np.max(lo - ax), np.max(ax - hi), 0.0))
+
+
+def assert_matches_reference(sol: QPSolution, Q, q, cons, *, ridge=0.0, unique=True,
+                             tol=1e-9):
+    xr, vr, st = reference(Q, q, **cons, ridge=ridge)
+    assert st == "optimal"
+    assert sol.status == "optimal"
+    assert sol.kkt_residual <= tol
+    assert infeasibility(sol.x, **cons) <= 1e-9
+    ours = objective(Q, q, sol.x, ridge)
+    assert ours == pytest.approx(sol.objective, rel=1e-12, abs=1e-14)
+    assert abs(ours - vr) <= 1e-7 * max(1.0, abs(vr))
+    if unique:
+        assert np.max(np.abs(sol.x - xr)) <= 1e-4
+    return xr, vr
+
+
+def kkt_by_hand(sol: QPSolution, Q, q, cons, ridge=0.0) -> float:
+    """Stationarity residual Qx - q + A'mu + z computed here, not by the solver."""
+    g = Q @ sol.x + ridge * sol.x - q + cons["A"].T @ sol.row_duals + sol.bound_duals
+    return float(np.max(np.abs(g)))
+
+
+# ------------------------------------------------------------------------------------------
+# fixtures
+# ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def market():
+    """N = 300 names, T = 400 days: Q positive definite."""
+    R, b, sector = make_market(400, 300, seed=0)
+    Q, q = tracking_qp(R, b)
+    return Q, q, sector
+
+
+@pytest.fixture(scope="module")
+def wide_market():
+    """N = 300 names, T = 100 days: Q has rank 99 (singular)."""
+    R, b, sector = make_market(100, 300, seed=3)
+    Q, q = tracking_qp(R, b)
+    return Q, q, sector
+
+
+@pytest.fixture(scope="module")
+def sweep_grams():
+    """Levels Gram Q0 and differences Gram Q1 of one market, N = 200, T = 500."""
+    R, b, sector = make_market(500, 200, seed=5)
+    return tracking_qp(R, b, "levels"), tracking_qp(R, b, "diff"), sector
+
+
+# ------------------------------------------------------------------------------------------
+# accuracy against Clarabel
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["long_only", "sectors", "box"])
+def test_matches_clarabel(market, kind):
+    Q, q, sector = market
+    cons = constraint_set(kind, sector)
+    sol = solve_qp(Q, q, **cons)
+    assert_matches_reference(sol, Q, q, cons)
+    assert kkt_by_hand(sol, Q, q, cons) <= 1e-9 * max(1.0, np.max(np.diag(Q)))
+    assert sol.method == "pdas" or sol.method == "pdas+partial"
+    assert sol.iterations <= 20
+    assert sol.ridge_used == 0.0
+
+
+def test_sector_cap_binds(market):
+    Q, q, sector = market
+    free = solve_qp(Q, q, **constraint_set("long_only", sector))
+    capped = solve_qp(Q, q, **constraint_set("sectors", sector))
+    in0 = sector == 0
+    assert free.x[in0].sum() > 0.255  # without the cap, sector 0 gets more than 0.25
+    assert capped.x[in0].sum() == pytest.approx(0.25, abs=1e-12)
+    assert capped.active_rows[1] == 1 and capped.row_duals[1] > 1e-6
+    assert capped.active_rows[0] == 1  # the budget (equality) reports +1
+    assert capped.objective > free.objective + 1e-6
+
+
+def test_duals_signs_and_masks(market):
+    Q, q, sector = market
+    cons = constraint_set("box", sector)
+    sol = solve_qp(Q, q, **cons)
+    at_lb = sol.bound_state == -1
+    at_ub = sol.bound_state == 1
+    assert at_lb.any() and at_ub.any() and sol.free.any()
+    np.testing.assert_array_equal(sol.free, sol.bound_state == 0)
+    np.testing.assert_array_equal(sol.x[at_lb], -0.05)
+    np.testing.assert_array_equal(sol.x[at_ub], 0.05)
+    assert np.all(sol.bound_duals[at_lb] <= 0) and np.all(sol.bound_duals[at_ub] >= 0)
+    assert np.all(sol.bound_duals[sol.free] == 0)
+    assert sol.free.dtype == bool and sol.active_rows.dtype == np.int8
+
+
+def test_singular_q_long_only(wide_market):
+    """N > T: Q is singular and x is not unique; compare objective values only."""
+    Q, q, sector = wide_market
+    assert np.linalg.matrix_rank(Q) < Q.shape[0]
+    for kind in ("long_only", "sectors"):
+        cons = constraint_set(kind, sector)
+        sol = solve_qp(Q, q, **cons)
+        assert_matches_reference(sol, Q, q, cons, unique=False)
+
+
+def test_singular_q_box_all_free(wide_market):
+    """Every variable free at a singular Q: the automatic ridge is used and reported."""
+    Q, q, sector = wide_market
+    cons = constraint_set("box", sector)
+    cons["lb"][:] = -1.0
+    cons["ub"][:] = 1.0
+    sol = solve_qp(Q, q, **cons)
+    assert_matches_reference(sol, Q, q, cons, unique=False)
+    assert sol.ridge_used > 0.0
+    assert sol.ridge_used <= 1e-8
+
+
+def test_user_ridge_makes_singular_problem_unique(wide_market):
+    Q, q, sector = wide_market
+    cons = constraint_set("long_only", sector)
+    sol = solve_qp(Q, q, **cons, ridge=1e-3)
+    assert_matches_reference(sol, Q, q, cons, ridge=1e-3, unique=True)
+    assert kkt_by_hand(sol, Q, q, cons, ridge=1e-3) <= 1e-8
+    assert sol.ridge_used == 0.0
+
+
+def test_infeasible_rows_return_status(market):
+    Q, q, sector = market
+    cons = constraint_set("infeasible", sector)
+    assert reference(Q, q, **cons)[2] == "infeasible"
+    sol = solve_qp(Q, q, **cons)
+    assert sol.status == "infeasible"
+    assert sol.kkt_residual == np.inf
+
+
+def test_crossed_bounds_are_infeasible():
+    Q = np.eye(3)
+    sol = solve_qp(Q, np.ones(3), lb=np.array([0.0, 1.0, 0.0]), ub=np.array([1.0, 0.5, 1.0]))
+    assert sol.status == "infeasible"
+
+
+def test_degenerate_duplicates_and_pinned_variable():
+    """Exactly duplicated columns (singular Q) and a variable fixed by lb == ub."""
+    R, b, sector = make_market(400, 300, seed=4, n_dup=20)
+    Q, q = tracking_qp(R, b)
+    for kind in ("long_only", "box"):
+        cons = constraint_set(kind, sector)
+        cons["lb"][5] = cons["ub"][5] = 0.02
+        sol = solve_qp(Q, q, **cons)
+        assert_matches_reference(sol, Q, q, cons, unique=False)
+        assert sol.x[5] == 0.02
+        assert not sol.free[5]
+        # duplicated columns receive equal weights (the minimum-norm split)
+        both = sol.free[:20] & sol.free[-20:]
+        if both.any():
+            np.testing.assert_allclose(sol.x[:20][both], sol.x[-20:][both], atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------
+# warm starts
+# ------------------------------------------------------------------------------------------
+
+def test_warm_start_after_small_change_of_q(market):
+    """Blend 3% of the differences Gram into Q: a few indices change their state."""
+    Q, q, sector = market
+    R, b, _ = make_market(400, 300, seed=0)
+    Qd, qd = tracking_qp(R, b, "diff")
+    cons = constraint_set("sectors", sector)
+    first = solve_qp(Q, q, **cons)
+    Q2, q2 = 0.97 * Q + 0.03 * Qd, 0.97 * q + 0.03 * qd
+    cold = solve_qp(Q2, q2, **cons)
+    warm = solve_qp(Q2, q2, **cons, warm=first)
+    assert warm.status == cold.status == "optimal"
+    assert np.count_nonzero(warm.bound_state != first.bound_state) >= 5
+    assert warm.iterations < cold.iterations
+    assert warm.iterations <= 4
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-10)
+    np.testing.assert_allclose(warm.x, cold.x, atol=1e-8)
+    assert_matches_reference(warm, Q2, q2, cons)
+
+
+def test_warm_sweep_levels_to_differences(sweep_grams):
+    (Q0, q0), (Q1, q1), sector = sweep_grams
+    cons = constraint_set("sectors", sector)
+    prev = None
+    warm_its, cold_its = [], []
+    for lam in np.linspace(0.0, 1.0, 6):
+        Q = (1 - lam) * Q1 + lam * Q0
+        q = (1 - lam) * q1 + lam * q0
+        cold = solve_qp(Q, q, **cons)
+        warm = solve_qp(Q, q, **cons, warm=prev)
+        assert warm.status == "optimal" and warm.kkt_residual <= 1e-9
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-10, abs=1e-12)
+        prev = warm
+        warm_its.append(warm.iterations)
+        cold_its.append(cold.iterations)
+    assert sum(warm_its[1:]) < sum(cold_its[1:])
+    assert_matches_reference(prev, Q, q, cons)
+
+
+def test_warm_start_of_other_size_is_ignored(market):
+    Q, q, sector = market
+    cons = constraint_set("long_only", sector)
+    small = solve_qp(Q[:50, :50], q[:50], **constraint_set("long_only", sector[:50]))
+    sol = solve_qp(Q, q, **cons, warm=small)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(solve_qp(Q, q, **cons).objective, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# safeguards
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["long_only", "sectors", "box"])
+def test_primal_fallback(market, kind):
+    """With no PDAS iterations left the primal active-set method finishes the solve."""
+    Q, q, sector = market
+    cons = constraint_set(kind, sector)
+    sol = solve_qp(Q, q, **cons, max_iter=1)
+    assert sol.method == "primal"
+    assert_matches_reference(sol, Q, q, cons)
+
+
+@pytest.mark.parametrize("max_iter", [100, 1])
+def test_dependent_active_rows(market, max_iter):
+    """Ten caps of 0.1 and a budget of 1: every cap binds and the budget is their sum."""
+    Q, q, sector = market
+    cons = constraint_set("sectors", sector)
+    cons["hi"][1:] = 0.1
+    sol = solve_qp(Q, q, **cons, max_iter=max_iter)
+    assert_matches_reference(sol, Q, q, cons)
+    for s in range(N_SECTORS):
+        assert sol.x[sector == s].sum() == pytest.approx(0.1, abs=1e-12)
+    assert kkt_by_hand(sol, Q, q, cons) <= 1e-9 * np.max(np.diag(Q))
+
+
+def test_tight_tolerance(market):
+    Q, q, sector = market
+    cons = constraint_set("sectors", sector)
+    sol = solve_qp(Q, q, **cons, tol=1e-12)
+    assert sol.status == "optimal" and sol.kkt_residual <= 1e-12
+
+
+# ------------------------------------------------------------------------------------------
+# small exact cases
+# ------------------------------------------------------------------------------------------
+
+def test_unconstrained_is_newton_step(market):
+    Q, q, _ = market
+    sol = solve_qp(Q, q, ridge=0.1)
+    x = np.linalg.solve(Q + 0.1 * np.eye(Q.shape[0]), q)
+    np.testing.assert_allclose(sol.x, x, rtol=1e-9, atol=1e-12)
+    assert sol.iterations == 1 and sol.free.all()
+    assert sol.row_duals.shape == (0,) and sol.active_rows.shape == (0,)
+
+
+def test_two_variable_box_by_hand():
+    # min 0.5 (x1^2 + x2^2) - 2 x1 + x2  s.t. 0 <= x <= 1: x = (1, 0), g = x - q = (-1, 1)
+    sol = solve_qp(np.eye(2), np.array([2.0, -1.0]), lb=0.0, ub=1.0)
+    np.testing.assert_array_equal(sol.x, [1.0, 0.0])
+    np.testing.assert_allclose(sol.bound_duals, [1.0, -1.0])
+    np.testing.assert_array_equal(sol.bound_state, [1, -1])
+    assert sol.objective == pytest.approx(-1.5)
+
+
+def test_range_and_equality_rows():
+    """Two-sided rows, an equality and a row with lo == -inf together."""
+    rng = np.random.default_rng(7)
+    N = 40
+    G = rng.normal(size=(60, N))
+    Q = G.T @ G / 60
+    q = rng.normal(size=N)
+    A = np.vstack([np.ones(N), rng.normal(size=N), rng.normal(size=N), rng.normal(size=N)])
+    lo = np.array([1.0, -0.2, -INF, -INF])
+    hi = np.array([1.0, 0.2, 0.5, INF])  # the last row is no constraint at all
+    cons = dict(lb=np.full(N, -1.0), ub=np.full(N, 1.0), A=A, lo=lo, hi=hi)
+    sol = solve_qp(Q, q, **cons)
+    assert_matches_reference(sol, Q, q, cons)
+    assert sol.active_rows[3] == 0 and sol.row_duals[3] == 0.0
+    assert sol.active_rows[0] == 1
+
+
+def test_input_validation():
+    Q = np.eye(3)
+    with pytest.raises(ValueError):
+        solve_qp(np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError):
+        solve_qp(Q, np.ones(4))
+    with pytest.raises(ValueError):
+        solve_qp(Q, np.ones(3), lb=np.zeros(2))
+    with pytest.raises(ValueError):
+        solve_qp(Q, np.ones(3), A=np.ones((1, 4)), lo=0.0, hi=1.0)
+    with pytest.raises(ValueError):
+        solve_qp(Q, np.ones(3), ridge=-1.0)
