@@ -1,7 +1,9 @@
 """hedgeopt: buy-and-hold share hedges whose dollar value tracks a basket's dollar value."""
 
-from hedgeopt import datasets
+from hedgeopt import datasets, solvers
 from hedgeopt.backtest import BacktestResult, backtest
+from hedgeopt.book import Book, BookResult, book_from_panel, solve_book
+from hedgeopt.config import ConfigError, load_book, load_config
 from hedgeopt.constraints import (
     Bounds,
     Budget,
@@ -34,14 +36,16 @@ from hedgeopt.plotting import plot_backtest, plot_frontier, plot_hedge
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.regularization import L1, Penalty, Ridge
 from hedgeopt.result import HedgeResult
-from hedgeopt.tuning import TuneResult, tune
-from hedgeopt import solvers
 from hedgeopt.solvers import available_solvers
+from hedgeopt.tuning import TuneResult, tune
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BacktestResult",
+    "Book",
+    "BookResult",
+    "ConfigError",
     "Bounds",
     "Budget",
     "Constraint",
@@ -74,11 +78,15 @@ __all__ = [
     "available_solvers",
     "backtest",
     "basket_value",
+    "book_from_panel",
     "datasets",
     "evaluate",
+    "load_book",
+    "load_config",
     "plot_backtest",
     "plot_frontier",
     "plot_hedge",
+    "solve_book",
     "tracking_objective",
     "tune",
 ]

@@ -25,6 +25,7 @@ from hedgeopt.constraints.trading import Turnover
 from hedgeopt.context import HedgeContext, validate_lam
 from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import _metrics
+from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
 from hedgeopt.result import HedgeResult
 from hedgeopt.tuning import _check_pnl, fit_with, make_problem, ridge_scale, tune, update_problem
@@ -136,8 +137,8 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
              start: int | None = None, half_life: float | None = None,
              window: int | None = None, pnl: str = "reference", prior: Any = None,
              rehedge: float | None = None, cost_bps: float = 0.0,
-             tuner: bool | dict[str, Any] | None = None, solver: str | None = None
-             ) -> BacktestResult:
+             tuner: bool | dict[str, Any] | None = None, solver: str | None = None,
+             quiet: bool | None = None) -> BacktestResult:
     """Walk-forward backtest of buy-and-hold share hedges.
 
     Parameters
@@ -227,7 +228,7 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
     prob = None
     rows, holdings = [], []
     book = np.full(T, np.nan)
-    for k, ref in enumerate(refs):
+    for k, ref in enumerate(progress(refs, desc="backtest", quiet=quiet)):
         fit_lo = ref - fit_window + 1
         if window is not None:
             fit_lo = max(fit_lo, ref - window + 1)

@@ -19,10 +19,10 @@ from hedgeopt.exceptions import (
     InfeasibleError,
     InputError,
     SolverError,
-    SolverNotAvailable,
     VerificationError,
 )
 from hedgeopt.objective import TrackingObjective
+from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
@@ -403,8 +403,8 @@ class HedgeProblem:
         )
 
     # -- sweeps -----------------------------------------------------------------------------
-    def frontier(self, lams: Iterable[float] = tuple(np.linspace(0, 1, 11)),
-                 **solve_options: Any) -> pd.DataFrame:
+    def frontier(self, lams: Iterable[float] = tuple(np.linspace(0, 1, 11)), *,
+                 quiet: bool | None = None, **solve_options: Any) -> pd.DataFrame:
         """Re-solve over ``lams`` (warm-started, parameters only) and tabulate the trade-off.
 
         Returns
@@ -416,7 +416,7 @@ class HedgeProblem:
         keep = self.lam
         rows = []
         try:
-            for lam in lams:
+            for lam in progress(list(lams), desc="frontier", quiet=quiet):
                 self.lam = lam
                 res = self.solve(**solve_options)
                 m = res.metrics

@@ -29,6 +29,7 @@ import pandas as pd
 from hedgeopt.context import HedgeContext, _weighted_centred
 from hedgeopt.exceptions import HedgeOptError, InputError
 from hedgeopt.problem import HedgeProblem
+from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
 from hedgeopt.result import HedgeResult
 
@@ -267,7 +268,8 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
          half_life: Any = DEFAULT_GRID["half_life"], window: Any = DEFAULT_GRID["window"],
          pnl: Any = DEFAULT_GRID["pnl"], prior: Any = None, penalties: Iterable[Penalty] = (),
          folds: int = 4, hold: int | None = None, scoring: str = "pnl_te",
-         average: int | str = "pnl", solver: str | None = None, refit: bool = True) -> TuneResult:
+         average: int | str = "pnl", solver: str | None = None, refit: bool = True,
+         quiet: bool | None = None) -> TuneResult:
     """Choose ``lam``, the ridge strength (and half-life, window, P&L measure) by walk-forward
     validation inside the window, and refit on the whole window with the winner.
 
@@ -369,8 +371,10 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
 
     rows: list[dict[str, Any]] = []
     n_solves = 0
-    for pnl_mode, win, hl in itertools.product(grids["pnl"], grids["window"],
-                                               grids["half_life"]):
+    for pnl_mode, win, hl in progress(
+        list(itertools.product(grids["pnl"], grids["window"], grids["half_life"])),
+        desc="tune", quiet=quiet,
+    ):
         ridge_term = Ridge(0.0, prior=prior)
         prob: HedgeProblem | None = None
         for j, (ref, end) in enumerate(fold_rows):

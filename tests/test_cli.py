@@ -170,10 +170,6 @@ def test_misaligned_dates_exit_2(capsys, files, tmp_path):
     assert "dates do not match" in err and str(basket.index[0].date()) in err
 
 
-@pytest.mark.xfail(reason="BUG: data errors found after reading (misaligned dates, NaN or "
-                   "non-numeric prices) are reported without the file or the CLI flag, although "
-                   "the README promises 'Errors in files are reported with the file and field'",
-                   strict=True)
 def test_misaligned_dates_name_the_file(capsys, files, tmp_path):
     d, _, basket, _ = files
     short = tmp_path / "B_short.csv"
@@ -183,8 +179,6 @@ def test_misaligned_dates_name_the_file(capsys, files, tmp_path):
     assert "B_short.csv" in err or "P.csv" in err
 
 
-@pytest.mark.xfail(reason="BUG: a non-numeric cell in the prices file gives 'prices must be "
-                   "numeric' with neither the file, the ticker nor the date", strict=True)
 def test_non_numeric_price_names_the_file_and_cell(capsys, files, tmp_path):
     d, prices, _, _ = files
     text = prices.astype(object)

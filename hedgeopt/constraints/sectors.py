@@ -54,9 +54,9 @@ class SectorCap(LinearConstraint):
                 f"{sorted(map(str, missing))[:20]}",
                 field="sectors",
             )
-        labels = self.sectors.reindex(ctx.tickers)
-        names = list(pd.unique(labels))
-        A = np.vstack([(labels == s).to_numpy(dtype=float) for s in names])
+        codes, uniques = pd.factorize(self.sectors.reindex(ctx.tickers))
+        names = list(uniques)
+        A = (codes[None, :] == np.arange(len(names))[:, None]).astype(float)
         hi = _per_sector(self.max_weight, names, np.inf, "max_weight")
         lo = _per_sector(self.min_weight, names, -np.inf, "min_weight")
         keep = np.isfinite(hi) | np.isfinite(lo)

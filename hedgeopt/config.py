@@ -1,0 +1,1475 @@
+"""TOML configuration files: ``hedge.toml`` (one hedge) and ``book.toml`` (a book of baskets).
+
+A config file is parsed with :mod:`tomllib` (``tomli`` on Python 3.10), checked against a
+schema, and only then turned into data and constraints. Nothing in a config is evaluated:
+no ``eval``, no pickle, no imports; values are TOML strings, numbers, booleans, arrays, tables.
+
+Validation
+----------
+Every problem raises :class:`ConfigError` (an :class:`~hedgeopt.exceptions.InputError`, hence a
+``ValueError``) whose message names
+
+- the file and the **line** of the offending key (best effort: :mod:`tomllib` reports no line
+  numbers, so hedgeopt scans the file's text for the key or its table header; a value inside an
+  inline table or a multi-line array is reported at the line of the enclosing key),
+- the **dotted key** (``constraints.sector_cap.max_weight``; in a book ``basket[2].lam``, counting
+  ``[[basket]]`` entries from 0, or ``defaults.constraints.lots``),
+- the **value** found there, and what was expected.
+
+Unknown keys are errors listing the allowed keys (with a did-you-mean). Types are checked:
+a boolean is not a number, a number is not a string. File paths are resolved relative to the
+directory of the TOML file; a missing or unreadable file names the key and the resolved path.
+
+The schema is data (:data:`HEDGE_SCHEMA`, :data:`BOOK_SCHEMA`), and :func:`reference_markdown`
+renders the reference of every key from it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10: pip install tomli
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from hedgeopt.exceptions import InputError
+
+__all__ = [
+    "BOOK_SCHEMA",
+    "HEDGE_SCHEMA",
+    "BookConfig",
+    "ConfigError",
+    "HedgeConfig",
+    "LoadedHedge",
+    "load_book",
+    "load_config",
+    "reference_markdown",
+]
+
+_MISSING: Any = object()
+
+
+class ConfigError(InputError):
+    """An invalid configuration file: the message names the file, line, dotted key and value.
+
+    Attributes
+    ----------
+    key : str or None
+        Dotted key, e.g. ``"constraints.sector_cap.max_weight"``.
+    value : object
+        The offending value (``None`` when the key is missing).
+    line : int or None
+        1-based line of the key in the TOML file (best effort), or None.
+    path : str or None
+        The TOML file.
+    """
+
+    def __init__(self, message: str, field: str | None = None, *, key: str | None = None,
+                 value: Any = None, line: int | None = None, path: str | None = None) -> None:
+        super().__init__(message, field=field if field is not None else key)
+        self.key = key
+        self.value = value
+        self.line = line
+        self.path = path
+
+
+# ------------------------------------------------------------------------------------------------
+# line numbers: a best-effort scan of the TOML text
+# ------------------------------------------------------------------------------------------------
+
+_BARE = r"[A-Za-z0-9_-]+"
+_QUOTED = r'"(?:[^"\\]|\\.)*"|\'[^\']*\''
+_KEYPART = rf"(?:{_BARE}|{_QUOTED})"
+_KEY_RE = re.compile(rf"^\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*=")
+_HEADER_RE = re.compile(rf"^\s*(\[\[?)\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*\]\]?\s*(?:#.*)?$")
+_INLINE_RE = re.compile(rf"[{{,]\s*({_KEYPART})\s*=")
+_PART_RE = re.compile(_KEYPART)
+
+
+def _split_key(text: str) -> list[str]:
+    parts = []
+    for m in _PART_RE.finditer(text):
+        p = m.group(0)
+        if p[0] in "\"'":
+            p = json.loads(p) if p[0] == '"' else p[1:-1]
+        parts.append(p)
+    return parts
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def scan_key_lines(text: str) -> dict[str, int]:
+    """Map dotted keys of a TOML document to 1-based line numbers (best effort).
+
+    Arrays of tables are indexed from 0 (``basket[2].name``); keys of an inline table are mapped
+    to the line of the inline table. Multi-line strings are skipped.
+    """
+    lines: dict[str, int] = {}
+    arrays: dict[str, int] = {}
+    prefix = ""
+    in_string: str | None = None
+    for no, raw in enumerate(text.splitlines(), start=1):
+        if in_string:
+            if raw.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        head = _HEADER_RE.match(raw)
+        if head:
+            parts = _split_key(head.group(2))
+            path = ""
+            for i, part in enumerate(parts):
+                path = _join(path, part)
+                if path in arrays and (i < len(parts) - 1 or head.group(1) == "["):
+                    path = f"{path}[{arrays[path]}]"
+            if head.group(1) == "[[":
+                arrays[path] = arrays.get(path, -1) + 1
+                # a new element: forget the indices of arrays nested in the previous one
+                for k in [k for k in arrays if k.startswith(f"{path}[") ]:
+                    del arrays[k]
+                path = f"{path}[{arrays[path]}]"
+            prefix = path
+            lines.setdefault(prefix, no)
+            continue
+        key = _KEY_RE.match(raw)
+        if key:
+            full = prefix
+            for part in _split_key(key.group(1)):
+                full = _join(full, part)
+                lines.setdefault(full, no)
+            rest = raw[key.end():]
+            for inner in _INLINE_RE.finditer(rest):
+                for part in _split_key(inner.group(1)):
+                    lines.setdefault(_join(full, part), no)
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_string = quote
+    return lines
+
+
+def _line_of(lines: Mapping[str, int], key: str) -> int | None:
+    """Line of ``key`` or of its nearest enclosing key."""
+    k = key
+    while k:
+        if k in lines:
+            return lines[k]
+        cut = max(k.rfind("."), k.rfind("["))
+        k = k[:cut] if cut > 0 else ""
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# locations and messages
+# ------------------------------------------------------------------------------------------------
+
+
+def _type_name(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, dict):
+        return "table"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, _dt.datetime):
+        return "date-time"
+    if isinstance(v, _dt.date):
+        return "date"
+    return type(v).__name__
+
+
+def format_value(v: Any, limit: int = 80) -> str:
+    """A value as it reads in TOML (strings quoted, booleans lower-case), shortened."""
+    if isinstance(v, bool):
+        s = "true" if v else "false"
+    elif isinstance(v, str):
+        s = json.dumps(v)
+    elif isinstance(v, dict):
+        s = "{ " + ", ".join(f"{k} = {format_value(x, limit)}" for k, x in v.items()) + " }"
+    elif isinstance(v, list):
+        s = "[" + ", ".join(format_value(x, limit) for x in v) + "]"
+    elif isinstance(v, (_dt.date, _dt.datetime)):
+        s = v.isoformat()
+    elif isinstance(v, Path):
+        s = json.dumps(str(v))
+    else:
+        s = repr(v)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+@dataclass
+class _Source:
+    """One TOML document: its path (or None), key lines, and the base directory of paths."""
+
+    path: Path | None
+    lines: dict[str, int]
+    base: Path
+
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else "<config>"
+
+
+@dataclass
+class Loc:
+    """Where a value sits: the displayed dotted key and its canonical key in the hedge schema."""
+
+    source: _Source
+    key: str
+    canon: str
+    locs: dict[str, Loc] | None = field(default=None, repr=False)
+
+    @property
+    def line(self) -> int | None:
+        return _line_of(self.source.lines, self.key)
+
+    def child(self, name: str, canon: str | None = None, display: str | None = None) -> Loc:
+        loc = Loc(self.source, _join(self.key, display or name),
+                  canon if canon is not None else _join(self.canon, name), self.locs)
+        if self.locs is not None:
+            self.locs[loc.canon] = loc
+        return loc
+
+    def item(self, i: int) -> Loc:
+        return Loc(self.source, f"{self.key}[{i}]", f"{self.canon}[{i}]", None)
+
+    def where(self) -> str:
+        """``file:line: key`` (without the line when it is unknown, the file for a dict)."""
+        if self.source.path is None:
+            return self.key or "<config>"
+        line = self.line
+        src = self.source.label()
+        head = f"{src}:{line}" if line is not None else src
+        return f"{head}: {self.key}" if self.key else head
+
+    def error(self, problem: str, value: Any = _MISSING) -> ConfigError:
+        shown = "" if value is _MISSING else f" = {format_value(value)}"
+        return ConfigError(
+            f"{self.where()}{shown}: {problem}", key=self.key or None,
+            value=None if value is _MISSING else value, line=self.line,
+            path=str(self.source.path) if self.source.path else None,
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# schema
+# ------------------------------------------------------------------------------------------------
+
+
+class Spec:
+    """A value type of the schema: ``accepts`` looks at the TOML type, ``check`` validates."""
+
+    def accepts(self, v: Any) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        if not self.accepts(v):
+            raise loc.error(f"expected {self.describe()}, got a {_type_name(v)}", v)
+        return v
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Bool(Spec):
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, bool)
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+class Off(Spec):
+    """Only ``false``: turns a constraint off (to override ``[defaults]`` in a book)."""
+
+    def accepts(self, v: Any) -> bool:
+        return v is False
+
+    def describe(self) -> str:
+        return "false (off)"
+
+
+class Number(Spec):
+    def __init__(self, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
+                 integer: bool = False) -> None:
+        self.lo, self.hi, self.lo_open, self.integer = lo, hi, lo_open, integer
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        super().check(v, loc)
+        if not math.isfinite(v):
+            raise loc.error(f"expected a finite {self.describe()}", v)
+        if self.integer:
+            if not float(v).is_integer():
+                raise loc.error("expected an integer", v)
+            v = int(v)
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
+            raise loc.error(f"must be {'>' if self.lo_open else '>='} {self.lo:g}", v)
+        if self.hi is not None and v > self.hi:
+            raise loc.error(f"must be <= {self.hi:g}", v)
+        return v if self.integer else float(v)
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        rng = []
+        if self.lo is not None:
+            rng.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
+        if self.hi is not None:
+            rng.append(f"<= {self.hi:g}")
+        return kind + (f" {' and '.join(rng)}" if rng else "")
+
+
+class String(Spec):
+    def __init__(self, choices: Iterable[str] | None = None, upper: bool = False) -> None:
+        self.choices = None if choices is None else list(choices)
+        self.upper = upper
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, str)
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        super().check(v, loc)
+        if not v.strip():
+            raise loc.error("must not be empty", v)
+        if self.choices is not None:
+            key = v.upper() if self.upper else v
+            if key not in self.choices:
+                raise loc.error(f"expected one of {', '.join(map(json.dumps, self.choices))}", v)
+            return key
+        return v
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(json.dumps, self.choices))
+        return "a string"
+
+
+class FilePath(String):
+    """A path (string) resolved relative to the TOML file's directory (existence is checked
+    when the data are loaded)."""
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        v = super().check(v, loc)
+        return FileRef(Path(loc.source.base, Path(v).expanduser()), v, loc)
+
+    def describe(self) -> str:
+        return "a file path (string)"
+
+
+class DirPath(String):
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        v = super().check(v, loc)
+        return Path(loc.source.base, Path(v).expanduser())
+
+    def describe(self) -> str:
+        return "a directory path (string)"
+
+
+class DateLike(Spec):
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, (str, _dt.date)) or (isinstance(v, int) and not isinstance(v, bool))
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        super().check(v, loc)
+        if isinstance(v, _dt.date):
+            return pd.Timestamp(v)
+        return v
+
+    def describe(self) -> str:
+        return "a date (2026-06-30 or \"2026-06-30\") or a row number"
+
+
+class Array(Spec):
+    def __init__(self, item: Spec, *, min_len: int = 0, length: int | None = None) -> None:
+        self.item, self.min_len, self.length = item, min_len, length
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, list)
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        super().check(v, loc)
+        if self.length is not None and len(v) != self.length:
+            raise loc.error(f"expected {self.length} items, got {len(v)}", v)
+        if len(v) < self.min_len:
+            raise loc.error(f"expected at least {self.min_len} item(s)", v)
+        return [self.item.check(x, loc.item(i)) for i, x in enumerate(v)]
+
+    def describe(self) -> str:
+        n = f"{self.length} " if self.length else ""
+        return f"an array of {n}{_plural(self.item.describe())}"
+
+
+def _plural(text: str) -> str:
+    text = re.sub(r"^an? ", "", text)
+    return re.sub(r"^(number|integer|string|date)\b", r"\1s", text)
+
+
+@dataclass
+class Field:
+    """A key of a table: its type, whether it is required, its default and documentation."""
+
+    spec: Spec
+    doc: str
+    required: bool = False
+    default: Any = None
+    canon: str | None = None  # canonical key (shorthands of [[basket]] entries)
+    example: str | None = None
+
+
+class Table(Spec):
+    def __init__(self, fields: dict[str, Field], *, extra: Spec | None = None,
+                 extra_doc: str = "", doc: str = "", section: bool = False) -> None:
+        self.fields, self.extra, self.extra_doc, self.doc = fields, extra, extra_doc, doc
+        self.section = section  # a [section]: may be partial in [defaults] / [[basket]]
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, dict)
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        super().check(v, loc)
+        out: dict[str, Any] = {}
+        for k, x in v.items():
+            f = self.fields.get(k)
+            if f is None:
+                if self.extra is not None:
+                    out[k] = self.extra.check(x, loc.child(k))
+                    continue
+                raise self._unknown(k, x, loc)
+            sub = partial and isinstance(f.spec, Table) and f.spec.section
+            out[k] = f.spec.check(x, loc.child(k, canon=f.canon), sub)
+        if not partial:
+            for k, f in self.fields.items():
+                if f.required and k not in v:
+                    where = f"[{loc.key}]" if loc.key else "the top level"
+                    raise loc.error(f"missing required key {k!r} in {where}")
+        return out
+
+    def _unknown(self, k: str, x: Any, loc: Loc) -> ConfigError:
+        allowed = list(self.fields)
+        near = difflib.get_close_matches(k, allowed, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        where = f"[{loc.key}]" if loc.key else "the top level"
+        return loc.child(k).error(
+            f"unknown key{hint}; allowed keys in {where}: {', '.join(allowed)}", x
+        )
+
+    def describe(self) -> str:
+        if self.fields:
+            return "a table with keys " + ", ".join(self.fields)
+        return f"a table of {self.extra_doc or 'values'}"
+
+
+class OneOf(Spec):
+    def __init__(self, *alts: Spec) -> None:
+        self.alts = alts
+
+    def accepts(self, v: Any) -> bool:
+        return any(a.accepts(v) for a in self.alts)
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        for a in self.alts:
+            if a.accepts(v):
+                return a.check(v, loc, partial)
+        raise loc.error(f"expected {self.describe()}, got a {_type_name(v)}", v)
+
+    def describe(self) -> str:
+        return " or ".join(a.describe() for a in self.alts)
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file named in a config: the resolved path, the text as written, and where it was."""
+
+    path: Path
+    text: str
+    loc: Loc = field(repr=False, compare=False)
+
+    def _read(self, reader: Callable[[Path, str], Any]) -> Any:
+        if not self.path.is_file():
+            raise self.loc.error(f"no such file {str(self.path)!r}", self.text)
+        try:
+            return reader(self.path, self.loc.key)
+        except ConfigError:
+            raise
+        except InputError as exc:
+            raise self.loc.error(f"{exc} (file {str(self.path)!r})", self.text) from None
+
+    def frame(self) -> pd.DataFrame:
+        from hedgeopt.io import read_frame
+
+        return self._read(read_frame)
+
+    def series(self, numeric: bool = False, tickers: bool = True) -> pd.Series:
+        """A two-column file as a Series (``tickers``: the index holds ticker strings)."""
+        from hedgeopt.io import read_series
+
+        s = self._read(read_series)
+        if numeric:
+            values = pd.to_numeric(s, errors="coerce")
+            bad = values.isna() & s.notna()
+            if bad.any():
+                where = list(map(str, s.index[bad][:5]))
+                raise self.loc.error(f"non-numeric values in {str(self.path)!r} for {where}",
+                                     self.text)
+            s = values.astype(float)
+        if tickers:
+            s.index = pd.Index([str(t).strip() for t in s.index], name=s.index.name)
+        return s
+
+    def names(self) -> list[str]:
+        from hedgeopt.io import read_list
+
+        return self._read(read_list)
+
+
+# -- the schema ----------------------------------------------------------------------------------
+
+def _solver_names() -> list[str]:
+    from hedgeopt.solvers.registry import BACKENDS
+
+    return list(BACKENDS)
+
+
+_WEIGHTS = OneOf(Number(), Table({}, extra=Number(), extra_doc="sector = number"))
+
+DATA = Table({
+    "prices": Field(FilePath(), "Prices of the hedge instruments (and of the basket's "
+                    "constituents when `basket_units` is used): dates x tickers in dollars, CSV "
+                    "(first column: dates) or Parquet.", required=True,
+                    example='"prices.csv"'),
+    "basket": Field(FilePath(), "Basket dollar value per date (`date, value`), same dates as "
+                    "`prices`. Give `basket` or `basket_units`.", example='"basket.csv"'),
+    "basket_units": Field(OneOf(FilePath(), Table({}, extra=Number(), extra_doc="ticker = units")),
+                          "The basket as units (shares) per constituent: a file (`ticker, "
+                          "units`) or an inline table `{ AAA = 100, BBB = 50 }`; its dollar value "
+                          "is `ho.basket_value(units, prices)` on the `prices` columns.",
+                          example='"units.csv"'),
+    "universe": Field(OneOf(FilePath(), Array(String(), min_len=1)),
+                      "Hedge instruments: an array of tickers or a one-column file (header "
+                      "`ticker`). Default: every column of `prices`.", example='["SPY", "XLE"]'),
+    "exclude_constituents": Field(Bool(), "With `basket_units`: leave the basket's own "
+                                  "constituents out of the hedge universe.", default=False,
+                                  example="true"),
+    "reference": Field(DateLike(), "Date the hedge is put on (a date of `prices`, or a row "
+                       "number). Default: the last date.", example="2026-06-30"),
+    "sectors": Field(FilePath(), "Sector map (`ticker, sector`): used by "
+                     "`constraints.sector_cap` when it names no file, and for the report's "
+                     "sector table.", example='"sectors.csv"'),
+}, doc="Where the data are. Paths are relative to the TOML file.", section=True)
+
+OBJECTIVE = Table({
+    "lam": Field(Number(0, 1), "Weight of `Var[d]` against `Var[Δd]` in "
+                 "`(1 - lam) Var[Δd] + lam Var[d]`, in [0, 1].", default=0.3, example="0.3"),
+    "frontier": Field(OneOf(Array(Number(0, 1), min_len=1), Number(2, integer=True)),
+                      "Also tabulate and plot the lam frontier (`hedgeopt solve` only): an array "
+                      "of lams, or a number of evenly spaced lams in [0, 1].",
+                      example="[0, 0.25, 0.5, 0.75, 1]"),
+}, doc="The tracking objective.", section=True)
+
+SOLVE = Table({
+    "solver": Field(String(choices=_solver_names(), upper=True),
+                    "Backend (`ho.available_solvers()`); default: chosen by hedgeopt.",
+                    example='"ACTIVESET"'),
+    "tol": Field(Number(0, lo_open=True), "Verification tolerance relative to the notional.",
+                 default=1e-6, example="1e-6"),
+    "time_limit": Field(Number(0, lo_open=True), "Whole-share solves: seconds per backend "
+                        "(ignored by continuous solves).", example="30"),
+    "gap": Field(Number(0), "Whole-share solves: relative optimality gap to stop at.",
+                 example="1e-4"),
+    "threads": Field(Number(1, integer=True), "Whole-share solves: solver threads.",
+                     example="1"),
+    "seed": Field(Number(integer=True), "Whole-share solves: random seed.", example="0"),
+}, doc="Solver choice and options.", section=True)
+
+_OFF = Off()
+CONSTRAINTS = Table({
+    "budget": Field(OneOf(Bool(), Table({
+        "notional": Field(Number(0, lo_open=True), "Target dollar value (default: the basket's "
+                          "value at the reference date)."),
+        "band": Field(Array(Number(), length=2), "`[lo, hi]` fractions of the notional."),
+    })), "Hedge value at the reference date: `true` = the basket's value, `{ notional = 1e7 }`, "
+         "`{ band = [0.98, 1.0] }`, or `false`.", default=True,
+        example="{ band = [0.98, 1.0] }"),
+    "long_only": Field(Bool(), "No short positions.", default=False, example="true"),
+    "bounds": Field(OneOf(_OFF, Table({
+        "lower": Field(Number(), "Lower limit for every name."),
+        "upper": Field(Number(), "Upper limit for every name."),
+        "lower_file": Field(FilePath(), "Per-ticker lower limits (`ticker, value`)."),
+        "upper_file": Field(FilePath(), "Per-ticker upper limits (`ticker, value`)."),
+        "unit": Field(String(choices=["shares", "dollars"]), "Unit of the limits.",
+                      default="shares"),
+    })), "Per-name limits in shares or dollars (`ho.Bounds`).",
+        example='{ upper = 2e6, unit = "dollars" }'),
+    "sector_cap": Field(OneOf(_OFF, Table({
+        "sectors": Field(FilePath(), "Sector map `ticker, sector` (default: `data.sectors`)."),
+        "max_weight": Field(_WEIGHTS, "Cap on net sector exposure / notional, or a table "
+                            "`{ Energy = 0.1, ... }` of per-sector caps."),
+        "min_weight": Field(_WEIGHTS, "Floor, same forms."),
+    })), "Net sector exposure as a fraction of the notional (`ho.SectorCap`).",
+        example='{ sectors = "sectors.csv", max_weight = 0.25 }'),
+    "turnover": Field(OneOf(_OFF, Table({
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
+                         required=True),
+        "max_dollars": Field(Number(0), "Limit on `Σ |n_i − h_i| P_ref,i` in dollars.",
+                             required=True),
+    })), "Dollar turnover from current holdings (`ho.Turnover`).",
+        example='{ current = "holdings.csv", max_dollars = 2e6 }'),
+    "exclude": Field(OneOf(_OFF, Array(String()), Table({
+        "file": Field(FilePath(), "One-column file of tickers.", required=True),
+    })), "Tickers not to hold: an array, or `{ file = \"restricted.csv\" }`.",
+        example='["ABC", "XYZ"]'),
+    "lots": Field(OneOf(_OFF, Number(0, lo_open=True), Table({
+        "file": Field(FilePath(), "Lot size per ticker (`ticker, lot`).", required=True),
+    })), "Round lots (`ho.ShareLots`): one lot size, or `{ file = \"lots.csv\" }`; "
+         "`lots = 1` means whole shares. Makes the problem whole-share.", example="100"),
+    "max_names": Field(OneOf(_OFF, Number(1, integer=True)), "Hold at most this many names "
+                       "(`ho.MaxNames`, whole-share).", example="40"),
+    "min_position": Field(OneOf(_OFF, Number(0)), "Each name held for at least this many "
+                          "dollars, or not at all (`ho.MinPosition`, whole-share).",
+                          example="25000"),
+    "min_trade": Field(OneOf(_OFF, Table({
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
+                         required=True),
+        "dollars": Field(Number(0), "Minimum dollar size of a trade.", required=True),
+    })), "Each name traded for at least `dollars` or not at all (`ho.MinTrade`, whole-share).",
+        example='{ current = "holdings.csv", dollars = 10000 }'),
+}, doc="The constraint set. Each key is one constraint; `false` turns it off.", section=True)
+
+OUTPUT = Table({
+    "dir": Field(DirPath(), "Output directory (created), relative to the TOML file; the "
+                 "command's `--out` overrides it.", default="out", example='"out"'),
+    "plots": Field(Bool(), "Write PNG plots and embed them in the report (needs matplotlib, "
+                   "the `plot` extra).", default=True, example="true"),
+    "report": Field(Bool(), "Write the Markdown report.", default=True, example="true"),
+    "top": Field(Number(1, integer=True), "Rows of the report's top-holdings table.",
+                 default=20, example="20"),
+}, doc="What to write. `hedgeopt solve` writes `shares.csv`, `result.json`, `report.md` and "
+       "`hedge.png` (+ `frontier.png`).", section=True)
+
+_SECTIONS = {"data": DATA, "objective": OBJECTIVE, "solve": SOLVE, "constraints": CONSTRAINTS}
+
+HEDGE_SCHEMA = Table({
+    "data": Field(DATA, "Data files.", required=True),
+    "objective": Field(OBJECTIVE, "Objective."),
+    "solve": Field(SOLVE, "Solver."),
+    "constraints": Field(CONSTRAINTS, "Constraints."),
+    "output": Field(OUTPUT, "Outputs."),
+})
+
+_PARTIAL_HEDGE = Table({k: Field(s, s.doc) for k, s in _SECTIONS.items()}, section=True)
+
+BASKET = Table({
+    "name": Field(String(), "Basket name: the key of its results and its output directory.",
+                  required=True, example='"energy"'),
+    "units": Field(DATA.fields["basket_units"].spec, "Shorthand for `data.basket_units`.",
+                   canon="data.basket_units", example='"energy_units.csv"'),
+    "basket": Field(FilePath(), "Shorthand for `data.basket`.", canon="data.basket",
+                    example='"energy_basket.csv"'),
+    "prices": Field(FilePath(), "Shorthand for `data.prices` (this basket's own prices).",
+                    canon="data.prices", example='"energy_prices.csv"'),
+    "lam": Field(OBJECTIVE.fields["lam"].spec, "Shorthand for `objective.lam`.",
+                 canon="objective.lam", example="0.5"),
+    "reference": Field(DateLike(), "Shorthand for `data.reference`.", canon="data.reference",
+                       example="2026-06-30"),
+    **{k: Field(s, f"Overrides of `[defaults.{k}]` for this basket.") for k, s in
+       _SECTIONS.items()},
+}, doc="One basket: a name plus overrides of `[defaults]`.")
+
+BATCH = Table({
+    "workers": Field(Number(0, integer=True), "LocalCluster worker processes (one thread "
+                     "each); 0 solves in-process without Dask.", default=2, example="2"),
+    "scheduler": Field(String(), "Address of a running Dask scheduler (`tcp://host:8786`) "
+                       "instead of a LocalCluster.", example='"tcp://10.0.0.5:8786"'),
+    "retries": Field(Number(0, integer=True), "Dask retries of a task that raised a transient "
+                     "error (tasks of a killed worker are re-run by the scheduler anyway).",
+                     default=2, example="2"),
+}, doc="How `hedgeopt batch` runs; command-line flags override it.")
+
+BOOK_OUTPUT = Table({
+    **{k: OUTPUT.fields[k] for k in ("dir", "report", "top")},
+    "plots": Field(Bool(), "PNG plots in every basket's report (needs matplotlib; about 0.3 s "
+                   "per basket, hence off by default).", default=False, example="false"),
+}, doc="Book outputs: one directory per basket (`shares.csv`, `result.json`, `report.md`), "
+       "`book_summary.csv` and `book.json`.")
+
+BOOK_SCHEMA = Table({
+    "panel": Field(FilePath(), "One price panel for every basket (same as "
+                   "`defaults.data.prices`): read once and sent once to each worker.",
+                   example='"panel.csv"'),
+    "units_table": Field(FilePath(), "Many baskets over the panel in one file: first column "
+                         "`ticker`, one column of units per basket (header = basket name; empty "
+                         "or 0 = not in the basket).", example='"book_units.csv"'),
+    "defaults": Field(_PARTIAL_HEDGE, "Settings shared by every basket: `[defaults.data]`, "
+                      "`[defaults.objective]`, `[defaults.solve]`, `[defaults.constraints]`, "
+                      "same keys as in hedge.toml."),
+    "basket": Field(Array(BASKET), "`[[basket]]` entries: `name` plus overrides.",),
+    "output": Field(BOOK_OUTPUT, "Outputs."),
+    "batch": Field(BATCH, "Execution."),
+})
+
+#: Constraints that need a whole-share solver.
+INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
+_WHOLE_SHARE_OPTIONS = ("time_limit", "gap", "threads", "seed")
+
+
+# ------------------------------------------------------------------------------------------------
+# parsing
+# ------------------------------------------------------------------------------------------------
+
+
+def _parse(path: str | Path) -> tuple[dict[str, Any], _Source]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such config file", key=None, path=str(p))
+    text = p.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}", path=str(p)) from None
+    return raw, _Source(p, scan_key_lines(text), p.resolve().parent)
+
+
+def _source_for(base_dir: str | Path | None) -> _Source:
+    return _Source(None, {}, Path(base_dir or ".").resolve())
+
+
+def _get(d: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
+    cur: Any = d
+    for part in dotted.split("."):
+        if not isinstance(cur, Mapping) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
+def _set(d: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        d = d.setdefault(part, {})
+    d[parts[-1]] = value
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge key by key, anything else replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the effective configuration of one hedge
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadedHedge:
+    """The data of one configured hedge, read and checked (before the problem is built).
+
+    Attributes
+    ----------
+    prices : pandas.DataFrame
+        The full price table read from ``data.prices`` (the panel).
+    basket : pandas.Series or None
+        Basket dollar values (``data.basket``), or None when given by ``units``.
+    units : pandas.Series or None
+        Basket units per constituent (``data.basket_units``).
+    universe : list of str or None
+        Hedge instruments (None: every column of ``prices``).
+    constraints : list of Constraint
+        Built constraints; each carries ``_config_origin`` (file, line, key, value) so that
+        :func:`add_constraints` can name the key when the data reject it.
+    sectors : pandas.Series or None
+        Sector map for the report (``data.sectors`` or the sector cap's file).
+    """
+
+    prices: pd.DataFrame
+    basket: pd.Series | None
+    units: pd.Series | None
+    universe: list[str] | None
+    constraints: list[Any]
+    sectors: pd.Series | None
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def hedge_prices(self, exclude_constituents: bool = False) -> pd.DataFrame:
+        """The hedge universe's columns of ``prices``."""
+        cols = list(self.prices.columns) if self.universe is None else list(self.universe)
+        if exclude_constituents and self.units is not None:
+            drop = set(self.units.index)
+            cols = [c for c in cols if c not in drop]
+        return self.prices if cols == list(self.prices.columns) else self.prices[cols]
+
+
+class HedgeConfig:
+    """The effective configuration of one hedge (a hedge.toml, or one basket of a book).
+
+    Use :func:`load_config` to read a file; :meth:`from_dict` builds one from a mapping with the
+    same structure (paths relative to ``base_dir``).
+
+    Attributes
+    ----------
+    name : str or None
+        Basket name (books) or None.
+    values : dict
+        The validated values, keyed like the TOML (``values["constraints"]["lots"]``), without
+        defaults.
+    """
+
+    def __init__(self, values: dict[str, Any], locs: dict[str, Loc], source: _Source,
+                 name: str | None = None, root: Loc | None = None) -> None:
+        self.values = values
+        self.locs = locs
+        self.source = source
+        self.name = name
+        self.root = root or Loc(source, "", "", None)
+        self.source_units_table: str | None = None  # books: the units_table file, as written
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], base_dir: str | Path | None = None) -> HedgeConfig:
+        """Validate a mapping shaped like hedge.toml (paths relative to ``base_dir``)."""
+        source = _source_for(base_dir)
+        return cls._validated(dict(raw), source)
+
+    @classmethod
+    def _validated(cls, raw: dict[str, Any], source: _Source) -> HedgeConfig:
+        locs: dict[str, Loc] = {}
+        root = Loc(source, "", "", locs)
+        values = HEDGE_SCHEMA.check(raw, root)
+        cfg = cls(values, locs, source, root=root)
+        cfg._check_combinations()
+        return cfg
+
+    def _check_combinations(self) -> None:
+        data = self.values.get("data", {})
+        has_b, has_u = "basket" in data, "basket_units" in data
+        if has_b == has_u:
+            what = "both" if has_b else "neither"
+            raise self._at("data").error(
+                f"give exactly one of data.basket and data.basket_units (found {what})")
+        if data.get("exclude_constituents") and not has_u:
+            raise self._at("data.exclude_constituents").error(
+                "needs data.basket_units (the constituents)", True)
+        cons = self.values.get("constraints", {})
+        sc = cons.get("sector_cap")
+        if isinstance(sc, dict):
+            if "max_weight" not in sc and "min_weight" not in sc:
+                raise self._at("constraints.sector_cap").error(
+                    "give max_weight, min_weight or both", _raw_of(sc))
+            if "sectors" not in sc and "sectors" not in data:
+                raise self._at("constraints.sector_cap").error(
+                    "needs a sector map: sectors = \"sectors.csv\" here, or data.sectors",
+                    _raw_of(sc))
+        b = cons.get("bounds")
+        if isinstance(b, dict):
+            for side in ("lower", "upper"):
+                if side in b and f"{side}_file" in b:
+                    raise self._at(f"constraints.bounds.{side}_file").error(
+                        f"give {side} or {side}_file, not both", b[f"{side}_file"].text)
+            if not any(k in b for k in ("lower", "upper", "lower_file", "upper_file")):
+                raise self._at("constraints.bounds").error(
+                    "give lower, upper, lower_file or upper_file", _raw_of(b))
+        band = _get(cons, "budget.band")
+        if band is not None and band[0] > band[1]:
+            raise self._at("constraints.budget.band").error("needs lo <= hi", band)
+
+    # -- accessors ------------------------------------------------------------------------------
+    def _at(self, canon: str) -> Loc:
+        """The location of a canonical key (or of its nearest given ancestor)."""
+        k = canon
+        while k:
+            if k in self.locs:
+                return self.locs[k]
+            k = k.rpartition(".")[0]
+        return self.root
+
+    def get(self, dotted: str, default: Any = _MISSING) -> Any:
+        """A validated value by dotted key; the schema default when absent."""
+        v = _get(self.values, dotted, _MISSING)
+        if v is not _MISSING:
+            return v
+        if default is not _MISSING:
+            return default
+        return _schema_default(dotted)
+
+    @property
+    def lam(self) -> float:
+        return float(self.get("objective.lam"))
+
+    @property
+    def frontier_lams(self) -> list[float] | None:
+        f = self.get("objective.frontier", None)
+        if f is None:
+            return None
+        if isinstance(f, int):
+            return [i / (f - 1) for i in range(f)]
+        return [float(x) for x in f]
+
+    @property
+    def integer(self) -> bool:
+        """Whether a whole-share constraint is configured."""
+        cons = self.values.get("constraints", {})
+        return any(cons.get(k) not in (None, False) for k in INTEGER_KEYS)
+
+    @property
+    def solver(self) -> str | None:
+        return self.get("solve.solver", None)
+
+    def solve_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``HedgeProblem.solve`` (whole-share options only when needed)."""
+        opts: dict[str, Any] = {"solver": self.solver, "tol": self.get("solve.tol")}
+        if self.integer:
+            for k in _WHOLE_SHARE_OPTIONS:
+                v = self.get(f"solve.{k}", None)
+                if v is not None:
+                    opts[k] = v
+        return opts
+
+    @property
+    def output_dir(self) -> Path:
+        d = self.get("output.dir", None)
+        return d if d is not None else Path(self.source.base, "out")
+
+    # -- loading --------------------------------------------------------------------------------
+    def load(self, cache: dict[Any, Any] | None = None) -> LoadedHedge:
+        """Read the data files and build the constraints (no solve).
+
+        Parameters
+        ----------
+        cache : dict, optional
+            Shared between the baskets of a book so that a file is read once.
+
+        Raises
+        ------
+        ConfigError
+            Naming the key, the file and the problem.
+        """
+        cache = {} if cache is None else cache
+
+        def cached(ref: FileRef, kind: str, fn: Callable[[], Any]) -> Any:
+            k = (kind, str(ref.path))
+            if k not in cache:
+                cache[k] = fn()
+            return cache[k]
+
+        data = self.values["data"]
+        prices_ref: FileRef = data["prices"]
+        prices = cached(prices_ref, "frame", prices_ref.frame)
+        basket = units = None
+        if "basket" in data:
+            ref = data["basket"]
+            basket = cached(ref, "basket", lambda: ref.series(numeric=True, tickers=False))
+        else:
+            u = data["basket_units"]
+            if isinstance(u, FileRef):
+                units = cached(u, "series#", lambda: u.series(numeric=True))
+            else:
+                units = pd.Series(u, dtype=float, name="units")
+            missing = [t for t in units.index if t not in prices.columns]
+            if missing:
+                raise self._at("data.basket_units").error(
+                    f"no prices for {len(missing)} constituent(s) {missing[:10]} in "
+                    f"{str(prices_ref.path)!r}", _raw_of(u))
+        universe = None
+        if "universe" in data:
+            uv = data["universe"]
+            universe = cached(uv, "names", uv.names) if isinstance(uv, FileRef) else list(uv)
+            unknown = [t for t in universe if t not in prices.columns]
+            if unknown:
+                raise self._at("data.universe").error(
+                    f"unknown tickers {unknown[:10]} (not columns of {str(prices_ref.path)!r})",
+                    _raw_of(uv))
+        sectors = None
+        if "sectors" in data:
+            ref = data["sectors"]
+            sectors = cached(ref, "series", ref.series)
+        constraints, sc_map = self._constraints(sectors, cached)
+        labels = {
+            "prices": _origin(self._at("data.prices"), prices_ref),
+            "basket": _origin(self._at("data.basket" if basket is not None else
+                                       "data.basket_units"),
+                              data.get("basket", data.get("basket_units"))),
+            "reference": _origin(self._at("data.reference"), data.get("reference")),
+        }
+        return LoadedHedge(prices=prices, basket=basket, units=units, universe=universe,
+                           constraints=constraints, sectors=sectors if sectors is not None
+                           else sc_map, labels=labels)
+
+    def _constraints(self, sectors: pd.Series | None,
+                     cached: Callable[[FileRef, str, Callable[[], Any]], Any]
+                     ) -> tuple[list[Any], pd.Series | None]:
+        import hedgeopt as ho
+
+        cons = self.get("constraints", {}) or {}
+        out: list[Any] = []
+        sc_map = None
+
+        def series(ref: FileRef, numeric: bool = True) -> pd.Series:
+            return cached(ref, "series" + ("#" if numeric else ""),
+                          lambda: ref.series(numeric=numeric))
+
+        def make(key: str, value: Any, fn: Callable[[], Any]) -> None:
+            loc = self._at(f"constraints.{key}")
+            try:
+                c = fn()
+            except ConfigError:
+                raise
+            except InputError as exc:
+                raise loc.error(str(exc), _raw_of(value)) from None
+            c._config_origin = _origin(loc, value)
+            out.append(c)
+
+        budget = cons.get("budget", True)
+        if budget is True:
+            make("budget", budget, ho.Budget)
+        elif isinstance(budget, dict):
+            band = budget.get("band")
+            make("budget", budget, lambda: ho.Budget(
+                notional=budget.get("notional"), band=tuple(band) if band else None))
+        if cons.get("long_only"):
+            make("long_only", True, ho.LongOnly)
+        b = cons.get("bounds")
+        if isinstance(b, dict):
+            lower = series(b["lower_file"]) if "lower_file" in b else b.get("lower")
+            upper = series(b["upper_file"]) if "upper_file" in b else b.get("upper")
+            make("bounds", b, lambda: ho.Bounds(lower, upper, unit=b.get("unit", "shares")))
+        sc = cons.get("sector_cap")
+        if isinstance(sc, dict):
+            sc_map = series(sc["sectors"], numeric=False) if "sectors" in sc else sectors
+            make("sector_cap", sc, lambda: ho.SectorCap(
+                sc_map, max_weight=sc.get("max_weight"), min_weight=sc.get("min_weight")))
+        t = cons.get("turnover")
+        if isinstance(t, dict):
+            make("turnover", t, lambda: ho.Turnover(series(t["current"]), t["max_dollars"]))
+        ex = cons.get("exclude")
+        if ex not in (None, False):
+            names = cached(ex["file"], "names", ex["file"].names) if isinstance(ex, dict) else ex
+            make("exclude", ex, lambda: ho.Exclude(list(names)))
+        lots = cons.get("lots")
+        if lots not in (None, False):
+            lot = series(lots["file"]) if isinstance(lots, dict) else lots
+            make("lots", lots, lambda: ho.ShareLots(lot))
+        k = cons.get("max_names")
+        if k not in (None, False):
+            make("max_names", k, lambda: ho.MaxNames(k))
+        mp = cons.get("min_position")
+        if mp not in (None, False):
+            make("min_position", mp, lambda: ho.MinPosition(mp))
+        mt = cons.get("min_trade")
+        if isinstance(mt, dict):
+            make("min_trade", mt, lambda: ho.MinTrade(series(mt["current"]), mt["dollars"]))
+        return out, sc_map
+
+    def build(self, cache: dict[Any, Any] | None = None) -> tuple[Any, LoadedHedge]:
+        """Load the data; return the configured :class:`~hedgeopt.HedgeProblem` and the data.
+
+        Raises
+        ------
+        ConfigError
+            Naming the key (file, line) behind any data or constraint problem.
+        """
+        loaded = self.load(cache)
+        prob = build_problem(
+            loaded, lam=self.lam, reference=self.get("data.reference", None),
+            exclude_constituents=bool(self.get("data.exclude_constituents")),
+        )
+        return prob, loaded
+
+    def build_problem(self, cache: dict[Any, Any] | None = None) -> Any:
+        """The configured :class:`~hedgeopt.HedgeProblem` (see :meth:`build`)."""
+        return self.build(cache)[0]
+
+    def report_description(self) -> dict[str, str]:
+        """Short description of the data for the report's Problem table (paths as written)."""
+        data = self.values.get("data", {})
+        out = {}
+        if self.source.path is not None:
+            out["config"] = str(self.source.path)
+        for k in ("prices", "basket", "basket_units", "universe"):
+            v = data.get(k)
+            if v is None:
+                continue
+            if isinstance(v, FileRef):
+                out[k] = v.text
+            elif isinstance(v, dict) and self._at(f"data.{k}").key == "units_table":
+                table = self.source_units_table or "units_table"
+                out[k] = f"column {self.name!r} of {table} ({len(v)} constituents)"
+            elif isinstance(v, dict):
+                out[k] = f"{len(v)} constituents (inline table)"
+            else:
+                out[k] = f"{len(v)} tickers (inline array)"
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration as plain JSON-ready values (paths as written), for reports."""
+        return _plain(self.values)
+
+    def __repr__(self) -> str:
+        tag = f" {self.name!r}" if self.name else ""
+        return f"HedgeConfig{tag}({self.source.label()})"
+
+
+def build_problem(loaded: LoadedHedge, lam: float, reference: Any = None,
+                  exclude_constituents: bool = False) -> Any:
+    """A :class:`~hedgeopt.HedgeProblem` from loaded data; errors name the config keys."""
+    import hedgeopt as ho
+
+    prices = loaded.hedge_prices(exclude_constituents)
+    basket = loaded.basket
+    if basket is None:
+        assert loaded.units is not None
+        try:
+            basket = ho.basket_value(loaded.units, loaded.prices)
+        except InputError as exc:
+            raise _relabel(exc, loaded.labels, "basket") from None
+    try:
+        prob = ho.HedgeProblem(prices, basket, lam=lam, reference=reference)
+    except InputError as exc:
+        raise _relabel(exc, loaded.labels) from None
+    add_constraints(prob, loaded.constraints)
+    return prob
+
+
+def _origin(loc: Loc, value: Any) -> dict[str, Any]:
+    """Where a value came from, as plain data (it travels with tasks to Dask workers)."""
+    return {"where": loc.where(), "key": loc.key, "line": loc.line,
+            "path": str(loc.source.path) if loc.source.path else None,
+            "value": _plain(value)}
+
+
+def origin_error(origin: Mapping[str, Any], exc: Exception) -> ConfigError:
+    """A :class:`ConfigError` for ``exc`` located at a value's ``origin`` (see :func:`_origin`)."""
+    shown = "" if origin.get("value") is None else f" = {format_value(origin['value'])}"
+    return ConfigError(f"{origin['where']}{shown}: {exc}", field=getattr(exc, "field", None),
+                       key=origin.get("key"), value=origin.get("value"),
+                       line=origin.get("line"), path=origin.get("path"))
+
+
+def _relabel(exc: InputError, labels: Mapping[str, Mapping[str, Any]],
+             default: str | None = None) -> InputError:
+    """Locate an error about data at the config key the data came from."""
+    if isinstance(exc, ConfigError):
+        return exc
+    f = (exc.field or "").split(".")[0].split("[")[0]
+    key = f if f in labels else default
+    if key is None or key not in labels:
+        key = "prices" if f.startswith("prices") else ("basket" if "basket" in f else None)
+    if key is None or key not in labels:
+        return exc
+    return origin_error(labels[key], exc)
+
+
+def add_constraints(prob: Any, constraints: Iterable[Any]) -> Any:
+    """``prob.add(c)`` for each constraint; an error names the constraint's config key."""
+    for c in constraints:
+        try:
+            prob.add(c)
+        except ConfigError:
+            raise
+        except InputError as exc:
+            origin = getattr(c, "_config_origin", None)
+            if origin is None:
+                raise
+            raise origin_error(origin, exc) from None
+    return prob
+
+
+def _raw_of(v: Any) -> Any:
+    """A validated value back in TOML terms (for messages)."""
+    if isinstance(v, FileRef):
+        return v.text
+    if isinstance(v, dict):
+        return {k: _raw_of(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_raw_of(x) for x in v]
+    if isinstance(v, Path):
+        return str(v)
+    return v
+
+
+def _plain(v: Any) -> Any:
+    v = _raw_of(v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat() if v == v.normalize() else v.isoformat()
+    return v
+
+
+def _schema_default(dotted: str) -> Any:
+    spec: Any = HEDGE_SCHEMA
+    f = None
+    for part in dotted.split("."):
+        if not isinstance(spec, Table) or part not in spec.fields:
+            return None
+        f = spec.fields[part]
+        spec = f.spec
+    return None if f is None else f.default
+
+
+def load_config(path: str | Path) -> HedgeConfig:
+    """Read and validate a hedge.toml.
+
+    Raises
+    ------
+    ConfigError
+        On invalid TOML, an unknown key, a wrong type or value; the message names the file,
+        the line, the dotted key and the value.
+    """
+    raw, source = _parse(path)
+    if isinstance(raw.get("basket"), list) or "defaults" in raw:
+        raise ConfigError(f"{source.label()}: this is a book (it has [defaults] or [[basket]]); "
+                          "run it with `hedgeopt batch`", path=str(source.path))
+    return HedgeConfig._validated(raw, source)
+
+
+# ------------------------------------------------------------------------------------------------
+# books
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BookConfig:
+    """A validated book.toml: the effective configuration of every basket.
+
+    Attributes
+    ----------
+    baskets : dict of str to HedgeConfig
+        One effective configuration per basket name, in file order (``units_table`` columns
+        first, then ``[[basket]]`` entries not in the table).
+    output : dict
+        ``dir``, ``plots``, ``report``, ``top``.
+    batch : dict
+        ``workers``, ``scheduler``, ``retries``.
+    """
+
+    source: _Source
+    baskets: dict[str, HedgeConfig]
+    output: dict[str, Any]
+    batch: dict[str, Any]
+    panel: FileRef | None = None
+
+    @property
+    def output_dir(self) -> Path:
+        d = self.output.get("dir")
+        return d if d is not None else Path(self.source.base, "out")
+
+
+def load_book(path: str | Path) -> BookConfig:
+    """Read and validate a book.toml (see the module docstring and :data:`BOOK_SCHEMA`).
+
+    The effective configuration of a basket is ``[defaults]`` deep-merged with its
+    ``[[basket]]`` entry (tables merge key by key; any other value replaces), plus ``panel``
+    as ``data.prices`` and its ``units_table`` column as ``data.basket_units``.
+
+    Raises
+    ------
+    ConfigError
+        For schema problems anywhere in the file (the whole book is rejected). Problems with a
+        basket's *data* (a missing file, bad prices, infeasible constraints) are reported later,
+        for that basket only, by :func:`hedgeopt.book.solve_book`.
+    """
+    raw, source = _parse(path)
+    return _book(raw, source)
+
+
+def book_from_dict(raw: Mapping[str, Any], base_dir: str | Path | None = None) -> BookConfig:
+    """Validate a mapping shaped like book.toml (paths relative to ``base_dir``)."""
+    return _book(dict(raw), _source_for(base_dir))
+
+
+def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
+    top_locs: dict[str, Loc] = {}
+    root = Loc(source, "", "", top_locs)
+    top = BOOK_SCHEMA.check({k: v for k, v in raw.items() if k not in ("defaults", "basket")},
+                            root)
+    for k in ("defaults", "basket"):
+        if k in raw and not BOOK_SCHEMA.fields[k].spec.accepts(raw[k]):
+            BOOK_SCHEMA.fields[k].spec.check(raw[k], root.child(k))
+    # defaults: partial hedge sections; canonical keys without the "defaults." prefix
+    d_locs: dict[str, Loc] = {}
+    d_root = Loc(source, "defaults", "", d_locs)
+    defaults = _PARTIAL_HEDGE.check(raw.get("defaults", {}), d_root, partial=True)
+    panel: FileRef | None = top.get("panel")
+    units_table: FileRef | None = top.get("units_table")
+    if panel is not None:
+        if _get(defaults, "data.prices") is not None:
+            raise top_locs["panel"].error(
+                "give panel or defaults.data.prices, not both", raw["panel"])
+        _set(defaults, "data.prices", panel)
+        d_locs["data.prices"] = top_locs["panel"]
+    entries: list[tuple[dict[str, Any], dict[str, Loc], Loc]] = []
+    names: dict[str, int] = {}
+    for i, entry in enumerate(raw.get("basket", [])):
+        e_loc = Loc(source, f"basket[{i}]", "", None)
+        if not isinstance(entry, dict):
+            raise e_loc.error(f"expected a table, got a {_type_name(entry)}", entry)
+        e_locs: dict[str, Loc] = {}
+        e_root = Loc(source, f"basket[{i}]", "", e_locs)
+        val = BASKET.check(entry, e_root, partial=True)
+        if "name" not in val:
+            raise e_loc.error("missing required key 'name' in [[basket]]")
+        name = val.pop("name")
+        if name in names:
+            raise e_locs["name"].error(f"duplicate basket name (also basket[{names[name]}])",
+                                       name)
+        names[name] = i
+        # shorthands -> canonical places
+        for short, canon in (("units", "data.basket_units"), ("basket", "data.basket"),
+                             ("prices", "data.prices"), ("lam", "objective.lam"),
+                             ("reference", "data.reference")):
+            if short in val:
+                if _get(val, canon) is not None:
+                    raise e_locs[canon].error(f"give {short} or {canon}, not both",
+                                              _raw_of(val[short]))
+                _set(val, canon, val.pop(short))
+        entries.append((val, e_locs, e_root))
+    if units_table is None and not entries:
+        raise root.error("the book has no baskets: add [[basket]] entries or units_table")
+
+    table_names: list[str] = []
+    table: pd.DataFrame | None = None
+    if units_table is not None:
+        table = units_table.frame()
+        table.columns = [str(c) for c in table.columns]
+        table.index = table.index.map(str)
+        for c in table.columns:
+            col = pd.to_numeric(table[c], errors="coerce")
+            bad = col.isna() & table[c].notna()
+            if bad.any():
+                raise top_locs["units_table"].error(
+                    f"column {c!r} holds non-numeric units for {list(table.index[bad][:5])}",
+                    units_table.text)
+            table[c] = col
+        table_names = list(table.columns)
+
+    by_name = {}
+    order = table_names + [n for n in names if n not in set(table_names)]
+    entry_of = {n: entries[i] for n, i in names.items()}
+    for name in order:
+        values = dict(defaults)  # shallow: _merge never mutates the nested tables
+        locs = dict(d_locs)
+        e_root = None
+        if name in table_names:
+            assert table is not None
+            col = table[name].dropna()
+            col = col[col != 0]
+            if col.empty:
+                raise top_locs["units_table"].error(f"basket {name!r} has no units",
+                                                    units_table.text if units_table else None)
+            values = _merge(values, {"data": {"basket_units": {str(k): float(v)
+                                                               for k, v in col.items()}}})
+            locs["data.basket_units"] = top_locs["units_table"]
+        if name in entry_of:
+            val, e_locs, e_root = entry_of[name]
+            if any(_get(val, f"data.{k}") is not None for k in ("basket", "basket_units")):
+                # an entry's own basket replaces the one of the table or the defaults
+                values["data"] = {k: v for k, v in values.get("data", {}).items()
+                                  if k not in ("basket", "basket_units")}
+            values = _merge(values, val)
+            locs.update(e_locs)
+        cfg = HedgeConfig(values, locs, source, name=name,
+                          root=e_root or Loc(source, "defaults", "", None))
+        cfg.source_units_table = units_table.text if units_table is not None else None
+        _check_basket(cfg)
+        by_name[name] = cfg
+    output, batch = top.get("output", {}), top.get("batch", {})
+    for k, f in BOOK_OUTPUT.fields.items():
+        output.setdefault(k, f.default if k != "dir" else None)
+    for k, f in BATCH.fields.items():
+        if f.default is not None:
+            batch.setdefault(k, f.default)
+    return BookConfig(source=source, baskets=by_name, output=output, batch=batch, panel=panel)
+
+
+def _check_basket(cfg: HedgeConfig) -> None:
+    if _get(cfg.values, "data.prices") is None:
+        raise cfg.root.error(
+            f"basket {cfg.name!r} has no prices: set panel, defaults.data.prices, or "
+            "prices in its [[basket]] entry")
+    if _get(cfg.values, "objective.frontier") is not None:
+        raise cfg._at("objective.frontier").error(
+            "the lam frontier is computed by `hedgeopt solve` only, not in a book",
+            _raw_of(_get(cfg.values, "objective.frontier")))
+    try:
+        cfg._check_combinations()
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (basket {cfg.name!r})", key=exc.key, value=exc.value,
+                          line=exc.line, path=exc.path) from None
+
+
+# ------------------------------------------------------------------------------------------------
+# reference documentation
+# ------------------------------------------------------------------------------------------------
+
+
+def _default_cell(f: Field) -> str:
+    if f.required:
+        return "required"
+    return "" if f.default is None else format_value(f.default)
+
+
+def _doc_rows(table: Table, prefix: str) -> list[tuple[str, str, str, str]]:
+    """Rows ``(key, type, default, meaning)`` of a section and of its keys' sub-tables."""
+    rows = []
+    for k, f in table.fields.items():
+        key = _join(prefix, k)
+        rows.append((f"`{key}`", f.spec.describe(), _default_cell(f), f.doc))
+        alts = f.spec.alts if isinstance(f.spec, OneOf) else (f.spec,)
+        for sub in (a for a in alts if isinstance(a, Table) and a.fields):
+            rows += [(f"`{key}.{kk}`", ff.spec.describe(), _default_cell(ff), ff.doc)
+                     for kk, ff in sub.fields.items()]
+    return rows
+
+
+def reference_markdown() -> str:
+    """The reference of every config key, as Markdown tables (generated from the schema)."""
+    def table(rows: list[tuple[str, str, str, str]]) -> str:
+        def esc(cell: str) -> str:
+            return cell.replace("|", "\\|")
+
+        out = ["| key | type | default | meaning |", "|---|---|---|---|"]
+        out += ["| " + " | ".join(esc(x) for x in row) + " |" for row in rows]
+        return "\n".join(out)
+
+    parts = ["#### hedge.toml"]
+    for name, spec in [("data", DATA), ("objective", OBJECTIVE), ("solve", SOLVE),
+                       ("constraints", CONSTRAINTS), ("output", OUTPUT)]:
+        parts.append(f"`[{name}]`: {spec.doc}\n\n" + table(_doc_rows(spec, name)))
+    parts.append("#### book.toml\n\nTop level:\n\n" + table(
+        [(f"`{k}`", f.spec.describe() if k not in ("defaults", "basket", "output", "batch")
+          else "table" if k != "basket" else "array of tables",
+          "", f.doc) for k, f in BOOK_SCHEMA.fields.items()]))
+    parts.append("`[[basket]]`: " + BASKET.doc + "\n\n" + table(
+        [(f"`{k}`", f.spec.describe() if not isinstance(f.spec, Table) else "table",
+          "required" if f.required else "", f.doc) for k, f in BASKET.fields.items()]))
+    parts.append("`[output]` (book): " + BOOK_OUTPUT.doc + "\n\n"
+                 + table(_doc_rows(BOOK_OUTPUT, "output")))
+    parts.append("`[batch]`: " + BATCH.doc + "\n\n" + table(_doc_rows(BATCH, "batch")))
+    return "\n\n".join(parts) + "\n"

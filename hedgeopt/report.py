@@ -1,0 +1,486 @@
+"""Files a desk keeps: shares CSV, a JSON result, a Markdown report with tables and PNG plots.
+
+Everything is written with :mod:`json` and :mod:`csv`-style pandas writers, numpy values
+converted explicitly (no pickle). Plots need matplotlib (the ``plot`` extra); without it the
+report says so instead of embedding them.
+
+Examples
+--------
+>>> paths = write_outputs(res, "out", title="energy basket")        # doctest: +SKIP
+>>> sorted(paths)                                                     # doctest: +SKIP
+['hedge.png', 'report.md', 'result.json', 'shares.csv']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.util
+import json
+import math
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hedgeopt.exceptions import SolverNotAvailable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hedgeopt.book import BookResult
+    from hedgeopt.result import HedgeResult
+
+__all__ = [
+    "markdown_table",
+    "plots_available",
+    "render_report",
+    "result_to_dict",
+    "safe_name",
+    "sector_exposure",
+    "to_jsonable",
+    "write_book",
+    "write_json",
+    "write_outputs",
+    "write_report",
+    "write_shares",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# JSON
+# ------------------------------------------------------------------------------------------------
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON values from numpy / pandas / datetime objects (NaN and inf become null).
+
+    Dict keys become strings; Series become ``{index: value}``; DataFrames a list of records;
+    dates ISO strings; anything else unknown its ``str``.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, (pd.Timestamp, _dt.datetime, _dt.date)):
+        if isinstance(obj, pd.Timestamp) and obj == obj.normalize():
+            return obj.date().isoformat()
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, pd.Series):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, pd.DataFrame):
+        return [to_jsonable(r) for r in obj.reset_index().to_dict(orient="records")]
+    if isinstance(obj, Mapping):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(x) for x in obj.tolist()]
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(x) for x in obj]
+    if isinstance(obj, BaseException):
+        return f"{type(obj).__name__}: {obj}"
+    return str(obj)
+
+
+def result_to_dict(res: HedgeResult, *, frontier: pd.DataFrame | None = None,
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A :class:`~hedgeopt.HedgeResult` as plain JSON values.
+
+    Keys: ``status, solver, method, objective, solver_objective, bound, gap, relaxation, lam,
+    reference_date, notional, solve_time, iterations, n_obs, n_assets, window, metrics,
+    shares`` (every ticker), ``positions`` (held names: shares, price, dollars, weight),
+    ``violations, constraints`` (reprs), ``attempts, info``, plus ``frontier`` and ``extra``'s
+    keys when given.
+    """
+    from hedgeopt import __version__
+
+    ctx = res.ctx
+    held = res.to_frame(held_only=True)
+    out: dict[str, Any] = {
+        "hedgeopt_version": __version__,
+        "status": res.status, "solver": res.solver, "method": res.method,
+        "objective": res.objective, "solver_objective": res.solver_objective,
+        "bound": res.bound, "gap": res.gap, "relaxation": res.relaxation,
+        "lam": res.lam, "reference_date": res.reference_date, "notional": res.notional,
+        "solve_time": res.solve_time, "iterations": res.iterations,
+        "n_obs": ctx.n_obs, "n_assets": ctx.n_assets,
+        "window": [ctx.dates[0], ctx.dates[-1]],
+        "metrics": res.metrics,
+        "shares": res.shares,
+        "positions": {t: dict(r) for t, r in held.iterrows()},
+        "violations": list(res.violations),
+        "constraints": [repr(c) for c in res.constraints],
+        "attempts": list(res.attempts),
+        "info": dict(res.info),
+    }
+    if frontier is not None:
+        out["frontier"] = frontier
+    if extra:
+        out.update(extra)
+    return to_jsonable(out)
+
+
+def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
+    """Write ``data`` (converted by :func:`to_jsonable`) as indented JSON."""
+    p = Path(path)
+    p.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n",
+                 encoding="utf-8")
+    return p
+
+
+def write_shares(res: HedgeResult, path: str | Path) -> Path:
+    """Shares CSV: ``ticker, shares, price, dollars, weight`` for every ticker."""
+    p = Path(path)
+    res.to_frame().to_csv(p, float_format="%.17g")
+    return p
+
+
+# ------------------------------------------------------------------------------------------------
+# Markdown
+# ------------------------------------------------------------------------------------------------
+
+
+def _cell(v: Any, fmt: str | None = None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if fmt is not None:
+        try:
+            return fmt.format(v)
+        except (ValueError, TypeError):
+            pass
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
+                   formats: Sequence[str | None] | None = None,
+                   align: str | None = None) -> str:
+    """A GitHub-flavoured Markdown table (no dependency on ``tabulate``).
+
+    ``formats`` holds one ``str.format`` pattern (or None) per column; ``align`` one letter
+    per column, ``l`` or ``r`` (default: left for the first column, right for the others).
+    """
+    n = len(headers)
+    formats = list(formats) if formats is not None else [None] * n
+    align = align or "l" + "r" * (n - 1)
+    sep = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(sep) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(_cell(v, f) for v, f in zip(r, formats, strict=True))
+                     + " |")
+    return "\n".join(lines)
+
+
+def _money(x: float) -> str:
+    return f"${x:,.2f}" if x >= 0 else f"-${-x:,.2f}"
+
+
+def sector_exposure(res: HedgeResult, sectors: pd.Series | Mapping[str, str] | None = None
+                    ) -> pd.DataFrame | None:
+    """Net and gross dollar exposure per sector, with the caps of any ``SectorCap``.
+
+    Parameters
+    ----------
+    res : HedgeResult
+        The hedge.
+    sectors : Series or mapping, optional
+        Ticker -> sector. Default: the map of the result's first ``SectorCap`` constraint.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Index ``sector``; columns ``names`` (held), ``net`` and ``gross`` dollars, ``weight``
+        (net / notional), ``min`` and ``max`` (the caps, NaN where none). None when no sector
+        map is known.
+    """
+    from hedgeopt.constraints.sectors import SectorCap
+
+    caps = [c for c in res.constraints if isinstance(c, SectorCap)]
+    if sectors is None:
+        if not caps:
+            return None
+        sectors = caps[0].sectors
+    smap = pd.Series(sectors).reindex(res.shares.index).fillna("(no sector)").astype(str)
+    dollars = res.dollars
+    df = pd.DataFrame({
+        "names": (res.shares != 0).groupby(smap).sum().astype(int),
+        "net": dollars.groupby(smap).sum(),
+        "gross": dollars.abs().groupby(smap).sum(),
+    })
+    df["weight"] = df["net"] / res.notional
+    df["min"] = np.nan
+    df["max"] = np.nan
+    for c in caps:
+        for col, value in (("max", c.max_weight), ("min", c.min_weight)):
+            if value is None:
+                continue
+            for s in df.index:
+                v = value.get(s) if isinstance(value, (Mapping, pd.Series)) else value
+                if v is not None and not pd.isna(v):
+                    cur = df.at[s, col]
+                    v = float(v)
+                    df.at[s, col] = v if pd.isna(cur) else (min(cur, v) if col == "max"
+                                                            else max(cur, v))
+    df.index.name = "sector"
+    return df.sort_values("gross", ascending=False)
+
+
+def plots_available() -> bool:
+    """Whether matplotlib is importable (the ``plot`` extra)."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+_NO_PLOTS = ('Plots skipped: matplotlib is not installed (`pip install "hedgeopt[plot]"`).')
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def render_report(res: HedgeResult, *, title: str | None = None,
+                  description: Mapping[str, Any] | None = None,
+                  sectors: pd.Series | Mapping[str, str] | None = None,
+                  frontier: pd.DataFrame | None = None,
+                  images: Mapping[str, str] | None = None, plot_note: str | None = None,
+                  top: int = 20) -> str:
+    """The Markdown text of a hedge report (see :func:`write_report`, which also draws)."""
+    from hedgeopt import __version__
+
+    ctx = res.ctx
+    m = res.metrics
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [f"# Hedge report{': ' + title if title else ''}", "",
+           f"Generated by hedgeopt {__version__} on {stamp}.", "", "## Problem", ""]
+    rows: list[tuple[str, str]] = []
+    desc = dict(description or {})
+    for k in ("config", "prices", "basket", "basket_units", "universe"):
+        if desc.get(k):
+            rows.append((k, f"`{desc.pop(k)}`"))
+    rows += [
+        ("estimation window", f"{_date(ctx.dates[0])} to {_date(ctx.dates[-1])} "
+                              f"({ctx.n_obs} dates)"),
+        ("hedge instruments", f"{ctx.n_assets}"),
+        ("reference date", _date(res.reference_date)),
+        ("notional (basket value there)", _money(res.notional)),
+        ("lam", f"{res.lam:g}: minimise (1 − lam)·Var[Δd] + lam·Var[d]"),
+        ("constraints", ", ".join(f"`{c!r}`" for c in res.constraints) or "none"),
+        ("solver", f"{res.solver} ({res.status}, {res.solve_time:.3f} s"
+                   + (f", method {res.method}" if res.method else "") + ")"),
+    ]
+    rows += [(str(k), f"`{v}`" if isinstance(v, str) else str(v)) for k, v in desc.items()]
+    out += [markdown_table(rows, ["", ""], align="ll"), "", "## Metrics", ""]
+    metric_rows = [
+        ("objective ((1 − lam)·Var[Δd] + lam·Var[d])", f"{res.objective:,.6g} $²"),
+        ("P&L gap std (std of Δd)", _money(m["pnl_te"])),
+        ("value gap std (std of d)", _money(m["value_te"])),
+        ("RMS gap", _money(m["rms_gap"])) if "rms_gap" in m else None,
+        ("hedge effectiveness (1 − Var[Δd] / Var[ΔB])", f"{m['effectiveness']:.4%}"),
+        ("P&L correlation", f"{m['pnl_corr']:.4f}"),
+        ("final gap", _money(m["final_gap"])),
+        ("max |gap|", _money(m["max_abs_gap"])),
+        ("names held", f"{int(m['names'])}"),
+        ("gross / net at reference", f"{_money(m['gross'])} / {_money(m.get('net', np.nan))}"),
+    ]
+    if res.bound is not None:
+        metric_rows.append(("lower bound, relative gap",
+                            f"{res.bound:,.6g} $², {(res.gap or 0.0):.3%}"))
+    out += [markdown_table([r for r in metric_rows if r is not None], ["metric", "value"]), ""]
+
+    held = res.to_frame(held_only=True)
+    held = held.reindex(held["dollars"].abs().sort_values(ascending=False).index)
+    shown = held.head(top)
+    out += [f"## Top holdings ({len(shown)} of {len(held)} held)", ""]
+    if len(shown):
+        out.append(markdown_table(
+            [(t, r["shares"], r["price"], r["dollars"], r["weight"]) for t, r in shown.iterrows()],
+            ["ticker", "shares", "price", "dollars", "weight"],
+            [None, "{:,.4f}", "{:,.2f}", "{:,.2f}", "{:.2%}"]))
+    else:
+        out.append("The hedge holds nothing.")
+    out.append("")
+    exposure = sector_exposure(res, sectors)
+    if exposure is not None:
+        out += ["## Sector exposure", "", markdown_table(
+            [(s, int(r["names"]), r["net"], r["gross"], r["weight"], r["min"], r["max"])
+             for s, r in exposure.iterrows()],
+            ["sector", "names", "net dollars", "gross dollars", "weight", "min", "max"],
+            [None, "{:d}", "{:,.2f}", "{:,.2f}", "{:.2%}", "{:.2%}", "{:.2%}"]), ""]
+    out += ["## Constraint check", ""]
+    if res.violations:
+        out.append(f"{len(res.violations)} violation(s) beyond tolerance:")
+        out += [f"- {v}" for v in res.violations]
+    else:
+        out.append(f"All {len(res.constraints)} constraints hold at the solution, re-checked in "
+                   "shares and dollars.")
+    out.append("")
+    if frontier is not None and len(frontier):
+        out += ["## lam frontier", "", markdown_table(
+            [(r["lam"], r["pnl_te"], r["value_te"], r["objective"], int(r["names"]))
+             for _, r in frontier.iterrows()],
+            ["lam", "P&L gap std", "value gap std", "objective ($²)", "names"],
+            ["{:g}", "${:,.2f}", "${:,.2f}", "{:,.6g}", "{:d}"]), ""]
+    out += ["## Plots", ""]
+    if images:
+        for name, rel in images.items():
+            out += [f"![{name}]({rel})", ""]
+    else:
+        out += [plot_note or _NO_PLOTS, ""]
+    return "\n".join(out)
+
+
+def _date(x: Any) -> str:
+    if isinstance(x, pd.Timestamp):
+        return x.date().isoformat() if x == x.normalize() else x.isoformat()
+    return str(x)
+
+
+def write_report(res: HedgeResult, out_dir: str | Path, *, title: str | None = None,
+                 description: Mapping[str, Any] | None = None,
+                 sectors: pd.Series | Mapping[str, str] | None = None,
+                 frontier: pd.DataFrame | None = None, plots: bool = True,
+                 top: int = 20) -> dict[str, Path]:
+    """Write ``report.md`` and, when matplotlib is importable, ``hedge.png`` (+ ``frontier.png``).
+
+    Returns
+    -------
+    dict
+        File name -> path of everything written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    images: dict[str, str] = {}
+    note = None
+    if plots and plots_available():
+        try:
+            written["hedge.png"] = _save(res.plot(), out / "hedge.png")
+            images["hedge vs basket"] = "hedge.png"
+            if frontier is not None and len(frontier):
+                from hedgeopt.plotting import plot_frontier
+
+                written["frontier.png"] = _save(plot_frontier(frontier), out / "frontier.png")
+                images["lam frontier"] = "frontier.png"
+        except (SolverNotAvailable, ImportError) as exc:
+            note = f"Plots skipped: {exc}"
+    elif plots:
+        note = _NO_PLOTS
+    else:
+        note = "Plots not requested."
+    text = render_report(res, title=title, description=description, sectors=sectors,
+                         frontier=frontier, images=images, plot_note=note, top=top)
+    written["report.md"] = out / "report.md"
+    written["report.md"].write_text(text, encoding="utf-8")
+    return written
+
+
+def write_outputs(res: HedgeResult, out_dir: str | Path, *, title: str | None = None,
+                  description: Mapping[str, Any] | None = None,
+                  sectors: pd.Series | Mapping[str, str] | None = None,
+                  frontier: pd.DataFrame | None = None, plots: bool = True,
+                  report: bool = True, top: int = 20,
+                  extra: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """Write ``shares.csv``, ``result.json`` and (``report``) ``report.md`` with its plots.
+
+    Returns
+    -------
+    dict
+        File name -> path of everything written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {"shares.csv": write_shares(res, out / "shares.csv")}
+    payload = dict(extra or {})
+    if description:
+        payload.setdefault("config", description)
+    written["result.json"] = write_json(result_to_dict(res, frontier=frontier, extra=payload),
+                                        out / "result.json")
+    if report:
+        written.update(write_report(res, out, title=title, description=description,
+                                    sectors=sectors, frontier=frontier, plots=plots, top=top))
+    return written
+
+
+# ------------------------------------------------------------------------------------------------
+# books
+# ------------------------------------------------------------------------------------------------
+
+
+def safe_name(key: Hashable) -> str:
+    """A directory name for a basket key: letters, digits, ``.``, ``_``, ``-`` kept."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(key)).strip("._") or "basket"
+    return name[:100]
+
+
+def write_book(book: BookResult, out_dir: str | Path, *, plots: bool = False,
+               report: bool = True, top: int = 20,
+               descriptions: Mapping[Hashable, Mapping[str, Any]] | None = None,
+               sectors: Mapping[Hashable, Any] | None = None,
+               extra: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """One directory per basket, ``book_summary.csv`` and ``book.json``.
+
+    Every basket directory holds ``result.json`` (for a failure: its status ``"failed"`` and
+    the error); solved baskets also ``shares.csv`` and ``report.md`` (+ PNGs with ``plots``).
+
+    Returns
+    -------
+    dict
+        ``"book_summary.csv"``, ``"book.json"`` and each basket key's directory.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dirs: dict[Hashable, str] = {}
+    used: set[str] = set()
+    for key in book.summary.index:
+        name = safe_name(key)
+        base, i = name, 2
+        while name.lower() in used:
+            name, i = f"{base}-{i}", i + 1
+        used.add(name.lower())
+        dirs[key] = name
+    written: dict[str, Path] = {}
+    entries: dict[str, Any] = {}
+    for key in book.summary.index:
+        d = out / dirs[key]
+        desc = (descriptions or {}).get(key)
+        if key in book.failures:
+            d.mkdir(parents=True, exist_ok=True)
+            exc = book.failures[key]
+            info = {"status": "failed", "error_type": type(exc).__name__, "error": str(exc)}
+            write_json({"basket": key, **info}, d / "result.json")
+            entries[str(key)] = {"dir": dirs[key], **info}
+        else:
+            res = book.results[key]
+            write_outputs(res, d, title=str(key), description=desc,
+                          sectors=(sectors or {}).get(key), plots=plots, report=report,
+                          top=top, extra={"basket": key})
+            row = book.summary.loc[key]
+            entries[str(key)] = {"dir": dirs[key], "status": res.status, "solver": res.solver,
+                                 "objective": res.objective, "bound": res.bound,
+                                 "gap": res.gap, "violations": len(res.violations),
+                                 "pnl_te": row["pnl_te"], "value_te": row["value_te"]}
+            del res
+        written[str(key)] = d
+    summary = book.summary.copy()
+    summary.insert(0, "dir", [dirs[k] for k in summary.index])
+    written["book_summary.csv"] = out / "book_summary.csv"
+    summary.to_csv(written["book_summary.csv"])
+    from hedgeopt import __version__
+
+    payload = {
+        "hedgeopt_version": __version__, "elapsed": book.elapsed, "info": book.info,
+        "n_baskets": len(book.summary), "n_solved": len(book.results),
+        "n_failed": len(book.failures), "baskets": entries, **(extra or {}),
+    }
+    written["book.json"] = write_json(payload, out / "book.json")
+    return written
