@@ -80,6 +80,7 @@ __all__ = [
     "basket_value",
     "book_from_panel",
     "datasets",
+    "solvers",
     "evaluate",
     "load_book",
     "load_config",

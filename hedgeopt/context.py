@@ -357,7 +357,10 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
         t, i = np.argwhere(bad)[0]
-        kind = "missing (NaN)" if np.isnan(values[t, i]) else f"not a positive finite number ({values[t, i]!r})"
+        kind = (
+            "missing (NaN)" if np.isnan(values[t, i])
+            else f"not a positive finite number ({values[t, i]!r})"
+        )
         raise InputError(
             f"prices: {int(bad.sum())} bad value(s); first: ticker {prices.columns[i]!r} on "
             f"{prices.index[t]!r} is {kind}",
@@ -376,8 +379,8 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
 def _reference_row(reference: Any, index: pd.Index) -> int:
     if reference is None:
         return len(index) - 1
-    if isinstance(reference, (int, np.integer)) and not isinstance(reference, bool) and not (
-        reference in index
+    if isinstance(reference, (int, np.integer)) and not isinstance(reference, bool) and (
+        reference not in index
     ):
         pos = int(reference)
         if not -len(index) <= pos < len(index):

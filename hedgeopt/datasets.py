@@ -302,9 +302,11 @@ def synthetic_market(
     btk = tickers[n_assets:][border].tolist()
     basket = pd.Series(value, index=dates.copy(), name="basket")
     basket.attrs = {
-        "units": {t: int(u) for t, u in zip(btk, units[border])},
-        "last_prices": {t: float(p) for t, p in zip(btk, bpx[-1, border])},
-        "constituent_sectors": {t: str(s) for t, s in zip(btk, names[sec_basket[border]])},
+        "units": {t: int(u) for t, u in zip(btk, units[border], strict=True)},
+        "last_prices": {t: float(p) for t, p in zip(btk, bpx[-1, border], strict=True)},
+        "constituent_sectors": {
+            t: str(s) for t, s in zip(btk, names[sec_basket[border]], strict=True)
+        },
         "notional": notional,
         "seed": seed,
     }

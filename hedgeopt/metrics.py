@@ -101,7 +101,9 @@ def _metrics(n: np.ndarray, ctx: HedgeContext, lam: float) -> pd.Series:
             "pnl_te": float(np.std(dd, ddof=1)),
             "value_te": float(np.std(d, ddof=1)),
             "rms_gap": float(np.sqrt(np.mean(d**2))),
-            "effectiveness": 1.0 - float(np.var(dd, ddof=1)) / var_dB if var_dB > 0 else float("nan"),
+            "effectiveness": (
+                1.0 - float(np.var(dd, ddof=1)) / var_dB if var_dB > 0 else float("nan")
+            ),
             "pnl_corr": corr,
             "final_gap": float(d[-1]),
             "max_abs_gap": float(np.max(np.abs(d))),

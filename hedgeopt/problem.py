@@ -355,14 +355,16 @@ class HedgeProblem:
             elif isinstance(c, MinPosition):
                 min_weight = np.maximum(min_weight, c.dollars / ctx.notional)
             elif isinstance(c, MinTrade):
-                if current is not None and not np.allclose(current, ctx.weights_from_shares(c.held(ctx))):
+                held = ctx.weights_from_shares(c.held(ctx))
+                if current is not None and not np.allclose(current, held):
                     raise InputError("two MinTrade constraints with different holdings", "current")
-                current = ctx.weights_from_shares(c.held(ctx))
+                current = held
                 thr = np.full(ctx.n_assets, c.dollars / ctx.notional)
                 min_trade = thr if min_trade is None else np.maximum(min_trade, thr)
             elif isinstance(c, Turnover):
                 if turnover is not None:
-                    raise InputError("at most one Turnover constraint with whole shares", "Turnover")
+                    raise InputError("at most one Turnover constraint with whole shares",
+                                     field="Turnover")
                 turnover = (ctx.weights_from_shares(c.held(ctx)), c.max_dollars / ctx.notional)
             else:
                 f = c.linear(ctx)

@@ -1,4 +1,4 @@
-"""Composable constraints: one small class each, with ``compile`` (cvxpy) and ``check`` (user units)."""
+"""Composable constraints: one small class each, ``compile`` (cvxpy) and ``check`` (user units)."""
 
 from hedgeopt.constraints.base import Constraint, LinearConstraint, LinearForm
 from hedgeopt.constraints.budget import Budget

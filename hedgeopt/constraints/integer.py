@@ -2,7 +2,8 @@
 
 Their big-M values depend on the *other* constraints (a position's largest possible size follows
 from bounds, the budget and sector rows), so they are not compiled one by one: the whole-share
-backends formulate them from the complete set (:class:`~hedgeopt.solvers.wholeshare.WholeShareSpec`).
+backends formulate them from the complete set
+(:class:`~hedgeopt.solvers.wholeshare.WholeShareSpec`).
 Their continuous relaxation imposes nothing, which :meth:`linear` says with a free form.
 """
 

@@ -79,7 +79,9 @@ def _per_sector(value: Any, names: list, default: float, field: str) -> np.ndarr
         value = dict(value.items())
         unknown = set(value) - set(names)
         if unknown:
-            raise InputError(f"SectorCap.{field}: unknown sectors {sorted(map(str, unknown))}", field)
+            raise InputError(
+                f"SectorCap.{field}: unknown sectors {sorted(map(str, unknown))}", field
+            )
         return np.array([float(value.get(s, default)) for s in names])
     v = as_float(value, f"SectorCap.{field}")
     if not np.isfinite(v):

@@ -96,7 +96,8 @@ def available_solvers(integer: bool | None = None) -> list[str]:
     return [
         b.name
         for b in BACKENDS.values()
-        if b.available() and (integer is None or b.integer == integer or (not integer and b.continuous))
+        if b.available()
+        and (integer is None or b.integer == integer or (not integer and b.continuous))
     ]
 
 
@@ -136,9 +137,8 @@ def candidates(requested: str | None, *, integer: bool, linear: bool) -> list[Ba
     if requested is None:
         if not pool:
             what = "whole-share (MIP)" if integer else "continuous"
-            raise SolverNotAvailable(
-                f"no {what} solver is installed: {BACKENDS['SCIP'].pip if integer else 'pip install osqp'}"
-            )
+            fix = BACKENDS["SCIP"].pip if integer else "pip install osqp"
+            raise SolverNotAvailable(f"no {what} solver is installed: {fix}")
         return pool
     first = get_backend(requested)
     if not capable(first):
