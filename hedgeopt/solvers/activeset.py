@@ -491,6 +491,19 @@ class _Problem:
             return self.Q @ x
         return x[s] @ self.Q[s]
 
+    def _gradient(self, fac: _Factor, x: np.ndarray, Qxb: np.ndarray | None,
+                  row_term: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """``Qx`` and the Lagrangian gradient ``Qx - q + ridge x + A_E' mu`` at ``x``."""
+        qx = fac.qx(x)
+        if Qxb is not None:
+            qx += Qxb
+        g = qx - self.q
+        if self.ridge:
+            g += self.ridge * x
+        if row_term is not None:
+            g += row_term
+        return qx, g
+
     def fixed_values(self, vs: np.ndarray) -> np.ndarray:
         return np.where(vs > 0, self.ub, self.lb)
 
@@ -546,14 +559,7 @@ class _Problem:
                 xF0 = x0
             xF0[Dpos] = xD  # exact bound values
             x[F0] = xF0
-        qx = fac.qx(x)
-        if Qxb is not None:
-            qx += Qxb
-        g = qx - self.q
-        if self.ridge:
-            g += self.ridge * x
-        if nE:
-            g += mu[E] @ AE
+        qx, g = self._gradient(fac, x, Qxb, mu[E] @ AE if nE else None)
         res_e = AE @ x - cE if nE else np.zeros(0)
         if n0:
             # iterative refinement: the range-space solve loses accuracy when Q_FF is
@@ -581,14 +587,8 @@ class _Problem:
                     mu[E] += dlam[:nE]
                 x[F0] += dx
                 x[F0[Dpos]] = xD
-                qx = fac.qx(x)
-                if Qxb is not None:
-                    qx += Qxb
-                g = qx - self.q
-                if self.ridge:
-                    g += self.ridge * x
+                qx, g = self._gradient(fac, x, Qxb, mu[E] @ AE if nE else None)
                 if nE:
-                    g += mu[E] @ AE
                     res_e = AE @ x - cE
         # consistency of the active rows
         bad = np.zeros(0, dtype=np.intp)
