@@ -248,16 +248,20 @@ def main(argv: list[str] | None = None) -> None:
                     help="seconds per hedgeopt solve (indtrack6: --big-time, default 3x)")
     ap.add_argument("--big-time", type=float, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=RESULTS.parent, help="directory of the JSON")
+    ap.add_argument("--repeat", default=None, help=argparse.SUPPRESS)  # shared option, unused
     args = ap.parse_args(argv)
     if orlib_dir() is None:
         print("OR-Library data not found (see hedgeopt.datasets.orlib_dir); skipping.")
-        return
+        return 0
     sets = [int(x) for x in args.sets.split(",") if x]
     out = run(sets, args.time_limit, args.quick, args.seed, args.settings, args.big_time)
     print(table(out))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2, default=float))
-    print(f"\nwrote {RESULTS}")
+    path = Path(args.out) / RESULTS.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2, default=float))
+    print(f"\nwrote {path}")
+    return 0
 
 
 if __name__ == "__main__":

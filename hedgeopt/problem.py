@@ -26,6 +26,7 @@ from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
+from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.registry import Backend, candidates
 
 __all__ = ["HedgeProblem"]
@@ -185,8 +186,9 @@ class HedgeProblem:
         """
         start = time.perf_counter()
         form = self.linear_form()
-        native = form is not None and self.quadratic(form) is not None
-        backends = candidates(solver, integer=self.integer, linear=native)
+        qp = None if form is None or self.integer else self.quadratic(form)
+        backends = candidates(solver, integer=self.integer,
+                              linear=qp is not None or (self.integer and form is not None))
         if self.integer:
             return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
                                        start=start, **options)
@@ -195,7 +197,7 @@ class HedgeProblem:
             # options are the requested backend's; fallbacks run with their own defaults
             opts = options if backend is backends[0] else {}
             try:
-                out = self._run(backend, form, verbose=verbose, **opts)
+                out = self._run(backend, form, qp, verbose=verbose, **opts)
             except SolverError as exc:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
@@ -221,14 +223,11 @@ class HedgeProblem:
                 attempts.append(f"{backend.name}: {exc}")
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
 
-    def _run(self, backend: Backend, form: LinearForm | None, *, verbose: bool,
+    def _run(self, backend: Backend, form: LinearForm | None,
+             qp: tuple[np.ndarray, np.ndarray, float] | None, *, verbose: bool,
              **options: Any) -> Outcome:
         if backend.name == "ACTIVESET":
-            from hedgeopt.solvers.native import solve_native
-
-            assert form is not None
-            qp = self.quadratic(form)
-            assert qp is not None
+            assert form is not None and qp is not None
             out, self._warm = solve_native(*qp, form, warm=self._warm, **options)
             return out
         problem, w = self._cvxpy_problem()

@@ -150,15 +150,29 @@ class Constraint(ABC):
 
 
 class LinearConstraint(Constraint):
-    """A polyhedral constraint defined by :meth:`linear`; compile, update and check follow."""
+    """A polyhedral constraint defined by :meth:`_linear`; compile, update and check follow.
+
+    :meth:`linear` caches the form per data context and per argument object, so a solve that
+    compiles, snaps and verifies builds each form once (re-assigning an argument, e.g.
+    ``cap.max_weight = 0.2``, invalidates it; mutate arguments in place at your own risk).
+    """
 
     def __init__(self) -> None:
         self._params: list[tuple[str, np.ndarray, cp.Parameter]] = []
         self._structure: Any = None
+        self._cached: tuple[Any, LinearForm] | None = None
+
+    def linear(self, ctx: HedgeContext) -> LinearForm:
+        """This constraint as ``lb <= w <= ub``, ``lo <= A w <= hi`` (cached, do not mutate)."""
+        key = (ctx.version, tuple((k, id(v)) for k, v in vars(self).items()
+                                  if not k.startswith("_")))
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self._linear(ctx))
+        return self._cached[1]
 
     @abstractmethod
-    def linear(self, ctx: HedgeContext) -> LinearForm:
-        """This constraint as ``lb <= w <= ub``, ``lo <= A w <= hi``."""
+    def _linear(self, ctx: HedgeContext) -> LinearForm:
+        """Build the form (subclasses implement this)."""
 
     def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
         form = self.linear(ctx)

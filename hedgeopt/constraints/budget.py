@@ -49,7 +49,7 @@ class Budget(LinearConstraint):
         """The budget's dollar notional."""
         return ctx.notional if self.notional is None else float(self.notional)
 
-    def linear(self, ctx: HedgeContext) -> LinearForm:
+    def _linear(self, ctx: HedgeContext) -> LinearForm:
         ratio = self.target(ctx) / ctx.notional
         lo, hi = (1.0, 1.0) if self.band is None else self.band
         return LinearForm.rows(

@@ -16,7 +16,7 @@ __all__ = ["LongOnly", "Bounds", "Exclude"]
 class LongOnly(LinearConstraint):
     """No short positions: ``n_i >= 0`` for every instrument."""
 
-    def linear(self, ctx: HedgeContext) -> LinearForm:
+    def _linear(self, ctx: HedgeContext) -> LinearForm:
         form = LinearForm.free(ctx.n_assets)
         form.lb = np.zeros(ctx.n_assets)
         return form
@@ -50,7 +50,7 @@ class Bounds(LinearConstraint):
     def validate(self, ctx: HedgeContext) -> None:
         self.linear(ctx)
 
-    def linear(self, ctx: HedgeContext) -> LinearForm:
+    def _linear(self, ctx: HedgeContext) -> LinearForm:
         form = LinearForm.free(ctx.n_assets)
         to_w = (ctx.p_ref if self.unit == "shares" else 1.0) / ctx.notional
         for name, value, default in (("lower", self.lower, -np.inf), ("upper", self.upper, np.inf)):
@@ -85,7 +85,7 @@ class Exclude(LinearConstraint):
     def validate(self, ctx: HedgeContext) -> None:
         ctx.ticker_mask(self.tickers, "Exclude.tickers")
 
-    def linear(self, ctx: HedgeContext) -> LinearForm:
+    def _linear(self, ctx: HedgeContext) -> LinearForm:
         mask = ctx.ticker_mask(self.tickers, "Exclude.tickers")
         form = LinearForm.free(ctx.n_assets)
         form.lb[mask] = 0.0

@@ -46,7 +46,7 @@ class SectorCap(LinearConstraint):
     def validate(self, ctx: HedgeContext) -> None:
         self.linear(ctx)
 
-    def linear(self, ctx: HedgeContext) -> LinearForm:
+    def _linear(self, ctx: HedgeContext) -> LinearForm:
         missing = ctx.tickers.difference(self.sectors.index)
         if len(missing):
             raise InputError(

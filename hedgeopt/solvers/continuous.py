@@ -47,6 +47,8 @@ def solve_cvxpy(problem: cp.Problem, w: cp.Variable, backend: Backend, *, verbos
             problem.solve(solver=backend.name, verbose=verbose, warm_start=warm_start, **opts)
     except cp.error.SolverError as exc:
         raise SolverError(f"{backend.name} failed: {exc}") from exc
+    except MemoryError as exc:  # canonicalising a large dense problem for a conic backend
+        raise SolverError(f"{backend.name} ran out of memory: {exc}") from exc
     seconds = time.perf_counter() - start
     status = _STATUS.get(problem.status, str(problem.status))
     stats = problem.solver_stats

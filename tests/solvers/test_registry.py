@@ -187,7 +187,7 @@ def test_fallback_when_default_backend_fails(problem, monkeypatch):
     def broken(*a, **k):
         raise SolverError("ACTIVESET: simulated crash")
 
-    monkeypatch.setattr(native, "solve_native", broken)
+    monkeypatch.setattr(hp, "solve_native", broken)
     res = problem.solve()
     assert res.solver == "OSQP"
     assert res.attempts == ["ACTIVESET: ACTIVESET: simulated crash"]
@@ -258,7 +258,7 @@ def test_violating_native_solution_falls_back(problem, monkeypatch):
         out.weights = -np.abs(out.weights) - 0.01  # shorts everywhere: breaks LongOnly, Budget
         return out, warm
 
-    monkeypatch.setattr(native, "solve_native", fake)
+    monkeypatch.setattr(hp, "solve_native", fake)
     res = problem.solve()
     assert res.solver == "OSQP"
     assert "ACTIVESET: solution from ACTIVESET violates" in res.attempts[0]
