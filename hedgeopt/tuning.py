@@ -14,19 +14,17 @@ in place between solves (cvxpy parameters / the native solver's quadratic, warm-
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hedgeopt.context import HedgeContext, _weighted_centred
+from hedgeopt.context import PNL_MEASURES, HedgeContext
 from hedgeopt.exceptions import HedgeOptError, InputError
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
@@ -52,43 +50,6 @@ DEFAULT_GRID: dict[str, tuple[Any, ...]] = {
 }
 
 SCORINGS = ("pnl_te", "value_te", "both")
-PNL_MODES = ("price", "reference")
-
-
-# ------------------------------------------------------------------------------------------------
-# P&L measure: price differences or returns at the reference date's dollar exposure
-# ------------------------------------------------------------------------------------------------
-
-def _native_pnl_option() -> bool:
-    """Whether :class:`HedgeProblem` takes ``pnl=`` itself (then the shim below is unused)."""
-    return "pnl" in inspect.signature(HedgeProblem.__init__).parameters
-
-
-class _ReferenceContext(HedgeContext):
-    """A :class:`HedgeContext` whose P&L term uses returns at reference-date prices.
-
-    The difference block ``ΔX_t = (P_t - P_{t-1}) / P_ref`` becomes ``r_t = P_t / P_{t-1} - 1``
-    (and ``-r^B_t`` for the basket): each period's P&L is measured at today's dollar exposure
-    instead of at the price level of that day. The level block is unchanged.
-    """
-
-    @cached_property
-    def blocks(self) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
-        levels = _weighted_centred(self.augmented, self.half_life)
-        return levels, _weighted_centred(reference_pnl_rows(self.P, self.B), self.half_life)
-
-
-def reference_pnl_rows(P: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``[r_t, -r^B_t]``: simple returns of the instruments and the negated basket return.
-
-    This is ``ΔX`` of :class:`~hedgeopt.context.HedgeContext` with every price difference
-    ``P_t - P_{t-1}`` replaced by ``r_t P_ref``, in the context's scaled units.
-    """
-    D = np.empty((P.shape[0] - 1, P.shape[1] + 1))
-    np.divide(P[1:], P[:-1], out=D[:, :-1])
-    D[:, :-1] -= 1.0
-    D[:, -1] = 1.0 - B[1:] / B[:-1]
-    return D
 
 
 def make_problem(prices: pd.DataFrame, basket: pd.Series, *, lam: float = 0.0,
@@ -96,30 +57,18 @@ def make_problem(prices: pd.DataFrame, basket: pd.Series, *, lam: float = 0.0,
                  pnl: str = "reference") -> HedgeProblem:
     """A :class:`HedgeProblem` with the P&L measure ``pnl`` ("price" or "reference")."""
     _check_pnl(pnl)
-    if _native_pnl_option():
-        return HedgeProblem(prices, basket, lam=lam, constraints=constraints,
-                            half_life=half_life, pnl=pnl)  # type: ignore[call-arg]
-    prob = HedgeProblem(prices, basket, lam=lam, constraints=constraints, half_life=half_life)
-    if pnl == "reference":
-        prob.ctx = _ReferenceContext(prices, basket, None, half_life)
-    prob._hedgeopt_pnl = pnl  # type: ignore[attr-defined]
-    return prob
+    return HedgeProblem(prices, basket, lam=lam, constraints=constraints, half_life=half_life,
+                        pnl=pnl)
 
 
 def update_problem(prob: HedgeProblem, prices: pd.DataFrame, basket: pd.Series) -> HedgeProblem:
-    """``prob.update_data(prices, basket)`` keeping the problem's P&L measure."""
-    prob.update_data(prices, basket)
-    if not _native_pnl_option() and getattr(prob, "_hedgeopt_pnl", "price") == "reference":
-        ctx = prob.ctx
-        prob.ctx = _ReferenceContext.__new__(_ReferenceContext)
-        prob.ctx.__dict__.update({k: v for k, v in ctx.__dict__.items()
-                                  if k not in ("blocks", "gram", "augmented")})
-    return prob
+    """``prob.update_data(prices, basket)`` (the P&L measure and half-life are kept)."""
+    return prob.update_data(prices, basket)
 
 
 def _check_pnl(pnl: str) -> None:
-    if pnl not in PNL_MODES:
-        raise InputError(f"pnl must be one of {PNL_MODES}, got {pnl!r}", field="pnl")
+    if pnl not in PNL_MEASURES:
+        raise InputError(f"pnl must be one of {PNL_MEASURES}, got {pnl!r}", field="pnl")
 
 
 # ------------------------------------------------------------------------------------------------
