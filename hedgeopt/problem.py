@@ -297,7 +297,7 @@ class HedgeProblem:
             if out.z is None:
                 attempts.append(f"{backend.name}: {out.status}")
                 continue
-            shares = self.ctx.shares_from_weights(spec.unit * out.z)
+            shares = spec.lots * out.z  # exact multiples of the lots, no round trip via weights
             try:
                 res = HedgeResult.build(
                     shares, self.ctx, self.lam, self.constraints, tol=tol,
@@ -400,7 +400,7 @@ class HedgeProblem:
             min_weight=min_weight if min_weight.any() else None,
             current=current, min_trade=min_trade,
             relaxed=None if relaxed is None else relaxed[0],
-            relaxed_value=None if relaxed is None else relaxed[1],
+            relaxed_value=None if relaxed is None else relaxed[1], lots=lots,
         )
 
     # -- sweeps -----------------------------------------------------------------------------

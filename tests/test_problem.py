@@ -364,3 +364,15 @@ def test_smallest_problem_three_rows_one_name():
         num = 0.5 * np.cov(np.diff(P), np.diff(B))[0, 1] + 0.5 * np.cov(P, B)[0, 1]
         den = 0.5 * np.var(np.diff(P), ddof=1) + 0.5 * np.var(P, ddof=1)
         assert res.shares["A"] == pytest.approx(num / den, rel=1e-7)
+
+
+def test_whole_share_shares_are_exact_lot_multiples():
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=25, n_days=120, seed=4,
+                                                     notional=2e6)
+    lots = ho.datasets.synthetic_lots(prices, seed=4)
+    res = (ho.HedgeProblem(prices, basket, lam=0.3)
+           .add(ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.ShareLots(lots))
+           .solve(solver="HEURISTIC", time_limit=1))
+    assert (res.shares.to_numpy() % lots.to_numpy() == 0).all()  # exact, not within 1e-9
+    assert res.violations == []
+    assert res.bound <= res.objective

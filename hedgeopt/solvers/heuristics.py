@@ -10,7 +10,11 @@ Pipeline (:func:`solve_heuristic`)
    truncated toward zero to whole lots inside the bounds, the largest ``max_names`` positions
    are kept, every lot count is moved to its nearest allowed value (minimum position / minimum
    trade holes), and a greedy repair walks single-lot moves that reduce the total constraint
-   violation, ties broken by the objective.
+   violation, ties broken by the objective. When ``Q`` has far fewer directions than names
+   (rank < 0.8 N, N >= 150) and lots are fine (the relaxation's median held name is a lot or
+   more), a continuous-then-fix **dive** (:func:`dive`) is tried too: batches of held names
+   are rounded and fixed while the bounded QP over the free names is re-solved, so the free
+   names absorb the rounding error; the better start after local search seeds the LNS.
 2. **Local search.** With the gradient ``g = Q w - q`` kept up to date, moving name ``i`` by
    ``delta`` lots changes ``f`` by ``delta u_i g_i + 0.5 delta^2 u_i^2 Q_ii`` and ``g`` by
    ``delta u_i Q[:, i]`` (O(N)). All single moves (next allowed lot count up or down) are scored
@@ -914,6 +918,81 @@ def round_feasible(srch: Searcher, x: np.ndarray | None, deadline: float,
     return ok
 
 
+def _degenerate(srch: Searcher) -> bool:
+    """Whether ``Q`` has (many) more names than rank: many exact continuous fits exist."""
+    n = srch.n
+    if n < 150:
+        return False
+    try:
+        ev = np.linalg.eigvalsh(srch.Q)
+    except np.linalg.LinAlgError:
+        return False
+    rank = int(np.count_nonzero(ev > 1e-10 * max(float(ev[-1]), 1e-300)))
+    return rank < 0.8 * n
+
+
+def _fine_lots(srch: Searcher, x: np.ndarray) -> bool:
+    """Whether the continuous optimum ``x`` holds a lot or more in its typical held name.
+
+    Then rounding is a small perturbation the free names of a dive can absorb; with coarse
+    lots (most held names below one lot) the dive's start is a poorer seed for the LNS.
+    """
+    held = np.abs(x) > 1e-12
+    if not np.any(held):
+        return False
+    return float(np.median(np.abs(x[held]) / srch.u[held])) >= 1.0
+
+
+def dive(srch: Searcher, x: np.ndarray, deadline: float, frac: float = 0.05,
+         rng: np.random.Generator | None = None) -> np.ndarray | None:
+    """Continuous-then-fix dive: round a batch of held names, re-solve the rest, repeat.
+
+    While more names are free than ``Q`` has rank, the free names absorb the rounding error
+    of the fixed ones (the continuous problem is degenerate), so the error only builds up in
+    the last few rounds. Each round fixes ``frac`` of the free held names (those nearest a
+    whole lot first, or at random when ``rng`` is given) at their nearest lot count and
+    re-solves the bounded, row-constrained QP over the free names (warm started). Returns
+    lot counts (not yet repaired) or None. Only for specs without turnover, cardinality or
+    threshold restrictions (the QP ignores those).
+    """
+    from hedgeopt.solvers.activeset import solve_qp
+
+    spec, u, n = srch.spec, srch.u, srch.n
+    f = spec.form
+    lb = np.asarray(f.lb, dtype=float).copy()
+    ub = np.asarray(f.ub, dtype=float).copy()
+    A = srch.A if srch.m else None
+    lo = srch.lo if srch.m else None
+    hi = srch.hi if srch.m else None
+    fixed = np.zeros(n, dtype=bool)
+    z = np.zeros(n)
+    sol = None
+    x = np.asarray(x, dtype=float)
+    while time.perf_counter() < deadline:
+        P = np.flatnonzero(~fixed & (np.abs(x) > 1e-12))
+        if P.size == 0:
+            break
+        k = min(P.size, max(3, int(math.ceil(frac * P.size))))
+        r = x[P] / u[P]
+        if rng is None:
+            B = P[np.argsort(np.abs(r - np.round(r)), kind="stable")[:k]]
+        else:
+            B = rng.choice(P, k, replace=False)
+        z[B] = np.clip(np.round(x[B] / u[B]), srch.zl_f[B], srch.zu_f[B])
+        fixed[B] = True
+        lb[B] = ub[B] = u[B] * z[B]
+        try:
+            sol = solve_qp(srch.Q, srch.q, lb, ub, A, lo, hi, warm=sol)
+        except Exception:  # noqa: BLE001 - stop diving, round what is left
+            break
+        if sol.x is None:
+            break
+        x = sol.x
+    rest = ~fixed
+    z[rest] = np.clip(np.round(x[rest] / u[rest]), srch.zl_f[rest], srch.zu_f[rest])
+    return np.round(z)
+
+
 def _repair_min_cost(self: Searcher, deadline: float) -> bool:
     """Moves that reduce the violation, cheapest objective first; pairs when singles stall."""
     while time.perf_counter() < deadline:
@@ -1098,6 +1177,27 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
         ok = best_z is not None
         if ok:
             srch.set(best_z)
+        if (xr is not None and srch.turn is None and srch.K is None and not srch.holes
+                and _fine_lots(srch, xr) and _degenerate(srch)):
+            # degenerate continuous problem: a continuous-then-fix dive rounds far better
+            t_dive = time.perf_counter() + 0.25 * max(deadline - time.perf_counter(), 0.0)
+            zd = dive(srch, xr, t_dive, 0.05)
+            if zd is not None and round_feasible(srch, srch.u * zd, deadline + 5.0, True):
+                srch.local_search(1e-12 * abs(srch.f), deadline)
+                f_dive = srch.f
+                zd = srch.z.copy()
+                if ok:
+                    srch.set(best_z)
+                    srch.local_search(1e-12 * abs(srch.f), deadline)
+                if not ok or f_dive < srch.f:
+                    srch.set(zd)
+                    best_z = zd
+                    method = "rounding"
+                    info["start"] = "dive"
+                    ok = True
+                info["dive_value"] = f_dive
+            elif ok:
+                srch.set(best_z)
     if not ok:
         return WholeShareOutcome(None, None, bound, "failed", "rounding", time.perf_counter() - t0,
                                  {"reason": "rounding and repair found no feasible point"})

@@ -54,6 +54,8 @@ class WholeShareSpec:
         The continuous optimum (weights) without the integer restrictions, if known.
     relaxed_value : float or None
         Its objective ``f`` (a lower bound when the relaxation dropped only integer restrictions).
+    lots : numpy.ndarray or None
+        Lot size in shares per name (``shares = lots * z`` exactly; ``unit = lots P_ref / B_ref``).
     """
 
     Q: np.ndarray
@@ -69,6 +71,7 @@ class WholeShareSpec:
     min_trade: np.ndarray | None = None
     relaxed: np.ndarray | None = None
     relaxed_value: float | None = None
+    lots: np.ndarray | None = None
 
     @property
     def n(self) -> int:
