@@ -209,7 +209,7 @@ class HedgeProblem:
             if out.status != "optimal" or out.weights is None:
                 attempts.append(f"{backend.name}: status {out.status}")
                 continue
-            weights = self._snap(out.weights)
+            weights = self._snap(out.weights, form)
             try:
                 return HedgeResult.build(
                     self.ctx.shares_from_weights(weights), self.ctx, self.lam,
@@ -233,15 +233,19 @@ class HedgeProblem:
         problem, w = self._cvxpy_problem()
         return solve_cvxpy(problem, w, backend, verbose=verbose, **options)
 
-    def _snap(self, weights: np.ndarray) -> np.ndarray:
+    def _snap(self, weights: np.ndarray, form: LinearForm | None) -> np.ndarray:
         """Put interior-point dust on the bounds it belongs to (and on 0 where unbounded).
 
         Backends leave positions of 1e-14 .. 1e-10 of the notional where a bound is active; a
         weight within ``DUST`` of a finite bound is set to it, so that ``names`` does not depend
-        on the backend. Verification runs after this, on the snapped shares.
+        on the backend. Verification runs after this, on the snapped shares. ``form`` is the
+        merged form of :meth:`linear_form` when every constraint has one (else it is rebuilt
+        from the linear constraints alone).
         """
-        forms = [f for c in self.constraints if (f := c.linear(self.ctx)) is not None]
-        bounds = merge_forms([("", f) for f in forms], self.ctx.n_assets)
+        bounds = form
+        if bounds is None:
+            forms = [f for c in self.constraints if (f := c.linear(self.ctx)) is not None]
+            bounds = merge_forms([("", f) for f in forms], self.ctx.n_assets)
         w = np.where(np.abs(weights) < DUST, 0.0, weights)
         for b in (bounds.lb, bounds.ub):
             near = np.isfinite(b) & (np.abs(w - b) < DUST)
@@ -301,7 +305,7 @@ class HedgeProblem:
             try:
                 res = HedgeResult.build(
                     shares, self.ctx, self.lam, self.constraints, tol=tol,
-                    status=out.status, solver=backend.name if method != "DEFAULT" else "DEFAULT",
+                    status=out.status, solver=method,
                     solve_time=time.perf_counter() - start, method=out.method,
                     solver_objective=self.objective.dollars2(out.value, self.ctx),
                     relaxation=self.objective.dollars2(relaxed[1], self.ctx),
@@ -386,11 +390,11 @@ class HedgeProblem:
         Q, q, c0 = qp
         factor = self.objective.factor(ctx)
         for p in self.penalties:
-            d = p.quadratic(ctx, form.lb)[0]  # type: ignore[index]
+            d, g, _ = p.quadratic(ctx, form.lb)  # type: ignore[misc]  # not None: qp exists
             if d > 0:  # ridge rows: ||sqrt(rho) (w - w0)||^2
                 rows = np.hstack([np.eye(ctx.n_assets), -p.target(ctx)[:, None]])
                 factor = np.vstack([factor, np.sqrt(d / 2.0) * rows])
-            elif np.any(p.quadratic(ctx, form.lb)[1]):  # type: ignore[index]
+            elif np.any(g):
                 raise InputError(f"{p!r}: linear penalty terms are not supported with whole "
                                  f"shares", field="penalties")
         return WholeShareSpec(

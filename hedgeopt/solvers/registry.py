@@ -96,8 +96,7 @@ def available_solvers(integer: bool | None = None) -> list[str]:
     return [
         b.name
         for b in BACKENDS.values()
-        if b.available()
-        and (integer is None or b.integer == integer or (not integer and b.continuous))
+        if b.available() and (integer is None or (b.integer if integer else b.continuous))
     ]
 
 
