@@ -44,9 +44,10 @@ def _gap_stats(shares: np.ndarray, P: np.ndarray, B: np.ndarray) -> tuple[float,
 
 def test_validation_folds_walk_forward() -> None:
     assert validation_folds(100, folds=4, hold=10) == [(59, 69), (69, 79), (79, 89), (89, 99)]
-    # default hold: the folds validate the last third
+    # default hold: folds + 2 equal parts, the first two are the first fit
     folds = validation_folds(145, folds=4)
-    assert folds[-1][1] == 144 and all(b - a == 12 for a, b in folds)
+    assert folds[-1][1] == 144 and all(b - a == 24 for a, b in folds)
+    assert validation_folds(145) == [(57, 86), (86, 115), (115, 144)]
     with pytest.raises(ho.InputError, match="folds"):
         validation_folds(20, folds=4, hold=5)
     with pytest.raises(ho.InputError, match="hold"):
@@ -66,10 +67,12 @@ def test_table_has_one_row_per_candidate_sorted(small) -> None:
     top = tr.table.iloc[0]
     assert tr.best["lam"] == top["lam"] and tr.best["ridge"] == top["ridge"]
     assert tr.best["pnl"] == top["pnl"]
-    # the score is the geometric mean over folds of the validation P&L gap std
+    # the default score is the geometric mean over folds of the validation P&L and value gap stds
     sub = tr.scores[(tr.scores["lam"] == top["lam"]) & (tr.scores["ridge"] == top["ridge"])
                     & (tr.scores["pnl"] == top["pnl"])]
-    assert top["score"] == pytest.approx(np.exp(np.log(sub["pnl_te"]).mean()), rel=1e-12)
+    both = np.exp(0.5 * np.log(sub["pnl_te"]).mean() + 0.5 * np.log(sub["value_te"]).mean())
+    assert tr.scoring == "both" and top["score"] == pytest.approx(both, rel=1e-12)
+    assert top["pnl_te"] == pytest.approx(np.exp(np.log(sub["pnl_te"]).mean()), rel=1e-12)
 
 
 def test_fold_scores_match_independent_fits(small) -> None:
