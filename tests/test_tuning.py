@@ -200,3 +200,21 @@ def test_bad_arguments(small) -> None:
         tune(prices, basket, CONS, ridge=(-1.0,))
     with pytest.raises(ho.InputError, match="window"):
         tune(prices, basket, CONS, window=(2,))
+
+
+@pytest.mark.parametrize("k", [1, 3, 4, 5])
+def test_orlib_tune_beats_returns_space_fit_out_of_sample(k) -> None:
+    """The OR-Library protocol: tune (validated inside weeks 0-144 only) beats the returns-space
+    minimum tracking-error fit (skfolio's BenchmarkTracker objective) on weeks 144-290 on both the
+    P&L-gap and the value-gap std (``benchmarks/outofsample.py`` has the full table)."""
+    if ho.datasets.orlib_dir() is None:
+        pytest.skip("OR-Library data not available")
+    index, prices = ho.datasets.load_orlib(k)
+    basket = 1e7 * index / index.iloc[144]
+    fit_P, fit_B = prices.iloc[:145], basket.iloc[:145]
+    tuned = tune(fit_P, fit_B, CONS, quiet=True).shares
+    plain = make_problem(fit_P, fit_B, lam=0.0, constraints=CONS, pnl="reference").solve().shares
+    P_out, B_out = prices.iloc[144:].to_numpy(), basket.iloc[144:].to_numpy()
+    t_pnl, t_val = _gap_stats(tuned.to_numpy(), P_out, B_out)
+    p_pnl, p_val = _gap_stats(plain.to_numpy(), P_out, B_out)
+    assert t_pnl < p_pnl and t_val < p_val
