@@ -49,6 +49,19 @@ def long_market() -> tuple[pd.DataFrame, pd.Series, pd.Series]:
 
 
 @pytest.fixture
+def market_dir(tmp_path, market) -> tuple:
+    """``market`` written as ``prices.csv``, ``basket.csv``, ``sectors.csv`` in a fresh folder:
+    ``(folder, prices, basket, sectors)``."""
+    prices, basket, sectors = market
+    d = tmp_path / "desk"
+    d.mkdir()
+    prices.to_csv(d / "prices.csv")
+    basket.to_csv(d / "basket.csv")
+    sectors.to_csv(d / "sectors.csv")
+    return d, prices, basket, sectors
+
+
+@pytest.fixture
 def tiny() -> tuple[pd.DataFrame, pd.Series]:
     """Three tickers, eight dates; the basket is exactly 1 AAA + 2 BBB + 3 CCC (objective 0)."""
     idx = pd.date_range("2024-01-01", periods=8, freq="B", name="date")

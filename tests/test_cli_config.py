@@ -64,15 +64,9 @@ def run(capsys, *argv):
 
 
 @pytest.fixture
-def hedge_dir(tmp_path, market):
-    prices, basket, sectors = market
-    d = tmp_path / "desk"
-    d.mkdir()
-    prices.to_csv(d / "prices.csv")
-    basket.to_csv(d / "basket.csv")
-    sectors.to_csv(d / "sectors.csv")
-    (d / "hedge.toml").write_text(HEDGE)
-    return d, prices, basket, sectors
+def hedge_dir(market_dir):
+    (market_dir[0] / "hedge.toml").write_text(HEDGE)
+    return market_dir
 
 
 @pytest.fixture

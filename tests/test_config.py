@@ -42,14 +42,8 @@ sector_cap = { sectors = "sectors.csv", max_weight = 0.25 }
 
 
 @pytest.fixture
-def data(tmp_path, market):
-    prices, basket, sectors = market
-    d = tmp_path / "cfg"
-    d.mkdir()
-    prices.to_csv(d / "prices.csv")
-    basket.to_csv(d / "basket.csv")
-    sectors.to_csv(d / "sectors.csv")
-    return d, prices, basket, sectors
+def data(market_dir):
+    return market_dir
 
 
 def write(d: Path, text: str, name: str = "hedge.toml") -> Path:

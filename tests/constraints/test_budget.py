@@ -52,26 +52,17 @@ def test_explicit_notional(market, solver, notional):
     assert res.violations == []
 
 
+@pytest.mark.parametrize("side, band", [("lower", (1.05, 1.10)), ("upper", (0.90, 0.95))])
 @pytest.mark.parametrize("solver", SOLVERS, ids=_ids)
-def test_band_lower_side_binds(market, free_value, solver):
+def test_band_side_binds(market, free_value, solver, side, band):
+    """A band above (below) the free optimum's value binds at its lower (upper) side."""
     prices, basket, _ = market
     v0, obj0 = free_value
-    lo, hi = v0 * 1.05, v0 * 1.10
+    lo, hi = v0 * band[0], v0 * band[1]
     res = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget(band=(lo, hi))).solve(
         solver=solver)
-    assert _value(res, prices) == pytest.approx(lo * basket.iloc[-1], rel=RTOL)
-    assert res.objective > obj0
-    assert res.violations == []
-
-
-@pytest.mark.parametrize("solver", SOLVERS, ids=_ids)
-def test_band_upper_side_binds(market, free_value, solver):
-    prices, basket, _ = market
-    v0, obj0 = free_value
-    lo, hi = v0 * 0.90, v0 * 0.95
-    res = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget(band=(lo, hi))).solve(
-        solver=solver)
-    assert _value(res, prices) == pytest.approx(hi * basket.iloc[-1], rel=RTOL)
+    bound = lo if side == "lower" else hi
+    assert _value(res, prices) == pytest.approx(bound * basket.iloc[-1], rel=RTOL)
     assert res.objective > obj0
     assert res.violations == []
 
