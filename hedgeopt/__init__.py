@@ -30,7 +30,7 @@ from hedgeopt.exceptions import (
     SolverNotAvailable,
     VerificationError,
 )
-from hedgeopt.metrics import basket_value, evaluate, tracking_objective
+from hedgeopt.metrics import basket_value, compare, evaluate, tracking_objective
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.plotting import plot_backtest, plot_frontier, plot_hedge
 from hedgeopt.problem import HedgeProblem
@@ -79,6 +79,7 @@ __all__ = [
     "backtest",
     "basket_value",
     "book_from_panel",
+    "compare",
     "datasets",
     "solvers",
     "evaluate",

@@ -128,3 +128,68 @@ def test_synthetic_basket_is_its_units_at_last_prices(market):
     units = pd.Series(basket.attrs["units"], dtype=float)
     last = pd.Series(basket.attrs["last_prices"], dtype=float)
     assert float(units @ last[units.index]) == pytest.approx(basket.iloc[-1], rel=1e-9)
+
+
+def _oos_hedges(long_market):
+    """The lam=0 fit on the first 120 rows and no hedge at all, for the last 40 rows."""
+    prices, basket, _ = long_market
+    res = ho.HedgeProblem(prices.iloc[:120], basket.iloc[:120], lam=0.0).add(
+        ho.Budget(), ho.LongOnly()).solve()
+    return res.shares, 0.0 * res.shares, prices.iloc[120:], basket.iloc[120:]
+
+
+def test_compare_window_columns_are_evaluate_and_a_clear_winner_is_certain(long_market):
+    good, none, prices, basket = _oos_hedges(long_market)
+    out = ho.compare(good, none, prices, basket)
+    assert list(out.index) == ["pnl_te", "value_te"]
+    assert list(out.columns) == ["a", "b", "ratio", "low", "high", "p_a_better"]
+    for shares, col in ((good, "a"), (none, "b")):
+        m = ho.evaluate(shares, prices, basket)
+        assert out.loc["pnl_te", col] == pytest.approx(m["pnl_te"], rel=1e-12)
+        assert out.loc["value_te", col] == pytest.approx(m["value_te"], rel=1e-12)
+    np.testing.assert_allclose(out["ratio"], out["a"] / out["b"], rtol=1e-12)
+    # the hedge removes most of the basket's P&L variance, on every resampled path
+    assert out.loc["pnl_te", "high"] < 0.5
+    assert out.loc["pnl_te", "p_a_better"] == 1.0
+    assert (out["low"] <= out["high"]).all()
+    # reproducible by seed, different across seeds
+    pd.testing.assert_frame_equal(out, ho.compare(good, none, prices, basket))
+    other = ho.compare(good, none, prices, basket, seed=5)
+    assert other.loc["value_te", "low"] != out.loc["value_te", "low"]
+
+
+def test_compare_resampling_mechanics(long_market):
+    good, none, prices, basket = _oos_hedges(long_market)
+    # the same hedge twice: every draw is a tie
+    same = ho.compare(good, good, prices, basket, n_boot=200)
+    np.testing.assert_allclose(same[["ratio", "low", "high"]], 1.0, rtol=1e-12)
+    assert (same["p_a_better"] == 0.0).all()
+    # one block as long as the window: every draw is a circular shift of the same P&L gaps, so
+    # the P&L-gap std of each hedge (and their ratio) is the window's in every draw
+    whole = ho.compare(good, none, prices, basket, block=len(prices) - 1, n_boot=200)
+    ratio = whole.loc["pnl_te", "ratio"]
+    assert whole.loc["pnl_te", "low"] == pytest.approx(ratio, rel=1e-12)
+    assert whole.loc["pnl_te", "high"] == pytest.approx(ratio, rel=1e-12)
+    # block 1 (i.i.d. periods): the value-gap interval is a real interval around the ratio
+    iid = ho.compare(good, none, prices, basket, block=1, level=0.5)
+    assert iid.loc["value_te", "low"] < iid.loc["value_te", "high"]
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"n_boot": 10}, "n_boot"), ({"n_boot": 500.0}, "n_boot"), ({"level": 1.0}, "level"),
+    ({"level": "90%"}, "level"), ({"block": 0}, "block"), ({"block": 40}, "block"),
+    ({"block": 2.5}, "block"),
+])
+def test_compare_errors_name_the_field(long_market, kwargs, field):
+    good, none, prices, basket = _oos_hedges(long_market)
+    with pytest.raises(ho.InputError) as e:
+        ho.compare(good, none, prices, basket, **kwargs)
+    assert e.value.field == field
+
+
+def test_compare_validates_shares_and_data(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match="unknown tickers"):
+        ho.compare({"ZZZ": 1.0}, {"AAA": 1.0}, prices, basket)
+    with pytest.raises(ho.InputError, match="basket dates do not match"):
+        ho.compare({"AAA": 1.0}, {"BBB": 1.0}, prices, basket.iloc[:-1])
