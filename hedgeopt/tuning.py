@@ -403,7 +403,6 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
     fold_frame = pd.DataFrame([
         {"fit_start": base.dates[0 if best["window"] is None else max(0, r - best["window"] + 1)],
          "reference": base.dates[r], "end": base.dates[e]} for r, e in fold_rows])
-    result = final = None
     members = _members(table, keys, average, integer=any(c.integer for c in cons))
     result = final = None
     if refit:
