@@ -101,11 +101,12 @@ def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+TUNED = "hedgeopt tune (default)"
 METHODS: dict[str, tuple[Fitter, str | None]] = {
     "skfolio BenchmarkTracker": (fit_skfolio, "skfolio"),
     "PyPortfolioOpt ex-post TE": (fit_pypfopt, "pypfopt"),
     "hedgeopt lam=0.5 (plain)": (fit_plain, None),
-    "hedgeopt tune (default)": (fit_tuned, None),
+    TUNED: (fit_tuned, None),
 }
 
 
@@ -128,7 +129,7 @@ def orlib_rows(k: int, methods: Sequence[str]) -> list[dict[str, Any]]:
     basket = NOTIONAL * index / index.iloc[IN_SAMPLE_END]
     Pi, Bi = prices.iloc[:IN_SAMPLE_END + 1], basket.iloc[:IN_SAMPLE_END + 1]
     Po, Bo = prices.iloc[IN_SAMPLE_END:], basket.iloc[IN_SAMPLE_END:]
-    rows = []
+    rows, fitted = [], {}
     for name in methods:
         fit, module = METHODS[name]
         row: dict[str, Any] = {"set": k, "method": name, "n_assets": prices.shape[1]}
@@ -139,6 +140,7 @@ def orlib_rows(k: int, methods: Sequence[str]) -> list[dict[str, Any]]:
         shares, wall, cpu, err = _timed(fit, Pi, Bi)
         row.update({"fit_seconds": wall, "fit_cpu_seconds": cpu, "error": err})
         if shares is not None:
+            fitted[name] = shares
             m = ho.evaluate(shares, Po, Bo)
             row.update({c: float(m[c]) for c in ("pnl_te", "value_te", "rms_gap", "final_gap")})
             row["names"] = int(m["names"])
@@ -147,7 +149,24 @@ def orlib_rows(k: int, methods: Sequence[str]) -> list[dict[str, Any]]:
             f"P&L gap std ${row.get('pnl_te', np.nan) / 1e3:,.1f}k, value gap std "
             f"${row.get('value_te', np.nan) / 1e3:,.1f}k, {wall:.2f} s" if err is None else err),
             flush=True)
+    _add_bootstrap(rows, fitted, Po, Bo)
     return rows
+
+
+def _add_bootstrap(rows: list[dict[str, Any]], fitted: dict[str, pd.Series],
+                   prices: pd.DataFrame, basket: pd.Series) -> None:
+    """On the tune row: per column, ``ho.compare`` of tune against the peer best on it."""
+    tuned = fitted.get(TUNED)
+    peers = [r for r in rows if not r["method"].startswith("hedgeopt") and r["method"] in fitted]
+    if tuned is None or not peers:
+        return
+    row = next(r for r in rows if r["method"] == TUNED)
+    for col in ("pnl_te", "value_te"):
+        peer = min(peers, key=lambda r: r[col])
+        c = ho.compare(tuned, fitted[peer["method"]], prices, basket).loc[col]
+        row[f"{col}_boot"] = {"peer": peer["method"], "ratio": float(c["ratio"]),
+                              "low": float(c["low"]), "high": float(c["high"]),
+                              "p_win": float(c["p_a_better"])}
 
 
 def orlib_table(rows: list[dict[str, Any]]) -> str:
@@ -167,28 +186,22 @@ def orlib_table(rows: list[dict[str, Any]]) -> str:
 
 
 def orlib_verdict(rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """tune against the better of the two peers, per set and column."""
-    df = pd.DataFrame(rows)
+    """tune against the better of the two peers, per set and column, with the paired block
+    bootstrap of :func:`hedgeopt.compare` (90% interval of the ratio, share of draws won)."""
     out, verdict = [], {}
-    for k, g in df.groupby("set"):
-        g = g.set_index("method")
-        if "hedgeopt tune (default)" not in g.index or "pnl_te" not in g:
+    for r in rows:
+        if r["method"] != TUNED or "pnl_te_boot" not in r:
             continue
-        peers = g.loc[[m for m in g.index if not m.startswith("hedgeopt")]]
-        peers = peers[peers["pnl_te"].notna()] if "pnl_te" in peers else peers.iloc[:0]
-        if peers.empty:
-            continue
-        t = g.loc["hedgeopt tune (default)"]
-        cells = [f"indtrack{k}"]
-        res = {}
+        cells, res = [f"indtrack{r['set']}"], {}
         for col in ("pnl_te", "value_te"):
-            best_peer = float(peers[col].min())
-            ratio = float(t[col]) / best_peer
-            res[col] = ratio
-            cells.append(f"{ratio:.3f} ({'win' if ratio < 1 else 'loss'})")
-        verdict[int(k)] = res
+            b = r[f"{col}_boot"]
+            res[col] = b
+            cells.append(f"{b['ratio']:.3f} ({'win' if b['ratio'] < 1 else 'loss'}) "
+                         f"[{b['low']:.2f}, {b['high']:.2f}] {b['p_win']:.2f}")
+        verdict[int(r["set"])] = res
         out.append(cells)
-    headers = ["set", "tune / best peer: P&L gap std", "tune / best peer: value gap std"]
+    headers = ["set", "tune / best peer: P&L gap std [90% interval] P(win)",
+               "tune / best peer: value gap std [90% interval] P(win)"]
     return markdown_table(headers, out, align="lrr"), verdict
 
 
@@ -216,7 +229,7 @@ def scenario(name: str, seed: int, n_days: int) -> tuple[pd.DataFrame, pd.Series
 ROLLING: dict[str, dict[str, Any]] = {
     "hedgeopt lam=0.5 (plain)": {"lam": 0.5, "pnl": "price"},
     "hedgeopt lam=0 (plain)": {"lam": 0.0, "pnl": "price"},
-    "hedgeopt tune (default)": {"tuner": True},
+    TUNED: {"tuner": True},
 }
 
 
@@ -233,7 +246,7 @@ def rolling_rows(scenarios: Sequence[str], seeds: Sequence[int], windows: int,
                 wall = time.perf_counter()
                 bts[name] = backtest(prices, basket, CONS, fit_window=fit_window, hold=hold, **kw)
                 bts[name].settings["wall"] = time.perf_counter() - wall
-            ref_rows = [prices.index.get_loc(r) for r in bts["hedgeopt tune (default)"]
+            ref_rows = [prices.index.get_loc(r) for r in bts[TUNED]
                         .periods["reference"]]
             for j, ref in enumerate(ref_rows):
                 end = min(ref + hold, len(prices) - 1)
