@@ -178,24 +178,15 @@ def _line_of(lines: Mapping[str, int], key: str) -> int | None:
 # ------------------------------------------------------------------------------------------------
 
 
+# TOML's names of Python values; order matters (a bool is an int, a datetime is a date)
+_TOML_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"), (dict, "table"),
+    (list, "array"), (_dt.datetime, "date-time"), (_dt.date, "date"),
+)
+
+
 def _type_name(v: Any) -> str:
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, dict):
-        return "table"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, _dt.datetime):
-        return "date-time"
-    if isinstance(v, _dt.date):
-        return "date"
-    return type(v).__name__
+    return next((name for t, name in _TOML_TYPES if isinstance(v, t)), type(v).__name__)
 
 
 def format_value(v: Any, limit: int = 80) -> str:
