@@ -62,7 +62,8 @@ def validate_lam(lam: Any) -> float:
 
 
 def as_ticker_series(
-    values: Any, tickers: pd.Index, field: str, *, fill: float | None = None
+    values: Any, tickers: pd.Index, field: str, *, fill: float | None = None,
+    finite: bool = False,
 ) -> pd.Series:
     """Align a scalar, dict or Series keyed by ticker to ``tickers``.
 
@@ -76,15 +77,24 @@ def as_ticker_series(
         Name used in error messages.
     fill : float, optional
         Value for tickers absent from ``values``. ``None`` means every ticker must be present.
+    finite : bool
+        Refuse infinite values too (NaN is always refused: it is never a value).
 
     Raises
     ------
     InputError
         If ``values`` names tickers outside the universe, repeats a ticker, misses tickers
-        (when ``fill`` is None) or holds non-numeric values.
+        (when ``fill`` is None), or holds non-numeric, boolean, NaN (or, with ``finite``,
+        infinite) values; the message names ``field`` and the tickers.
     """
-    if np.isscalar(values):
-        return pd.Series(float(values), index=tickers, dtype=float)
+    if np.isscalar(values) or values is None:
+        if isinstance(values, (bool, str, bytes, np.bool_)) or values is None:
+            raise InputError(f"{field} must be a number or numbers per ticker, got {values!r}",
+                             field=field)
+        value = float(values)
+        if np.isnan(value) or (finite and not np.isfinite(value)):
+            raise InputError(f"{field} must be a finite number, got {value:g}", field=field)
+        return pd.Series(value, index=tickers, dtype=float)
     series = pd.Series(values, dtype=object) if isinstance(values, dict) else pd.Series(values)
     if series.index.has_duplicates:
         dup = sorted(map(str, series.index[series.index.duplicated()].unique()))
@@ -99,10 +109,27 @@ def as_ticker_series(
     missing = tickers.difference(series.index)
     if len(missing) and fill is None:
         raise InputError(f"{field}: missing tickers {sorted(map(str, missing))[:20]}", field=field)
-    try:
-        out = pd.to_numeric(series.reindex(tickers), errors="raise").astype(float)
-    except (TypeError, ValueError):
-        raise InputError(f"{field}: values must be numeric", field=field) from None
+    flags = series.map(lambda x: isinstance(x, (bool, np.bool_)))
+    if pd.api.types.is_bool_dtype(series.dtype) or flags.any():
+        raise InputError(f"{field}: values must be numbers, got true/false for "
+                         f"{sorted(map(str, series.index[flags.to_numpy(bool)]))[:10]}",
+                         field=field)
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad = numeric.isna() & series.notna()
+    if bad.any():
+        first = series.index[bad.to_numpy()][0]
+        raise InputError(f"{field}: values must be numeric, got {series[first]!r} for ticker "
+                         f"{first!r}", field=field)
+    nan = numeric.isna()
+    if nan.any():
+        raise InputError(f"{field}: NaN for ticker(s) {sorted(map(str, series.index[nan]))[:10]}"
+                         f"; give a number (tickers left out are treated as "
+                         f"{'required' if fill is None else fill})", field=field)
+    if finite and np.isinf(numeric.astype(float)).any():
+        inf = np.isinf(numeric.astype(float))
+        raise InputError(f"{field}: infinite value for ticker(s) "
+                         f"{sorted(map(str, series.index[inf]))[:10]}", field=field)
+    out = numeric.astype(float).reindex(tickers)
     if fill is not None:
         out = out.fillna(fill)
     return out

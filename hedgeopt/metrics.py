@@ -30,9 +30,7 @@ def _objective_from_gap(d: np.ndarray, lam: float) -> float:
 def _aligned(shares: Any, prices: pd.DataFrame, basket: pd.Series, reference: Any = None
              ) -> tuple[np.ndarray, HedgeContext]:
     ctx = HedgeContext(prices, basket, reference)
-    n = as_ticker_series(shares, ctx.tickers, "shares", fill=0.0).to_numpy()
-    if not np.isfinite(n).all():
-        raise InputError("shares must be finite numbers", field="shares")
+    n = as_ticker_series(shares, ctx.tickers, "shares", fill=0.0, finite=True).to_numpy()
     return n, ctx
 
 

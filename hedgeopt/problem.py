@@ -21,6 +21,7 @@ from hedgeopt.exceptions import (
     SolverError,
     VerificationError,
 )
+from hedgeopt.keys import arguments_key
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
@@ -73,6 +74,10 @@ class HedgeProblem:
         self.penalties: list[Penalty] = []
         self._compiled: tuple[cp.Problem, cp.Variable] | None = None
         self._fresh: tuple[int, float] | None = None  # (ctx.version, lam) the parameters hold
+        self._bound: list[Constraint] = []          # this problem's compiled copies
+        self._bound_penalties: list[Penalty] = []
+        self._bound_keys: list[Any] = []            # argument keys the copies were built from
+        self._checked: list[Any] = []               # argument keys last validated
         self._warm: Any = None
         self.add(*constraints)
 
@@ -83,6 +88,8 @@ class HedgeProblem:
         other.constraints = list(constraints)
         other.penalties = list(self.penalties)
         other._compiled, other._fresh, other._warm = None, None, self._warm
+        other._bound, other._bound_penalties, other._bound_keys = [], [], []
+        other._checked = []
         return other
 
     # -- composition ------------------------------------------------------------------------
@@ -112,6 +119,7 @@ class HedgeProblem:
             self.constraints.append(c)
         if constraints:
             self._compiled = None
+            self._checked = []
         return self
 
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,
@@ -185,6 +193,7 @@ class HedgeProblem:
             No backend produced a verified solution (the message lists every attempt).
         """
         start = time.perf_counter()
+        self._revalidate()
         form = self.linear_form()
         qp = None if form is None or self.integer else self.quadratic(form)
         backends = candidates(solver, integer=self.integer,
@@ -252,30 +261,60 @@ class HedgeProblem:
             w[near] = b[near]
         return w
 
+    def _arguments(self) -> list[Any]:
+        """The value key of every constraint's and penalty's arguments (see :mod:`keys`)."""
+        return [arguments_key(c) for c in [*self.constraints, *self.penalties]]
+
+    def _revalidate(self) -> list[Any]:
+        """Validate again every constraint or penalty whose arguments changed since the last
+        check (``cap.max_weight = 25`` after ``add`` is refused like ``SectorCap(..., 25)``)."""
+        keys = self._arguments()
+        seen = self._checked if len(self._checked) == len(keys) else [None] * len(keys)
+        for item, key, old in zip([*self.constraints, *self.penalties], keys, seen, strict=True):
+            if key != old:
+                item.validate(self.ctx)
+        self._checked = keys
+        return keys
+
     def _cvxpy_problem(self) -> tuple[cp.Problem, cp.Variable]:
-        """The compiled problem, built once; parameters refreshed when lam or the data changed."""
+        """The compiled problem, built once; parameters refreshed when lam, the data or an
+        argument changed.
+
+        The problem compiles private (shallow) copies of its constraints and penalties: the
+        cvxpy parameters they create belong to this problem alone, so one constraint list added
+        to several problems never lets one problem's data leak into another's solve.
+        """
+        keys = self._revalidate()
         if self._compiled is None or not self.objective.compatible(self.ctx):
-            w = cp.Variable(self.ctx.n_assets, name="w")
-            cons = [k for c in self.constraints for k in c.compile(w, self.ctx)]
-            objective = self.objective.expression(w, self.ctx)
-            for p in self.penalties:
-                objective = objective + p.expression(w, self.ctx)
-            self._compiled = (cp.Problem(cp.Minimize(objective), cons), w)
-            self._fresh = (self.ctx.version, self.lam)
-        else:
-            for p in self.penalties:
-                p.update(self.ctx)
+            return self._compile(keys)
+        bound = [*self._bound, *self._bound_penalties]
+        changed = [i for i, (a, b) in enumerate(zip(keys, self._bound_keys, strict=True))
+                   if a != b]
+        data_changed = self._fresh is None or self._fresh[0] != self.ctx.version
         if self._fresh != (self.ctx.version, self.lam):
-            data_changed = self._fresh is None or self._fresh[0] != self.ctx.version
             self.objective.update(self.ctx)
-            if data_changed:
-                try:
-                    for c in self.constraints:
-                        c.update(self.ctx)
-                except _StructureChanged:
-                    self._compiled = None
-                    return self._cvxpy_problem()
-            self._fresh = (self.ctx.version, self.lam)
+        try:
+            for i, (user, own) in enumerate(zip([*self.constraints, *self.penalties], bound,
+                                                strict=True)):
+                if data_changed or i in changed:
+                    own.__dict__.update({k: v for k, v in vars(user).items()
+                                         if not k.startswith("_")})
+                    own.update(self.ctx)
+        except _StructureChanged:
+            return self._compile(keys)
+        self._fresh, self._bound_keys = (self.ctx.version, self.lam), keys
+        return self._compiled
+
+    def _compile(self, keys: list[Any]) -> tuple[cp.Problem, cp.Variable]:
+        w = cp.Variable(self.ctx.n_assets, name="w")
+        self._bound = [copy.copy(c) for c in self.constraints]
+        self._bound_penalties = [copy.copy(p) for p in self.penalties]
+        cons = [k for c in self._bound for k in c.compile(w, self.ctx)]
+        objective = self.objective.expression(w, self.ctx)
+        for p in self._bound_penalties:
+            objective = objective + p.expression(w, self.ctx)
+        self._compiled = (cp.Problem(cp.Minimize(objective), cons), w)
+        self._fresh, self._bound_keys = (self.ctx.version, self.lam), keys
         return self._compiled
 
     def _solve_integer(self, backends: list[Backend], *, requested: str | None, tol: float,

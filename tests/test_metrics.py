@@ -72,7 +72,7 @@ def test_evaluate_errors(tiny):
     prices, basket = tiny
     with pytest.raises(ho.InputError, match=r"shares: unknown tickers \['ZZZ'\]"):
         ho.evaluate({"ZZZ": 1.0}, prices, basket)
-    with pytest.raises(ho.InputError, match="shares must be finite"):
+    with pytest.raises(ho.InputError, match="shares"):
         ho.evaluate({"AAA": np.inf}, prices, basket)
     with pytest.raises(ho.InputError, match="lam"):
         ho.evaluate({"AAA": 1.0}, prices, basket, lam=2)

@@ -146,9 +146,10 @@ def test_two_independent_conflicts_name_no_single_culprit(market):
 
 
 def test_constraint_infeasible_on_its_own(market):
+    """(A SectorCap with min_weight > max_weight is a bad argument: tests/test_units.py.)"""
     prices, basket, sectors = market
-    bad = ho.SectorCap(sectors, max_weight=0.1, min_weight=0.2)
-    with pytest.raises(ho.InfeasibleError, match="Infeasible on its own: SectorCap") as e:
+    bad = ho.Custom(lambda w, ctx: [w[0] >= 0.2, w[0] <= 0.1], name="contradiction")
+    with pytest.raises(ho.InfeasibleError, match="Infeasible on its own: Custom") as e:
         ho.HedgeProblem(prices, basket).add(ho.LongOnly(), bad).solve(solver="OSQP")
     assert e.value.culprits == [repr(bad)]
 

@@ -24,29 +24,74 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from hedgeopt.context import HedgeContext
+from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
+from hedgeopt.keys import arguments_key
 
 __all__ = [
-    "Constraint", "LinearConstraint", "LinearForm", "as_float", "merge_forms", "shares_array",
+    "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float", "as_fraction",
+    "merge_forms", "shares_array",
 ]
 
 
-def as_float(value: Any, field: str) -> float:
-    """A real number, or :class:`InputError` naming ``field`` (strings and bools are refused)."""
-    if isinstance(value, (bool, str, bytes)) or value is None:
-        raise InputError(f"{field} must be a number, got {value!r}", field=field)
+def as_float(value: Any, field: str, *, finite: bool = False) -> float:
+    """A real number, or :class:`InputError` naming ``field`` (strings, bools, None and NaN
+    are refused; with ``finite``, infinities too).
+
+    ``field`` is the argument as the user wrote it (``"Budget.band"``); the error's ``.field``
+    attribute is the argument's own name (``"band"``).
+    """
+    name = field.split(".", 1)[-1]
+    if isinstance(value, (bool, str, bytes, np.bool_)) or value is None:
+        raise InputError(f"{field} must be a number, got {value!r}", field=name)
     try:
-        return float(value)
+        out = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{field} must be a number, got {value!r}", field=field) from None
+        raise InputError(f"{field} must be a number, got {value!r}", field=name) from None
+    if np.isnan(out) or (finite and not np.isfinite(out)):
+        raise InputError(f"{field} must be a finite number, got {out:g}", field=name)
+    return out
+
+
+def as_dollars(value: Any, field: str) -> float:
+    """A finite dollar amount >= 0; amounts strictly between 0 and 1 dollar are refused as a
+    likely fraction of the notional (``max_dollars=0.2`` meaning 20%)."""
+    v = as_float(value, field, finite=True)
+    if v < 0:
+        raise InputError(f"{field} must be >= 0 dollars, got {v:g}", field=field.split(".")[-1])
+    if 0 < v < 1:
+        raise InputError(
+            f"{field} = {v:g} is in dollars, and ${v:g} is less than a dollar: give dollars "
+            f"(for {v:.0%} of a $10M notional, {field.split('.')[-1]}={v * 1e7:g})",
+            field=field.split(".")[-1])
+    return v
+
+
+def as_fraction(value: Any, field: str, limit: float, *, leverage: bool = False) -> float:
+    """A finite fraction of the notional, refusing what looks like a percent.
+
+    ``|value| > limit`` raises :class:`InputError` suggesting ``value / 100`` ("did you mean
+    0.98?"), unless ``leverage=True`` says that a large multiple of the notional is meant.
+    """
+    v = as_float(value, field, finite=True)
+    if abs(v) > limit and not leverage:
+        raise InputError(
+            f"{field} = {v:g} is a fraction of the notional, and {v:g} is {v:.0%} of it: "
+            f"did you mean {v / 100:g}? (give leverage=True if {v:g} times the notional is "
+            f"meant)", field=field.split(".", 1)[-1])
+    return v
 
 
 def shares_array(shares: Any, ctx: HedgeContext) -> np.ndarray:
-    """A share vector as a float array in the order of ``ctx.tickers``."""
-    if isinstance(shares, pd.Series):
-        return shares.reindex(ctx.tickers).fillna(0.0).to_numpy(dtype=float)
-    return np.asarray(shares, dtype=float).reshape(-1)
+    """A share vector as a float array in the order of ``ctx.tickers`` (tickers absent from a
+    Series or dict hold 0; NaN, infinite or unknown entries raise :class:`InputError`)."""
+    if isinstance(shares, (pd.Series, dict)):
+        return as_ticker_series(shares, ctx.tickers, "shares", fill=0.0, finite=True).to_numpy()
+    out = np.asarray(shares, dtype=float).reshape(-1)
+    if out.shape != (ctx.n_assets,) or not np.isfinite(out).all():
+        raise InputError(f"shares must be {ctx.n_assets} finite numbers in the order of the "
+                         f"tickers", field="shares")
+    return out
 
 
 @dataclass
@@ -152,9 +197,13 @@ class Constraint(ABC):
 class LinearConstraint(Constraint):
     """A polyhedral constraint defined by :meth:`_linear`; compile, update and check follow.
 
-    :meth:`linear` caches the form per data context and per argument object, so a solve that
-    compiles, snaps and verifies builds each form once (re-assigning an argument, e.g.
-    ``cap.max_weight = 0.2``, invalidates it; mutate arguments in place at your own risk).
+    :meth:`linear` caches the form per data context and per argument *value* (see
+    :func:`hedgeopt.keys.arguments_key`), so a solve that compiles and snaps builds each form
+    once, and re-assigning or mutating an argument (``cap.max_weight = 0.2``,
+    ``upper.iloc[0] = 1e5``) takes effect at the next solve. :meth:`check` never reads that
+    cache: it rebuilds the form from the arguments, so verification shares no state with the
+    solve it verifies. :meth:`_linear` also validates the arguments, so :meth:`validate` is
+    building the form.
     """
 
     def __init__(self) -> None:
@@ -164,15 +213,17 @@ class LinearConstraint(Constraint):
 
     def linear(self, ctx: HedgeContext) -> LinearForm:
         """This constraint as ``lb <= w <= ub``, ``lo <= A w <= hi`` (cached, do not mutate)."""
-        key = (ctx.version, tuple((k, id(v)) for k, v in vars(self).items()
-                                  if not k.startswith("_")))
+        key = (ctx.version, arguments_key(self))
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._linear(ctx))
         return self._cached[1]
 
     @abstractmethod
     def _linear(self, ctx: HedgeContext) -> LinearForm:
-        """Build the form (subclasses implement this)."""
+        """Validate the arguments and build the form (subclasses implement this)."""
+
+    def validate(self, ctx: HedgeContext) -> None:
+        self.linear(ctx)
 
     def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
         form = self.linear(ctx)
@@ -205,7 +256,7 @@ class LinearConstraint(Constraint):
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         n = shares_array(shares, ctx)
-        form = self.linear(ctx)
+        form = self._linear(ctx)  # not the cached form the solve used
         w = ctx.weights_from_shares(n)
         out: list[str] = []
         for side, bound in (("below lower", form.lb), ("above upper", form.ub)):

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.constraints.base import as_float, shares_array
+from hedgeopt.constraints.base import as_dollars, shares_array
 from hedgeopt.constraints.integer import IntegerConstraint
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
@@ -18,9 +18,10 @@ class MaxNames(IntegerConstraint):
     """Hold at most ``k`` names (non-zero positions)."""
 
     def __init__(self, k: int) -> None:
-        if isinstance(k, (bool, str)) or not float(k).is_integer() or int(k) < 1:
-            raise InputError(f"MaxNames: k must be a positive integer, got {k!r}", field="k")
-        self.k = int(k)
+        self.k = _count(k)
+
+    def validate(self, ctx: HedgeContext) -> None:
+        _count(self.k)
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         held = int(np.count_nonzero(shares_array(shares, ctx)))
@@ -31,10 +32,10 @@ class MinPosition(IntegerConstraint):
     """Each name is either not held or held for at least ``dollars`` (at reference prices)."""
 
     def __init__(self, dollars: float) -> None:
-        dollars = as_float(dollars, "MinPosition.dollars")
-        if not np.isfinite(dollars) or dollars < 0:
-            raise InputError(f"MinPosition: dollars must be >= 0, got {dollars!r}", "dollars")
-        self.dollars = float(dollars)
+        self.dollars = as_dollars(dollars, "MinPosition.dollars")
+
+    def validate(self, ctx: HedgeContext) -> None:
+        as_dollars(self.dollars, "MinPosition.dollars")
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         value = np.abs(shares_array(shares, ctx) * ctx.p_ref)
@@ -43,3 +44,14 @@ class MinPosition(IntegerConstraint):
             f"{self!r}: {ctx.tickers[i]} is held for ${value[i]:,.2f} < ${self.dollars:,.2f}"
             for i in np.flatnonzero(small)
         ]
+
+
+def _count(k: Any) -> int:
+    """A positive whole number of names (``True``, ``"5"``, ``None``, ``2.5`` are refused)."""
+    try:
+        ok = not isinstance(k, (bool, str, bytes, np.bool_)) and float(k).is_integer()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or int(k) < 1:
+        raise InputError(f"MaxNames.k must be a positive integer, got {k!r}", field="k")
+    return int(k)

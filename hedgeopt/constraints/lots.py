@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.constraints.base import shares_array
+from hedgeopt.constraints.base import as_float, shares_array
 from hedgeopt.constraints.integer import IntegerConstraint
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
@@ -24,13 +24,15 @@ class ShareLots(IntegerConstraint):
     """
 
     def __init__(self, lot: Any = 1) -> None:
-        if np.isscalar(lot) and not (np.isfinite(float(lot)) and float(lot) > 0):
-            raise InputError(f"ShareLots: lot must be > 0, got {lot!r}", field="lot")
+        if np.isscalar(lot) or lot is None:
+            value = as_float(lot, "ShareLots.lot", finite=True)
+            if value <= 0:
+                raise InputError(f"ShareLots.lot must be > 0 shares, got {value:g}", field="lot")
         self.lot = lot
 
     def lots(self, ctx: HedgeContext) -> np.ndarray:
         """Lot size per ticker, aligned to ``ctx.tickers``."""
-        v = as_ticker_series(self.lot, ctx.tickers, "ShareLots.lot").to_numpy()
+        v = as_ticker_series(self.lot, ctx.tickers, "ShareLots.lot", finite=True).to_numpy()
         bad = ~np.isfinite(v) | (v <= 0)
         if bad.any():
             raise InputError(

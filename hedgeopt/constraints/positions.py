@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hedgeopt.constraints.base import LinearConstraint, LinearForm
+from hedgeopt.constraints.base import LinearConstraint, LinearForm, as_float
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
 
@@ -29,7 +29,8 @@ class Bounds(LinearConstraint):
     ----------
     lower, upper : float, dict or pandas.Series, optional
         A scalar applies to every name; a dict / Series applies per ticker (tickers absent from
-        it, or NaN, are unbounded on that side). ``None`` means no limit on that side.
+        it, or ``±inf``, are unbounded on that side; NaN is an error, never "no limit").
+        ``None`` means no limit on that side.
     unit : {"shares", "dollars"}
         Unit of ``lower`` and ``upper``. Dollar limits use reference-date prices.
     """
@@ -42,16 +43,19 @@ class Bounds(LinearConstraint):
     ) -> None:
         super().__init__()
         if unit not in ("shares", "dollars"):
-            raise InputError(f"Bounds: unit must be 'shares' or 'dollars', got {unit!r}", "unit")
+            raise InputError(f"Bounds.unit must be 'shares' or 'dollars', got {unit!r}", "unit")
         if lower is None and upper is None:
             raise InputError("Bounds: give lower, upper or both", field="lower")
+        for name, value in (("lower", lower), ("upper", upper)):
+            if value is not None and np.isscalar(value):
+                as_float(value, f"Bounds.{name}")
         self.lower, self.upper, self.unit = lower, upper, unit
-
-    def validate(self, ctx: HedgeContext) -> None:
-        self.linear(ctx)
 
     def _linear(self, ctx: HedgeContext) -> LinearForm:
         form = LinearForm.free(ctx.n_assets)
+        if self.unit not in ("shares", "dollars"):
+            raise InputError(f"Bounds.unit must be 'shares' or 'dollars', got {self.unit!r}",
+                             "unit")
         to_w = (ctx.p_ref if self.unit == "shares" else 1.0) / ctx.notional
         for name, value, default in (("lower", self.lower, -np.inf), ("upper", self.upper, np.inf)):
             if value is None:
@@ -81,9 +85,6 @@ class Exclude(LinearConstraint):
         self.tickers = [tickers] if isinstance(tickers, str) else list(tickers)
         if not self.tickers:
             raise InputError("Exclude: give at least one ticker", field="tickers")
-
-    def validate(self, ctx: HedgeContext) -> None:
-        ctx.ticker_mask(self.tickers, "Exclude.tickers")
 
     def _linear(self, ctx: HedgeContext) -> LinearForm:
         mask = ctx.ticker_mask(self.tickers, "Exclude.tickers")

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgeopt.constraints.base import LinearConstraint, LinearForm, as_float
+from hedgeopt.constraints.base import LinearConstraint, LinearForm, as_fraction
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 
@@ -27,9 +27,13 @@ class SectorCap(LinearConstraint):
         Cap per sector; a dict gives per-sector caps (sectors absent from it are uncapped).
     min_weight : float or dict, optional
         Floor per sector, same forms.
+    leverage : bool
+        Allow limits beyond 100% of the notional in absolute value. Without it a limit such
+        as ``25`` is refused as a likely percent ("did you mean 0.25?").
     """
 
-    def __init__(self, sectors: Any, max_weight: Any = None, min_weight: Any = None) -> None:
+    def __init__(self, sectors: Any, max_weight: Any = None, min_weight: Any = None, *,
+                 leverage: bool = False) -> None:
         super().__init__()
         self.sectors = pd.Series(sectors)
         if self.sectors.index.has_duplicates:
@@ -42,9 +46,10 @@ class SectorCap(LinearConstraint):
         if max_weight is None and min_weight is None:
             raise InputError("SectorCap: give max_weight, min_weight or both", "max_weight")
         self.max_weight, self.min_weight = max_weight, min_weight
-
-    def validate(self, ctx: HedgeContext) -> None:
-        self.linear(ctx)
+        self.leverage = bool(leverage)
+        for name, value in (("max_weight", max_weight), ("min_weight", min_weight)):
+            keys = list(value.keys()) if isinstance(value, (dict, pd.Series)) else []
+            _per_sector(value, keys, 0.0, name, self.leverage)  # fail early, before a context
 
     def _linear(self, ctx: HedgeContext) -> LinearForm:
         missing = ctx.tickers.difference(self.sectors.index)
@@ -57,8 +62,12 @@ class SectorCap(LinearConstraint):
         codes, uniques = pd.factorize(self.sectors.reindex(ctx.tickers))
         names = list(uniques)
         A = (codes[None, :] == np.arange(len(names))[:, None]).astype(float)
-        hi = _per_sector(self.max_weight, names, np.inf, "max_weight")
-        lo = _per_sector(self.min_weight, names, -np.inf, "min_weight")
+        hi = _per_sector(self.max_weight, names, np.inf, "max_weight", self.leverage)
+        lo = _per_sector(self.min_weight, names, -np.inf, "min_weight", self.leverage)
+        clash = lo > hi
+        if clash.any():
+            raise InputError(f"SectorCap: min_weight > max_weight for sectors "
+                             f"{[names[i] for i in np.flatnonzero(clash)][:10]}", "min_weight")
         keep = np.isfinite(hi) | np.isfinite(lo)
         return LinearForm.rows(
             ctx.n_assets, A[keep], lo[keep], hi[keep],
@@ -69,10 +78,14 @@ class SectorCap(LinearConstraint):
         args: dict[str, Any] = {"max_weight": self.max_weight}
         if self.min_weight is not None:
             args["min_weight"] = self.min_weight
+        if self.leverage:
+            args["leverage"] = True
         return args
 
 
-def _per_sector(value: Any, names: list, default: float, field: str) -> np.ndarray:
+def _per_sector(value: Any, names: list, default: float, field: str,
+                leverage: bool) -> np.ndarray:
+    """One limit per sector of ``names``: a scalar for all, or a dict / Series per sector."""
     if value is None:
         return np.full(len(names), default)
     if isinstance(value, (dict, pd.Series)):
@@ -82,8 +95,7 @@ def _per_sector(value: Any, names: list, default: float, field: str) -> np.ndarr
             raise InputError(
                 f"SectorCap.{field}: unknown sectors {sorted(map(str, unknown))}", field
             )
-        return np.array([float(value.get(s, default)) for s in names])
-    v = as_float(value, f"SectorCap.{field}")
-    if not np.isfinite(v):
-        raise InputError(f"SectorCap.{field} must be finite, got {value!r}", field)
-    return np.full(len(names), v)
+        per = {s: as_fraction(v, f"SectorCap.{field}[{s!r}]", 1.0, leverage=leverage)
+               for s, v in value.items()}
+        return np.array([per.get(s, default) for s in names])
+    return np.full(len(names), as_fraction(value, f"SectorCap.{field}", 1.0, leverage=leverage))

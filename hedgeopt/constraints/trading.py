@@ -7,10 +7,9 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from hedgeopt.constraints.base import Constraint, as_float, shares_array
+from hedgeopt.constraints.base import Constraint, as_dollars, shares_array
 from hedgeopt.constraints.integer import IntegerConstraint
 from hedgeopt.context import HedgeContext, as_ticker_series
-from hedgeopt.exceptions import InputError
 
 __all__ = ["MinTrade", "Turnover"]
 
@@ -29,21 +28,23 @@ class Turnover(Constraint):
     """
 
     def __init__(self, current: Any, max_dollars: float) -> None:
-        max_dollars = as_float(max_dollars, "Turnover.max_dollars")
-        if not np.isfinite(max_dollars) or max_dollars < 0:
-            raise InputError(f"Turnover: max_dollars must be >= 0, got {max_dollars!r}",
-                             field="max_dollars")
         self.current = current
-        self.max_dollars = float(max_dollars)
+        self.max_dollars = as_dollars(max_dollars, "Turnover.max_dollars")
         self._h: cp.Parameter | None = None
         self._limit: cp.Parameter | None = None
 
     def held(self, ctx: HedgeContext) -> np.ndarray:
         """Current holdings in shares, aligned to ``ctx.tickers``."""
-        return as_ticker_series(self.current, ctx.tickers, "Turnover.current", fill=0.0).to_numpy()
+        return as_ticker_series(self.current, ctx.tickers, "Turnover.current", fill=0.0,
+                                finite=True).to_numpy()
+
+    def limit(self) -> float:
+        """``max_dollars``, validated (it may have been re-assigned)."""
+        return as_dollars(self.max_dollars, "Turnover.max_dollars")
 
     def validate(self, ctx: HedgeContext) -> None:
         self.held(ctx)
+        self.limit()
 
     def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
         self._h = cp.Parameter(ctx.n_assets, name="Turnover.current")
@@ -54,7 +55,7 @@ class Turnover(Constraint):
     def update(self, ctx: HedgeContext) -> None:
         if self._h is not None and self._limit is not None:
             self._h.value = ctx.weights_from_shares(self.held(ctx))
-            self._limit.value = self.max_dollars / ctx.notional
+            self._limit.value = self.limit() / ctx.notional
 
     def traded_dollars(self, shares: Any, ctx: HedgeContext) -> float:
         """Dollar turnover of ``shares`` against the current holdings."""
@@ -62,8 +63,8 @@ class Turnover(Constraint):
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         traded = self.traded_dollars(shares, ctx)
-        if traded > self.max_dollars + tol * ctx.notional:
-            return [f"{self!r}: trades ${traded:,.2f} > ${self.max_dollars:,.2f}"]
+        if traded > self.limit() + tol * ctx.notional:
+            return [f"{self!r}: trades ${traded:,.2f} > ${self.limit():,.2f}"]
         return []
 
     def _repr_args(self) -> dict[str, Any]:
@@ -83,18 +84,17 @@ class MinTrade(IntegerConstraint):
     """
 
     def __init__(self, current: Any, dollars: float) -> None:
-        dollars = as_float(dollars, "MinTrade.dollars")
-        if not np.isfinite(dollars) or dollars < 0:
-            raise InputError(f"MinTrade: dollars must be >= 0, got {dollars!r}", field="dollars")
         self.current = current
-        self.dollars = float(dollars)
+        self.dollars = as_dollars(dollars, "MinTrade.dollars")
 
     def held(self, ctx: HedgeContext) -> np.ndarray:
         """Current holdings in shares, aligned to ``ctx.tickers``."""
-        return as_ticker_series(self.current, ctx.tickers, "MinTrade.current", fill=0.0).to_numpy()
+        return as_ticker_series(self.current, ctx.tickers, "MinTrade.current", fill=0.0,
+                                finite=True).to_numpy()
 
     def validate(self, ctx: HedgeContext) -> None:
         self.held(ctx)
+        as_dollars(self.dollars, "MinTrade.dollars")
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         traded = np.abs(shares_array(shares, ctx) - self.held(ctx)) * ctx.p_ref

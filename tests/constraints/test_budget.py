@@ -136,7 +136,7 @@ def test_check_accepts_series_in_any_order(tiny):
 
 @pytest.mark.parametrize("notional", [0, -1e6, np.nan, np.inf])
 def test_bad_notional(notional):
-    with pytest.raises(ho.InputError, match="notional must be > 0") as e:
+    with pytest.raises(ho.InputError, match="notional must be") as e:
         ho.Budget(notional=notional)
     assert e.value.field == "notional"
 

@@ -99,10 +99,13 @@ def test_per_ticker_series_in_shares_binds(market, base, solver):
     assert res.violations == []
 
 
-def test_nan_in_series_means_unbounded(market, base):
+def test_nan_in_series_is_an_error_inf_means_unbounded(market, base):
     top = base.dollars.idxmax()
     upper = pd.Series(np.nan, index=base.shares.index)
     upper[top] = 0.5 * base.shares[top]
+    with pytest.raises(ho.InputError, match=r"Bounds.upper: NaN for ticker\(s\)"):
+        _solve(market, ho.Bounds(upper=upper), solver="OSQP")
+    upper = upper.fillna(np.inf)
     res = _solve(market, ho.Bounds(upper=upper), solver="OSQP")
     assert res.shares[top] == pytest.approx(upper[top], rel=RTOL)
     # names without a number are free to exceed the bound on `top`

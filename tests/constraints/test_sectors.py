@@ -175,7 +175,7 @@ def test_bad_sector_maps_and_caps(tiny, tiny_sectors):
         ho.SectorCap({"AAA": "Tech", "BBB": None, "CCC": "Tech"}, max_weight=0.5)
     with pytest.raises(ho.InputError, match="give max_weight, min_weight or both"):
         ho.SectorCap(tiny_sectors)
-    with pytest.raises(ho.InputError, match="must be finite"):
+    with pytest.raises(ho.InputError, match="must be a finite number"):
         ho.HedgeProblem(prices, basket).add(ho.SectorCap(tiny_sectors, max_weight=np.nan))
 
 

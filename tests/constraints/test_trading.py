@@ -105,7 +105,7 @@ def test_traded_dollars_and_check(tiny):
 
 @pytest.mark.parametrize("limit", [-1.0, np.nan, np.inf])
 def test_bad_limit(limit):
-    with pytest.raises(ho.InputError, match="max_dollars must be >= 0") as e:
+    with pytest.raises(ho.InputError, match="max_dollars must be") as e:
         ho.Turnover({}, max_dollars=limit)
     assert e.value.field == "max_dollars"
 
