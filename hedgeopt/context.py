@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from hedgeopt.exceptions import InputError
+from hedgeopt.validation import check_number
 
 __all__ = ["HedgeContext", "as_ticker_series", "validate_lam"]
 
@@ -50,15 +51,13 @@ _VERSIONS = itertools.count()
 
 def validate_lam(lam: Any) -> float:
     """Return ``lam`` as a float, raising :class:`InputError` unless it lies in [0, 1]."""
-    try:
-        if isinstance(lam, (bool, str, bytes)):
-            raise TypeError
-        value = float(lam)
-    except (TypeError, ValueError):
-        raise InputError(f"lam must be a number in [0, 1], got {lam!r}", field="lam") from None
-    if not 0.0 <= value <= 1.0 or not np.isfinite(value):
-        raise InputError(f"lam must lie in [0, 1], got {lam!r}", field="lam")
-    return value
+    return check_number(lam, "lam", lo=0.0, hi=1.0)
+
+
+def validate_half_life(half_life: Any) -> float | None:
+    """``half_life`` in rows (> 0), or None for equal weights."""
+    return None if half_life is None else check_number(half_life, "half_life", lo=0.0,
+                                                       lo_open=True)
 
 
 def as_ticker_series(
@@ -191,9 +190,7 @@ class HedgeContext:
         self.pnl = pnl
         #: unique per context (unlike ``id``), so compiled problems know when data changed
         self.version: int = next(_VERSIONS)
-        if half_life is not None and not (np.isfinite(half_life) and half_life > 0):
-            raise InputError(f"half_life must be > 0, got {half_life!r}", field="half_life")
-        self.half_life = None if half_life is None else float(half_life)
+        self.half_life = validate_half_life(half_life)
         self.prices: pd.DataFrame = prices
         self.basket: pd.Series = basket
         self.tickers: pd.Index = prices.columns

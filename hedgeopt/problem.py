@@ -28,12 +28,16 @@ from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.native import solve_native
+from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
+from hedgeopt.validation import check_number
 
 __all__ = ["HedgeProblem"]
 
 #: Default verification tolerance, relative to the notional ($10 on $10M).
 DEFAULT_TOL = 1e-6
+#: Largest verification tolerance accepted (1% of the notional): a larger one verifies nothing.
+MAX_TOL = 1e-2
 #: Positions within this fraction of the notional of a bound (or of 0) are interior-point dust
 #: and snapped to it (a cent on $10M; the backends leave 1e-14 .. 1e-10).
 DUST = 1e-9
@@ -174,14 +178,19 @@ class HedgeProblem:
         solver : str, optional
             ``"ACTIVESET"`` (native dense active-set QP, KKT-certified; used by default when every
             constraint is linear), ``"OSQP"``, ``"CLARABEL"``, ``"ECOS"``, or a whole-share
-            backend. When a backend fails, reports an inaccurate answer, or returns a solution
-            that does not survive verification, the next capable installed backend is tried.
+            backend. With ``solver=None``, when a backend fails, reports an inaccurate answer,
+            or returns a solution that does not survive verification, the next capable
+            installed backend is tried; a backend named here is never replaced: its failure
+            raises :class:`SolverError`.
         tol : float
             Verification tolerance relative to the notional.
         verbose : bool
             Print the backend's log.
         **options
-            Passed to the backend (e.g. ``max_iter`` for OSQP).
+            ``time_limit``, ``gap``, ``threads``, ``seed`` (whole shares; ``time_limit`` also
+            for OSQP and Clarabel) and backend settings such as ``max_iter`` or ``eps_abs``
+            (see :mod:`hedgeopt.solvers.options`). Every name is checked against the backends
+            that will run: a misspelt option is an :class:`InputError` with a did-you-mean.
 
         Raises
         ------
@@ -193,20 +202,21 @@ class HedgeProblem:
             No backend produced a verified solution (the message lists every attempt).
         """
         start = time.perf_counter()
+        tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
         form = self.linear_form()
         qp = None if form is None or self.integer else self.quadratic(form)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
+        per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
+                                    requested=solver is not None)
         if self.integer:
             return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
                                        start=start, **options)
         attempts: list[str] = []
         for backend in backends:
-            # options are the requested backend's; fallbacks run with their own defaults
-            opts = options if backend is backends[0] else {}
             try:
-                out = self._run(backend, form, qp, verbose=verbose, **opts)
+                out = self._run(backend, form, qp, verbose=verbose, **per_backend[backend.name])
             except SolverError as exc:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
@@ -230,6 +240,9 @@ class HedgeProblem:
                 )
             except VerificationError as exc:
                 attempts.append(f"{backend.name}: {exc}")
+        if solver is not None:
+            raise SolverError(f"the requested solver {backends[0].name} produced no verified "
+                              f"solution (solver=None would try the others): {attempts[0]}")
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
 
     def _run(self, backend: Backend, form: LinearForm | None,

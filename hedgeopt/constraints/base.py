@@ -27,59 +27,12 @@ import pandas as pd
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
 from hedgeopt.keys import arguments_key
+from hedgeopt.validation import as_dollars, as_float, as_fraction
 
 __all__ = [
     "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float", "as_fraction",
     "merge_forms", "shares_array",
 ]
-
-
-def as_float(value: Any, field: str, *, finite: bool = False) -> float:
-    """A real number, or :class:`InputError` naming ``field`` (strings, bools, None and NaN
-    are refused; with ``finite``, infinities too).
-
-    ``field`` is the argument as the user wrote it (``"Budget.band"``); the error's ``.field``
-    attribute is the argument's own name (``"band"``).
-    """
-    name = field.split(".", 1)[-1]
-    if isinstance(value, (bool, str, bytes, np.bool_)) or value is None:
-        raise InputError(f"{field} must be a number, got {value!r}", field=name)
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{field} must be a number, got {value!r}", field=name) from None
-    if np.isnan(out) or (finite and not np.isfinite(out)):
-        raise InputError(f"{field} must be a finite number, got {out:g}", field=name)
-    return out
-
-
-def as_dollars(value: Any, field: str) -> float:
-    """A finite dollar amount >= 0; amounts strictly between 0 and 1 dollar are refused as a
-    likely fraction of the notional (``max_dollars=0.2`` meaning 20%)."""
-    v = as_float(value, field, finite=True)
-    if v < 0:
-        raise InputError(f"{field} must be >= 0 dollars, got {v:g}", field=field.split(".")[-1])
-    if 0 < v < 1:
-        raise InputError(
-            f"{field} = {v:g} is in dollars, and ${v:g} is less than a dollar: give dollars "
-            f"(for {v:.0%} of a $10M notional, {field.split('.')[-1]}={v * 1e7:g})",
-            field=field.split(".")[-1])
-    return v
-
-
-def as_fraction(value: Any, field: str, limit: float, *, leverage: bool = False) -> float:
-    """A finite fraction of the notional, refusing what looks like a percent.
-
-    ``|value| > limit`` raises :class:`InputError` suggesting ``value / 100`` ("did you mean
-    0.98?"), unless ``leverage=True`` says that a large multiple of the notional is meant.
-    """
-    v = as_float(value, field, finite=True)
-    if abs(v) > limit and not leverage:
-        raise InputError(
-            f"{field} = {v:g} is a fraction of the notional, and {v:g} is {v:.0%} of it: "
-            f"did you mean {v / 100:g}? (give leverage=True if {v:g} times the notional is "
-            f"meant)", field=field.split(".", 1)[-1])
-    return v
 
 
 def shares_array(shares: Any, ctx: HedgeContext) -> np.ndarray:

@@ -34,16 +34,44 @@ class Custom(Constraint):
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "custom")
 
+    def validate(self, ctx: HedgeContext) -> None:
+        self.compile(cp.Variable(ctx.n_assets), ctx)
+
     def compile(self, w: cp.Variable, ctx: HedgeContext) -> list[cp.Constraint]:
-        out = self.fn(w, ctx)
+        """``fn(w, ctx)`` as a list of convex (DCP) cvxpy constraints on ``w``.
+
+        Raises
+        ------
+        InputError
+            Naming this ``Custom`` when ``fn`` raises (chained from its exception), returns
+            something that is not cvxpy constraints, constrains a variable other than ``w``
+            or of another shape, or returns a non-convex (non-DCP) constraint.
+        """
+        if not callable(self.fn):
+            raise InputError(f"{self!r}: fn must be callable (w, ctx) -> constraints", "fn")
+        try:
+            out = self.fn(w, ctx)
+        except Exception as exc:  # noqa: BLE001 - any error of user code is reported as input
+            raise InputError(f"{self!r}: fn(w, ctx) raised {type(exc).__name__}: {exc}",
+                             field="fn") from exc
         if isinstance(out, cp.constraints.constraint.Constraint):
             out = [out]
         if not isinstance(out, (list, tuple)) or not all(
             isinstance(c, cp.constraints.constraint.Constraint) for c in out
         ):
             raise InputError(
-                f"Custom {self.name!r}: fn must return cvxpy constraints (one or a list), "
+                f"{self!r}: fn must return cvxpy constraints (one or a list), "
                 f"got {type(out).__name__}", field="fn")
+        for c in out:
+            others = [v for v in c.variables() if v is not w]
+            if others:
+                raise InputError(f"{self!r}: {c} uses a variable other than w "
+                                 f"({others[0].name()}, shape {others[0].shape}): a Custom "
+                                 f"constraint is in w alone, so that check() can evaluate it at "
+                                 f"the solution", field="fn")
+            if not c.is_dcp():
+                raise InputError(f"{self!r}: {c} is not convex (not DCP), so no convex solver "
+                                 f"can take it; rewrite it with cvxpy's DCP rules", field="fn")
         return list(out)
 
     def update(self, ctx: HedgeContext) -> None:

@@ -117,7 +117,11 @@ def get_backend(name: str) -> Backend:
 
 
 def candidates(requested: str | None, *, integer: bool, linear: bool) -> list[Backend]:
-    """Backends to try, in order: the requested one first, then capable installed fallbacks.
+    """Backends to try, in order: the requested one alone, or (``requested=None``) every
+    capable installed backend in preference order.
+
+    A backend the user named is never silently replaced: when it fails, the solve fails with
+    what it said. Fallbacks are for ``solver=None`` only.
 
     Raises
     ------
@@ -149,4 +153,4 @@ def candidates(requested: str | None, *, integer: bool, linear: bool) -> list[Ba
         else:
             why = f"{first.name} handles linear constraints only (this problem has others)"
         raise InputError(why, field="solver")
-    return [first] + [b for b in pool if b is not first]
+    return [first]
