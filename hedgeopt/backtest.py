@@ -23,6 +23,7 @@ import pandas as pd
 from hedgeopt.constraints.budget import Budget
 from hedgeopt.constraints.trading import Turnover
 from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import _metrics
 from hedgeopt.progress import progress
@@ -132,10 +133,10 @@ def _budget_distance(cons: list[Any], held: np.ndarray, ctx: HedgeContext) -> fl
 
 
 def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (), *,
-             lam: float = 0.0, ridge: float = 0.0, penalties: Iterable[Penalty] = (),
+             lam: float = DEFAULT_LAM, ridge: float = 0.0, penalties: Iterable[Penalty] = (),
              fit_window: int = 504, hold: int = 126, step: int | None = None,
              start: int | None = None, half_life: float | None = None,
-             window: int | None = None, pnl: str = "reference", prior: Any = None,
+             window: int | None = None, pnl: str = DEFAULT_PNL, prior: Any = None,
              rehedge: float | None = None, cost_bps: float = 0.0,
              tuner: bool | dict[str, Any] | None = None, solver: str | None = None,
              quiet: bool | None = None) -> BacktestResult:

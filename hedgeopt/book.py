@@ -51,6 +51,7 @@ import pandas as pd
 
 from hedgeopt.constraints.base import Constraint
 from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import HedgeOptError, InputError
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import Progress
@@ -114,7 +115,7 @@ class BookEntry:
     units: pd.Series | None = None
     universe: tuple[str, ...] | None = None
     exclude_constituents: bool = False
-    lam: float = 0.5
+    lam: float = DEFAULT_LAM
     constraints: list[Constraint] = field(default_factory=list)
     factory: Callable[[Hashable], Iterable[Constraint]] | None = None
     reference: Any = None
@@ -242,7 +243,7 @@ class Book(Mapping[Hashable, HedgeProblem]):
 
 def book_from_panel(panel: pd.DataFrame, baskets: Mapping[Hashable, pd.Series] | pd.DataFrame,
                     constraints_factory: ConstraintsSpec = None,
-                    lam: float | Mapping[Hashable, float] = 0.5, *,
+                    lam: float | Mapping[Hashable, float] = DEFAULT_LAM, *,
                     universe: Iterable[str] | None = None, reference: Any = None,
                     exclude_constituents: bool = False,
                     solve_options: Mapping[Hashable, Mapping[str, Any]] | None = None) -> Book:

@@ -38,6 +38,7 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
+from hedgeopt.defaults import DEFAULT_PNL
 from hedgeopt.exceptions import InputError
 from hedgeopt.validation import check_number
 
@@ -183,7 +184,7 @@ class HedgeContext:
     """
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None,
-                 half_life: float | None = None, pnl: str = "price") -> None:
+                 half_life: float | None = None, pnl: str = DEFAULT_PNL) -> None:
         prices, basket = _validate(prices, basket)
         if pnl not in PNL_MEASURES:
             raise InputError(f"pnl must be one of {PNL_MEASURES}, got {pnl!r}", field="pnl")

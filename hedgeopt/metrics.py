@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hedgeopt.context import HedgeContext, as_ticker_series, validate_lam
+from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
 
 __all__ = ["basket_value", "compare", "evaluate", "tracking_objective", "gap_path"]
@@ -53,7 +54,7 @@ def tracking_objective(shares: Any, prices: pd.DataFrame, basket: pd.Series, lam
     return _objective_from_gap(gap_path(n, ctx.P, ctx.B), lam)
 
 
-def evaluate(shares: Any, prices: pd.DataFrame, basket: pd.Series, lam: float = 0.5,
+def evaluate(shares: Any, prices: pd.DataFrame, basket: pd.Series, lam: float = DEFAULT_LAM,
              reference: Any = None) -> pd.Series:
     """Tracking metrics of ``shares`` held through the window of ``prices``.
 

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.defaults import DEFAULT_LAM
 
 __all__ = ["TrackingObjective"]
 
@@ -40,7 +41,7 @@ class TrackingObjective:
         ``lam = 1`` only keeps the dollar level from drifting.
     """
 
-    def __init__(self, lam: float = 0.5) -> None:
+    def __init__(self, lam: float = DEFAULT_LAM) -> None:
         self.lam = validate_lam(lam)
         self._M: cp.Parameter | None = None
         self._m: cp.Parameter | None = None

@@ -15,6 +15,7 @@ import scipy.optimize as sopt
 
 from hedgeopt.constraints.base import Constraint, LinearForm, _StructureChanged, merge_forms
 from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import (
     InfeasibleError,
     InputError,
@@ -53,7 +54,8 @@ class HedgeProblem:
     basket : pandas.Series
         Basket dollar value on the same dates.
     lam : float
-        Weight of ``Var[d]`` against ``Var[Δd]``, in [0, 1].
+        Weight of ``Var[d]`` against ``Var[Δd]``, in [0, 1]. Default 0 (and ``pnl="price"``),
+        the out-of-sample choice documented in :mod:`hedgeopt.defaults`.
     constraints : iterable of Constraint or Penalty, optional
         Initial constraints and regularisation terms (more with :meth:`add`).
     reference : label or int, optional
@@ -69,9 +71,9 @@ class HedgeProblem:
     >>> res = prob.solve()                                                       # doctest: +SKIP
     """
 
-    def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = 0.5,
+    def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = DEFAULT_LAM,
                  constraints: Iterable[Constraint | Penalty] = (), reference: Any = None,
-                 half_life: float | None = None, pnl: str = "price") -> None:
+                 half_life: float | None = None, pnl: str = DEFAULT_PNL) -> None:
         self.ctx = HedgeContext(prices, basket, reference, half_life, pnl)
         self.objective = TrackingObjective(lam)
         self.constraints: list[Constraint] = []

@@ -149,7 +149,7 @@ class HedgeResult:
             ("status", f"{self.status} ({self.solver}, {self.solve_time:.3f} s)"),
             ("reference date", str(self.reference_date)),
             ("notional", f"${self.notional:,.2f}"),
-            ("lam", f"{self.lam:g}"),
+            ("lam", str(self.info.get("lam_label", f"{self.lam:g}"))),
             ("objective", f"{self.objective:,.6g} $^2"),
             ("P&L gap std", f"${m['pnl_te']:,.2f}"),
             ("value gap std", f"${m['value_te']:,.2f}"),

@@ -146,7 +146,10 @@ class TuneResult:
         first is ``best``.
     result : HedgeResult
         The hedge refitted on the whole window (its last ``window`` rows): ``best``'s, or the
-        average of the ``members``' (``result.solver`` says "average of ...").
+        average of the ``members``' hedges. An average says so: ``result.solver`` and
+        ``result.method`` read "average of ...", ``result.lam`` is the mean of the members'
+        lams (its ``objective`` is evaluated at that lam) and its report lists each member's
+        lam, P&L measure and ridge (``result.info["members"]``).
     problem : HedgeProblem
         The problem of the refit (re-solve it with other parameters without rebuilding).
     folds : pandas.DataFrame
@@ -418,12 +421,16 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         members = members_out
         best["ridge_strength"] = members[0]["ridge_strength"]
         if len(shares) > 1:
-            assert final is not None
+            assert final is not None and result is not None
+            lams = [m["lam"] for m in members]
+            label = "; ".join(f"lam {m['lam']:g}, {m['pnl']} P&L, ridge {m['ridge']:g}"
+                              for m in members)
             result = HedgeResult.build(
-                np.mean(shares, axis=0), final.ctx, final.lam, final.constraints, tol=1e-6,
-                status="optimal", solver=f"average of {len(shares)} ({result.solver})",
-                solve_time=time.perf_counter() - start,
-                info={"members": members})
+                np.mean(shares, axis=0), final.ctx, float(np.mean(lams)), final.constraints,
+                tol=1e-6, status="optimal", solver=f"average of {len(shares)} ({result.solver})",
+                method=f"average of {len(shares)} refits", solve_time=time.perf_counter() - start,
+                info={"members": members,
+                      "lam_label": f"{np.mean(lams):g} (mean of the members': {label})"})
     return TuneResult(table=table, best=best, result=result, problem=final,  # type: ignore[arg-type]
                       folds=fold_frame, scores=scores, scoring=scoring,
                       seconds=time.perf_counter() - start, n_solves=n_solves, members=members)

@@ -39,7 +39,7 @@ def test_periods_equal_evaluate_on_the_same_windows(daily) -> None:
         assert prices.index.get_loc(row["fit_start"]) == fit_lo
         rid = ho.Ridge(0.0)
         prob = make_problem(prices.iloc[fit_lo:ref + 1], basket.iloc[fit_lo:ref + 1], lam=0.1,
-                            constraints=[*CONS, rid], pnl="reference")
+                            constraints=[*CONS, rid], pnl="price")  # backtest default: DEFAULT_PNL
         rid.strength = 0.05 * ridge_scale(prob)
         np.testing.assert_allclose(shares.to_numpy(), prob.solve().shares.to_numpy(),
                                    rtol=1e-6, atol=1e-6)

@@ -166,7 +166,7 @@ def test_non_positive_basket_at_reference(tiny):
 @pytest.mark.parametrize("lam", [-0.1, 1.0001, 2, -np.inf, np.inf, np.nan])
 def test_lam_outside_unit_interval(tiny, lam):
     prices, basket = tiny
-    with pytest.raises(ho.InputError, match=r"lam must lie in \[0, 1\]") as e:
+    with pytest.raises(ho.InputError, match=r"lam must be a number( in \[0, 1\])?") as e:
         ho.HedgeProblem(prices, basket, lam=lam)
     assert e.value.field == "lam"
 

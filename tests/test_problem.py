@@ -360,7 +360,7 @@ def test_smallest_problem_three_rows_one_name():
         res = ho.HedgeProblem(prices, basket).add(ho.Budget()).solve(solver=solver)
         assert res.shares["A"] == pytest.approx(16.0 / 1.5, rel=1e-9)
         # unconstrained: the least-squares slope of the 0.5/0.5 objective, by hand
-        res = ho.HedgeProblem(prices, basket).solve(solver=solver)
+        res = ho.HedgeProblem(prices, basket, lam=0.5).solve(solver=solver)
         P, B = prices["A"].to_numpy(), basket.to_numpy()
         num = 0.5 * np.cov(np.diff(P), np.diff(B))[0, 1] + 0.5 * np.cov(P, B)[0, 1]
         den = 0.5 * np.var(np.diff(P), ddof=1) + 0.5 * np.var(P, ddof=1)

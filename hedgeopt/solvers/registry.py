@@ -67,7 +67,7 @@ BACKENDS: dict[str, Backend] = {
         Backend("ACTIVESET", "numpy", "pip install hedgeopt", linear_only=True, via_cvxpy=False),
         Backend(
             "OSQP", "osqp", "pip install osqp",
-            options={"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iter": 200_000,
+            options={"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iter": 200_000,
                      "eps_prim_inf": 1e-12, "eps_dual_inf": 1e-12},
         ),
         Backend(

@@ -262,7 +262,8 @@ def test_solve_cvxpy_passes_options_over_defaults(monkeypatch):
 
 
 def test_inaccurate_status_is_not_accepted(market, monkeypatch):
-    """A backend reporting 'inaccurate' is followed by the next one (attempts record it)."""
+    """A backend reporting 'inaccurate' is followed by the next one (attempts record it) when
+    solver=None, and is an error when it was requested by name."""
     import hedgeopt.problem as hp
 
     prices, basket, _ = market
@@ -275,8 +276,10 @@ def test_inaccurate_status_is_not_accepted(market, monkeypatch):
         return out
 
     monkeypatch.setattr(hp, "solve_cvxpy", fake)
-    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Turnover({}, 2e7)).solve(
-        solver="OSQP")
+    prob = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Turnover({}, 2e7))
+    with pytest.raises(ho.SolverError, match="requested solver OSQP.*status inaccurate"):
+        prob.solve(solver="OSQP")
+    res = prob.solve()
     assert res.solver != "OSQP"
     assert res.attempts == ["OSQP: status inaccurate"]
 

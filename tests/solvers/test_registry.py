@@ -124,8 +124,8 @@ def test_candidates_order_and_capabilities():
     assert names[:4] == CONTINUOUS
     names = [b.name for b in candidates(None, integer=False, linear=False)]
     assert names[:3] == ["OSQP", "CLARABEL", "ECOS"] and "ACTIVESET" not in names
-    names = [b.name for b in candidates("ECOS", integer=False, linear=True)]
-    assert names[0] == "ECOS" and names.count("ECOS") == 1 and set(CONTINUOUS) <= set(names)
+    # a named backend runs alone: it is never silently replaced
+    assert [b.name for b in candidates("ECOS", integer=False, linear=True)] == ["ECOS"]
     with pytest.raises(ho.InputError, match="linear constraints only"):
         candidates("ACTIVESET", integer=False, linear=False)
     with pytest.raises(ho.InputError, match="whole-share solver"):
@@ -165,19 +165,26 @@ def _failing(name, real=hp.solve_cvxpy):
     return fake
 
 
-def test_fallback_when_requested_backend_fails(problem, monkeypatch, ref, market):
-    monkeypatch.setattr(hp, "solve_cvxpy", _failing("OSQP"))
-    res = problem.solve(solver="OSQP")
-    assert res.solver != "OSQP"
-    assert res.attempts == ["OSQP: OSQP failed: simulated crash"]
-    expected = ho.HedgeProblem(*market[:2], lam=0.4).add(ho.Budget(), ho.LongOnly()).solve(
-        solver="CLARABEL")
-    assert res.objective == pytest.approx(expected.objective, rel=1e-6)
+@pytest.mark.parametrize("name", ["OSQP", "CLARABEL", "ECOS"])
+def test_requested_backend_that_fails_raises(problem, monkeypatch, name):
+    """A backend the user named is never replaced by another (issue: solve(solver="OSQP",
+    max_itr=5) returned an ACTIVESET answer)."""
+    monkeypatch.setattr(hp, "solve_cvxpy", _failing(name))
+    with pytest.raises(SolverError, match=rf"requested solver {name} produced no verified "
+                                          rf"solution.*{name} failed: simulated crash"):
+        problem.solve(solver=name)
+
+
+def test_requested_backend_hitting_its_iteration_limit_raises(problem):
+    with pytest.raises(SolverError, match="requested solver OSQP.*status"):
+        problem.solve(solver="OSQP", max_iter=5)
+    res = problem.solve(max_iter=5)  # solver=None: ACTIVESET takes max_iter too, or falls back
+    assert res.violations == []
 
 
 def test_fallback_among_cvxpy_backends(nonlinear_problem, monkeypatch):
     monkeypatch.setattr(hp, "solve_cvxpy", _failing("OSQP"))
-    res = nonlinear_problem.solve(solver="OSQP")
+    res = nonlinear_problem.solve()
     assert res.solver == "CLARABEL"
     assert len(res.attempts) == 1 and res.attempts[0].startswith("OSQP:")
     assert res.violations == []
@@ -205,11 +212,20 @@ def test_every_backend_failing_raises_solver_error_listing_attempts(nonlinear_pr
         assert f"{name}: {name} down" in str(e.value)
 
 
-def test_backend_specific_options_do_not_break_fallback(problem, monkeypatch):
-    monkeypatch.setattr(hp, "solve_cvxpy", _failing("OSQP"))
-    res = problem.solve(solver="OSQP", eps_abs=1e-9)
-    assert res.solver != "OSQP"
+def test_backend_specific_options_do_not_break_fallback(nonlinear_problem, monkeypatch):
+    """solver=None: each backend gets the options it takes (eps_abs: OSQP only)."""
+    seen = {}
+    real = _failing("OSQP")
+
+    def spy(problem, w, backend, **kw):
+        seen[backend.name] = kw
+        return real(problem, w, backend, **kw)
+
+    monkeypatch.setattr(hp, "solve_cvxpy", spy)
+    res = nonlinear_problem.solve(eps_abs=1e-9)
+    assert res.solver == "CLARABEL"
     assert res.attempts[0].startswith("OSQP:")
+    assert seen["OSQP"] == {"verbose": False, "eps_abs": 1e-9} and "eps_abs" not in seen["CLARABEL"]
 
 
 def test_options_reach_the_backend(nonlinear_problem, monkeypatch):
@@ -242,7 +258,7 @@ def _returning(name, weights_fn, real=hp.solve_cvxpy):
 def test_violating_solution_falls_back(nonlinear_problem, monkeypatch):
     # all-zero weights break the Budget (hedge value 0 instead of the notional)
     monkeypatch.setattr(hp, "solve_cvxpy", _returning("OSQP", np.zeros))
-    res = nonlinear_problem.solve(solver="OSQP")
+    res = nonlinear_problem.solve()
     assert res.solver == "CLARABEL"
     assert len(res.attempts) == 1
     assert "OSQP: solution from OSQP violates 1 constraint(s)" in res.attempts[0]
@@ -294,6 +310,6 @@ def test_backend_reporting_false_infeasibility_falls_back(nonlinear_problem, mon
         return real(problem, w, backend, **kw)
 
     monkeypatch.setattr(hp, "solve_cvxpy", fake)
-    res = nonlinear_problem.solve(solver="OSQP")
+    res = nonlinear_problem.solve()
     assert res.solver == "CLARABEL"
     assert res.attempts == ["OSQP: reported infeasible, but the set is feasible"]
