@@ -140,3 +140,25 @@ def test_returning_a_scalar_is_input_error(tiny, value):
     prices, basket = tiny
     with pytest.raises(ho.InputError, match="must return cvxpy constraints"):
         ho.HedgeProblem(prices, basket).add(ho.Custom(lambda w, ctx: value)).solve(solver="OSQP")
+
+
+# ------------------------------------------------------------------------------------------------
+# errors of user code name the Custom
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, pattern, cause", [
+    (lambda w, ctx: 1 / 0, r"Custom\(name='bad'\): fn\(w, ctx\) raised ZeroDivisionError",
+     ZeroDivisionError),
+    (lambda w, ctx: 5, "fn must return cvxpy constraints", None),
+    (lambda w, ctx: cp.sum_squares(w) >= 1, r"is not convex \(not DCP\)", None),
+    (lambda w, ctx: cp.Variable(3) >= 0, "uses a variable other than w", None),
+    (lambda w, ctx: w[:2] @ np.ones(3) <= 1, r"raised ValueError", ValueError),
+])
+def test_custom_errors_name_the_custom(market, fn, pattern, cause):
+    prices, basket, _ = market
+    with pytest.raises(ho.InputError, match=pattern) as e:
+        ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Custom(fn, name="bad"))
+    assert "Custom(name='bad')" in str(e.value)
+    if cause is not None:
+        assert isinstance(e.value.__cause__, cause)
