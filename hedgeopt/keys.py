@@ -40,19 +40,28 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _pandas_key(v: pd.Series | pd.DataFrame | pd.Index) -> Any:
+def _array_key(values: Any) -> Any:
+    """Key of a 1-d or 2-d array of cells: a digest of the bytes of numbers and dates, the
+    cells themselves (as a tuple) otherwise."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "biufcmM":
+        return (arr.dtype.str, arr.shape, _digest(np.ascontiguousarray(arr).tobytes()))
+    cells = tuple(arr.ravel().tolist())
     try:
-        rows = pd.util.hash_pandas_object(v, index=not isinstance(v, pd.Index))
+        hash(cells)
     except TypeError:  # unhashable cells (lists, dicts): compare cell by cell
-        cells = v.to_numpy().ravel().tolist()
-        return (type(v).__name__, v.shape, tuple(value_key(x) for x in cells),
-                tuple(map(value_key, v.index)) if not isinstance(v, pd.Index) else ())
-    labels: Any = ()
-    if isinstance(v, pd.DataFrame):
-        labels = tuple(map(value_key, v.columns)) + tuple(map(str, v.dtypes))
-    elif isinstance(v, pd.Series):
-        labels = (str(v.dtype),)
-    return (type(v).__name__, v.shape, labels, _digest(rows.to_numpy().tobytes()))
+        return (arr.shape, tuple(value_key(x) for x in cells))
+    return (arr.shape, cells)  # labels (str): 1 and 1.0 compare equal, as pandas does
+
+
+def _pandas_key(v: pd.Series | pd.DataFrame | pd.Index) -> Any:
+    if isinstance(v, pd.Index):
+        return ("Index", _array_key(v.to_numpy()))
+    if isinstance(v, pd.Series):
+        return ("Series", str(v.dtype), _array_key(v.index.to_numpy()),
+                _array_key(v.to_numpy()))
+    return ("DataFrame", tuple(map(str, v.dtypes)), _array_key(v.index.to_numpy()),
+            _array_key(v.columns.to_numpy()), _array_key(v.to_numpy()))
 
 
 def value_key(v: Any) -> Any:
@@ -62,9 +71,7 @@ def value_key(v: Any) -> Any:
     if isinstance(v, np.generic):
         return ("np", v.dtype.str, v.tobytes())
     if isinstance(v, np.ndarray):
-        if v.dtype == object:
-            return ("nd", v.shape, tuple(value_key(x) for x in v.ravel().tolist()))
-        return ("nd", v.dtype.str, v.shape, _digest(np.ascontiguousarray(v).tobytes()))
+        return ("nd", _array_key(v))
     if isinstance(v, (pd.Series, pd.DataFrame, pd.Index)):
         return _pandas_key(v)
     if isinstance(v, dict):

@@ -125,7 +125,7 @@ class HedgeProblem:
             self.constraints.append(c)
         if constraints:
             self._compiled = None
-            self._checked = []
+            self._checked = self._arguments()  # all validated just now
         return self
 
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,

@@ -52,14 +52,15 @@ class SectorCap(LinearConstraint):
             _per_sector(value, keys, 0.0, name, self.leverage)  # fail early, before a context
 
     def _linear(self, ctx: HedgeContext) -> LinearForm:
-        missing = ctx.tickers.difference(self.sectors.index)
-        if len(missing):
+        pos = self.sectors.index.get_indexer(ctx.tickers)
+        if (pos < 0).any():
+            missing = ctx.tickers[pos < 0]
             raise InputError(
                 f"SectorCap: the sector map misses {len(missing)} ticker(s): "
                 f"{sorted(map(str, missing))[:20]}",
                 field="sectors",
             )
-        codes, uniques = pd.factorize(self.sectors.reindex(ctx.tickers))
+        codes, uniques = pd.factorize(self.sectors.to_numpy()[pos])
         names = list(uniques)
         A = (codes[None, :] == np.arange(len(names))[:, None]).astype(float)
         hi = _per_sector(self.max_weight, names, np.inf, "max_weight", self.leverage)
