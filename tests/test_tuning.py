@@ -123,6 +123,13 @@ def test_refit_on_whole_window_and_average(small) -> None:
     np.testing.assert_allclose(tr.shares.to_numpy(), np.mean(fits, axis=0), rtol=1e-9)
     assert tr.result.violations == []
     assert tr.result.weights.sum() == pytest.approx(1.0, abs=1e-9)  # Budget holds
+    # an average is labelled as one: never one member's lam
+    lams = [m["lam"] for m in tr.members]
+    assert tr.result.lam == pytest.approx(np.mean(lams))
+    assert tr.result.method == f"average of {len(lams)} refits"
+    assert tr.result.objective == pytest.approx(
+        ho.tracking_objective(tr.shares, prices, basket, np.mean(lams)), rel=1e-12)
+    assert all(f"{m['pnl']} P&L" in repr(tr.result) for m in tr.members)
     one = tune(prices, basket, CONS, lam=(0.0, 0.1), ridge=(0.0, 0.1), folds=3, hold=15,
                average=1)
     direct = fit_with(prices, basket, CONS, one.best)[1]
