@@ -29,6 +29,7 @@ They are computed once, lazily, with one BLAS level-3 product each, and cached.
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,8 +39,10 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
+from hedgeopt.dates import is_iso_date, looks_like_date
 from hedgeopt.defaults import DEFAULT_PNL
 from hedgeopt.exceptions import InputError
+from hedgeopt.text import fmt_date, fmt_label, fmt_number, fmt_values
 from hedgeopt.validation import check_number
 
 __all__ = ["HedgeContext", "as_ticker_series", "validate_lam"]
@@ -204,8 +207,8 @@ class HedgeContext:
         self.notional: float = float(self.B[self.ref])
         if not np.isfinite(self.notional) or self.notional <= 0:
             raise InputError(
-                f"basket value at the reference date {self.reference_date!r} must be > 0, "
-                f"got {self.notional!r}",
+                f"basket value at the reference date {fmt_date(self.reference_date)} must be "
+                f"> 0, got {fmt_number(self.notional)}",
                 field="basket",
             )
 
@@ -288,7 +291,8 @@ class HedgeContext:
 
     def __repr__(self) -> str:
         return (
-            f"HedgeContext(T={self.n_obs}, N={self.n_assets}, reference={self.reference_date!r}, "
+            f"HedgeContext(T={self.n_obs}, N={self.n_assets}, "
+            f"reference={fmt_date(self.reference_date)}, "
             f"notional={self.notional:,.2f})"
         )
 
@@ -318,6 +322,52 @@ def _syrk(A: np.ndarray) -> np.ndarray:
     return A.T @ A
 
 
+def _index_kind(index: pd.Index) -> str:
+    if isinstance(index, pd.DatetimeIndex):
+        return "dates"
+    if pd.api.types.is_numeric_dtype(index.dtype):
+        return "numbers"
+    return "labels"
+
+
+def _normalise_index(index: pd.Index, field: str) -> pd.Index:
+    """Dates as dates, never as text: the one rule for the prices' and the basket's index.
+
+    A DatetimeIndex, a numeric index and an index of other labels are returned as they are;
+    ``datetime.date`` objects become a DatetimeIndex; ISO date strings (``2021-01-11``) are
+    parsed. Any other string that reads as a date (``12/31/2025``, ``31.12.2025``,
+    ``20251231``) is an :class:`InputError`: sorted as text, ``01/01/2026`` would come
+    before ``12/31/2025``, and hedgeopt does not guess the day/month order.
+    """
+    if isinstance(index, (pd.DatetimeIndex, pd.MultiIndex)) or not (
+        index.dtype == object or pd.api.types.is_string_dtype(index.dtype)
+    ):
+        return index
+    values = list(index)
+    if values and all(isinstance(v, (_dt.date, np.datetime64)) and not pd.isna(v)
+                      for v in values):
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(values), name=index.name)
+        except (TypeError, ValueError):  # e.g. mixed time zones: leave them to the user
+            return index
+    dated = [v for v in values if looks_like_date(v)]
+    if not dated:
+        return index
+    if len(dated) == len(values) and all(map(is_iso_date, values)):
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(index, format="ISO8601"), name=index.name)
+        except (TypeError, ValueError):
+            pass
+    shown = [v for v in dated if not is_iso_date(v)] or dated
+    raise InputError(
+        f"{field}: dates written as text that is not ISO (YYYY-MM-DD), e.g. "
+        f"{fmt_values(shown)}; hedgeopt does not sort dates as text or guess their day/month "
+        f"order: parse them first, e.g. pd.to_datetime(index, format=\"%d/%m/%Y\"), or read "
+        f"the file with ho.io.read_frame(path, field, date_format=\"%d/%m/%Y\")",
+        field=field,
+    )
+
+
 def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
     if not isinstance(prices, pd.DataFrame):
         raise InputError(
@@ -338,33 +388,41 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
     if prices.columns.has_duplicates:
         dup = sorted(map(str, prices.columns[prices.columns.duplicated()].unique()))
         raise InputError(f"prices: duplicate tickers {dup}", field="prices.columns")
+    p_index = _normalise_index(prices.index, "prices.index")
+    if p_index is not prices.index:
+        prices = prices.set_axis(p_index, axis=0)
+    b_index = _normalise_index(basket.index, "basket.index")
+    if b_index is not basket.index:
+        basket = basket.set_axis(b_index)
     if prices.index.has_duplicates:
-        dup = list(map(str, prices.index[prices.index.duplicated()].unique()))[:10]
-        raise InputError(f"prices: duplicate dates {dup}", field="prices.index")
+        dup = prices.index[prices.index.duplicated()].unique()
+        raise InputError(f"prices: duplicate dates [{fmt_values(dup, 10)}]", field="prices.index")
     if basket.index.has_duplicates:
-        dup = list(map(str, basket.index[basket.index.duplicated()].unique()))[:10]
-        raise InputError(f"basket: duplicate dates {dup}", field="basket.index")
+        dup = basket.index[basket.index.duplicated()].unique()
+        raise InputError(f"basket: duplicate dates [{fmt_values(dup, 10)}]", field="basket.index")
     if len(prices) < MIN_ROWS:
         raise InputError(
             f"need at least {MIN_ROWS} dates to estimate Var[d] and Var[Δd], got {len(prices)}",
             field="prices",
         )
     if not prices.index.equals(basket.index):
-        only_p = prices.index.difference(basket.index)
-        only_b = basket.index.difference(prices.index)
+        only_p = prices.index.difference(basket.index, sort=False)
+        only_b = basket.index.difference(prices.index, sort=False)
         if len(only_p) or len(only_b):
+            kinds = (_index_kind(prices.index), _index_kind(basket.index))
+            hint = (f" (prices are indexed by {kinds[0]}, the basket by {kinds[1]})"
+                    if kinds[0] != kinds[1] else "")
             raise InputError(
                 "basket dates do not match prices dates: "
-                f"{len(only_p)} price dates missing from the basket {list(map(str, only_p[:5]))}, "
-                f"{len(only_b)} basket dates missing from prices {list(map(str, only_b[:5]))}",
+                f"{len(only_p)} price dates missing from the basket [{fmt_values(only_p, 5)}], "
+                f"{len(only_b)} basket dates missing from prices [{fmt_values(only_b, 5)}]"
+                f"{hint}",
                 field="basket.index",
             )
         basket = basket.reindex(prices.index)
-    if not prices.index.is_monotonic_increasing:
-        try:
-            order = np.argsort(prices.index, kind="stable")
-        except TypeError:
-            raise InputError("prices: dates cannot be sorted", field="prices.index") from None
+    if not prices.index.is_monotonic_increasing and _index_kind(prices.index) != "labels":
+        # real dates (or integer periods) out of order are sorted; labels keep their order
+        order = np.argsort(prices.index.to_numpy(), kind="stable")
         prices, basket = prices.iloc[order], basket.iloc[order]
     try:
         values = prices.to_numpy(dtype=float)
@@ -373,9 +431,10 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
             raw = prices[col]
             bad = pd.to_numeric(raw, errors="coerce").isna() & raw.notna()
             if bad.any():
-                date = raw.index[bad.to_numpy().argmax()]
+                t = int(bad.to_numpy().argmax())
                 raise InputError(
-                    f"prices: non-numeric value {raw[date]!r} for ticker {col!r} on {date!r}",
+                    f"prices: non-numeric value {fmt_label(raw.iloc[t])} for ticker "
+                    f"{fmt_label(col)} on {fmt_date(raw.index[t])}",
                     field=f"prices[{col!r}]",
                 ) from None
         raise InputError("prices must be numeric", field="prices") from None
@@ -384,11 +443,11 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
         t, i = np.argwhere(bad)[0]
         kind = (
             "missing (NaN)" if np.isnan(values[t, i])
-            else f"not a positive finite number ({values[t, i]!r})"
+            else f"not a positive finite number ({fmt_number(values[t, i])})"
         )
         raise InputError(
-            f"prices: {int(bad.sum())} bad value(s); first: ticker {prices.columns[i]!r} on "
-            f"{prices.index[t]!r} is {kind}",
+            f"prices: {int(bad.sum())} bad value(s); first: ticker {fmt_label(prices.columns[i])} "
+            f"on {fmt_date(prices.index[t])} is {kind}",
             field=f"prices[{prices.columns[i]!r}]",
         )
     try:
@@ -397,7 +456,8 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
         raise InputError("basket must be numeric", field="basket") from None
     if not np.isfinite(bvals).all():
         t = int(np.flatnonzero(~np.isfinite(bvals))[0])
-        raise InputError(f"basket: value on {basket.index[t]!r} is NaN or infinite", field="basket")
+        raise InputError(f"basket: value on {fmt_date(basket.index[t])} is NaN or infinite",
+                         field="basket")
     return prices, basket
 
 
@@ -409,17 +469,32 @@ def _reference_row(reference: Any, index: pd.Index) -> int:
     ):
         pos = int(reference)
         if not -len(index) <= pos < len(index):
-            raise InputError(f"reference row {pos} out of range", field="reference")
+            raise InputError(f"reference row {pos} out of range (prices have {len(index)} rows)",
+                             field="reference")
         return pos % len(index)
+    span = f" (prices run from {fmt_date(index[0])} to {fmt_date(index[-1])})"
+    missing = InputError(f"reference date {fmt_label(reference)} is not a date of prices{span}",
+                         field="reference")
+    key = reference
+    if isinstance(index, pd.DatetimeIndex) and not isinstance(reference, bool):
+        if isinstance(reference, str):
+            if not is_iso_date(reference):
+                if looks_like_date(reference):
+                    raise InputError(
+                        f"reference date {reference!r} is not an ISO date: write it as "
+                        f"YYYY-MM-DD (e.g. {fmt_date(index[-1])}) so that day and month cannot "
+                        f"be swapped", field="reference")
+                raise missing
+            key = pd.Timestamp(reference)
+        elif isinstance(reference, (_dt.date, np.datetime64)):
+            key = pd.Timestamp(reference)
+        if isinstance(key, pd.Timestamp) and index.tz is not None and key.tz is None:
+            key = key.tz_localize(index.tz)
     try:
-        loc = index.get_loc(reference)
-    except KeyError:
-        try:
-            loc = index.get_loc(pd.Timestamp(reference))
-        except (KeyError, ValueError, TypeError):
-            raise InputError(
-                f"reference date {reference!r} is not a date of prices", field="reference"
-            ) from None
+        loc = index.get_loc(key)
+    except (KeyError, TypeError, ValueError):
+        raise missing from None
     if not isinstance(loc, (int, np.integer)):
-        raise InputError(f"reference {reference!r} is ambiguous", field="reference")
+        raise InputError(f"reference {fmt_label(reference)} is ambiguous: it matches several "
+                         f"rows", field="reference")
     return int(loc)

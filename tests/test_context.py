@@ -97,7 +97,7 @@ def test_duplicate_tickers(tiny):
 def test_duplicate_dates(tiny):
     prices, basket = tiny
     rows = [0, 1, 1, 2, 3]
-    with pytest.raises(ho.InputError, match=r"duplicate dates \['2024-01-02") as e:
+    with pytest.raises(ho.InputError, match=r"duplicate dates \[2024-01-02\]") as e:
         ho.HedgeContext(prices.iloc[rows], basket.iloc[rows])
     assert e.value.field == "prices.index"
     with pytest.raises(ho.InputError, match=r"basket: duplicate dates"):
@@ -325,6 +325,149 @@ def test_unsorted_dates_same_result_as_sorted(market, solver):
     b = solve(prices.iloc[order], basket.iloc[order])
     np.testing.assert_allclose(b.shares, a.shares, rtol=1e-7, atol=1e-7 * a.shares.abs().max())
     assert b.objective == pytest.approx(a.objective, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# date labels: parsed as dates or refused, never sorted as text
+# ------------------------------------------------------------------------------------------------
+
+
+def _relabel(prices, basket, labels):
+    return prices.set_axis(pd.Index(labels), axis=0), basket.set_axis(pd.Index(labels))
+
+
+def test_iso_text_dates_are_parsed_and_match_a_dated_basket(tiny):
+    prices, basket = tiny
+    text = prices.set_axis(pd.Index(prices.index.strftime("%Y-%m-%d")), axis=0)
+    shuffled = text.iloc[[3, 0, 7, 1, 2, 6, 4, 5]]
+    ctx = ho.HedgeContext(shuffled, basket)  # text ISO prices, Timestamp basket
+    assert isinstance(ctx.dates, pd.DatetimeIndex)
+    assert list(ctx.dates) == list(prices.index)
+    assert ctx.reference_date == pd.Timestamp("2024-01-10")
+    assert ctx.notional == basket.iloc[-1]
+    np.testing.assert_array_equal(ctx.P, prices.to_numpy())
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d", "%d-%m-%y"])
+def test_non_iso_text_dates_are_refused(fmt):
+    idx = pd.to_datetime(["2025-12-30", "2025-12-31", "2026-01-02", "2026-01-05"])
+    labels = list(idx.strftime(fmt))
+    prices = pd.DataFrame({"AAA": [1.0, 2.0, 3.0, 4.0], "BBB": [2.0, 1.0, 2.0, 3.0]},
+                          index=labels)
+    basket = prices.sum(axis=1)
+    with pytest.raises(ho.InputError) as e:
+        ho.HedgeContext(prices, basket)
+    msg = str(e.value)
+    assert e.value.field == "prices.index"
+    assert repr(labels[0]) in msg and "not ISO" in msg
+    assert "pd.to_datetime(index, format=" in msg and "read_frame(" in msg
+    assert "date_format=" in msg
+
+
+def test_us_text_dates_across_a_year_end_are_not_sorted_as_text(tiny):
+    """Sorted as text, '01/02/2024' would come before '12/29/2023' and be the first row."""
+    prices, basket = tiny
+    labels = ["12/27/2023", "12/28/2023", "12/29/2023", "01/02/2024", "01/03/2024",
+              "01/04/2024", "01/05/2024", "01/08/2024"]
+    with pytest.raises(ho.InputError, match="not ISO"):
+        ho.HedgeContext(*_relabel(prices, basket, labels))
+    parsed = pd.to_datetime(pd.Index(labels), format="%m/%d/%Y")
+    ctx = ho.HedgeContext(*_relabel(prices, basket, parsed))
+    assert ctx.reference_date == pd.Timestamp("2024-01-08")
+    assert ctx.notional == basket.iloc[-1]
+
+
+def test_text_labels_keep_their_given_order(tiny):
+    prices, basket = tiny
+    labels = ["h", "b", "g", "a", "f", "c", "e", "d"]
+    p, b = _relabel(prices, basket, labels)
+    ctx = ho.HedgeContext(p, b.iloc[::-1])  # the basket is aligned to the prices' order
+    assert list(ctx.dates) == labels
+    assert ctx.reference_date == "d" and ctx.notional == basket.iloc[-1]
+    np.testing.assert_array_equal(ctx.P, prices.to_numpy())
+    np.testing.assert_array_equal(ctx.B, basket.to_numpy())
+
+
+def test_date_objects_are_dates(tiny):
+    prices, basket = tiny
+    p, b = _relabel(prices, basket, [d.date() for d in prices.index])
+    ctx = ho.HedgeContext(p, basket.iloc[::-1])  # date objects vs Timestamps: the same dates
+    assert isinstance(ctx.dates, pd.DatetimeIndex)
+    assert list(ctx.dates) == list(prices.index)
+    assert ctx.reference_date == pd.Timestamp("2024-01-10")
+
+
+def test_unsorted_integer_periods_are_sorted(tiny):
+    prices, basket = tiny
+    order = [3, 0, 7, 1, 2, 6, 4, 5]
+    p, b = _relabel(prices.iloc[order], basket.iloc[order], order)
+    ctx = ho.HedgeContext(p, b)
+    assert list(ctx.dates) == list(range(8))
+    np.testing.assert_array_equal(ctx.P, prices.to_numpy())
+
+
+def test_mismatched_index_kinds_are_named(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"prices are indexed by dates, the basket by "
+                                            r"numbers"):
+        ho.HedgeContext(prices, basket.reset_index(drop=True))
+
+
+def test_non_iso_reference_string_is_refused(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"reference date '01/03/2024' is not an ISO date: "
+                                            r"write it as YYYY-MM-DD") as e:
+        ho.HedgeContext(prices, basket, reference="01/03/2024")
+    assert e.value.field == "reference"
+
+
+def test_missing_reference_names_the_span(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=r"reference date 2030-01-01 is not a date of prices "
+                                            r"\(prices run from 2024-01-01 to 2024-01-10\)"):
+        ho.HedgeContext(prices, basket, reference=pd.Timestamp("2030-01-01"))
+
+
+# ------------------------------------------------------------------------------------------------
+# messages: plain dates and numbers
+# ------------------------------------------------------------------------------------------------
+
+
+def _message(prices, basket, **kw):
+    with pytest.raises(ho.InputError) as e:
+        ho.HedgeContext(prices, basket, **kw)
+    msg = str(e.value)
+    assert "Timestamp(" not in msg and "np.float64" not in msg and "np.int64" not in msg
+    return msg
+
+
+def test_messages_show_plain_dates_and_numbers(tiny):
+    prices, basket = tiny
+    bad = prices.copy()
+    bad.iloc[3, 0] = -1.5
+    assert "ticker 'AAA' on 2024-01-04 is not a positive finite number (-1.5)" in _message(
+        bad, basket)
+    bad.iloc[3, 0] = np.nan
+    assert "on 2024-01-04 is missing (NaN)" in _message(bad, basket)
+    b = basket.copy()
+    b.iloc[-1] = -5.0
+    assert "basket value at the reference date 2024-01-10 must be > 0, got -5.0" in _message(
+        prices, b)
+    b = basket.copy()
+    b.iloc[4] = np.nan
+    assert "basket: value on 2024-01-05 is NaN or infinite" in _message(prices, b)
+    rows = [0, 1, 1, 2, 3]
+    assert "duplicate dates [2024-01-02]" in _message(prices.iloc[rows], basket.iloc[rows])
+    text = prices.astype(object)
+    text.iloc[1, 1] = "n/a"
+    assert "non-numeric value 'n/a' for ticker 'BBB' on 2024-01-02" in _message(text, basket)
+    assert "[2024-01-01]" in _message(prices, basket.iloc[1:])
+
+
+def test_repr_shows_the_reference_date_plainly(tiny):
+    prices, basket = tiny
+    text = repr(ho.HedgeContext(prices, basket))
+    assert "reference=2024-01-10," in text and "Timestamp" not in text
 
 
 # ------------------------------------------------------------------------------------------------
