@@ -391,6 +391,43 @@ class DateLike(Spec):
         return "a date (2026-06-30 or \"2026-06-30\") or a row number"
 
 
+class DateFormat(String):
+    """A strptime format such as ``"%d/%m/%Y"`` (it must hold a day, a month and a year)."""
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        v = super().check(v, loc)
+        sample = _dt.datetime(2021, 1, 11, 9, 30)
+        try:
+            back = _dt.datetime.strptime(sample.strftime(v), v)
+        except ValueError:
+            back = None
+        if back is None or back.date() != sample.date():
+            raise loc.error("expected a strptime format with a day, a month and a year, "
+                            "e.g. \"%d/%m/%Y\" or \"%m/%d/%Y\"", v)
+        return v
+
+    def describe(self) -> str:
+        return "a date format (string)"
+
+
+class Separator(Spec):
+    """A CSV field separator: one character, ``"\\t"`` (or ``"tab"``) for a tab."""
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, str)
+
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        super().check(v, loc)
+        sep = "\t" if v.lower() == "tab" else v
+        if len(sep) != 1 or sep in "\"'\r\n" or sep.isalnum():
+            raise loc.error("expected one separator character such as \",\", \";\", \"|\" or "
+                            "\"\\t\" (tab)", v)
+        return sep
+
+    def describe(self) -> str:
+        return "one character (string)"
+
+
 class Array(Spec):
     def __init__(self, item: Spec, *, min_len: int = 0, length: int | None = None) -> None:
         self.item, self.min_len, self.length = item, min_len, length
@@ -496,26 +533,35 @@ class FileRef:
     text: str
     loc: Loc = field(repr=False, compare=False)
 
-    def _read(self, reader: Callable[[Path, str], Any]) -> Any:
+    def _read(self, reader: Callable[..., Any], **options: Any) -> Any:
         if not self.path.is_file():
             raise self.loc.error(f"no such file {str(self.path)!r}", self.text)
         try:
-            return reader(self.path, self.loc.key)
+            return reader(self.path, self.loc.key, **options)
         except ConfigError:
             raise
         except InputError as exc:
-            raise self.loc.error(f"{exc} (file {str(self.path)!r})", self.text) from None
+            msg = str(exc)
+            # the location and the file are said once, here
+            for prefix in (f"{self.loc.key}: ", f"{str(self.path)!r}: "):
+                msg = msg[len(prefix):] if msg.startswith(prefix) else msg
+            raise self.loc.error(f"{msg} (file {str(self.path)!r})", self.text) from None
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, index: str = "dates", numeric: bool | None = None,
+              **options: Any) -> pd.DataFrame:
+        """The file as a table (see :func:`hedgeopt.io.read_frame`; ``options``: date_format,
+        dayfirst, sep, decimal)."""
         from hedgeopt.io import read_frame
 
-        return self._read(read_frame)
+        return self._read(read_frame, index=index, numeric=numeric, **options)
 
-    def series(self, numeric: bool = False, tickers: bool = True) -> pd.Series:
-        """A two-column file as a Series (``tickers``: the index holds ticker strings)."""
+    def series(self, numeric: bool = False, tickers: bool = True, **options: Any) -> pd.Series:
+        """A two-column file as a Series (``tickers``: the index holds ticker strings, else
+        dates; ``options``: see :meth:`frame`)."""
         from hedgeopt.io import read_series
 
-        s = self._read(read_series)
+        s = self._read(read_series, index="labels" if tickers else "dates", numeric=numeric,
+                       **options)
         if numeric:
             values = pd.to_numeric(s, errors="coerce")
             bad = values.isna() & s.notna()
@@ -564,6 +610,23 @@ DATA = Table({
                                   example="true"),
     "reference": Field(DateLike(), "Date the hedge is put on (a date of `prices`, or a row "
                        "number). Default: the last date.", example="2026-06-30"),
+    "date_format": Field(DateFormat(), "strptime format of the dates in the first column of "
+                         "`prices` and `basket` (`\"%d/%m/%Y\"`, `\"%m/%d/%Y\"`). Default: ISO "
+                         "dates, or the one layout that fits every date; dates that read both "
+                         "day-first and month-first are refused until this or `dayfirst` says "
+                         "which. The command's `--date-format` overrides it.",
+                         example='"%d/%m/%Y"'),
+    "dayfirst": Field(Bool(), "Read ambiguous dates of `prices` and `basket` day-first "
+                      "(`01/02/2026` = 1 February: `true`) or month-first (2 January: `false`). "
+                      "The command's `--dayfirst` / `--monthfirst` override it.",
+                      example="true"),
+    "sep": Field(Separator(), "Field separator of the `prices` and `basket` CSV files "
+                 "(`\"\\t\"` or `\"tab\"` for a tab). Default: found from the first lines "
+                 "(`,`, `;`, tab or `|`).", example='";"'),
+    "decimal": Field(String(choices=[".", ","]), "Decimal mark of the numbers in the `prices` "
+                     "and `basket` files (the other mark is the thousands separator). Default: "
+                     "decided from the values; a file whose values read both ways (`1,234`) "
+                     "is refused until this says which.", example='","'),
     "sectors": Field(FilePath(), "Sector map (`ticker, sector`): used by "
                      "`constraints.sector_cap` when it names no file, and for the report's "
                      "sector table.", example='"sectors.csv"'),
@@ -718,6 +781,9 @@ BOOK_SCHEMA = Table({
     "output": Field(BOOK_OUTPUT, "Outputs."),
     "batch": Field(BATCH, "Execution."),
 })
+
+#: Keys of ``[data]`` that say how the dated files are read (keywords of ``io.read_frame``).
+READ_OPTIONS = ("date_format", "dayfirst", "sep", "decimal")
 
 #: Constraints that need a whole-share solver.
 INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
@@ -945,6 +1011,26 @@ class HedgeConfig:
         d = self.get("output.dir", None)
         return d if d is not None else Path(self.source.base, "out")
 
+    def read_options(self) -> dict[str, Any]:
+        """How the dated files (``data.prices``, ``data.basket``) are read: the keyword
+        arguments ``date_format``, ``dayfirst``, ``sep``, ``decimal`` of
+        :func:`hedgeopt.io.read_frame` that the config sets."""
+        data = self.values.get("data", {})
+        return {k: data[k] for k in READ_OPTIONS if data.get(k) is not None}
+
+    def set_read_options(self, **options: Any) -> HedgeConfig:
+        """Override ``data.date_format`` / ``dayfirst`` / ``sep`` / ``decimal`` (e.g. from
+        command-line flags); ``None`` values leave the config's setting. Returns ``self``."""
+        unknown = set(options) - set(READ_OPTIONS)
+        if unknown:
+            raise InputError(f"unknown read options {sorted(unknown)}; allowed: "
+                             f"{', '.join(READ_OPTIONS)}", field=sorted(unknown)[0])
+        data = self.values.setdefault("data", {})
+        for k, v in options.items():
+            if v is not None:
+                data[k] = v
+        return self
+
     # -- loading --------------------------------------------------------------------------------
     def load(self, cache: dict[Any, Any] | None = None) -> LoadedHedge:
         """Read the data files and build the constraints (no solve).
@@ -968,12 +1054,15 @@ class HedgeConfig:
             return cache[k]
 
         data = self.values["data"]
+        opts = self.read_options()
+        tag = tuple(sorted(opts.items()))
         prices_ref: FileRef = data["prices"]
-        prices = cached(prices_ref, "frame", prices_ref.frame)
+        prices = cached(prices_ref, f"frame{tag}", lambda: prices_ref.frame(**opts))
         basket = units = None
         if "basket" in data:
             ref = data["basket"]
-            basket = cached(ref, "basket", lambda: ref.series(numeric=True, tickers=False))
+            basket = cached(ref, f"basket{tag}",
+                            lambda: ref.series(numeric=True, tickers=False, **opts))
         else:
             u = data["basket_units"]
             if isinstance(u, FileRef):
@@ -1347,7 +1436,7 @@ def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
     table_names: list[str] = []
     table: pd.DataFrame | None = None
     if units_table is not None:
-        table = units_table.frame()
+        table = units_table.frame(index="labels", numeric=True)
         table.columns = [str(c) for c in table.columns]
         table.index = table.index.map(str)
         for c in table.columns:

@@ -499,6 +499,138 @@ def test_book_basket_without_prices(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
+# how dated files are read: data.date_format, data.dayfirst, data.sep, data.decimal
+# ------------------------------------------------------------------------------------------------
+
+DATED = """\
+[data]
+prices = "p.csv"
+basket = "b.csv"
+{extra}
+[constraints]
+long_only = true
+"""
+
+
+@pytest.fixture
+def year_end(tmp_path):
+    """A small market over the 2025/2026 year end, the API's problem and its folder."""
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=6, n_days=30, n_basket=4,
+                                                     n_sectors=2, seed=3, end="2026-01-09")
+    return tmp_path, prices, basket
+
+
+def _write_dated(d, prices, basket, fmt, sep=",", decimal="."):
+    prices.to_csv(d / "p.csv", date_format=fmt, sep=sep, decimal=decimal)
+    basket.to_csv(d / "b.csv", date_format=fmt, sep=sep, decimal=decimal)
+
+
+@pytest.mark.parametrize("fmt, extra", [
+    ("%m/%d/%Y", ""),                              # US: one reading fits
+    ("%d.%m.%Y", ""),                              # dotted day-first
+    ("%m/%d/%Y", 'date_format = "%m/%d/%Y"'),
+    ("%d/%m/%Y", "dayfirst = true"),
+])
+def test_dated_files_give_the_api_problem(year_end, fmt, extra):
+    d, prices, basket = year_end
+    _write_dated(d, prices, basket, fmt)
+    prob = load_config(write(d, DATED.format(extra=extra))).build_problem()
+    assert prob.ctx.reference_date == pd.Timestamp("2026-01-09")
+    assert list(prob.ctx.dates) == list(prices.index)
+    assert prob.ctx.notional == pytest.approx(basket.iloc[-1], rel=1e-12)
+    np.testing.assert_allclose(prob.ctx.P, prices.to_numpy(), rtol=1e-12)
+
+
+def test_ambiguous_dates_name_the_key_line_and_settings(tmp_path):
+    days = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"])
+    prices = pd.DataFrame({"AAA": [10.0, 11.0, 12.0, 11.5], "BBB": [5.0, 5.5, 5.2, 5.1]},
+                          index=days.rename("date"))
+    basket = prices.sum(axis=1).rename("basket")
+    _write_dated(tmp_path, prices, basket, "%d/%m/%Y")
+    path = write(tmp_path, DATED.format(extra=""))
+    with pytest.raises(ConfigError) as e:
+        load_config(path).build_problem()
+    msg = str(e.value)
+    assert msg.startswith(f"{path}:2: data.prices = \"p.csv\": dates such as '01/01/2026', "
+                          f"'01/02/2026', '01/03/2026' and 1 more read both day-first")
+    assert "data.date_format" in msg and "data.dayfirst" in msg and "p.csv" in msg
+    assert e.value.key == "data.prices"
+    for extra in ("dayfirst = true", 'date_format = "%d/%m/%Y"'):
+        prob = load_config(write(tmp_path, DATED.format(extra=extra))).build_problem()
+        assert list(prob.ctx.dates) == list(days)
+    prob = load_config(write(tmp_path, DATED.format(extra="dayfirst = false"))).build_problem()
+    assert list(prob.ctx.dates) == list(pd.to_datetime(["2026-01-01", "2026-01-02",
+                                                        "2026-01-03", "2026-01-04"]))
+
+
+def test_date_format_mismatch_names_the_key(year_end):
+    d, prices, basket = year_end
+    _write_dated(d, prices, basket, "%d/%m/%Y")
+    path = write(d, DATED.format(extra='date_format = "%m/%d/%Y"'))
+    with pytest.raises(ConfigError, match=r"p.csv\": \d+ date\(s\) do not match date_format "
+                                          r"'%m/%d/%Y' \(config data.date_format"):
+        load_config(path).build_problem()
+
+
+@pytest.mark.parametrize("extra, words", [
+    ('date_format = "%d/%m"', ["data.date_format = \"%d/%m\"", "expected a strptime format"]),
+    ('date_format = ""', ["must not be empty"]),
+    ("dayfirst = 1", ["data.dayfirst = 1", "expected true or false"]),
+    ('sep = ";;"', ["data.sep", "one separator character"]),
+    ('decimal = "x"', ["data.decimal", 'one of ".", ","']),
+])
+def test_read_option_errors(tmp_path, extra, words):
+    path = write(tmp_path, DATED.format(extra=extra))
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    for w in words:
+        assert w in str(e.value), str(e.value)
+    assert e.value.line == 4
+
+
+def test_semicolon_decimal_comma_files(year_end):
+    d, prices, basket = year_end
+    _write_dated(d, prices, basket, "%d.%m.%Y", sep=";", decimal=",")
+    prob = load_config(write(d, DATED.format(extra=""))).build_problem()
+    np.testing.assert_allclose(prob.ctx.P, prices.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(prob.ctx.B, basket.to_numpy(), rtol=1e-12)
+    assert prob.ctx.reference_date == pd.Timestamp("2026-01-09")
+    (d / "p.csv").write_text((d / "p.csv").read_text().replace(";", "\t"))
+    (d / "b.csv").write_text((d / "b.csv").read_text().replace(";", "\t"))
+    prob = load_config(write(d, DATED.format(extra='sep = "tab"\ndecimal = ","'))).build_problem()
+    np.testing.assert_allclose(prob.ctx.P, prices.to_numpy(), rtol=1e-12)
+
+
+def test_cli_style_overrides_replace_the_config(year_end):
+    d, prices, basket = year_end
+    _write_dated(d, prices, basket, "%d/%m/%Y")
+    cfg = load_config(write(d, DATED.format(extra="dayfirst = false")))
+    with pytest.raises(ConfigError, match="dayfirst = false asks for month-first"):
+        cfg.build_problem()
+    assert cfg.read_options() == {"dayfirst": False}
+    prob = cfg.set_read_options(dayfirst=True, date_format=None).build_problem()
+    assert prob.ctx.reference_date == pd.Timestamp("2026-01-09")
+
+
+def test_book_defaults_and_basket_read_options(year_end):
+    d, prices, basket = year_end
+    _write_dated(d, prices, basket, "%m/%d/%Y")
+    cols = list(prices.columns)
+    pd.DataFrame({"x": [10.0, 20.0]}, index=pd.Index(cols[:2], name="ticker")).to_csv(
+        d / "units.csv")
+    text = ('panel = "p.csv"\nunits_table = "units.csv"\n[defaults.data]\n'
+            'date_format = "%m/%d/%Y"\n[[basket]]\nname = "own"\nbasket = "b.csv"\n'
+            '[basket.data]\ndayfirst = false\n')
+    book = load_book(write(d, text, "book.toml"))
+    assert book.baskets["x"].read_options() == {"date_format": "%m/%d/%Y"}
+    assert book.baskets["own"].read_options() == {"date_format": "%m/%d/%Y", "dayfirst": False}
+    for name in ("x", "own"):
+        prob = book.baskets[name].build_problem()
+        assert prob.ctx.reference_date == pd.Timestamp("2026-01-09")
+        assert list(prob.ctx.dates) == list(prices.index)
+
+
+# ------------------------------------------------------------------------------------------------
 # reference documentation
 # ------------------------------------------------------------------------------------------------
 
