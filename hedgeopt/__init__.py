@@ -1,6 +1,6 @@
 """hedgeopt: buy-and-hold share hedges whose dollar value tracks a basket's dollar value."""
 
-from hedgeopt import datasets, solvers
+from hedgeopt import datasets, io, solvers
 from hedgeopt.backtest import BacktestResult, backtest
 from hedgeopt.book import Book, BookResult, book_from_panel, solve_book
 from hedgeopt.config import ConfigError, load_book, load_config
@@ -26,6 +26,7 @@ from hedgeopt.exceptions import (
     HedgeOptError,
     InfeasibleError,
     InputError,
+    MissingDependency,
     SolverError,
     SolverNotAvailable,
     VerificationError,
@@ -64,6 +65,7 @@ __all__ = [
     "LongOnly",
     "Penalty",
     "MaxNames",
+    "MissingDependency",
     "MinPosition",
     "MinTrade",
     "Ridge",
@@ -81,6 +83,7 @@ __all__ = [
     "book_from_panel",
     "compare",
     "datasets",
+    "io",
     "solvers",
     "evaluate",
     "load_book",

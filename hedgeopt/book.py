@@ -52,7 +52,7 @@ import pandas as pd
 from hedgeopt.constraints.base import Constraint
 from hedgeopt.context import HedgeContext, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM
-from hedgeopt.exceptions import HedgeOptError, InputError
+from hedgeopt.exceptions import HedgeOptError, InputError, MissingDependency
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import Progress
 from hedgeopt.result import HedgeResult
@@ -529,6 +529,35 @@ class _Collector:
 # ------------------------------------------------------------------------------------------------
 
 
+#: The ``pip install`` line of the batch extra (Dask distributed).
+BATCH_INSTALL = 'pip install "hedgeopt[batch]"'
+
+
+def require_distributed(feature: str = "solving a book on Dask") -> Any:
+    """The :mod:`distributed` module, or :class:`MissingDependency` with the pip line.
+
+    Parameters
+    ----------
+    feature : str
+        What needs Dask, named in the message (``"hedgeopt batch"``).
+
+    Raises
+    ------
+    MissingDependency
+        When ``distributed`` cannot be imported; the message ends with
+        ``pip install "hedgeopt[batch]"``. Solving in-process (``client=None``,
+        ``hedgeopt batch --workers 0``) needs no Dask.
+    """
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependency(
+            f"{feature} needs Dask distributed, which is not installed ({exc}); install the "
+            f"batch extra: {BATCH_INSTALL}  (or solve in this process: client=None, "
+            f"hedgeopt batch --workers 0)", package="distributed", extra="batch") from None
+    return distributed
+
+
 def solve_book(problems: Mapping[Hashable, HedgeProblem] | Book, client: Any = None, *,
                retries: int = 2, progress: bool | None = None, chunksize: int | None = None,
                **solve_options: Any) -> BookResult:
@@ -593,9 +622,8 @@ def solve_book(problems: Mapping[Hashable, HedgeProblem] | Book, client: Any = N
         else:
             own = False
             if isinstance(client, str):
-                from distributed import Client
-
-                client, own = Client(client), True
+                client, own = require_distributed(
+                    f"solve_book(..., {client!r})").Client(client), True
             try:
                 info = _solve_dask(entries, panels, ctxs, client, collect, bar, retries,
                                    solve_options, chunksize)
@@ -687,7 +715,7 @@ def _solve_dask(entries: list[BookEntry], panels: dict[str, pd.DataFrame],
                 chunksize: int | None = None) -> dict[str, Any]:
     from concurrent.futures import CancelledError
 
-    from distributed import as_completed
+    as_completed = require_distributed("solve_book(..., client)").as_completed
 
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     size = chunksize or max(1, math.ceil(len(entries) / (4 * n_workers)))

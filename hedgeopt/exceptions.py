@@ -11,6 +11,7 @@ __all__ = [
     "HedgeOptError",
     "InputError",
     "DataNotFound",
+    "MissingDependency",
     "InfeasibleError",
     "SolverError",
     "SolverNotAvailable",
@@ -36,6 +37,29 @@ class InputError(HedgeOptError, ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class MissingDependency(HedgeOptError, ImportError):
+    """An optional package that a feature needs is not installed.
+
+    The message names the feature and the exact ``pip install`` line (``pip install
+    "hedgeopt[batch]"``); the command line reports it with exit status 2.
+
+    Parameters
+    ----------
+    message : str
+        What is missing and how to install it.
+    package : str, optional
+        The importable name of the missing package (``"distributed"``).
+    extra : str, optional
+        The hedgeopt extra that installs it (``"batch"``).
+    """
+
+    def __init__(self, message: str, package: str | None = None,
+                 extra: str | None = None) -> None:
+        super().__init__(message)
+        self.package = package
+        self.extra = extra
 
 
 class DataNotFound(HedgeOptError, FileNotFoundError):
