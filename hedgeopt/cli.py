@@ -19,15 +19,18 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 import hedgeopt as ho
 from hedgeopt.config import load_book, load_config
-from hedgeopt.exceptions import HedgeOptError, InputError
+from hedgeopt.context import validate_lam
+from hedgeopt.exceptions import HedgeOptError, InputError, MissingDependency
 from hedgeopt.io import read_frame, read_series
 from hedgeopt.progress import progress
 from hedgeopt.report import write_outputs
+from hedgeopt.text import fmt_date, fmt_number
 
 __all__ = ["main"]
 
@@ -53,7 +56,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Synthetic market (seed {args.seed}): {prices.shape[1]} instruments, {len(prices)} "
           f"business days to {prices.index[-1]:%Y-%m-%d}; basket of "
           f"{len(basket.attrs.get('units', {}))} other names worth ${basket.iloc[-1]:,.0f}.")
-    prob = ho.HedgeProblem(prices, basket, lam=args.lam).add(
+    prob = ho.HedgeProblem(prices, basket, lam=_flag_lam(args)).add(
         ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
         ho.Turnover(current, max_dollars=1.2 * basket.iloc[-1]),
     )
@@ -63,18 +66,53 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flag_lam(args: argparse.Namespace) -> float | None:
+    """``--lam`` checked and blamed on ``--lam`` (None when not given)."""
+    if args.lam is None:
+        return None
+    try:
+        return validate_lam(args.lam)
+    except InputError as exc:
+        raise InputError(f"--lam: {exc}", field="--lam") from None
+
+
+def _read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--date-format``, ``--dayfirst``/``--monthfirst``, ``--sep``, ``--decimal`` as the
+    keyword arguments of :func:`hedgeopt.io.read_frame` (only those given)."""
+    opts = {"date_format": getattr(args, "date_format", None),
+            "dayfirst": getattr(args, "dayfirst", None),
+            "sep": getattr(args, "sep", None), "decimal": getattr(args, "decimal", None)}
+    if opts["sep"] is not None and opts["sep"].lower() in ("tab", "\\t"):
+        opts["sep"] = "\t"
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+def _shares_path(out: str) -> Path:
+    """``--out`` of the quick form: a CSV path, or ``DIR/shares.csv`` for a directory."""
+    p = Path(out)
+    if p.is_dir() or out.endswith(("/", "\\")):
+        p.mkdir(parents=True, exist_ok=True)
+        return p / "shares.csv"
+    return p
+
+
 def _solve(args: argparse.Namespace) -> int:
     if args.config:
         return _solve_config(args)
-    lam = 0.3 if args.lam is None else args.lam
-    prices = read_frame(args.prices, "--prices")
-    basket = read_series(args.basket, "--basket")
+    lam = _flag_lam(args)
+    lam = 0.3 if lam is None else lam
+    opts = _read_options(args)
+    prices = read_frame(args.prices, "--prices", **opts)
+    basket = read_series(args.basket, "--basket", **opts)
     try:
         prob = ho.HedgeProblem(prices, basket, lam=lam)
     except InputError as exc:  # say which file the data error came from
-        where = args.basket if str(exc.field or "").startswith("basket") else args.prices
-        flag = "--basket" if where == args.basket else "--prices"
-        raise InputError(f"{flag} {where}: {exc}", field=exc.field) from None
+        f = str(exc.field or "")
+        if f.startswith("basket"):
+            raise InputError(f"--basket {args.basket}: {exc}", field=exc.field) from None
+        if f.startswith("prices") or f in ("", "reference"):
+            raise InputError(f"--prices {args.prices}: {exc}", field=exc.field) from None
+        raise InputError(f"--{f.replace('_', '-')}: {exc}", field=exc.field) from None
     if not args.no_budget:
         prob.add(ho.Budget())
     if args.long_only:
@@ -82,15 +120,23 @@ def _solve(args: argparse.Namespace) -> int:
     if args.sectors:
         if args.sector_cap is None:
             raise InputError("--sectors needs --sector-cap", field="--sector-cap")
-        prob.add(ho.SectorCap(read_series(args.sectors, "--sectors"), max_weight=args.sector_cap))
+        sectors = read_series(args.sectors, "--sectors", index="labels")
+        try:
+            prob.add(ho.SectorCap(sectors, max_weight=args.sector_cap))
+        except InputError as exc:
+            if "weight" in str(exc.field or "") or "weight" in str(exc):
+                raise InputError(f"--sector-cap {fmt_number(args.sector_cap)}: {exc}",
+                                 field="--sector-cap") from None
+            raise InputError(f"--sectors {args.sectors}: {exc}", field="--sectors") from None
     elif args.sector_cap is not None:
         raise InputError("--sector-cap needs --sectors FILE", field="--sectors")
     res = prob.solve(solver=args.solver)
     if not args.quiet:
         _print_result(res, args.top)
     if args.out:
-        res.to_frame().to_csv(args.out)
-        _say(args, f"\nwrote {args.out}")
+        path = _shares_path(args.out)
+        res.to_frame().to_csv(path)
+        _say(args, f"\nwrote {path}")
     return 0
 
 
@@ -121,10 +167,11 @@ def _solve_config(args: argparse.Namespace) -> int:
     if legacy:
         raise InputError(f"{', '.join(legacy)} cannot be combined with a config file; set the "
                          f"data and constraints in {args.config}", field=legacy[0])
-    cfg = load_config(args.config)
+    lam = _flag_lam(args)
+    cfg = load_config(args.config).set_read_options(**_read_options(args))
     prob, loaded = cfg.build()
-    if args.lam is not None:
-        prob.lam = args.lam
+    if lam is not None:
+        prob.lam = lam
     options = cfg.solve_options()
     if args.solver:
         options["solver"] = args.solver
@@ -149,7 +196,7 @@ def _solve_config(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from hedgeopt.book import book_from_config, merge_failures, solve_book
+    from hedgeopt.book import book_from_config, merge_failures, require_distributed, solve_book
     from hedgeopt.report import write_book
 
     cfg = load_book(args.config)
@@ -164,7 +211,7 @@ def _batch(args: argparse.Namespace) -> int:
     if len(book) == 0:
         result = solve_book(book, progress=False)
     elif scheduler:
-        from distributed import Client
+        Client = require_distributed("hedgeopt batch --scheduler").Client
 
         with Client(scheduler) as client:
             result = solve_book(book, client, retries=retries, progress=not args.quiet)
@@ -173,7 +220,8 @@ def _batch(args: argparse.Namespace) -> int:
     else:
         import logging
 
-        from distributed import Client, LocalCluster
+        dist = require_distributed("hedgeopt batch (a LocalCluster; --workers 0 needs no Dask)")
+        Client, LocalCluster = dist.Client, dist.LocalCluster
 
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
@@ -201,28 +249,67 @@ def _batch(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _data_lines(prob: ho.HedgeProblem) -> list[str]:
+    """What ``check`` read: the parsed dates, rows, instruments, reference date, notional."""
+    ctx = prob.ctx
+    return [f"  dates: {fmt_date(ctx.dates[0])} to {fmt_date(ctx.dates[-1])}, {ctx.n_obs} rows; "
+            f"{ctx.n_assets} instruments",
+            f"  reference date: {fmt_date(ctx.reference_date)}; notional: "
+            f"${ctx.notional:,.2f}"]
+
+
 def _check(args: argparse.Namespace) -> int:
     from hedgeopt.book import book_from_config
 
     text = Path(args.config).read_text(encoding="utf-8") if Path(args.config).is_file() else ""
     is_book = any(re.match(r"^\s*(\[\[?\s*(basket|defaults)\b|panel\s*=|units_table\s*=)",
                            line) for line in text.splitlines())
+    opts = _read_options(args)
     if not is_book:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config).set_read_options(**opts)
         prob, _ = cfg.build()
         print(f"{args.config}: OK: {prob}")
+        print("\n".join(_data_lines(prob)))
         return 0
-    configured = book_from_config(load_book(args.config))
+    book_cfg = load_book(args.config)
+    for hc in book_cfg.baskets.values():
+        hc.set_read_options(**opts)
+    configured = book_from_config(book_cfg)
+    lines = []
     for key in configured.book:
         try:
-            configured.book[key]
+            prob = configured.book[key]
         except HedgeOptError as exc:
             configured.failures[key] = exc
+            continue
+        ctx = prob.ctx
+        lines.append(f"  {key}: {fmt_date(ctx.dates[0])} to {fmt_date(ctx.dates[-1])}, "
+                     f"{ctx.n_obs} rows, {ctx.n_assets} instruments, reference date "
+                     f"{fmt_date(ctx.reference_date)}, notional ${ctx.notional:,.2f}")
     for key, exc in configured.failures.items():
         print(f"{key}: {type(exc).__name__}: {exc}", file=sys.stderr)
     ok = len(configured.order) - len(configured.failures)
     print(f"{args.config}: {ok} of {len(configured.order)} baskets OK")
+    if lines:
+        print("\n".join(lines))
     return 2 if configured.failures else 0
+
+
+def _read_flags(p: argparse.ArgumentParser) -> None:
+    """How dated files are read: flags of ``solve`` and ``check`` (they override [data])."""
+    g = p.add_argument_group("reading the prices and basket files")
+    g.add_argument("--date-format", metavar="FMT",
+                   help="strptime format of the dates, e.g. %%d/%%m/%%Y (default: ISO dates, "
+                        "or the one layout that fits; with a config: data.date_format)")
+    order = g.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       default=None, help="read ambiguous dates day-first (01/02/2026 = 1 Feb)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="read ambiguous dates month-first (01/02/2026 = 2 Jan)")
+    g.add_argument("--sep", help="CSV field separator (default: found from the first lines; "
+                                 "'tab' for a tab)")
+    g.add_argument("--decimal", choices=[".", ","],
+                   help="decimal mark of the numbers (default: decided from the values)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--no-plots", action="store_true", help="with a config: no PNG plots")
     solve.add_argument("--quiet", action="store_true",
                        help="no progress bar, no tables (errors still go to stderr)")
+    _read_flags(solve)
     common(solve, lam_default=None)
     solve.set_defaults(run=_solve)
 
@@ -285,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a hedge.toml or book.toml and load its "
                            "data, without solving")
     check.add_argument("config", help="hedge.toml or book.toml")
+    _read_flags(check)
     check.set_defaults(run=_check)
     return parser
 
@@ -305,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except HedgeOptError as exc:
         print(f"hedgeopt: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, InputError) else 1
+        return 2 if isinstance(exc, (InputError, MissingDependency)) else 1
     except OSError as exc:  # e.g. an unreachable --scheduler, an unwritable --out
         print(f"hedgeopt: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -239,3 +239,122 @@ def test_console_entry_point_exit_status(files):
     )
     assert proc.returncode == 2
     assert "missing.csv" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# blame, --out DIR, reading flags
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam", ["1.5", "-0.1", "nan"])
+def test_bad_lam_is_blamed_on_lam(capsys, files, lam):
+    d, *_ = files
+    rc, _, err = run(capsys, "solve", "--prices", str(d / "P.csv"), "--basket", str(d / "B.csv"),
+                     "--lam", lam)
+    assert rc == 2
+    assert f"InputError: --lam: lam must lie in [0, 1], got {lam}" in err
+    assert "--prices" not in err and "P.csv" not in err
+
+
+@pytest.mark.parametrize("cap", ["nan", "inf"])
+def test_bad_sector_cap_is_blamed_on_sector_cap(capsys, files, cap):
+    d, *_ = files
+    rc, _, err = run(capsys, "solve", "--prices", str(d / "P.csv"), "--basket", str(d / "B.csv"),
+                     "--sectors", str(d / "S.csv"), "--sector-cap", cap)
+    assert rc == 2
+    assert f"InputError: --sector-cap {cap}: " in err and "--prices" not in err
+
+
+def test_sector_map_error_is_blamed_on_sectors(capsys, files, tmp_path):
+    d, *_ = files
+    other = tmp_path / "S_other.csv"
+    other.write_text("ticker,sector\nNOT_A_TICKER,Energy\n")
+    rc, _, err = run(capsys, "solve", "--prices", str(d / "P.csv"), "--basket", str(d / "B.csv"),
+                     "--sectors", str(other), "--sector-cap", "0.3")
+    assert rc == 2 and f"--sectors {other}" in err and "--prices" not in err
+
+
+def test_out_directory_gets_shares_csv(capsys, files, tmp_path):
+    d, prices, *_ = files
+    out_dir = tmp_path / "results"
+    out_dir.mkdir()
+    rc, out, err = run(capsys, "solve", "--prices", str(d / "P.csv"), "--basket",
+                       str(d / "B.csv"), "--out", str(out_dir))
+    assert rc == 0, err
+    assert f"wrote {out_dir / 'shares.csv'}" in out
+    table = pd.read_csv(out_dir / "shares.csv", index_col=0)
+    assert list(table.columns) == ["shares", "price", "dollars", "weight"]
+    assert sorted(table.index) == sorted(prices.columns)
+
+
+@pytest.fixture(scope="module")
+def year_end_files(tmp_path_factory):
+    """A market over the 2025/2026 year end written with US, European and ISO dates."""
+    d = tmp_path_factory.mktemp("dated")
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=6, n_days=30, n_basket=4,
+                                                     n_sectors=2, seed=3, end="2026-01-09")
+    for tag, fmt in (("us", "%m/%d/%Y"), ("eu", "%d/%m/%Y"), ("iso", None)):
+        prices.to_csv(d / f"P_{tag}.csv", date_format=fmt)
+        basket.to_csv(d / f"B_{tag}.csv", date_format=fmt)
+    prices.to_csv(d / "P_semi.csv", sep=";", decimal=",", date_format="%d.%m.%Y")
+    basket.to_csv(d / "B_semi.csv", sep=";", decimal=",", date_format="%d.%m.%Y")
+    return d, prices, basket
+
+
+def _solved_shares(capsys, d, tag, *flags):
+    out_csv = d / f"shares_{tag}_{len(flags)}.csv"
+    rc, _, err = run(capsys, "solve", "--prices", str(d / f"P_{tag}.csv"), "--basket",
+                     str(d / f"B_{tag}.csv"), "--quiet", "--out", str(out_csv), *flags)
+    assert rc == 0, err
+    return pd.read_csv(out_csv, index_col=0)["shares"]
+
+
+@pytest.mark.parametrize("tag, flags", [
+    ("us", ()), ("eu", ()), ("semi", ()), ("us", ("--date-format", "%m/%d/%Y")),
+    ("eu", ("--dayfirst",)), ("us", ("--monthfirst",)), ("semi", ("--sep", ";", "--decimal", ",")),
+])
+def test_dated_files_solve_like_iso(capsys, year_end_files, tag, flags):
+    d, prices, basket = year_end_files
+    want = _solved_shares(capsys, d, "iso")
+    got = _solved_shares(capsys, d, tag, *flags)
+    np.testing.assert_allclose(got.reindex(want.index), want, rtol=1e-9,
+                               atol=1e-9 * want.abs().max())
+    res = ho.HedgeProblem(prices, basket, lam=0.3).add(ho.Budget()).solve()
+    np.testing.assert_allclose(want.reindex(res.shares.index), res.shares, rtol=1e-9,
+                               atol=1e-9 * res.shares.abs().max())
+
+
+def test_date_flags_that_contradict_the_file_exit_2(capsys, year_end_files):
+    d, *_ = year_end_files
+    rc, _, err = run(capsys, "solve", "--prices", str(d / "P_us.csv"), "--basket",
+                     str(d / "B_us.csv"), "--dayfirst")
+    assert rc == 2 and "--prices" in err and "P_us.csv" in err
+    assert "dayfirst = true asks for day-first dates" in err
+    rc, _, err = run(capsys, "solve", "--prices", str(d / "P_eu.csv"), "--basket",
+                     str(d / "B_eu.csv"), "--date-format", "%m/%d/%Y")
+    assert rc == 2 and "do not match date_format '%m/%d/%Y'" in err and "--date-format" in err
+
+
+def test_ambiguous_dates_exit_2_with_the_flags(capsys, tmp_path):
+    days = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"])
+    prices = pd.DataFrame({"AAA": [10.0, 11.0, 12.0, 11.5], "BBB": [5.0, 5.5, 5.2, 5.1]},
+                          index=days.rename("date"))
+    prices.to_csv(tmp_path / "P.csv", date_format="%d/%m/%Y")
+    prices.sum(axis=1).rename("basket").to_csv(tmp_path / "B.csv", date_format="%d/%m/%Y")
+    argv = ["solve", "--prices", str(tmp_path / "P.csv"), "--basket", str(tmp_path / "B.csv"),
+            "--quiet"]
+    rc, _, err = run(capsys, *argv)
+    assert rc == 2
+    assert "'01/01/2026', '01/02/2026', '01/03/2026' and 1 more read both day-first" in err
+    assert "--date-format" in err and "--dayfirst / --monthfirst" in err
+    rc, _, err = run(capsys, *argv, "--dayfirst", "--out", str(tmp_path / "s.csv"))
+    assert rc == 0, err
+
+
+def test_dayfirst_and_monthfirst_exclude_each_other(capsys, files):
+    d, *_ = files
+    with pytest.raises(SystemExit) as e:
+        main(["solve", "--prices", str(d / "P.csv"), "--basket", str(d / "B.csv"),
+              "--dayfirst", "--monthfirst"])
+    assert e.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

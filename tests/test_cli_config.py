@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -250,3 +251,87 @@ def test_batch_config_error_exit_2(capsys, book_dir):
                                              "[[basket]]\nname = \"tight\"\nlamm = 1", 1))
     rc, _, err = run(capsys, "batch", d / "bad.toml", "--workers", "0")
     assert rc == 2 and "basket[0].lamm" in err and "did you mean 'lam'" in err
+
+
+# ------------------------------------------------------------------------------------------------
+# flags with a config, check's report, a missing batch extra
+# ------------------------------------------------------------------------------------------------
+
+
+def test_bad_lam_with_a_config_is_blamed_on_lam(capsys, hedge_dir):
+    d, *_ = hedge_dir
+    rc, _, err = run(capsys, "solve", d / "hedge.toml", "--lam", "1.5", "--quiet")
+    assert rc == 2 and "InputError: --lam: lam must lie in [0, 1], got 1.5" in err
+
+
+def test_check_prints_the_parsed_dates_rows_reference_and_notional(capsys, hedge_dir):
+    d, prices, basket, _ = hedge_dir
+    rc, out, err = run(capsys, "check", d / "hedge.toml")
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[1] == (f"  dates: {prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}, "
+                        f"{len(prices)} rows; {prices.shape[1]} instruments")
+    assert lines[2] == (f"  reference date: {prices.index[-1]:%Y-%m-%d}; notional: "
+                        f"${basket.iloc[-1]:,.2f}")
+
+
+def test_check_and_solve_flags_override_the_config(capsys, hedge_dir, tmp_path):
+    d, prices, basket, sectors = hedge_dir
+    prices.to_csv(d / "prices.csv", date_format="%d/%m/%Y")
+    basket.to_csv(d / "basket.csv", date_format="%d/%m/%Y")
+    (d / "hedge.toml").write_text(HEDGE.replace('sectors = "sectors.csv"',
+                                                'sectors = "sectors.csv"\ndayfirst = false'))
+    rc, _, err = run(capsys, "check", d / "hedge.toml")
+    assert rc == 2
+    assert 'hedge.toml:2: data.prices = "prices.csv": dayfirst = false' in err
+    rc, out, err = run(capsys, "check", d / "hedge.toml", "--dayfirst")
+    assert rc == 0, err
+    assert f"reference date: {prices.index[-1]:%Y-%m-%d}" in out
+    rc, out, err = run(capsys, "check", d / "hedge.toml", "--date-format", "%d/%m/%Y")
+    assert rc == 0, err
+    rc, _, err = run(capsys, "solve", d / "hedge.toml", "--dayfirst", "--out", tmp_path / "o",
+                     "--quiet", "--no-plots")
+    assert rc == 0, err
+    data = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert data["objective"] == pytest.approx(api_result(prices, basket, sectors).objective,
+                                              rel=1e-9)
+
+
+def test_check_of_a_book_prints_every_basket(capsys, book_dir):
+    d, prices, *_ = book_dir
+    rc, out, err = run(capsys, "check", d / "book.toml")
+    assert rc == 2 and "3 of 4 baskets OK" in out
+    first, last = f"{prices.index[0]:%Y-%m-%d}", f"{prices.index[-1]:%Y-%m-%d}"
+    for name in ("alpha", "beta", "tight"):
+        assert (f"  {name}: {first} to {last}, {len(prices)} rows, 22 instruments, "
+                f"reference date {last}, notional $") in out
+    assert "missing:" not in out and "missing: ConfigError" in err
+
+
+def _no_distributed(monkeypatch):
+    """Make ``import distributed`` fail as if the batch extra were not installed."""
+    monkeypatch.setitem(sys.modules, "distributed", None)
+
+
+@pytest.mark.parametrize("flags", [("--workers", "2"), ("--scheduler", "tcp://127.0.0.1:1")])
+def test_batch_without_distributed_exit_2_with_the_pip_line(capsys, book_dir, monkeypatch,
+                                                           flags):
+    d, *_ = book_dir
+    _no_distributed(monkeypatch)
+    rc, _, err = run(capsys, "batch", d / "book.toml", *flags, "--quiet")
+    assert rc == 2
+    assert 'pip install "hedgeopt[batch]"' in err and "MissingDependency" in err
+    assert "Traceback" not in err
+
+
+def test_solve_book_without_distributed_raises_missing_dependency(monkeypatch):
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=5, n_days=20, n_basket=3,
+                                                     n_sectors=2, seed=2)
+    book = {"a": ho.HedgeProblem(prices, basket)}
+    _no_distributed(monkeypatch)
+    for client in ("tcp://127.0.0.1:1", object()):
+        with pytest.raises(ho.MissingDependency, match=r'pip install "hedgeopt\[batch\]"') as e:
+            ho.solve_book(book, client)
+        assert isinstance(e.value, ImportError) and isinstance(e.value, ho.HedgeOptError)
+        assert e.value.package == "distributed" and e.value.extra == "batch"
+    assert ho.solve_book(book).ok  # in-process needs no Dask
