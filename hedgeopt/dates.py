@@ -43,8 +43,8 @@ DAY_FIRST = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d-%m-
 #: Month-first layouts (``12/31/2025``, ``12-31-2025``, ``12.31.2025``; two-digit years too).
 MONTH_FIRST = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y", "%m.%d.%y")
 #: Layouts that cannot be confused (year first, or a month name).
-YEAR_FIRST = ("%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d-%b-%Y", "%d %b %Y", "%b %d %Y", "%b %d, %Y",
-              "%d-%b-%y", "%d %B %Y", "%B %d, %Y")
+YEAR_FIRST = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d-%b-%Y", "%d %b %Y", "%b %d %Y",
+              "%b %d, %Y", "%d-%b-%y", "%d %B %Y", "%B %d, %Y")
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f")
 
 #: Where the date settings are, for messages.

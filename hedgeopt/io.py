@@ -168,6 +168,34 @@ def _read_parquet(p: Path, field: str, index: bool) -> pd.DataFrame:
     return df
 
 
+def _check_fields(p: Path, field: str, sep: str) -> None:
+    """Refuse data lines with more fields than the header.
+
+    pandas reads a file whose every data line has one field more than its header with the
+    first column as an implicit index, shifting every column name by one (an unquoted
+    ``1,234.50`` in a comma CSV does that): a silent misreading, refused here.
+    """
+    if len(sep) != 1:
+        return
+    lines = _sample_lines(p)
+    try:
+        rows = list(csv.reader(lines, delimiter=sep))
+    except csv.Error:
+        return  # pandas reports it
+    if len(rows) < 2:
+        return
+    head = len(rows[0])
+    for no, row in enumerate(rows[1:], start=2):
+        if len(row) > head:
+            shown = lines[no - 1] if len(lines[no - 1]) <= 60 else lines[no - 1][:57] + "..."
+            raise InputError(
+                f"{field}: {str(p)!r}: line {no} has {len(row)} fields separated by "
+                f"{_sep_name(sep)} but the header has {head} ({shown!r}); is a number written "
+                f"with an unquoted thousands separator or decimal comma? quote such values "
+                f"(\"1,234.50\") or use another separator (config data.sep, CLI --sep)",
+                field=field)
+
+
 def _one_column(p: Path, field: str, sep: str | None, given: bool) -> InputError:
     lines = _sample_lines(p)
     first = lines[0] if lines else ""
@@ -203,7 +231,7 @@ def _where(text: pd.DataFrame, value: str) -> str:
 
 
 def parse_numbers(text: pd.DataFrame, field: str, *, decimal: str | None = None,
-                  source: str = "") -> pd.DataFrame:
+                  source: str = "", sep: str | None = None) -> pd.DataFrame:
     """Convert a table of number strings to floats, deciding the number style for the table.
 
     Parameters
@@ -217,6 +245,9 @@ def parse_numbers(text: pd.DataFrame, field: str, *, decimal: str | None = None,
         from the values (see the module docstring).
     source : str
         Prefix of messages (``"'prices.csv': "``).
+    sep : str, optional
+        The file's field separator: with ``;``, a tab or ``|`` (European layouts), values
+        that all look like ``1.234`` are ambiguous too.
 
     Raises
     ------
@@ -252,14 +283,23 @@ def parse_numbers(text: pd.DataFrame, field: str, *, decimal: str | None = None,
             raise refuse(f"value {v!r} in {_where(text, v)} is not a number with a decimal "
                          f"{mark} (decimal = {style!r})")
     elif dot.all() and comma.all():
+        # no value reads only one way: "1,234" is 1234 or 1.234; in a file separated by ";",
+        # a tab or "|" (a European layout), "1.234" may as well be 1234
         two_way = vals[vals.str.contains(",", regex=False)]
+        if not len(two_way) and sep not in (None, ","):
+            dotted = vals[vals.str.contains(".", regex=False)]
+            if len(dotted) and dotted.str.match(r"^[+-]?\d{1,3}(?:\.\d{3})+$").all():
+                two_way = dotted
         if len(two_way):
             v = two_way.iloc[0]
+            if "," in v:
+                ways = (f"{v.replace(',', '')} with a thousands comma or as "
+                        f"{v.replace(',', '.')} with a decimal comma")
+            else:
+                ways = f"{v} with a decimal point or as {v.replace('.', '')} with a thousands point"
             raise refuse(
-                f"value {v!r} in {_where(text, v)} reads as {v.replace(',', '')} with a "
-                f"thousands comma or as {v.replace(',', '.')} with a decimal comma, and no "
-                f"value in the file tells which; set decimal (config data.decimal, CLI "
-                f"--decimal) to '.' or ','")
+                f"value {v!r} in {_where(text, v)} reads as {ways}, and no value in the file "
+                f"tells which; set decimal (config data.decimal, CLI --decimal) to '.' or ','")
         style = "."
     elif dot.all():
         style = "."
@@ -334,6 +374,7 @@ def read_frame(path: str | Path, field: str, *, index: IndexKind = "dates",
         df = _read_parquet(p, field, index=True)
     else:
         sep = sep if given else sniff_separator(p)
+        _check_fields(p, field, sep)
         df = _read_csv(p, field, sep, index=True, text=False)
         if df.shape[1] == 0:
             raise _one_column(p, field, sep, given)
@@ -352,10 +393,14 @@ def read_frame(path: str | Path, field: str, *, index: IndexKind = "dates",
     else:
         new_index = pd.Index([v.strip() if isinstance(v, str) else v for v in df.index],
                              name=df.index.name)
-    if numeric and (decimal is not None or not _all_numeric(df)):
+    # pandas reads numbers with a decimal point; anything else, and every file of a European
+    # layout (";", tab, "|": "1.234" may mean 1234 there), goes through parse_numbers
+    european = not _is_parquet(p) and sep not in (None, ",")
+    if numeric and (decimal is not None or european or not _all_numeric(df)):
         text = df if _is_parquet(p) else _read_csv(p, field, sep or ",", index=True, text=True)
         text.index = new_index
-        df = parse_numbers(text, field, decimal=decimal, source=src)
+        df = parse_numbers(text, field, decimal=decimal, source=src,
+                           sep=None if _is_parquet(p) else sep)
     df.index = new_index
     return df
 

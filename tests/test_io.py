@@ -232,6 +232,14 @@ def test_one_column_names_the_separator_setting(tmp_path):
     assert df["BBB"].tolist() == [2.0, 4.0]
 
 
+def test_unquoted_thousands_that_shift_the_columns_are_refused(tmp_path):
+    """pandas would take the dates as an implicit index and shift every column name."""
+    path = write(tmp_path, "p.csv", "date,AAA,BBB\n2025-12-31,1,234.50,7\n2026-01-02,1,300.00,8\n")
+    with pytest.raises(ho.InputError, match=r"line 2 has 4 fields separated by ',' but the "
+                                            r"header has 3 \('2025-12-31,1,234.50,7'\)"):
+        read_frame(path, "--prices")
+
+
 def test_series_from_a_semicolon_file(tmp_path):
     path = write(tmp_path, "b.csv", "date;basket\n2025-12-31;1.000.000,50\n"
                                     "2026-01-02;1.002.500,25\n")
@@ -282,6 +290,25 @@ def test_number_that_reads_two_ways_is_refused_with_value_row_and_column(tmp_pat
     assert "1234" in msg and "1.234" in msg and "data.decimal" in msg and "--decimal" in msg
     assert read_frame(path, "--prices", decimal=".")["BBB"].tolist() == [1234.0, 1300.0]
     assert read_frame(path, "--prices", decimal=",")["BBB"].tolist() == [1.234, 1.3]
+
+
+def test_grouped_points_in_a_semicolon_file_are_refused(tmp_path):
+    """``1.234`` beside no decisive value: 1.234 or 1234 in a ;-separated file."""
+    path = write(tmp_path, "p.csv", "date;AAA\n2025-12-31;1.234\n2026-01-02;1.250\n")
+    with pytest.raises(ho.InputError, match=r"'1.234' in column 'AAA' on 2025-12-31 reads as "
+                                            r"1.234 with a decimal point or as 1234 with a "
+                                            r"thousands point"):
+        read_frame(path, "--prices")
+    assert read_frame(path, "--prices", decimal=",")["AAA"].tolist() == [1234.0, 1250.0]
+    assert read_frame(path, "--prices", decimal=".")["AAA"].tolist() == [1.234, 1.25]
+    comma = write(tmp_path, "q.csv", "date,AAA\n2025-12-31,1.234\n2026-01-02,1.250\n")
+    assert read_frame(comma, "--prices")["AAA"].tolist() == [1.234, 1.25]  # US layout
+
+
+def test_unpadded_year_first_dates(tmp_path):
+    path = write(tmp_path, "p.csv", "date,AAA\n2025-12-31,1\n2026-1-2,2\n2026-1-5,3\n")
+    assert list(read_frame(path, "--prices").index) == list(stamps("2025-12-31", "2026-01-02",
+                                                                   "2026-01-05"))
 
 
 def test_mixed_number_styles_are_refused(tmp_path):
