@@ -574,10 +574,11 @@ class FileRef:
             s.index = pd.Index([str(t).strip() for t in s.index], name=s.index.name)
         return s
 
-    def names(self) -> list[str]:
+    def names(self, sep: str | None = None, decimal: str | None = None) -> list[str]:
+        """A one-column file of names (``decimal`` is accepted and unused)."""
         from hedgeopt.io import read_list
 
-        return self._read(read_list)
+        return self._read(read_list, sep=sep)
 
 
 # -- the schema ----------------------------------------------------------------------------------
@@ -620,13 +621,13 @@ DATA = Table({
                       "(`01/02/2026` = 1 February: `true`) or month-first (2 January: `false`). "
                       "The command's `--dayfirst` / `--monthfirst` override it.",
                       example="true"),
-    "sep": Field(Separator(), "Field separator of the `prices` and `basket` CSV files "
-                 "(`\"\\t\"` or `\"tab\"` for a tab). Default: found from the first lines "
-                 "(`,`, `;`, tab or `|`).", example='";"'),
-    "decimal": Field(String(choices=[".", ","]), "Decimal mark of the numbers in the `prices` "
-                     "and `basket` files (the other mark is the thousands separator). Default: "
-                     "decided from the values; a file whose values read both ways (`1,234`) "
-                     "is refused until this says which.", example='","'),
+    "sep": Field(Separator(), "Field separator of the CSV files of this config (`\"\\t\"` or "
+                 "`\"tab\"` for a tab). Default: found from each file's first lines (`,`, `;`, "
+                 "tab or `|`).", example='";"'),
+    "decimal": Field(String(choices=[".", ","]), "Decimal mark of the numbers in the files of "
+                     "this config (the other mark is the thousands separator). Default: "
+                     "decided per file from its values; a file whose values read both ways "
+                     "(`1,234`) is refused until this says which.", example='","'),
     "sectors": Field(FilePath(), "Sector map (`ticker, sector`): used by "
                      "`constraints.sector_cap` when it names no file, and for the report's "
                      "sector table.", example='"sectors.csv"'),
@@ -784,6 +785,8 @@ BOOK_SCHEMA = Table({
 
 #: Keys of ``[data]`` that say how the dated files are read (keywords of ``io.read_frame``).
 READ_OPTIONS = ("date_format", "dayfirst", "sep", "decimal")
+#: Those that apply to every file of a config (the date settings only to prices and basket).
+FILE_OPTIONS = ("sep", "decimal")
 
 #: Constraints that need a whole-share solver.
 INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
@@ -1056,6 +1059,8 @@ class HedgeConfig:
         data = self.values["data"]
         opts = self.read_options()
         tag = tuple(sorted(opts.items()))
+        fopts = {k: v for k, v in opts.items() if k in FILE_OPTIONS}  # for every other file
+        ftag = tuple(sorted(fopts.items()))
         prices_ref: FileRef = data["prices"]
         prices = cached(prices_ref, f"frame{tag}", lambda: prices_ref.frame(**opts))
         basket = units = None
@@ -1066,7 +1071,7 @@ class HedgeConfig:
         else:
             u = data["basket_units"]
             if isinstance(u, FileRef):
-                units = cached(u, "series#", lambda: u.series(numeric=True))
+                units = cached(u, f"series#{ftag}", lambda: u.series(numeric=True, **fopts))
             else:
                 units = pd.Series(u, dtype=float, name="units")
             missing = [t for t in units.index if t not in prices.columns]
@@ -1077,7 +1082,8 @@ class HedgeConfig:
         universe = None
         if "universe" in data:
             uv = data["universe"]
-            universe = cached(uv, "names", uv.names) if isinstance(uv, FileRef) else list(uv)
+            universe = (cached(uv, f"names{ftag}", lambda: uv.names(**fopts))
+                        if isinstance(uv, FileRef) else list(uv))
             unknown = [t for t in universe if t not in prices.columns]
             if unknown:
                 raise self._at("data.universe").error(
@@ -1086,8 +1092,8 @@ class HedgeConfig:
         sectors = None
         if "sectors" in data:
             ref = data["sectors"]
-            sectors = cached(ref, "series", ref.series)
-        constraints, sc_map = self._constraints(sectors, cached)
+            sectors = cached(ref, f"series{ftag}", lambda: ref.series(**fopts))
+        constraints, sc_map = self._constraints(sectors, cached, fopts)
         labels = {
             "prices": _origin(self._at("data.prices"), prices_ref),
             "basket": _origin(self._at("data.basket" if basket is not None else
@@ -1100,17 +1106,21 @@ class HedgeConfig:
                            else sc_map, labels=labels)
 
     def _constraints(self, sectors: pd.Series | None,
-                     cached: Callable[[FileRef, str, Callable[[], Any]], Any]
+                     cached: Callable[[FileRef, str, Callable[[], Any]], Any],
+                     fopts: Mapping[str, Any] | None = None
                      ) -> tuple[list[Any], pd.Series | None]:
         import hedgeopt as ho
+
+        fopts = dict(fopts or {})
+        ftag = tuple(sorted(fopts.items()))
 
         cons = self.get("constraints", {}) or {}
         out: list[Any] = []
         sc_map = None
 
         def series(ref: FileRef, numeric: bool = True) -> pd.Series:
-            return cached(ref, "series" + ("#" if numeric else ""),
-                          lambda: ref.series(numeric=numeric))
+            return cached(ref, "series" + ("#" if numeric else "") + str(ftag),
+                          lambda: ref.series(numeric=numeric, **fopts))
 
         def make(key: str, value: Any, fn: Callable[[], Any]) -> None:
             loc = self._at(f"constraints.{key}")
@@ -1147,7 +1157,8 @@ class HedgeConfig:
             make("turnover", t, lambda: ho.Turnover(series(t["current"]), t["max_dollars"]))
         ex = cons.get("exclude")
         if ex not in (None, False):
-            names = cached(ex["file"], "names", ex["file"].names) if isinstance(ex, dict) else ex
+            names = (cached(ex["file"], f"names{ftag}", lambda: ex["file"].names(**fopts))
+                     if isinstance(ex, dict) else ex)
             make("exclude", ex, lambda: ho.Exclude(list(names)))
         lots = cons.get("lots")
         if lots not in (None, False):
@@ -1436,7 +1447,9 @@ def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
     table_names: list[str] = []
     table: pd.DataFrame | None = None
     if units_table is not None:
-        table = units_table.frame(index="labels", numeric=True)
+        table = units_table.frame(index="labels", numeric=True, **{
+            k: _get(defaults, f"data.{k}") for k in FILE_OPTIONS
+            if _get(defaults, f"data.{k}") is not None})
         table.columns = [str(c) for c in table.columns]
         table.index = table.index.map(str)
         for c in table.columns:

@@ -601,6 +601,23 @@ def test_semicolon_decimal_comma_files(year_end):
     np.testing.assert_allclose(prob.ctx.P, prices.to_numpy(), rtol=1e-12)
 
 
+def test_number_settings_apply_to_every_file(year_end):
+    d, prices, basket = year_end
+    _write_dated(d, prices, basket, "%d.%m.%Y", sep=";", decimal=",")
+    cols = list(prices.columns)
+    (d / "holdings.csv").write_text(f"ticker;shares\n{cols[0]};1.234\n{cols[1]};2.500\n")
+    text = DATED.format(extra="") + 'turnover = { current = "holdings.csv", max_dollars = 1e7 }\n'
+    with pytest.raises(ConfigError, match=r"turnover.*'1.234' in column 'shares' at "
+                                          r"'.*' reads as 1.234 with a decimal point or as 1234"):
+        load_config(write(d, text)).build_problem()
+    text = DATED.format(extra='decimal = ","') + (
+        'turnover = { current = "holdings.csv", max_dollars = 1e7 }\n')
+    prob = load_config(write(d, text)).build_problem()
+    turnover = next(c for c in prob.constraints if isinstance(c, ho.Turnover))
+    assert turnover.current.to_dict() == {cols[0]: 1234.0, cols[1]: 2500.0}
+    np.testing.assert_allclose(prob.ctx.P, prices.to_numpy(), rtol=1e-12)
+
+
 def test_cli_style_overrides_replace_the_config(year_end):
     d, prices, basket = year_end
     _write_dated(d, prices, basket, "%d/%m/%Y")
