@@ -120,11 +120,11 @@ def _solve(args: argparse.Namespace) -> int:
     if args.sectors:
         if args.sector_cap is None:
             raise InputError("--sectors needs --sector-cap", field="--sector-cap")
-        sectors = read_series(args.sectors, "--sectors", index="labels")
+        sectors = read_series(args.sectors, "--sectors", index="labels", sep=opts.get("sep"))
         try:
             prob.add(ho.SectorCap(sectors, max_weight=args.sector_cap))
         except InputError as exc:
-            if "weight" in str(exc.field or "") or "weight" in str(exc):
+            if "weight" in str(exc.field or ""):
                 raise InputError(f"--sector-cap {fmt_number(args.sector_cap)}: {exc}",
                                  field="--sector-cap") from None
             raise InputError(f"--sectors {args.sectors}: {exc}", field="--sectors") from None
