@@ -550,11 +550,11 @@ def require_distributed(feature: str = "solving a book on Dask") -> Any:
     """
     try:
         import distributed
-    except ImportError as exc:
+    except ImportError:
         raise MissingDependency(
-            f"{feature} needs Dask distributed, which is not installed ({exc}); install the "
-            f"batch extra: {BATCH_INSTALL}  (or solve in this process: client=None, "
-            f"hedgeopt batch --workers 0)", package="distributed", extra="batch") from None
+            f"{feature} needs Dask distributed, which is not installed; install the batch "
+            f"extra: {BATCH_INSTALL} (or solve in this process: solve_book(book) without a "
+            f"client, hedgeopt batch --workers 0)", package="distributed", extra="batch") from None
     return distributed
 
 

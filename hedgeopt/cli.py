@@ -220,7 +220,7 @@ def _batch(args: argparse.Namespace) -> int:
     else:
         import logging
 
-        dist = require_distributed("hedgeopt batch (a LocalCluster; --workers 0 needs no Dask)")
+        dist = require_distributed("hedgeopt batch")
         Client, LocalCluster = dist.Client, dist.LocalCluster
 
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
