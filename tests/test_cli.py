@@ -252,7 +252,7 @@ def test_bad_lam_is_blamed_on_lam(capsys, files, lam):
     rc, _, err = run(capsys, "solve", "--prices", str(d / "P.csv"), "--basket", str(d / "B.csv"),
                      "--lam", lam)
     assert rc == 2
-    assert f"InputError: --lam: lam must lie in [0, 1], got {lam}" in err
+    assert "InputError: --lam: lam must be a number" in err and lam in err
     assert "--prices" not in err and "P.csv" not in err
 
 

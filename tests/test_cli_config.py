@@ -261,7 +261,7 @@ def test_batch_config_error_exit_2(capsys, book_dir):
 def test_bad_lam_with_a_config_is_blamed_on_lam(capsys, hedge_dir):
     d, *_ = hedge_dir
     rc, _, err = run(capsys, "solve", d / "hedge.toml", "--lam", "1.5", "--quiet")
-    assert rc == 2 and "InputError: --lam: lam must lie in [0, 1], got 1.5" in err
+    assert rc == 2 and "InputError: --lam: lam must be a number in [0, 1], got 1.5" in err
 
 
 def test_check_prints_the_parsed_dates_rows_reference_and_notional(capsys, hedge_dir):
