@@ -577,8 +577,9 @@ def solve_book(problems: Mapping[Hashable, HedgeProblem] | Book, client: Any = N
         which a re-run cannot fix). Tasks of a worker that dies are re-run by the scheduler
         regardless (up to ``distributed.scheduler.allowed-failures`` times).
     progress : bool, optional
-        ``False`` never draws a progress bar; otherwise one is drawn on stderr when it is a
-        TTY and ``$HEDGEOPT_QUIET`` is unset.
+        ``False`` never draws a progress bar; otherwise one is drawn in a terminal or a
+        Jupyter kernel unless ``$HEDGEOPT_QUIET`` or ``$CI`` is set (see
+        :mod:`hedgeopt.progress`).
     chunksize : int, optional
         Baskets per Dask task. Default: about four tasks per worker
         (``ceil(baskets / (4 * workers))``), which amortises Dask's per-task cost (a few ms,

@@ -1,9 +1,16 @@
-"""A tiny dependency-free progress bar for long operations (frontier, batch, benchmarks).
+"""Progress bars for long operations (frontier, backtest, tuning, a batch): a thin tqdm adapter.
 
-The bar is drawn on ``stderr`` only when ``stderr`` is a terminal, the caller did not ask for
-quiet, and the environment variable ``HEDGEOPT_QUIET`` is not set to a true value (``1``,
-``true``, ``yes``, ``on``). Otherwise nothing at all is written, so logs of schedulers (cron,
-Airflow, CI) and redirected output stay clean.
+The drawing is tqdm's (``tqdm.auto``: a widget in Jupyter when ``ipywidgets`` is installed, a
+text bar otherwise); what hedgeopt adds is *when* a bar is drawn, decided by :func:`enabled`:
+
+1. never when the caller asks for quiet (``quiet=True``, the CLI's ``--quiet``,
+   ``solve_book(progress=False)``) or ``$HEDGEOPT_QUIET`` is true (``1``, ``true``, ``yes``,
+   ``on``);
+2. never when ``$CI`` is set (to anything but an empty or false value): CI logs stay clean even
+   where the runner allocates a pseudo-terminal, and notebooks executed in CI have no widgets;
+3. always inside a Jupyter (IPython) kernel, whose stderr is not a terminal;
+4. elsewhere only when the stream (default ``sys.stderr``) is a terminal, so pipes, redirected
+   output and cron or scheduler logs get nothing at all.
 
 Examples
 --------
@@ -17,17 +24,17 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, TypeVar
 
-__all__ = ["Progress", "progress", "quiet_requested"]
+__all__ = ["Progress", "enabled", "in_kernel", "progress", "quiet_requested"]
 
 T = TypeVar("T")
 
-#: Minimum seconds between two redraws (the last state is always drawn).
+#: Minimum seconds between two redraws (tqdm's ``mininterval``; close always draws the end).
 REFRESH = 0.1
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
 
 
 def quiet_requested(quiet: bool | None = None) -> bool:
@@ -37,6 +44,30 @@ def quiet_requested(quiet: bool | None = None) -> bool:
     return os.environ.get("HEDGEOPT_QUIET", "").strip().lower() in _TRUE
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in _FALSE
+
+
+def in_kernel() -> bool:
+    """Whether this process is an IPython kernel (Jupyter, VS Code, Colab), not a terminal.
+
+    True when ``ipykernel`` is imported and the running shell has a kernel: a plain IPython
+    terminal has a shell but no kernel, and a script that merely imports ``ipykernel`` has no
+    shell. IPython is never imported here.
+    """
+    if "ipykernel" not in sys.modules:
+        return False
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if get_ipython is None:
+        return False
+    try:
+        shell = get_ipython()
+    except Exception:  # a half-initialised or foreign IPython: treat as no kernel
+        return False
+    return getattr(shell, "kernel", None) is not None
+
+
 def _is_tty(stream: IO[str]) -> bool:
     try:
         return bool(stream.isatty())
@@ -44,13 +75,30 @@ def _is_tty(stream: IO[str]) -> bool:
         return False
 
 
-def _fmt_time(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:4.1f}s"
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+def enabled(quiet: bool | None = None, stream: IO[str] | None = None) -> bool:
+    """Whether a bar is drawn (the rule in the module docstring).
+
+    Parameters
+    ----------
+    quiet : bool, optional
+        ``True`` never draws; ``None`` or ``False`` leaves it to ``$HEDGEOPT_QUIET``, ``$CI``,
+        the kernel and the terminal.
+    stream : file, optional
+        The stream the bar would go to (default ``sys.stderr``).
+    """
+    if quiet_requested(quiet) or _in_ci():
+        return False
+    if in_kernel():
+        return True
+    return _is_tty(sys.stderr if stream is None else stream)
+
+
+def _bar_class() -> Any:
+    # imported only when a bar is drawn; tqdm.auto picks the notebook widget inside a kernel
+    # with ipywidgets and the text bar everywhere else
+    from tqdm.auto import tqdm
+
+    return tqdm
 
 
 class Progress:
@@ -63,91 +111,68 @@ class Progress:
     desc : str
         Label drawn before the bar.
     quiet : bool, optional
-        ``True`` never draws. ``None`` or ``False``: draw when ``stream`` is a TTY and
-        ``$HEDGEOPT_QUIET`` is not set.
+        ``True`` never draws. ``None`` or ``False``: see :func:`enabled`.
     stream : file, optional
-        Where to draw (default ``sys.stderr``).
-    width : int
-        Width of the bar in characters.
+        Where a text bar is drawn (default ``sys.stderr``; a notebook widget ignores it).
+
+    Attributes
+    ----------
+    count, failed : int
+        Steps done and, of those, steps that failed (shown as ``N failed`` after the bar).
+    enabled : bool
+        Whether anything is drawn; a silent bar only counts.
 
     Notes
     -----
-    Use it as a context manager so that the line is finished (newline) even on errors::
+    Use it as a context manager so that the bar is finished even on errors::
 
         with Progress(total=len(jobs), desc="batch") as bar:
             for job in jobs:
-                run(job)
-                bar.update(failed=0)
+                ok = run(job)
+                bar.update(failed=int(not ok))
     """
 
     def __init__(self, total: int | None = None, desc: str = "", quiet: bool | None = None,
-                 stream: IO[str] | None = None, width: int = 28) -> None:
-        self.stream = sys.stderr if stream is None else stream
+                 stream: IO[str] | None = None) -> None:
         self.total = None if total is None else max(0, int(total))
         self.desc = desc
-        self.width = width
         self.count = 0
         self.failed = 0
-        self.enabled = not quiet_requested(quiet) and _is_tty(self.stream)
-        self._start = time.perf_counter()
-        self._last = -float("inf")
-        self._closed = False
-
-    # -- drawing ------------------------------------------------------------------------------
-    def line(self) -> str:
-        """The current state as one line of text (what is drawn)."""
-        elapsed = time.perf_counter() - self._start
-        rate = self.count / elapsed if elapsed > 0 else 0.0
-        head = f"{self.desc}: " if self.desc else ""
-        tail = f" [{_fmt_time(elapsed)}, {rate:.2f}/s"
-        if self.failed:
-            tail += f", {self.failed} failed"
-        if self.total:
-            frac = min(1.0, self.count / self.total)
-            filled = int(round(frac * self.width))
-            bar = "#" * filled + "-" * (self.width - filled)
-            left = (self.total - self.count) / rate if rate > 0 else float("nan")
-            eta = f", eta {_fmt_time(left)}" if rate > 0 and self.count < self.total else ""
-            return f"{head}{frac:4.0%} |{bar}| {self.count}/{self.total}{tail}{eta}]"
-        return f"{head}{self.count}{tail}]"
-
-    def _draw(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last < REFRESH:
-            return
-        self._last = now
-        self.stream.write("\r" + self.line() + "\x1b[K")
-        self.stream.flush()
+        stream = sys.stderr if stream is None else stream
+        self.enabled = enabled(quiet, stream)
+        self._bar: Any = None
+        if self.enabled:
+            self._bar = _bar_class()(total=self.total, desc=desc or None, file=stream,
+                                     mininterval=REFRESH, dynamic_ncols=True, disable=False)
 
     def update(self, n: int = 1, failed: int = 0) -> None:
         """Advance by ``n`` steps, ``failed`` of which failed."""
         self.count += n
         self.failed += failed
-        self._draw(force=self.total is not None and self.count >= self.total)
+        if self._bar is None:
+            return
+        if failed:
+            self._bar.set_postfix_str(f"{self.failed} failed", refresh=False)
+        self._bar.update(n)
+        if failed and not n:
+            self._bar.refresh()
 
     def close(self) -> None:
         """Draw the final state and end the line (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        if self.enabled:
-            self._draw(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def __enter__(self) -> Progress:
-        self._draw(force=True)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
              quiet: bool | None = None, stream: IO[str] | None = None) -> Iterator[T]:
-    """Iterate over ``iterable`` while drawing a progress bar on stderr.
+    """Iterate over ``iterable`` while drawing a progress bar (see :func:`enabled`).
 
     Parameters
     ----------
@@ -158,10 +183,9 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "",
     desc : str
         Label of the bar.
     quiet : bool, optional
-        ``True`` draws nothing. Otherwise the bar is drawn only when stderr is a TTY and
-        ``$HEDGEOPT_QUIET`` is not set.
+        ``True`` draws nothing; otherwise :func:`enabled` decides.
     stream : file, optional
-        Where to draw (default ``sys.stderr``).
+        Where a text bar is drawn (default ``sys.stderr``).
 
     Yields
     ------
