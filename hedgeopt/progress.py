@@ -1,7 +1,8 @@
 """Progress bars for long operations (frontier, backtest, tuning, a batch): a thin tqdm adapter.
 
 The drawing is tqdm's (``tqdm.auto``: a widget in Jupyter when ``ipywidgets`` is installed, a
-text bar otherwise); what hedgeopt adds is *when* a bar is drawn, decided by :func:`enabled`:
+text bar on stderr otherwise); what hedgeopt adds is *when* a bar is drawn, decided by
+:func:`enabled`:
 
 1. never when the caller asks for quiet (``quiet=True``, the CLI's ``--quiet``,
    ``solve_book(progress=False)``) or ``$HEDGEOPT_QUIET`` is true (``1``, ``true``, ``yes``,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, TypeVar
 
@@ -95,8 +97,12 @@ def enabled(quiet: bool | None = None, stream: IO[str] | None = None) -> bool:
 
 def _bar_class() -> Any:
     # imported only when a bar is drawn; tqdm.auto picks the notebook widget inside a kernel
-    # with ipywidgets and the text bar everywhere else
-    from tqdm.auto import tqdm
+    # with ipywidgets and the text bar everywhere else (a kernel without ipywidgets gets the
+    # text bar on stderr without tqdm's "IProgress not found" warning: hedgeopt does not need
+    # ipywidgets, and the text bar is a working bar)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from tqdm.auto import tqdm
 
     return tqdm
 
