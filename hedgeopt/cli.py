@@ -26,6 +26,7 @@ import pandas as pd
 import hedgeopt as ho
 from hedgeopt.config import load_book, load_config
 from hedgeopt.context import validate_lam
+from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import HedgeOptError, InputError, MissingDependency
 from hedgeopt.io import read_frame, read_series
 from hedgeopt.progress import progress
@@ -100,7 +101,7 @@ def _solve(args: argparse.Namespace) -> int:
     if args.config:
         return _solve_config(args)
     lam = _flag_lam(args)
-    lam = 0.3 if lam is None else lam
+    lam = DEFAULT_LAM if lam is None else lam
     opts = _read_options(args)
     prices = read_frame(args.prices, "--prices", **opts)
     basket = read_series(args.basket, "--basket", **opts)
@@ -320,10 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hedgeopt {ho.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, lam_default: float | None = 0.3) -> None:
+    def common(p: argparse.ArgumentParser, lam_default: float | None = DEFAULT_LAM) -> None:
         p.add_argument("--lam", type=float, default=lam_default,
-                       help="weight of Var[d] vs Var[Δd], in [0, 1] (default 0.3; with a "
-                            "config: objective.lam)")
+                       help=f"weight of Var[d] vs Var[Δd], in [0, 1] (default "
+                            f"{DEFAULT_LAM:g}; with a config: objective.lam)")
         p.add_argument("--solver", default=None, help=f"one of {', '.join(ho.solvers.BACKENDS)}")
         p.add_argument("--top", type=int, default=15, help="rows of the hedge table to print")
 

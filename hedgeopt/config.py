@@ -43,6 +43,7 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10: pip install tomli
     import tomli as tomllib  # type: ignore[no-redef]
 
+from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
 
 __all__ = [
@@ -635,7 +636,8 @@ DATA = Table({
 
 OBJECTIVE = Table({
     "lam": Field(Number(0, 1), "Weight of `Var[d]` against `Var[Δd]` in "
-                 "`(1 - lam) Var[Δd] + lam Var[d]`, in [0, 1].", default=0.3, example="0.3"),
+                 "`(1 - lam) Var[Δd] + lam Var[d]`, in [0, 1] (the default: see "
+                 "`hedgeopt.defaults`).", default=DEFAULT_LAM, example="0.3"),
     "frontier": Field(OneOf(Array(Number(0, 1), min_len=1), Number(2, integer=True)),
                       "Also tabulate and plot the lam frontier (`hedgeopt solve` only): an array "
                       "of lams, or a number of evenly spaced lams in [0, 1].",

@@ -13,6 +13,7 @@ import pytest
 
 import hedgeopt as ho
 from hedgeopt.cli import main
+from hedgeopt.defaults import DEFAULT_LAM
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def test_demo_prints_table_and_metrics(capsys):
     assert "$10,000,000" in out
     # the demo's problem, solved through the Python API, gives the printed objective
     prices, basket, sectors = ho.datasets.synthetic_market(seed=7)
-    res = ho.HedgeProblem(prices, basket, lam=0.3).add(
+    res = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM).add(
         ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
         ho.Turnover({}, max_dollars=1.2 * basket.iloc[-1])).solve()
     assert f"{res.objective:,.6g} $^2" in out
@@ -94,7 +95,7 @@ def test_solve_writes_the_python_api_shares(capsys, files):
     table = pd.read_csv(out_csv, index_col=0)
     assert table.index.name == "ticker"
     assert list(table.columns) == ["shares", "price", "dollars", "weight"]
-    res = ho.HedgeProblem(prices, basket, lam=0.3).add(
+    res = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM).add(
         ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25)).solve()
     got = table["shares"].reindex(prices.columns)
     np.testing.assert_allclose(got, res.shares, rtol=1e-9, atol=1e-9 * res.shares.abs().max())
@@ -319,7 +320,7 @@ def test_dated_files_solve_like_iso(capsys, year_end_files, tag, flags):
     got = _solved_shares(capsys, d, tag, *flags)
     np.testing.assert_allclose(got.reindex(want.index), want, rtol=1e-9,
                                atol=1e-9 * want.abs().max())
-    res = ho.HedgeProblem(prices, basket, lam=0.3).add(ho.Budget()).solve()
+    res = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM).add(ho.Budget()).solve()
     np.testing.assert_allclose(want.reindex(res.shares.index), res.shares, rtol=1e-9,
                                atol=1e-9 * res.shares.abs().max())
 

@@ -83,10 +83,14 @@ def backend_options(name: str) -> frozenset[str] | None:
     return None  # GUROBI, MOSEK and other cvxpy solvers: their own keywords
 
 
-def _unknown(key: str, known: set[str], where: str) -> InputError:
+def _unknown(key: str, known: set[str], own: set[str], where: str) -> InputError:
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    shown = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
+    rest = sorted(known - own - _CVXPY_KEYWORDS)
+    shown = ", ".join(sorted(own))
+    if rest:
+        shown += (f", and the backend settings {', '.join(rest)}" if len(rest) <= 8 else
+                  f", and {len(rest)} backend settings (help(hedgeopt.solvers.options))")
     return InputError(f"solve(): unknown option {key!r}{hint} for {where}: {shown}", field=key)
 
 
@@ -129,7 +133,7 @@ def split_options(options: dict[str, Any], backends: list[str], *, integer: bool
              f"the backends that may run ({', '.join(backends)}); options they take")
     for key in options:
         if key not in known and not ("/" in key and "SCIP" in backends):
-            raise _unknown(key, known, where)
+            raise _unknown(key, known, own, where)
     return per
 
 
