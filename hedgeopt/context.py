@@ -94,7 +94,7 @@ def as_ticker_series(
         if isinstance(values, (bool, str, bytes, np.bool_)) or values is None:
             raise InputError(f"{field} must be a number or numbers per ticker, got {values!r}",
                              field=field)
-        value = float(values)
+        value = float(values)  # type: ignore[arg-type]  # a real scalar: checked above
         if np.isnan(value) or (finite and not np.isfinite(value)):
             raise InputError(f"{field} must be a finite number, got {value:g}", field=field)
         return pd.Series(value, index=tickers, dtype=float)

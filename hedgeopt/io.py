@@ -373,7 +373,7 @@ def read_frame(path: str | Path, field: str, *, index: IndexKind = "dates",
     if _is_parquet(p):
         df = _read_parquet(p, field, index=True)
     else:
-        sep = sep if given else sniff_separator(p)
+        sep = sep if sep is not None else sniff_separator(p)
         _check_fields(p, field, sep)
         df = _read_csv(p, field, sep, index=True, text=False)
         if df.shape[1] == 0:

@@ -95,7 +95,7 @@ class TrackingObjective:
         stacked = np.vstack(
             [diffs * np.sqrt((1.0 - self.lam) / s), levels * np.sqrt(self.lam / s)]
         )
-        return np.linalg.qr(stacked, mode="r")
+        return np.asarray(np.linalg.qr(stacked, mode="r"))  # mode "r": R alone, an array
 
     # -- cvxpy side ------------------------------------------------------------------------
     def expression(self, w: cp.Variable, ctx: HedgeContext) -> cp.Expression:

@@ -132,7 +132,7 @@ class HedgeProblem:
                     reference: Any = None) -> HedgeProblem:
         """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
         ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl)
-        for c in [*self.constraints, *self.penalties]:
+        for c in self._items():
             c.validate(ctx)
         same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs
         self.ctx = ctx
@@ -227,7 +227,7 @@ class HedgeProblem:
                     raise self._infeasible_error()
                 attempts.append(f"{backend.name}: reported infeasible, but the set is feasible")
                 continue
-            if out.status != "optimal" or out.weights is None:
+            if out.status != "optimal" or out.weights is None or out.objective is None:
                 attempts.append(f"{backend.name}: status {out.status}")
                 continue
             weights = self._snap(out.weights, form)
@@ -276,16 +276,20 @@ class HedgeProblem:
             w[near] = b[near]
         return w
 
+    def _items(self) -> list[Constraint | Penalty]:
+        """The constraints, then the penalties."""
+        return [*self.constraints, *self.penalties]
+
     def _arguments(self) -> list[Any]:
         """The value key of every constraint's and penalty's arguments (see :mod:`keys`)."""
-        return [arguments_key(c) for c in [*self.constraints, *self.penalties]]
+        return [arguments_key(c) for c in self._items()]
 
     def _revalidate(self) -> list[Any]:
         """Validate again every constraint or penalty whose arguments changed since the last
         check (``cap.max_weight = 25`` after ``add`` is refused like ``SectorCap(..., 25)``)."""
         keys = self._arguments()
         seen = self._checked if len(self._checked) == len(keys) else [None] * len(keys)
-        for item, key, old in zip([*self.constraints, *self.penalties], keys, seen, strict=True):
+        for item, key, old in zip(self._items(), keys, seen, strict=True):
             if key != old:
                 item.validate(self.ctx)
         self._checked = keys
@@ -302,15 +306,14 @@ class HedgeProblem:
         keys = self._revalidate()
         if self._compiled is None or not self.objective.compatible(self.ctx):
             return self._compile(keys)
-        bound = [*self._bound, *self._bound_penalties]
+        bound: list[Constraint | Penalty] = [*self._bound, *self._bound_penalties]
         changed = [i for i, (a, b) in enumerate(zip(keys, self._bound_keys, strict=True))
                    if a != b]
         data_changed = self._fresh is None or self._fresh[0] != self.ctx.version
         if self._fresh != (self.ctx.version, self.lam):
             self.objective.update(self.ctx)
         try:
-            for i, (user, own) in enumerate(zip([*self.constraints, *self.penalties], bound,
-                                                strict=True)):
+            for i, (user, own) in enumerate(zip(self._items(), bound, strict=True)):
                 if data_changed or i in changed:
                     own.__dict__.update({k: v for k, v in vars(user).items()
                                          if not k.startswith("_")})
