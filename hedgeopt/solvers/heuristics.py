@@ -46,27 +46,107 @@ import scipy.linalg as sla
 
 from hedgeopt.solvers.wholeshare import WholeShareOutcome, WholeShareSpec
 
-__all__ = ["feasible", "solve_heuristic", "Searcher"]
+__all__ = ["feasible", "lot_bounds", "solve_heuristic", "Searcher"]
 
 #: Internal feasibility margin in weights (the checker's default tolerance is 1e-9).
 EPS = 1e-11
 BIG = 2**40
 
 
-def _int_lb(lb: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Smallest integer z with u z >= lb - EPS (float array; -inf where unbounded)."""
+def _int_lb(lb: np.ndarray, u: np.ndarray, margin: float = EPS) -> np.ndarray:
+    """Smallest integer z with u z >= lb - margin (float array; -inf where unbounded)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        z = np.ceil((lb - EPS) / u)
+        z = np.ceil((lb - margin) / u)
         z = np.where(np.isfinite(z), z, -np.inf)
         fin = np.isfinite(z)
-        z[fin] += np.where(u[fin] * z[fin] < lb[fin] - EPS, 1, 0)
-        z[fin] -= np.where(u[fin] * (z[fin] - 1) >= lb[fin] - EPS, 1, 0)
+        z[fin] += np.where(u[fin] * z[fin] < lb[fin] - margin, 1, 0)
+        z[fin] -= np.where(u[fin] * (z[fin] - 1) >= lb[fin] - margin, 1, 0)
     return z
 
 
-def _int_ub(ub: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Largest integer z with u z <= ub + EPS (float array; +inf where unbounded)."""
-    return -_int_lb(-ub, u)
+def _int_ub(ub: np.ndarray, u: np.ndarray, margin: float = EPS) -> np.ndarray:
+    """Largest integer z with u z <= ub + margin (float array; +inf where unbounded)."""
+    return -_int_lb(-ub, u, margin)
+
+
+def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Integer bounds ``zl <= z <= zu`` on the lots, tightened by the rows and the turnover.
+
+    Every ``z`` that meets the bounds, the rows and the turnover limit within ``margin`` (in
+    weights) lies in the box, so a name with ``zl > zu`` proves that no such ``z`` exists.
+
+    Parameters
+    ----------
+    spec : WholeShareSpec
+        The problem.
+    margin : float
+        Slack allowed on every bound and row (the search uses :data:`EPS`; a proof of
+        infeasibility uses the verification tolerance, so that it also holds within it).
+    rounds : int
+        Rounds of bound propagation through the rows.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``zl`` and ``zu`` as floats (``-inf`` / ``+inf`` where unbounded).
+    """
+    n = spec.n
+    u = np.asarray(spec.unit, dtype=float)
+    form = spec.form
+    A = np.asarray(form.A, dtype=float).reshape(-1, n)
+    lo = np.asarray(form.lo, dtype=float)
+    hi = np.asarray(form.hi, dtype=float)
+    zl = _int_lb(np.asarray(form.lb, dtype=float), u, margin)
+    zu = _int_ub(np.asarray(form.ub, dtype=float), u, margin)
+    for _ in range(rounds):
+        changed = False
+        for j in range(A.shape[0]):
+            a = A[j] * u  # per lot
+            with np.errstate(invalid="ignore"):
+                mn = np.where(a == 0, 0.0, np.where(a >= 0, a * zl, a * zu))  # finite or -inf
+                mx = np.where(a == 0, 0.0, np.where(a >= 0, a * zu, a * zl))  # finite or +inf
+                fmn, fmx = np.isfinite(mn), np.isfinite(mx)
+                smn, smx = float(mn[fmn].sum()), float(mx[fmx].sum())
+                imn, imx = int((~fmn).sum()), int((~fmx).sum())
+                for i in np.flatnonzero(a != 0):
+                    # the row's least / largest value over the other names (O(1) per name)
+                    if fmn[i]:
+                        others_mn = smn - mn[i] if imn == 0 else -np.inf
+                    else:
+                        others_mn = smn if imn == 1 else -np.inf
+                    if fmx[i]:
+                        others_mx = smx - mx[i] if imx == 0 else np.inf
+                    else:
+                        others_mx = smx if imx == 1 else np.inf
+                    if np.isfinite(hi[j]) and np.isfinite(others_mn):
+                        lim = (hi[j] - others_mn + margin) / a[i]
+                        if a[i] > 0:
+                            v = math.floor(lim + 1e-9)
+                            if v < zu[i]:
+                                zu[i], changed = v, True
+                        else:
+                            v = math.ceil(lim - 1e-9)
+                            if v > zl[i]:
+                                zl[i], changed = v, True
+                    if np.isfinite(lo[j]) and np.isfinite(others_mx):
+                        lim = (lo[j] - others_mx - margin) / a[i]
+                        if a[i] > 0:
+                            v = math.ceil(lim - 1e-9)
+                            if v > zl[i]:
+                                zl[i], changed = v, True
+                        else:
+                            v = math.floor(lim + 1e-9)
+                            if v < zu[i]:
+                                zu[i], changed = v, True
+        if not changed:
+            break
+    if spec.turnover is not None:
+        h, tau = spec.turnover
+        h = np.asarray(h, dtype=float)
+        zu = np.minimum(zu, np.floor((h + float(tau) + margin) / u + 1e-9))
+        zl = np.maximum(zl, np.ceil((h - float(tau) - margin) / u - 1e-9))
+    return zl, zu
 
 
 def feasible(spec: WholeShareSpec, z: np.ndarray, tol: float = 1e-9) -> list[str]:
@@ -154,9 +234,6 @@ class Searcher:
         self.m = self.A.shape[0]
         self.Au = self.A * self.u  # row change per lot
         self.rng = np.random.default_rng(seed)
-        # integer bounds
-        self.zl = _int_lb(np.asarray(form.lb, dtype=float), self.u)
-        self.zu = _int_ub(np.asarray(form.ub, dtype=float), self.u)
         self.turn = None
         if spec.turnover is not None:
             h, tau = spec.turnover
@@ -180,49 +257,8 @@ class Searcher:
 
     # -- static helpers ---------------------------------------------------------------------
     def _propagate_bounds(self) -> None:
-        """Tighten the integer bounds with the rows (and turnover): a few rounds of propagation."""
-        zl, zu, u = self.zl.copy(), self.zu.copy(), self.u
-        for _ in range(3):
-            changed = False
-            for j in range(self.m):
-                a = self.A[j] * u  # per lot
-                mn = np.where(a >= 0, a * zl, a * zu)
-                mx = np.where(a >= 0, a * zu, a * zl)
-                with np.errstate(invalid="ignore"):
-                    mn = np.where(a == 0, 0.0, mn)
-                    mx = np.where(a == 0, 0.0, mx)
-                    smn, smx = mn.sum(), mx.sum()
-                    for i in np.flatnonzero(a != 0):
-                        others_mn = smn - mn[i] if np.isfinite(mn[i]) else (
-                            mn[np.arange(self.n) != i].sum())
-                        others_mx = smx - mx[i] if np.isfinite(mx[i]) else (
-                            mx[np.arange(self.n) != i].sum())
-                        if np.isfinite(self.hi[j]) and np.isfinite(others_mn):
-                            lim = (self.hi[j] - others_mn + EPS) / a[i]
-                            if a[i] > 0:
-                                v = math.floor(lim + 1e-9)
-                                if v < zu[i]:
-                                    zu[i], changed = v, True
-                            else:
-                                v = math.ceil(lim - 1e-9)
-                                if v > zl[i]:
-                                    zl[i], changed = v, True
-                        if np.isfinite(self.lo[j]) and np.isfinite(others_mx):
-                            lim = (self.lo[j] - others_mx - EPS) / a[i]
-                            if a[i] > 0:
-                                v = math.ceil(lim - 1e-9)
-                                if v > zl[i]:
-                                    zl[i], changed = v, True
-                            else:
-                                v = math.floor(lim + 1e-9)
-                                if v < zu[i]:
-                                    zu[i], changed = v, True
-            if not changed:
-                break
-        if self.turn is not None:
-            h, tau = self.turn
-            zu = np.minimum(zu, np.floor((h + tau + EPS) / u + 1e-9))
-            zl = np.maximum(zl, np.ceil((h - tau - EPS) / u - 1e-9))
+        """Tighten the integer bounds with the rows and turnover (:func:`lot_bounds`)."""
+        zl, zu = lot_bounds(self.spec)
         # finite caps for enumeration (never binding in practice)
         self.zl_f = np.maximum(zl, -BIG)
         self.zu_f = np.minimum(zu, BIG)
@@ -351,10 +387,16 @@ class Searcher:
             feas &= nz <= self.K
         return df, new, feas
 
-    def descend_singles(self, thr: float, max_moves: int = 10**9) -> int:
-        """Best-improvement single moves until none improves by more than ``thr``."""
+    def descend_singles(self, thr: float, max_moves: int = 10**9,
+                        deadline: float | None = None) -> int:
+        """Best-improvement single moves until none improves by more than ``thr``.
+
+        Stops early at ``deadline`` (``time.perf_counter()`` seconds), checked every 32 moves.
+        """
         moves = 0
         while moves < max_moves:
+            if deadline is not None and moves % 32 == 0 and time.perf_counter() >= deadline:
+                break
             up, dn = self.step_values()
             df_u, _, fe_u = self._single_scores(up)
             df_d, _, fe_d = self._single_scores(dn)
@@ -419,7 +461,9 @@ class Searcher:
     def local_search(self, thr: float, deadline: float) -> None:
         """Single moves, then pair moves, until no improving move remains (or time is up)."""
         while time.perf_counter() < deadline:
-            self.descend_singles(thr)
+            self.descend_singles(thr, deadline=deadline)
+            if time.perf_counter() >= deadline:
+                break
             pm = self.best_pair(thr)
             if pm is None:
                 break
@@ -703,19 +747,25 @@ def _blast_order_exact(H: np.ndarray) -> np.ndarray:
     return np.array(order)
 
 
-def _lll(R: np.ndarray, t: np.ndarray, delta: float = 0.75
+def _lll(R: np.ndarray, t: np.ndarray, delta: float = 0.75, deadline: float | None = None
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """LLL reduction of the columns of the upper-triangular ``R`` (Givens form).
 
     Returns ``(R', U, t')`` with ``R U = G R'`` for an orthogonal ``G`` (never formed),
     ``U`` unimodular and ``t' = G' t``; so ``||R d - t|| = ||R' y - t'||`` with ``d = U y``.
+    The identity holds after every step, so stopping at ``deadline`` returns a valid, less
+    reduced basis.
     """
     R = np.array(R, dtype=float, copy=True)
     t = np.array(t, dtype=float, copy=True)
     s = R.shape[0]
     U = np.eye(s)
     k = 1
+    steps = 0
     while k < s:
+        steps += 1
+        if deadline is not None and steps % 64 == 0 and time.perf_counter() >= deadline:
+            break
         # size-reduce column k against k-1 (enough for the Lovasz test)
         r = R[k - 1, k - 1]
         mu = round(R[k - 1, k] / r)
@@ -748,12 +798,13 @@ def _lll(R: np.ndarray, t: np.ndarray, delta: float = 0.75
     return R, U, t
 
 
-def _bfs_plain(R: np.ndarray, center: np.ndarray, r2: float, cap: int
-               ) -> tuple[np.ndarray, np.ndarray, bool, int]:
+def _bfs_plain(R: np.ndarray, center: np.ndarray, r2: float, cap: int,
+               deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """All integer ``y`` with ``||R (y - center)||^2 <= r2`` (breadth first, capped).
 
     Returns ``(Y, cost, exact, nodes)``; when more than ``cap`` partial nodes survive a level
-    the ``cap`` cheapest are kept and ``exact`` is False.
+    the ``cap`` cheapest are kept and ``exact`` is False. At ``deadline`` the search stops
+    with no points (``exact`` False).
     """
     s = R.shape[0]
     diagR = np.abs(np.diag(R))
@@ -762,6 +813,8 @@ def _bfs_plain(R: np.ndarray, center: np.ndarray, r2: float, cap: int
     acc = np.zeros((1, s))
     exact, nodes = True, 0
     for j in range(s - 1, -1, -1):
+        if deadline is not None and time.perf_counter() > deadline:
+            return np.zeros((0, s)), np.zeros(0), False, nodes
         rjj = R[j, j]
         c = center[j] - acc[:, j] / rjj
         hw = np.sqrt(np.maximum(r2 - cost, 0.0)) / diagR[j]
@@ -795,8 +848,8 @@ def _bfs_plain(R: np.ndarray, center: np.ndarray, r2: float, cap: int
     return vals, cost, exact, nodes
 
 
-def _solve_subset_lll(self: Searcher, S: np.ndarray, cap: int = 4000, thr: float = 0.0
-                      ) -> tuple[np.ndarray | None, bool, int]:
+def _solve_subset_lll(self: Searcher, S: np.ndarray, cap: int = 4000, thr: float = 0.0,
+                      deadline: float | None = None) -> tuple[np.ndarray | None, bool, int]:
     """Like :meth:`Searcher.solve_subset`, enumerating in an LLL-reduced basis.
 
     The bounds, rows and other restrictions are checked on the enumerated points (they do
@@ -813,9 +866,9 @@ def _solve_subset_lll(self: Searcher, S: np.ndarray, cap: int = 4000, thr: float
     if dstar is None:
         return None, True, 0
     t = R @ dstar
-    Rr, U, tr = _lll(R, t)
+    Rr, U, tr = _lll(R, t, deadline=deadline)
     ystar = sla.solve_triangular(Rr, tr, lower=False, check_finite=False)
-    Y, cost, exact, nodes = _bfs_plain(Rr, ystar, r2, cap)
+    Y, cost, exact, nodes = _bfs_plain(Rr, ystar, r2, cap, deadline)
     if Y.shape[0] == 0:
         return None, exact, nodes
     D = np.round(Y @ U.T)
@@ -909,7 +962,7 @@ def round_feasible(srch: Searcher, x: np.ndarray | None, deadline: float,
         # fall back on the enumeration: any feasible point near the continuous centre
         order = np.argsort(-(np.abs(x) + (srch.z != 0)))
         S = np.sort(order[: min(n, 60)])
-        xs, _, _ = srch.solve_subset(S, cap=20000, any_feasible=True)
+        xs, _, _ = srch.solve_subset(S, cap=20000, any_feasible=True, deadline=deadline)
         if xs is not None:
             for i, v in zip(S, xs, strict=True):
                 srch.move(int(i), int(v))
@@ -1030,8 +1083,63 @@ def _repair_min_cost(self: Searcher, deadline: float) -> bool:
             if not self._repair_pair(v0):
                 return False
             continue
-        self.move(*best[1])
+        i, v = best[1]
+        self.move(i, _extend(self, i, v, v0))
     return self.violation() <= 0
+
+
+def _extend(self: Searcher, i: int, v: int, v0: float) -> int:
+    """Lot count for name ``i`` when the chosen repair step ``z_i -> v`` is one of many.
+
+    When one step removes less than 1/32 of the violation ``v0`` (a budget many lots away,
+    say), the step is repeated in one go: ``z_i + t d`` with ``t`` the smallest minimiser of
+    the violation along that line, within the name's bounds. The violation is convex and
+    piecewise linear in ``t`` (hinges of the rows and the turnover; the name count does not
+    change after the first step), and the whole lots around the rows' breakpoints and the
+    turnover's kink are tried, with ``t = 1`` among them, so the jump never repairs less than
+    the single step. Otherwise (and with thresholds, whose holes break the line) the single
+    step is kept.
+    """
+    d = v - int(self.z[i])
+    if self.holes or abs(d) != 1:
+        return v
+    zi, u = int(self.z[i]), self.u[i]
+
+    def viol(t: np.ndarray) -> np.ndarray:
+        s = t * d * u  # weight change
+        out = np.zeros(t.shape)
+        if self.m:
+            new = self.aw[:, None] + self.A[:, i][:, None] * s[None, :]
+            out += (np.maximum(self.lo[:, None] - new, 0)
+                    + np.maximum(new - self.hi[:, None], 0)).sum(axis=0)
+        if self.turn is not None:
+            h, tau = self.turn
+            tv = self.tv + np.abs(self.w[i] + s - h[i]) - abs(self.w[i] - h[i])
+            out += np.maximum(tv - tau, 0)
+        return out
+
+    one = float(viol(np.array([1.0]))[0])
+    if not (v0 - one) * 32 < v0:
+        return v
+    lim = self.zu[i] - zi if d > 0 else zi - self.zl[i]
+    tmax = float(min(lim, 2**31))
+    if not tmax > 1:
+        return v
+    ts = [1.0, tmax]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if self.m:
+            a = self.A[:, i] * d * u
+            for b in (self.lo, self.hi):
+                r = (b - self.aw) / a
+                ts += [x for x in r[np.isfinite(r)] for x in (math.floor(x), math.ceil(x))]
+        if self.turn is not None:
+            r = (self.turn[0][i] - self.w[i]) / (d * u)
+            if np.isfinite(r):
+                ts += [math.floor(r), math.ceil(r)]
+    t = np.unique(np.clip(np.array(ts, dtype=float), 1.0, tmax))
+    vt = viol(t)
+    k = int(np.flatnonzero(vt <= vt.min() + 1e-15 * max(v0, 1e-300))[0])
+    return int(zi + int(t[k]) * d)
 
 
 Searcher.repair_min_cost = _repair_min_cost  # type: ignore[attr-defined]
@@ -1088,7 +1196,8 @@ class _LNS:
             thr = thr_rel * max(abs(s.f), 1e-300)
             use_lll = self.lll_prob > 0 and self.rng.random() < self.lll_prob
             if use_lll:
-                x, exact, nodes = s.solve_subset_lll(S, cap=self.cap, thr=thr)
+                x, exact, nodes = s.solve_subset_lll(S, cap=self.cap, thr=thr,
+                                                     deadline=deadline)
                 ridge = False
             else:
                 x, exact, nodes = s.solve_subset(S, cap=self.cap, thr=thr, deadline=deadline)
@@ -1117,8 +1226,14 @@ class _LNS:
 
 def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int = 0,
                     start: np.ndarray | None = None, verbose: bool = False,
-                    max_iter: int | None = None) -> WholeShareOutcome:
+                    max_iter: int | None = None, feasibility_only: bool = False
+                    ) -> WholeShareOutcome:
     """Whole-share search: rounding, local search, then LNS until ``time_limit``.
+
+    Every phase (rounding and repair, its enumeration fallback, the dive, local search, the
+    LNS and its enumerations and lattice reductions) checks one deadline, ``time_limit``
+    seconds after the call, so the search returns within a few milliseconds of it (one
+    uninterruptible step: a bounded QP of the dive or of an enumeration's centre).
 
     Parameters
     ----------
@@ -1136,6 +1251,9 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     max_iter : int, optional
         Cap on LNS iterations: with it (and a time limit that is not reached) the result does
         not depend on the machine's speed.
+    feasibility_only : bool
+        Return the first point that meets every constraint (after rounding and repair),
+        without improving it: a quick test of whether the restrictions can be met at all.
 
     Returns
     -------
@@ -1164,25 +1282,32 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
         if zs.shape == (spec.n,) and not feasible(spec, zs, 1e-10):
             srch.set(zs)
             ok, method = True, "start"
+            if feasibility_only:
+                return _found(spec, srch.z.copy(), bound, t0)
     if not ok:
         # round the relaxation, and the current holdings when given; keep the best
         starts = [xr] + ([np.asarray(spec.current, float)] if spec.current is not None else [])
         best_z = None
         for x0 in starts:
             for nearest in (True, False):
-                if round_feasible(srch, x0, deadline + 5.0, nearest):
-                    srch.descend_singles(1e-12 * abs(srch.f))
+                if time.perf_counter() >= deadline:
+                    break
+                if round_feasible(srch, x0, deadline, nearest):
+                    if feasibility_only:
+                        return _found(spec, srch.z.copy(), bound, t0)
+                    srch.descend_singles(1e-12 * abs(srch.f), deadline=deadline)
                     if best_z is None or srch.f < spec.value(best_z):
                         best_z = srch.z.copy()
         ok = best_z is not None
         if ok:
             srch.set(best_z)
         if (xr is not None and srch.turn is None and srch.K is None and not srch.holes
+                and not feasibility_only and time.perf_counter() < deadline
                 and _fine_lots(srch, xr) and _degenerate(srch)):
             # degenerate continuous problem: a continuous-then-fix dive rounds far better
             t_dive = time.perf_counter() + 0.25 * max(deadline - time.perf_counter(), 0.0)
             zd = dive(srch, xr, t_dive, 0.05)
-            if zd is not None and round_feasible(srch, srch.u * zd, deadline + 5.0, True):
+            if zd is not None and round_feasible(srch, srch.u * zd, deadline, True):
                 srch.local_search(1e-12 * abs(srch.f), deadline)
                 f_dive = srch.f
                 zd = srch.z.copy()
@@ -1199,8 +1324,13 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
             elif ok:
                 srch.set(best_z)
     if not ok:
+        late = time.perf_counter() >= deadline
+        why = ("the time limit stopped rounding and repair before they found a feasible point"
+               if late else "rounding and repair found no feasible point")
         return WholeShareOutcome(None, None, bound, "failed", "rounding", time.perf_counter() - t0,
-                                 {"reason": "rounding and repair found no feasible point"})
+                                 {"reason": why})
+    if feasibility_only:
+        return _found(spec, srch.z.copy(), bound, t0)
     thr_rel = 1e-12
     f_round = srch.f
     srch.local_search(thr_rel * abs(srch.f), deadline)
@@ -1213,7 +1343,8 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     proven = False
     # tiny problems: one exhaustive enumeration proves optimality
     if srch.n <= 12 and time.perf_counter() < deadline:
-        x, exact, _ = srch.solve_subset(np.arange(srch.n), cap=20000, thr=0.0)
+        x, exact, _ = srch.solve_subset(np.arange(srch.n), cap=20000, thr=0.0,
+                                        deadline=deadline)
         if x is not None:
             srch.set(x)
             method = "enumeration"
@@ -1233,6 +1364,14 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     info["proven"] = proven
     status = _status(value, bound, 1e-4)
     return WholeShareOutcome(z, value, bound, status, method, time.perf_counter() - t0, info)
+
+
+def _found(spec: WholeShareSpec, z: np.ndarray, bound: float | None, t0: float
+           ) -> WholeShareOutcome:
+    """The outcome of a feasibility-only run that found ``z``."""
+    value = spec.value(z)
+    return WholeShareOutcome(z, value, bound, _status(value, bound, 1e-4), "rounding",
+                             time.perf_counter() - t0, {"feasibility_only": True})
 
 
 def _status(value: float, bound: float | None, gap: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,14 @@ from hedgeopt.constraints.base import LinearForm
 from hedgeopt.context import HedgeContext
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.solvers.activeset import solve_qp
-from hedgeopt.solvers.heuristics import Searcher, _lll, feasible, solve_heuristic
+from hedgeopt.solvers.heuristics import (
+    EPS,
+    Searcher,
+    _extend,
+    _lll,
+    feasible,
+    solve_heuristic,
+)
 from hedgeopt.solvers.wholeshare import WholeShareSpec
 
 
@@ -193,3 +201,51 @@ def test_dive_on_degenerate_fine_lot_problem():
     assert "dive_value" in a.info
     assert a.value <= a.info["dive_value"] * (1 + 1e-12)
     assert np.array_equal(a.z, b.z)
+
+
+# ------------------------------------------------------------------------------------------
+# one deadline for every phase
+# ------------------------------------------------------------------------------------------
+
+def test_phases_stop_at_a_past_deadline() -> None:
+    """Local moves, enumeration and lattice reduction all return at once past the deadline;
+    the cut lattice reduction is still a valid basis change."""
+    spec = make_spec(8, 1)
+    s = Searcher(spec)
+    s.set(np.zeros(8, dtype=np.int64))
+    past = time.perf_counter() - 1.0
+    assert s.descend_singles(0.0, deadline=past) == 0
+    assert s.solve_subset(np.arange(8), deadline=past) == (None, False, 0)
+    rng = np.random.default_rng(1)
+    R = np.linalg.qr(rng.standard_normal((40, 40)), mode="r")
+    t = rng.standard_normal(40)
+    Rr, U, tr = _lll(R, t, deadline=past)
+    assert np.allclose(U, np.round(U)) and abs(round(np.linalg.det(U))) == 1
+    y = rng.integers(-3, 4, 40)
+    assert np.linalg.norm(Rr @ y - tr) == pytest.approx(np.linalg.norm(R @ (U @ y) - t))
+
+
+def test_search_returns_within_its_time_limit() -> None:
+    """A fine-lot problem with a cardinality limit (slow to round and repair one lot at a
+    time) still returns a feasible point, within the limit plus a small margin."""
+    spec = make_spec(n=200, seed=2, lots_per_name=300, T=30, ub=1.0, max_names=15)
+    t0 = time.perf_counter()
+    out = solve_heuristic(spec, time_limit=0.5)
+    assert time.perf_counter() - t0 < 0.5 + 0.5
+    assert out.z is not None and feasible(spec, out.z) == []
+
+
+def test_repair_jumps_along_a_line() -> None:
+    """From nothing held, one repair step on a name goes straight to the budget band: the
+    smallest lot count along that line with the least violation (checked by hand)."""
+    spec = make_spec(n=6, seed=0, lots_per_name=200, ub=1.0)
+    s = Searcher(spec)
+    s.set(np.zeros(6, dtype=np.int64))
+    v0 = s.violation()
+    z = _extend(s, 2, 1, v0)
+    lo, u = spec.form.lo[0], spec.unit[2]
+    assert z == min(int(np.ceil((lo - EPS) / u)), int(s.zu[2]))
+    s.move(2, z)
+    assert s.violation() <= max(lo - u * s.zu[2], 0.0) + 1e-12
+    assert _extend(s, 2, int(s.z[2]) + 1, s.violation() + 1.0) == int(s.z[2]) + 1  # small
+
