@@ -56,6 +56,10 @@ class WholeShareSpec:
         Its objective ``f`` (a lower bound when the relaxation dropped only integer restrictions).
     lots : numpy.ndarray or None
         Lot size in shares per name (``shares = lots * z`` exactly; ``unit = lots P_ref / B_ref``).
+    notional : float or None
+        ``B_ref`` in dollars, so that messages (proofs of infeasibility) speak dollars.
+    names : list of str or None
+        Ticker of each name, for messages.
     """
 
     Q: np.ndarray
@@ -72,6 +76,19 @@ class WholeShareSpec:
     relaxed: np.ndarray | None = None
     relaxed_value: float | None = None
     lots: np.ndarray | None = None
+    notional: float | None = None
+    names: list[str] | None = None
+
+    def name(self, i: int) -> str:
+        """Ticker of name ``i`` (``"name i"`` when unknown)."""
+        return str(self.names[i]) if self.names is not None else f"name {i}"
+
+    def money(self, w: float) -> str:
+        """A weight in plain dollars (``$1,234,567``), or as a fraction of the notional."""
+        if self.notional is None:
+            return f"{w:.6g} x the notional"
+        d = w * self.notional
+        return f"-${-d:,.0f}" if d < 0 else f"${d:,.0f}"
 
     @property
     def n(self) -> int:

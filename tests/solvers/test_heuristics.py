@@ -19,6 +19,8 @@ from hedgeopt.solvers.heuristics import (
     _extend,
     _lll,
     feasible,
+    infeasibility_proof,
+    single_name_point,
     solve_heuristic,
 )
 from hedgeopt.solvers.wholeshare import WholeShareSpec
@@ -249,3 +251,80 @@ def test_repair_jumps_along_a_line() -> None:
     assert s.violation() <= max(lo - u * s.zu[2], 0.0) + 1e-12
     assert _extend(s, 2, int(s.z[2]) + 1, s.violation() + 1.0) == int(s.z[2]) + 1  # small
 
+
+# ------------------------------------------------------------------------------------------
+# cheap proofs of infeasibility
+# ------------------------------------------------------------------------------------------
+
+def _with_units(spec: WholeShareSpec, unit, band, ub: float = 1.0) -> WholeShareSpec:
+    spec.unit = np.asarray(unit, dtype=float)
+    spec.form.lo, spec.form.hi = np.array([band[0]]), np.array([band[1]])
+    spec.form.ub = np.full(spec.n, ub)
+    spec.relaxed = spec.relaxed_value = None
+    return spec
+
+
+def test_granularity_proof() -> None:
+    """Lots of 0.30..0.33 long-only: 2 lots give at most 0.66, 3 at least 0.90; the band
+    0.70..0.85 is out of reach (brute force agrees)."""
+    spec = _with_units(make_spec(4, 0), [0.30, 0.31, 0.32, 0.33], (0.70, 0.85))
+    why = infeasibility_proof(spec)
+    assert why is not None and "2 lots in all reach at most" in why and "3 lots" in why
+    assert _raw_brute_force(spec) is None
+
+
+def test_cardinality_reach_proof() -> None:
+    spec = make_spec(5, 0, ub=0.3, max_names=2)  # 2 x 0.3 < 0.95
+    why = infeasibility_proof(spec)
+    assert why is not None and "at most 2 names may be held" in why
+    assert _raw_brute_force(spec) is None
+    spec.max_names = 4  # 4 x 0.3 >= 0.95: not proven here
+    assert infeasibility_proof(spec) is None
+
+
+def test_single_name_proof_and_best_point() -> None:
+    """max_names=1 is decided name by name: lots of 0.30, 0.40 and 0.45 never land in
+    0.95..1.0 alone, though each can reach it (no reach or granularity proof applies)."""
+    spec = _with_units(make_spec(3, 0, max_names=1), [0.30, 0.40, 0.45], (0.95, 1.0), ub=1.5)
+    why = infeasibility_proof(spec)
+    assert why is not None and "at most 1 name may be held" in why
+    assert _raw_brute_force(spec) is None
+    assert single_name_point(spec) is None
+    # a reachable band: the best single-name point is the brute-force optimum
+    spec = make_spec(3, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    bz, best = brute_force(spec)
+    z = single_name_point(spec, best=True)
+    assert bz is not None and feasible(spec, z) == []
+    assert spec.value(z) == pytest.approx(best, rel=1e-12)
+    assert infeasibility_proof(spec) is None
+
+
+def _raw_brute_force(spec: WholeShareSpec) -> np.ndarray | None:
+    """A feasible lot vector by enumeration over the box of the raw bounds alone (no
+    propagation: independent of the code under test), or None."""
+    lo = np.ceil(spec.form.lb / spec.unit - 1e-9).astype(int)
+    hi = np.floor(spec.form.ub / spec.unit + 1e-9).astype(int)
+    for z in itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)]):
+        if not feasible(spec, np.array(z)):
+            return np.array(z)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_proofs_are_sound(seed: int) -> None:
+    """On random tiny problems with coarse lots a proof is only ever given when brute force
+    finds no feasible point (and a feasible point rules every proof out)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 5))
+    spec = make_spec(n, seed, lots_per_name=float(rng.uniform(0.4, 2.0)),
+                     long_only=bool(seed % 2), band=(float(rng.uniform(0.8, 0.97)), 1.0),
+                     ub=float(rng.uniform(0.3, 1.0)),
+                     max_names=[None, 1, 2][seed % 3])
+    why = infeasibility_proof(spec)
+    bz = _raw_brute_force(spec)
+    if why is not None:
+        assert bz is None, why
+    if bz is not None:
+        assert why is None
+        if spec.max_names == 1:
+            assert feasible(spec, single_name_point(spec)) == []
