@@ -39,18 +39,25 @@ from typing import Any
 import numpy as np
 
 from hedgeopt.exceptions import InputError, SolverError, SolverNotAvailable
-from hedgeopt.solvers.heuristics import EPS, Searcher, feasible, solve_heuristic
+from hedgeopt.solvers.heuristics import (
+    EPS,
+    Searcher,
+    feasible,
+    infeasibility_proof,
+    single_name_point,
+    solve_heuristic,
+)
 from hedgeopt.solvers.wholeshare import WholeShareOutcome, WholeShareSpec
 
-__all__ = ["solve_whole_shares", "solve_scip", "METHODS"]
+__all__ = ["solve_whole_shares", "find_feasible", "solve_scip", "METHODS"]
 
 METHODS = ("DEFAULT", "HEURISTIC", "SCIP", "GUROBI", "MOSEK")
 
 
 def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
                        time_limit: float = 10.0, gap: float = 1e-4, threads: int = 1,
-                       verbose: bool = False, seed: int = 0, **options: Any
-                       ) -> WholeShareOutcome:
+                       verbose: bool = False, seed: int = 0, tol: float = 1e-9,
+                       feasibility_only: bool = False, **options: Any) -> WholeShareOutcome:
     """Solve the whole-share problem ``spec`` with ``method``.
 
     Parameters
@@ -60,7 +67,8 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
     method : str
         ``"DEFAULT"``, ``"HEURISTIC"``, ``"SCIP"``, ``"GUROBI"`` or ``"MOSEK"``.
     time_limit : float
-        Wall-clock seconds for the whole call (heuristic warm start included).
+        Wall-clock seconds for the whole call (proofs, heuristic warm start and model build
+        included): every phase checks the one deadline ``time_limit`` seconds after the call.
     gap : float
         Relative gap ``(value - bound) / |value|`` at which the answer counts as optimal.
     threads : int
@@ -69,6 +77,11 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
         Print progress (heuristic log, solver output).
     seed : int
         Seed of the heuristic's random choices and of SCIP's permutations.
+    tol : float
+        Slack (in weights) under which a cheap proof of infeasibility must still hold
+        (:func:`~hedgeopt.solvers.heuristics.infeasibility_proof`).
+    feasibility_only : bool
+        Stop at the first point that meets every constraint (see :func:`find_feasible`).
     **options
         Backend parameters passed through: SCIP parameter names such as
         ``{"limits/nodes": 1000}`` (keys without a ``/`` are ignored by SCIP); cvxpy solver
@@ -79,51 +92,110 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
     WholeShareOutcome
         ``z`` (int64 lots) satisfying every constraint, ``value = spec.value(z)``, the best
         proven lower bound (at least ``spec.relaxed_value``), the status and which method
-        found the incumbent.
+        found the incumbent. ``status == "infeasible"`` only with a proof: a cheap one
+        (``method == "proof"``) or SCIP's complete search (``method == "SCIP"``), the reason in
+        ``info["reason"]``. No incumbent and no proof gives ``"failed"``.
     """
     key = str(method).upper()
     if key not in METHODS:
         raise InputError(f"unknown whole-share method {method!r}; use one of {METHODS}",
                          field="solver")
-    if time_limit is None or not np.isfinite(time_limit) or time_limit < 0:
+    if (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float, np.number))
+            or not np.isfinite(time_limit) or time_limit < 0):
         raise InputError(f"time_limit must be a finite number >= 0, got {time_limit!r}",
                          field="time_limit")
     if not gap >= 0:
         raise InputError(f"gap must be >= 0, got {gap!r}", field="gap")
     t0 = time.perf_counter()
+    deadline = t0 + float(time_limit)
+
+    def left() -> float:
+        return max(deadline - time.perf_counter(), 0.0)
+
+    if key != "HEURISTIC" and key != "DEFAULT":
+        _require(key)
+    why = infeasibility_proof(spec, tol)
+    if why is not None:
+        return WholeShareOutcome(None, None, None, "infeasible", "proof",
+                                 time.perf_counter() - t0, {"reason": why})
+    one: WholeShareOutcome | None = None
+    if spec.max_names == 1:
+        # one name at most: decided exactly, name by name (feasible within tol; a hair less,
+        # so that verification at tol never meets a point on its edge)
+        z1 = single_name_point(spec, 0.999 * tol, best=not feasibility_only)
+        if z1 is not None:
+            one = WholeShareOutcome(z1, spec.value(z1), None, "feasible", "one name", 0.0,
+                                    {"one_name": "exact: every name and holding nothing tried"})
+            if not feasibility_only:
+                one.bound = one.value  # exhaustive
+            if feasibility_only or key in ("HEURISTIC", "DEFAULT"):
+                return _finish(spec, one, gap, t0, tol)
+    scip_ok = _module_ok("pyscipopt")
     if key == "HEURISTIC":
-        out = solve_heuristic(spec, time_limit=time_limit, seed=seed, verbose=verbose)
-        return _finish(spec, out, gap, t0)
+        out = solve_heuristic(spec, time_limit=left(), seed=seed, verbose=verbose,
+                              feasibility_only=feasibility_only)
+        return _finish(spec, _unproven(out), gap, t0, tol)
     if key == "DEFAULT":
-        small = spec.n <= 150 and _module_ok("pyscipopt")
-        t_heur = 0.75 * time_limit if small else time_limit
-        out = solve_heuristic(spec, time_limit=t_heur, seed=seed, verbose=verbose)
-        out = _finish(spec, out, gap, t0)
-        left = time_limit - (time.perf_counter() - t0)
-        if not small or out.status in ("optimal", "infeasible") or left < 0.2:
+        small = spec.n <= 150 and scip_ok
+        if feasibility_only:
+            t_heur = 0.5 * left() if scip_ok else left()  # the rest: SCIP, to find or prove
+        else:
+            t_heur = 0.75 * left() if small else left()
+        out = solve_heuristic(spec, time_limit=t_heur, seed=seed, verbose=verbose,
+                              feasibility_only=feasibility_only)
+        out = _finish(spec, _unproven(out), gap, t0, tol)
+        if out.z is None and scip_ok and left() > 0:
+            # nothing found: SCIP gets the rest of the time, to find a point or prove there
+            # is none
+            polish = True
+        else:
+            polish = small and not feasibility_only and out.status != "optimal" and left() >= 0.2
+        if not polish:
             return out
         try:
-            mip = solve_scip(spec, time_limit=left, gap=gap, threads=threads, verbose=verbose,
-                             seed=seed, start=out.z, options=options)
+            mip = solve_scip(spec, time_limit=left(), gap=gap, threads=threads, verbose=verbose,
+                             seed=seed, start=out.z, options=options,
+                             feasibility_only=feasibility_only and out.z is None)
         except SolverError as exc:
             out.info["scip_error"] = str(exc)
             return out
-        return _finish(spec, _best(spec, out, mip), gap, t0)
+        return _finish(spec, _best(spec, out, mip, tol), gap, t0, tol)
     # MIP backends: a short heuristic warm start, then the solver
-    _require(key)
-    t_heur = min(0.25 * time_limit, 5.0)
-    warm = solve_heuristic(spec, time_limit=t_heur, seed=seed, verbose=verbose)
-    warm = _finish(spec, warm, gap, t0)
-    if warm.status in ("optimal", "infeasible"):
-        return warm
-    left = max(time_limit - (time.perf_counter() - t0), 0.1)
-    if key == "SCIP":
-        mip = solve_scip(spec, time_limit=left, gap=gap, threads=threads, verbose=verbose,
-                         seed=seed, start=warm.z, options=options)
+    if one is not None:
+        warm = _finish(spec, one, gap, t0, tol)
     else:
-        mip = solve_cvxpy_mip(spec, key, time_limit=left, gap=gap, threads=threads,
-                              verbose=verbose, start=warm.z, options=options)
-    return _finish(spec, _best(spec, warm, mip), gap, t0)
+        t_heur = min(0.25 * left(), 5.0)
+        warm = solve_heuristic(spec, time_limit=t_heur, seed=seed, verbose=verbose,
+                               feasibility_only=feasibility_only)
+        warm = _finish(spec, _unproven(warm), gap, t0, tol)
+    if warm.status == "optimal" or (feasibility_only and warm.z is not None):
+        return warm
+    if key == "SCIP":
+        mip = solve_scip(spec, time_limit=left(), gap=gap, threads=threads, verbose=verbose,
+                         seed=seed, start=warm.z, options=options,
+                         feasibility_only=feasibility_only)
+    else:
+        mip = solve_cvxpy_mip(spec, key, time_limit=max(left(), 0.01), gap=gap,
+                              threads=threads, verbose=verbose, start=warm.z, options=options)
+    return _finish(spec, _best(spec, warm, mip, tol), gap, t0, tol)
+
+
+def find_feasible(spec: WholeShareSpec, *, time_limit: float = 1.0, tol: float = 1e-9,
+                  seed: int = 0) -> WholeShareOutcome:
+    """Decide, within ``time_limit`` seconds, whether ``spec`` has a whole-share point.
+
+    A cheap proof first (:func:`~hedgeopt.solvers.heuristics.infeasibility_proof`), then the
+    heuristic's rounding and repair (no improvement phase), then SCIP on the constraints
+    alone (no objective, stopping at its first solution) for the rest of the time.
+
+    Returns
+    -------
+    WholeShareOutcome
+        ``status`` is ``"infeasible"`` (proven; reason in ``info["reason"]``), ``"feasible"``
+        or ``"optimal"`` with a checked ``z``, or ``"failed"`` (undecided in the time).
+    """
+    return solve_whole_shares(spec, "DEFAULT", time_limit=time_limit, tol=tol, seed=seed,
+                              feasibility_only=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -153,12 +225,23 @@ def _require(key: str) -> None:
         )
 
 
-def _best(spec: WholeShareSpec, a: WholeShareOutcome, b: WholeShareOutcome
-          ) -> WholeShareOutcome:
-    """Merge two outcomes: the better feasible incumbent, the larger bound."""
+def _unproven(out: WholeShareOutcome) -> WholeShareOutcome:
+    """The heuristic's ``"infeasible"`` (lot bounds at its internal margin) as ``"failed"``.
+
+    Only :func:`infeasibility_proof` (at the caller's tolerance) and SCIP's complete search
+    count as proofs; the heuristic's bound check uses a tighter margin than verification.
+    """
+    if out.status == "infeasible":
+        out.status = "failed"
+    return out
+
+
+def _best(spec: WholeShareSpec, a: WholeShareOutcome, b: WholeShareOutcome,
+          tol: float = 1e-9) -> WholeShareOutcome:
+    """Merge two outcomes: the better feasible incumbent (within ``tol``), the larger bound."""
     bounds = [x.bound for x in (a, b) if x.bound is not None]
     bound = max(bounds) if bounds else None
-    cands = [x for x in (a, b) if x.z is not None and not feasible(spec, x.z)]
+    cands = [x for x in (a, b) if x.z is not None and not feasible(spec, x.z, max(tol, 1e-9))]
     if not cands:
         status = "infeasible" if "infeasible" in (a.status, b.status) else "failed"
         return WholeShareOutcome(None, None, bound, status, b.method, 0.0, {**a.info, **b.info})
@@ -185,12 +268,13 @@ def _factor_constant(spec: WholeShareSpec) -> tuple[np.ndarray, float] | None:
     return F, cF
 
 
-def _finish(spec: WholeShareSpec, out: WholeShareOutcome, gap: float, t0: float
-            ) -> WholeShareOutcome:
-    """Check the incumbent, fill value / bound (>= the relaxation) / status / seconds."""
+def _finish(spec: WholeShareSpec, out: WholeShareOutcome, gap: float, t0: float,
+            tol: float = 1e-9) -> WholeShareOutcome:
+    """Check the incumbent (within ``tol``, at least 1e-9), fill value / bound (>= the
+    relaxation) / status / seconds."""
     if out.z is not None:
         z = np.asarray(np.round(out.z), dtype=np.int64)
-        bad = feasible(spec, z)
+        bad = feasible(spec, z, max(tol, 1e-9))
         if bad:
             raise SolverError(f"{out.method} returned an infeasible point: {bad[:3]}")
         out.z = z
@@ -216,17 +300,25 @@ def _finish(spec: WholeShareSpec, out: WholeShareOutcome, gap: float, t0: float
 
 def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1e-4,
                threads: int = 1, verbose: bool = False, seed: int = 0,
-               start: np.ndarray | None = None, options: dict[str, Any] | None = None
-               ) -> WholeShareOutcome:
+               start: np.ndarray | None = None, options: dict[str, Any] | None = None,
+               feasibility_only: bool = False) -> WholeShareOutcome:
     """Solve with PySCIPOpt on the factor form (see the module docstring).
 
     ``start`` (lots, feasible) is given to SCIP as a solution; the outcome's bound is SCIP's
-    dual bound mapped back to ``f``.
+    dual bound mapped back to ``f``. ``time_limit`` covers the model build too (it is checked
+    between the constraint blocks; SCIP gets what is left). With ``feasibility_only`` the
+    model has no objective and SCIP stops at its first solution: a quick search for any
+    point, or a proof that there is none (``status == "infeasible"``).
     """
     _require("SCIP")
     import pyscipopt as scip
 
     t0 = time.perf_counter()
+    deadline = t0 + max(float(time_limit), 0.0)
+
+    def late() -> bool:
+        return time.perf_counter() >= deadline
+
     srch = Searcher(spec)
     n, u = spec.n, np.asarray(spec.unit, dtype=float)
     fc = _factor_constant(spec)
@@ -236,6 +328,8 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     if not verbose:
         m.hideOutput()
     m.setParam("limits/time", max(float(time_limit), 0.01))
+    if feasibility_only:
+        m.setParam("limits/solutions", 1)
     m.setParam("limits/gap", float(gap))
     # SCIP asks SoPlex for 1e-3 x feastol on LPs; below 1e-10 SoPlex needs GMP and complains.
     # Lots are integral and every answer is re-verified, so 1e-7 costs no accuracy.
@@ -261,14 +355,19 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
         for i in range(n):
             sol_vals[z[i]] = zs[i]
     # objective
-    t = m.addVar("t", lb=0.0, ub=None)
-    if fc is not None:
+    t = None if feasibility_only else m.addVar("t", lb=0.0, ub=None)
+    const = 0.0
+    if feasibility_only:
+        pass
+    elif fc is not None:
         F, cF = fc
         Fw = F[:, :n] * u[None, :] * sigma
         r0 = F[:, n] * sigma
         keep = np.flatnonzero(np.abs(Fw).max(axis=1) > 0)
         ys = []
         for r in keep:
+            if late():
+                return _build_timeout(spec, start, t0, "the objective rows")
             y = m.addVar(f"y{r}", lb=None, ub=None)
             nzc = np.flatnonzero(Fw[r])
             m.addCons(scip.quicksum(Fw[r, i] * z[i] for i in nzc) + r0[r] == y)
@@ -289,10 +388,13 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
         const = float(spec.c)
         if zs is not None:
             sol_vals[t] = float(0.5 * (u * zs) @ spec.Q @ (u * zs) - spec.q @ (u * zs)) * sigma**2
-    m.setObjective(t, "minimize")
+    if t is not None:
+        m.setObjective(t, "minimize")
     # rows
     f = spec.form
     for j in range(f.A.shape[0]):
+        if late():
+            return _build_timeout(spec, start, t0, "the rows")
         nzc = np.flatnonzero(f.A[j])
         expr = scip.quicksum(f.A[j, i] * w[i] for i in nzc)
         lo, hi = f.lo[j], f.hi[j]
@@ -321,6 +423,8 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     if need_b:
         mwl = srch.mw if srch.mw is not None else np.zeros(n)
         for i in range(n):
+            if late():
+                return _build_timeout(spec, start, t0, "the cardinality binaries")
             p_, n_ = _sign_binaries(m, scip, z[i], 0.0, srch.zl[i], srch.zu[i], max(mwl[i], 1.0),
                                     f"h{i}", sol_vals, zs[i] if zs is not None else None)
             held.append((p_, n_))
@@ -343,17 +447,22 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
             m.addSol(sol, free=True)
         except Exception:  # noqa: BLE001 - a rejected start only costs time
             pass
+    if late():
+        return _build_timeout(spec, start, t0, "the warm start")
+    m.setParam("limits/time", max(deadline - time.perf_counter(), 0.01))
     m.optimize()
     status = m.getStatus()
     info: dict[str, Any] = {"scip_status": status, "scip_nodes": m.getNNodes()}
     bound = None
     try:
         db = m.getDualbound()
-        if np.isfinite(db):
+        if np.isfinite(db) and not feasibility_only:
             bound = db / sigma**2 + const
     except Exception:  # noqa: BLE001
         pass
     if status == "infeasible":
+        info["reason"] = ("SCIP's complete branch-and-bound search proved that no whole-share "
+                          "point meets every constraint")
         return WholeShareOutcome(None, None, None, "infeasible", "SCIP", time.perf_counter() - t0,
                                  info)
     zbest, method = None, "SCIP"
@@ -367,11 +476,26 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
         if zbest is None or spec.value(zst) <= spec.value(zbest) + 1e-15 * abs(spec.value(zst)):
             zbest, method = zst, "warm start"
     if zbest is None:
+        info["reason"] = (f"SCIP found no whole-share point and proved none absent in the time "
+                          f"(status {status})")
         return WholeShareOutcome(None, None, bound, "failed", "SCIP", time.perf_counter() - t0,
                                  info)
     value = spec.value(zbest)
-    st = "optimal" if status == "optimal" else "feasible"
+    st = "optimal" if status == "optimal" and not feasibility_only else "feasible"
     return WholeShareOutcome(zbest, value, bound, st, method, time.perf_counter() - t0, info)
+
+
+def _build_timeout(spec: WholeShareSpec, start: np.ndarray | None, t0: float, part: str
+                   ) -> WholeShareOutcome:
+    """The outcome when the time limit ran out while SCIP's model was being built."""
+    info = {"scip_status": "not run",
+            "reason": f"the time limit ran out while SCIP's model was being built ({part})"}
+    if start is None:
+        return WholeShareOutcome(None, None, None, "failed", "SCIP", time.perf_counter() - t0,
+                                 info)
+    z = np.asarray(start, dtype=np.int64)
+    return WholeShareOutcome(z, spec.value(z), None, "feasible", "warm start",
+                             time.perf_counter() - t0, info)
 
 
 class _SolVals:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hedgeopt.exceptions import InputError, SolverNotAvailable
-from hedgeopt.solvers.heuristics import feasible
-from hedgeopt.solvers.mip import solve_scip, solve_whole_shares
+from hedgeopt.solvers.heuristics import feasible, infeasibility_proof
+from hedgeopt.solvers.mip import find_feasible, solve_scip, solve_whole_shares
+from hedgeopt.solvers.wholeshare import WholeShareSpec
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_heuristics import CASES, brute_force, make_spec  # noqa: E402
@@ -96,3 +98,87 @@ def test_errors() -> None:
         if importlib.util.find_spec(module) is None:
             with pytest.raises(SolverNotAvailable, match="pip install"):
                 solve_whole_shares(spec, name, time_limit=1)
+
+
+# ------------------------------------------------------------------------------------------
+# one deadline; proofs of infeasibility; feasibility-only runs
+# ------------------------------------------------------------------------------------------
+
+def _tenths_spec() -> WholeShareSpec:
+    """Lots worth 0.3, 0.5 and 0.7 of the notional, -2..2 lots each, and a band 0.05..0.08:
+    every hedge value is a whole number of tenths, so nothing is feasible, and no cheap proof
+    applies (the positions may change sign)."""
+    spec = make_spec(3, 0, long_only=False)
+    spec.unit = np.array([0.3, 0.5, 0.7])
+    spec.form.lb, spec.form.ub = -2.0 * spec.unit - 1e-6, 2.0 * spec.unit + 1e-6
+    spec.form.lo, spec.form.hi = np.array([0.05]), np.array([0.08])
+    spec.relaxed = spec.relaxed_value = None
+    return spec
+
+
+@needs_scip
+def test_scip_proves_what_the_heuristic_cannot() -> None:
+    spec = _tenths_spec()
+    assert infeasibility_proof(spec) is None
+    assert brute_force(spec)[0] is None
+    out = solve_whole_shares(spec, "DEFAULT", time_limit=10)
+    assert out.status == "infeasible" and out.method == "SCIP"
+    assert "complete branch-and-bound search" in out.info["reason"]
+    assert solve_whole_shares(spec, "SCIP", time_limit=10).status == "infeasible"
+    heur = solve_whole_shares(spec, "HEURISTIC", time_limit=0.5)
+    assert heur.z is None and heur.status == "failed"  # no proof: not "infeasible"
+    assert find_feasible(spec, time_limit=5).status == "infeasible"
+
+
+@pytest.mark.parametrize("method", ["DEFAULT", "HEURISTIC", "SCIP"])
+def test_cheap_proof_first_for_every_method(method: str) -> None:
+    if method == "SCIP":
+        pytest.importorskip("pyscipopt")
+    spec = make_spec(5, 0, ub=0.3, max_names=2)
+    t0 = time.perf_counter()
+    out = solve_whole_shares(spec, method, time_limit=30)
+    assert time.perf_counter() - t0 < 1.0
+    assert out.status == "infeasible" and out.method == "proof"
+    assert "at most 2 names may be held" in out.info["reason"]
+
+
+def test_find_feasible_returns_a_checked_point() -> None:
+    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, max_names=10)
+    out = find_feasible(spec, time_limit=2)
+    assert out.z is not None and feasible(spec, out.z) == []
+    one = make_spec(4, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    out = find_feasible(one, time_limit=2)
+    assert out.method == "one name" and feasible(one, out.z) == []
+
+
+def test_max_names_one_is_solved_exactly() -> None:
+    spec = make_spec(4, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    bz, best = brute_force(spec)
+    for method in ["DEFAULT", "HEURISTIC"] + (["SCIP"] if HAVE_SCIP else []):
+        out = solve_whole_shares(spec, method, time_limit=5)
+        assert out.value == pytest.approx(best, rel=1e-12)
+        assert out.status == "optimal"
+
+
+@needs_scip
+def test_scip_model_build_checks_the_deadline() -> None:
+    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, max_names=10)
+    out = solve_scip(spec, time_limit=0.0)
+    assert out.z is None and out.status == "failed"
+    assert "model was being built" in out.info["reason"]
+    start = find_feasible(spec, time_limit=2).z
+    out = solve_scip(spec, time_limit=0.0, start=start)
+    assert out.method == "warm start" and np.array_equal(out.z, start)
+
+
+@pytest.mark.parametrize("method", ["DEFAULT", "HEURISTIC", "SCIP"])
+def test_time_limit_covers_the_whole_call(method: str) -> None:
+    """N = 200, fine lots and a cardinality limit: every method returns within the limit
+    (plus a generous margin for a loaded machine), with a feasible point."""
+    if method == "SCIP":
+        pytest.importorskip("pyscipopt")
+    spec = make_spec(n=200, seed=2, lots_per_name=300, T=30, ub=1.0, max_names=15)
+    t0 = time.perf_counter()
+    out = solve_whole_shares(spec, method, time_limit=1.0)
+    assert time.perf_counter() - t0 < 1.0 + 0.75
+    assert out.z is not None and feasible(spec, out.z) == []
