@@ -338,26 +338,46 @@ class HedgeProblem:
     def _solve_integer(self, backends: list[Backend], *, requested: str | None, tol: float,
                        verbose: bool, start: float, time_limit: float = 10.0, gap: float = 1e-4,
                        threads: int = 1, seed: int = 0, **options: Any) -> HedgeResult:
-        """Whole shares: relaxation first (bound, warm start), then the integer backends."""
+        """Whole shares: relaxation first (bound, warm start), then the integer backends.
+
+        One deadline, ``time_limit`` seconds after ``start`` (the call to :meth:`solve`), bounds
+        every phase: the relaxation, the backends (each gets what is left), verification and,
+        when infeasibility is proven, the search for culprits. A named backend runs alone
+        (fallbacks are for ``solver=None``). Raises :class:`InfeasibleError` only on a proof
+        (cheap, or SCIP's complete search), else :class:`SolverError` saying that feasibility
+        was not decided.
+        """
         from hedgeopt.solvers.mip import solve_whole_shares
 
-        relaxed = self._relaxation(tol=tol)
+        limit = _time_limit(time_limit)
+        deadline = start + limit
+        relaxed = self._relaxation(tol=tol, deadline=deadline)
         spec = self.whole_share_spec(relaxed)
+        if requested is not None:
+            backends = backends[:1]
         attempts: list[str] = []
+        found = False  # some backend returned a point (that then failed verification)
         for backend in backends:
-            # solver=None: our default pipeline (heuristic, then SCIP polishing when it pays)
+            # solver=None: our default pipeline (heuristic, then SCIP when it pays)
             method = "DEFAULT" if requested is None and backend is backends[0] else backend.name
+            left = deadline - time.perf_counter() - _VERIFY_SECONDS
+            if backend is not backends[0] and left <= 0.05:
+                attempts.append(f"{backend.name}: not run, the time limit was used up")
+                continue
             try:
-                out = solve_whole_shares(spec, method, time_limit=time_limit, gap=gap,
-                                         threads=threads, verbose=verbose, seed=seed, **options)
+                out = solve_whole_shares(spec, method, time_limit=max(left, 0.0), gap=gap,
+                                         threads=threads, verbose=verbose, seed=seed, tol=tol,
+                                         **options)
             except SolverError as exc:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
             if out.status == "infeasible":
-                raise self._infeasible_error(integer=True)
+                raise self._infeasible_error(integer=True, proof=out.info.get("reason"),
+                                             deadline=deadline, tol=tol)
             if out.z is None:
-                attempts.append(f"{backend.name}: {out.status}")
+                attempts.append(f"{method}: {out.info.get('reason', out.status)}")
                 continue
+            found = True
             shares = spec.lots * out.z  # exact multiples of the lots, no round trip via weights
             try:
                 res = HedgeResult.build(
@@ -375,23 +395,41 @@ class HedgeProblem:
             res.bound = min(self.objective.dollars2(bound, self.ctx), res.objective)
             res.gap = (res.objective - res.bound) / res.objective if res.objective > 0 else 0.0
             return res
-        raise SolverError("no whole-share backend produced a verified solution: "
-                          + " | ".join(attempts))
+        if found:
+            raise SolverError("no whole-share backend produced a verified solution: "
+                              + " | ".join(attempts))
+        raise SolverError(_undecided_message(limit, attempts, requested, spec))
 
-    def _relaxation(self, tol: float) -> tuple[np.ndarray, float]:
-        """Continuous optimum with the integer restrictions dropped: (weights, normalised f)."""
+    def _relaxation(self, tol: float, deadline: float | None = None
+                    ) -> tuple[np.ndarray, float]:
+        """Continuous optimum with the integer restrictions dropped: (weights, normalised f).
+
+        When it is infeasible, the :class:`InfeasibleError` names the culprits of the
+        whole-share problem (checked up to ``deadline``, see :meth:`_infeasible_error`).
+        """
         relaxed = self._sibling([c for c in self.constraints if not c.integer])
         try:
             res = relaxed.solve(tol=tol)
         except InfeasibleError:
-            raise self._infeasible_error(integer=True) from None
+            raise self._infeasible_error(integer=True, deadline=deadline, tol=tol) from None
         self._warm = relaxed._warm
         w = self.ctx.weights_from_shares(res.shares.to_numpy())
         return w, float(res.solver_objective / (self.objective.scale(self.ctx)
                                                  * self.ctx.notional**2))
 
-    def whole_share_spec(self, relaxed: tuple[np.ndarray, float] | None = None) -> Any:
-        """The problem as the whole-share backends see it (:class:`WholeShareSpec`)."""
+    def whole_share_spec(self, relaxed: tuple[np.ndarray, float] | None = None, *,
+                         factor: np.ndarray | None = None) -> Any:
+        """The problem as the whole-share backends see it (:class:`WholeShareSpec`).
+
+        Parameters
+        ----------
+        relaxed : (numpy.ndarray, float), optional
+            The continuous optimum without the integer restrictions (weights, normalised
+            objective), as :meth:`_relaxation` returns it.
+        factor : numpy.ndarray, optional
+            The objective factor of a problem with the same data, ``lam`` and no penalties
+            (reused instead of recomputed; ignored when there are penalties).
+        """
         from hedgeopt.constraints.cardinality import MaxNames, MinPosition
         from hedgeopt.constraints.lots import ShareLots
         from hedgeopt.constraints.trading import MinTrade, Turnover
@@ -445,7 +483,8 @@ class HedgeProblem:
             raise InputError("L1 penalties that are not linear on the feasible set cannot be "
                              "combined with whole-share constraints", field="penalties")
         Q, q, c0 = qp
-        factor = self.objective.factor(ctx)
+        if factor is None or self.penalties:
+            factor = self.objective.factor(ctx)
         for p in self.penalties:
             d, g, _ = p.quadratic(ctx, form.lb)  # type: ignore[misc]  # not None: qp exists
             if d > 0:  # ridge rows: ||sqrt(rho) (w - w0)||^2
@@ -462,6 +501,7 @@ class HedgeProblem:
             current=current, min_trade=min_trade,
             relaxed=None if relaxed is None else relaxed[0],
             relaxed_value=None if relaxed is None else relaxed[1], lots=lots,
+            notional=float(ctx.notional), names=[str(t) for t in ctx.tickers],
         )
 
     # -- sweeps -----------------------------------------------------------------------------
@@ -494,9 +534,22 @@ class HedgeProblem:
     # -- infeasibility ----------------------------------------------------------------------
     def _feasible(self, constraints: list[Constraint]) -> bool:
         """Whether ``constraints`` (integrality relaxed) admit a hedge: LP or conic check."""
+        return self._feasible_point(constraints) is not None
+
+    def _feasible_point(self, constraints: list[Constraint]) -> np.ndarray | None:
+        """Weights of a hedge meeting ``constraints`` with integrality relaxed, or None.
+
+        Linear constraints: a HiGHS LP; otherwise a zero-objective cvxpy problem (CLARABEL,
+        ECOS, OSQP in turn).
+
+        Raises
+        ------
+        SolverError
+            When no backend decides feasibility.
+        """
         forms = [c.linear(self.ctx) for c in constraints if not c.integer]
         if all(f is not None for f in forms):
-            return _lp_feasible(merge_forms([("", f) for f in forms], self.ctx.n_assets))
+            return _lp_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
         w = cp.Variable(self.ctx.n_assets)
         cons = [k for c in constraints if not c.integer for k in copy.copy(c).compile(w, self.ctx)]
         prob = cp.Problem(cp.Minimize(0), cons)
@@ -506,22 +559,55 @@ class HedgeProblem:
             except (cp.error.SolverError, ValueError):
                 continue
             if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-                return True
+                return (np.asarray(w.value, dtype=float) if w.value is not None
+                        else np.zeros(self.ctx.n_assets))
             if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-                return False
+                return None
         raise SolverError("could not decide feasibility with CLARABEL, ECOS or OSQP")
 
-    def _infeasible_error(self, integer: bool = False) -> InfeasibleError:
+    def _infeasible_error(self, integer: bool = False, proof: str | None = None,
+                          deadline: float | None = None, tol: float = DEFAULT_TOL
+                          ) -> InfeasibleError:
+        """The :class:`InfeasibleError` of a problem known to be infeasible.
+
+        Continuous problems: a constraint is a culprit when the others are feasible (LP or
+        conic check). Whole-share problems (``integer``): a culprit only when a hedge is found
+        that meets all the other constraints, in whole lots where some other constraint still
+        asks for them (:meth:`_whole_share_culprits`, up to ``deadline``); candidates that are
+        neither shown feasible nor proven infeasible in the time are listed as undecided.
+        ``proof`` is the reason the whole-share problem was proven infeasible, if known.
+        """
         names = [repr(c) for c in self.constraints]
-        culprits = [
-            repr(c) for i, c in enumerate(self.constraints)
-            if self._feasible(self.constraints[:i] + self.constraints[i + 1:])
-        ]
-        msg = f"no hedge satisfies all {len(names)} constraints [{', '.join(names)}]."
-        if culprits:
-            msg += f" Dropping any one of [{', '.join(culprits)}] makes it feasible."
+        relaxed_ok = integer and self._feasible(self.constraints)
+        undecided: list[str] = []
+        if integer:
+            culprits, undecided = self._whole_share_culprits(deadline, tol)
         else:
+            culprits = [
+                repr(c) for i, c in enumerate(self.constraints)
+                if self._feasible(self.constraints[:i] + self.constraints[i + 1:])
+            ]
+        what = "whole-share hedge" if relaxed_ok else "hedge"
+        msg = f"no {what} satisfies all {len(names)} constraints [{', '.join(names)}]."
+        if relaxed_ok:
+            ints = [repr(c) for c in self.constraints if c.integer]
+            others = [n for n, c in zip(names, self.constraints, strict=True)
+                      if n in culprits and not c.integer]
+            with_what = f"[{', '.join(others)}]" if others else "the other constraints"
+            msg += (f" The continuous relaxation is feasible: the whole-share restrictions "
+                    f"[{', '.join(ints)}] conflict with {with_what}")
+            msg += f" ({proof})." if proof else "."
+        elif proof:
+            msg += f" Proof: {proof}."
+        if culprits:
+            checked = " (each checked by a hedge that meets all the others)" if integer else ""
+            msg += f" Dropping any one of [{', '.join(culprits)}] makes it feasible{checked}."
+        elif not undecided:
             msg += " No single constraint's removal restores feasibility."
+        if undecided:
+            msg += (f" Undecided in the time: whether dropping one of [{', '.join(undecided)}] "
+                    f"helps (no whole-share hedge found without it, and no proof that none "
+                    f"exists).")
         if len(self.constraints) <= 10:
             pairs = [
                 f"{a!r} + {b!r}" for a, b in itertools.combinations(self.constraints, 2)
@@ -532,11 +618,61 @@ class HedgeProblem:
                 msg += f" Infeasible on its own: {', '.join(singles)}."
             elif pairs:
                 msg += f" Conflicting pairs: {'; '.join(pairs)}."
-        if integer and not culprits and self._feasible(self.constraints):
-            msg += (" The continuous relaxation is feasible: the whole-share restrictions "
-                    f"({', '.join(repr(c) for c in self.constraints if c.integer)}) conflict "
-                    "with the others.")
         return InfeasibleError(msg, constraints=names, culprits=culprits)
+
+    def _whole_share_culprits(self, deadline: float | None, tol: float
+                              ) -> tuple[list[str], list[str]]:
+        """``(culprits, undecided)`` of an infeasible whole-share problem.
+
+        Dropping constraint ``c`` leaves the others; ``c`` is a culprit when a hedge meeting
+        them is found and re-checked with their own :meth:`check`: an LP / conic point when no
+        other constraint asks for whole shares, else a whole-share point from
+        :func:`~hedgeopt.solvers.mip.find_feasible` (a cheap proof, rounding and repair, then
+        SCIP on the constraints alone). The others being infeasible with integrality relaxed,
+        or a proof, rules ``c`` out. The whole-share checks share the time left until
+        ``deadline`` (at least :data:`_DIAGNOSIS_SECONDS` in all); what is not decided in it is
+        undecided, never guessed.
+        """
+        from hedgeopt.exceptions import HedgeOptError
+        from hedgeopt.solvers.mip import find_feasible
+
+        culprits: dict[int, bool | None] = {}
+        pending: list[tuple[int, list[Constraint]]] = []
+        for i in range(len(self.constraints)):
+            rest = self.constraints[:i] + self.constraints[i + 1:]
+            w = self._feasible_point(rest)
+            if w is None:
+                culprits[i] = False  # even the relaxation of the others is infeasible
+            elif not any(k.integer for k in rest):
+                culprits[i] = self._meets(rest, self.ctx.shares_from_weights(w), tol) or None
+            else:
+                pending.append((i, rest))
+        now = time.perf_counter()
+        end = max(deadline if deadline is not None else now + 2.0, now + _DIAGNOSIS_SECONDS)
+        factor = None  # the objective's factor, computed once for all candidates
+        for k, (i, rest) in enumerate(pending):
+            budget = min(max(end - time.perf_counter(), 0.0) / (len(pending) - k),
+                         _CULPRIT_SECONDS)
+            try:
+                spec = self._sibling(rest).whole_share_spec(factor=factor)
+                factor = spec.factor
+                out = find_feasible(spec, time_limit=budget, tol=tol)
+            except HedgeOptError:
+                culprits[i] = None
+                continue
+            if out.status == "infeasible":
+                culprits[i] = False
+            elif out.z is None:
+                culprits[i] = None
+            else:
+                culprits[i] = self._meets(rest, spec.lots * out.z, tol) or None
+        yes = [repr(self.constraints[i]) for i in sorted(culprits) if culprits[i]]
+        maybe = [repr(self.constraints[i]) for i in sorted(culprits) if culprits[i] is None]
+        return yes, maybe
+
+    def _meets(self, constraints: list[Constraint], shares: np.ndarray, tol: float) -> bool:
+        """Whether ``shares`` pass every constraint's own check (the verification of results)."""
+        return not any(c.check(shares, self.ctx, tol) for c in constraints)
 
     def __repr__(self) -> str:
         cons = ", ".join(repr(c) for c in self.constraints) or "none"
@@ -548,11 +684,11 @@ def _integral(a: np.ndarray) -> bool:
     return bool(np.allclose(a, np.round(a)))
 
 
-def _lp_feasible(form: LinearForm) -> bool:
-    """Feasibility of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective)."""
+def _lp_point(form: LinearForm) -> np.ndarray | None:
+    """A point of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective), or None."""
     n = form.lb.shape[0]
     if np.any(form.lb > form.ub + 1e-12):
-        return False
+        return None
     eq = np.isfinite(form.lo) & (form.lo == form.hi)
     up = np.isfinite(form.hi) & ~eq
     dn = np.isfinite(form.lo) & ~eq
@@ -565,4 +701,48 @@ def _lp_feasible(form: LinearForm) -> bool:
                                 np.where(np.isfinite(form.ub), form.ub, None)]),
         method="highs",
     )
-    return res.status == 0
+    return np.asarray(res.x, dtype=float) if res.status == 0 else None
+
+
+#: Seconds kept back from the whole-share backends for verifying their answer.
+_VERIFY_SECONDS = 0.05
+#: Least time (seconds) the culprit search of an infeasible whole-share problem gets, even when
+#: the proof used up the time limit (within the one second of overhead the limit allows).
+_DIAGNOSIS_SECONDS = 0.3
+#: Most seconds the whole-share feasibility check of one culprit candidate gets.
+_CULPRIT_SECONDS = 2.0
+
+
+def _time_limit(value: Any) -> float:
+    """``time_limit`` as seconds (a finite number >= 0), else an :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"time_limit must be a number of seconds, got {value!r}",
+                         field="time_limit")
+    if not (np.isfinite(value) and value >= 0):
+        raise InputError(f"time_limit must be a finite number >= 0, got {value!r}",
+                         field="time_limit")
+    return float(value)
+
+
+def _undecided_message(limit: float, attempts: list[str], requested: str | None,
+                       spec: Any) -> str:
+    """The :class:`SolverError` text when no whole-share point was found and none was proven
+    impossible: it says so, what ran, and what may help."""
+    msg = (f"no whole-share solution found in {limit:g} s; feasibility not decided (the "
+           f"continuous relaxation is feasible)")
+    if attempts:
+        msg += ": " + " | ".join(attempts)
+    msg += "."
+    f = spec.form
+    eq = [f.labels[j] if j < len(f.labels) else f"row {j}" for j in range(f.A.shape[0])
+          if np.isfinite(f.lo[j]) and f.lo[j] == f.hi[j]]
+    if eq:
+        msg += (f" The rows [{', '.join(eq)}] are equalities, which whole lots rarely meet "
+                f"exactly; a band, e.g. Budget(band=(0.99, 1.0)), usually makes the problem "
+                f"feasible.")
+    if requested is not None and str(requested).upper() == "HEURISTIC":
+        msg += (" The heuristic finds points but does not prove that none exist; "
+                "solver=None or solver='SCIP' can decide it.")
+    else:
+        msg += " A longer time_limit may decide it."
+    return msg
