@@ -1348,16 +1348,18 @@ def _repair_min_cost(self: Searcher, deadline: float) -> bool:
 
 
 def _extend(self: Searcher, i: int, v: int, v0: float) -> int:
-    """Lot count for name ``i`` when the chosen repair step ``z_i -> v`` is one of many.
+    """Lot count for name ``i`` when the chosen repair step ``z_i -> v`` is one of very many.
 
-    When one step removes less than 1/32 of the violation ``v0`` (a budget many lots away,
-    say), the step is repeated in one go: ``z_i + t d`` with ``t`` the smallest minimiser of
-    the violation along that line, within the name's bounds. The violation is convex and
-    piecewise linear in ``t`` (hinges of the rows and the turnover; the name count does not
-    change after the first step), and the whole lots around the rows' breakpoints and the
-    turnover's kink are tried, with ``t = 1`` among them, so the jump never repairs less than
-    the single step. Otherwise (and with thresholds, whose holes break the line) the single
-    step is kept.
+    When one step removes less than 1/256 of the violation ``v0`` (a budget thousands of fine
+    lots away, say, after a cardinality cut), the step is repeated in one go: ``z_i + t d``
+    with ``t`` the smallest minimiser of the violation along that line, within the name's
+    bounds, and at most the number of steps that removes half of ``v0`` (so that the next
+    choice can spread the rest over other names, as single steps would). The violation is
+    convex and piecewise linear in ``t`` (hinges of the rows and the turnover; the name count
+    does not change after the first step), and the whole lots around the rows' breakpoints and
+    the turnover's kink are tried, with ``t = 1`` among them, so the jump never repairs less
+    than the single step. Otherwise (and with thresholds, whose holes break the line) the
+    single step is kept: a violation of up to 256 steps is repaired exactly as before.
     """
     d = v - int(self.z[i])
     if self.holes or abs(d) != 1:
@@ -1378,10 +1380,11 @@ def _extend(self: Searcher, i: int, v: int, v0: float) -> int:
         return out
 
     one = float(viol(np.array([1.0]))[0])
-    if not (v0 - one) * 32 < v0:
+    gain = v0 - one
+    if not gain * 256 < v0:
         return v
     lim = self.zu[i] - zi if d > 0 else zi - self.zl[i]
-    tmax = float(min(lim, 2**31))
+    tmax = float(min(lim, 2**31, max(math.ceil(0.5 * v0 / gain), 1)))
     if not tmax > 1:
         return v
     ts = [1.0, tmax]
