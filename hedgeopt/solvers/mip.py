@@ -476,8 +476,8 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
         if zbest is None or spec.value(zst) <= spec.value(zbest) + 1e-15 * abs(spec.value(zst)):
             zbest, method = zst, "warm start"
     if zbest is None:
-        info["reason"] = (f"SCIP found no whole-share point and proved none absent in the time "
-                          f"(status {status})")
+        info["reason"] = (f"SCIP found no whole-share point in the time and did not prove that "
+                          f"none exists (status {status})")
         return WholeShareOutcome(None, None, bound, "failed", "SCIP", time.perf_counter() - t0,
                                  info)
     value = spec.value(zbest)
