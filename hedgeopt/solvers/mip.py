@@ -18,6 +18,13 @@ Methods
     optimality); on small problems (N <= 150) the last quarter of the time goes to SCIP,
     warm-started with the heuristic's incumbent, to close the gap or raise the bound.
 
+Every method first tries the cheap proofs of infeasibility
+(:func:`~hedgeopt.solvers.heuristics.infeasibility_proof`), solves ``max_names == 1`` exactly
+name by name, and keeps one deadline, ``time_limit`` seconds after the call, for every phase.
+When the heuristic finds no point, ``"DEFAULT"`` gives SCIP (when installed) the rest of the
+time at any N, to find one or prove that none exists. ``"infeasible"`` is only ever a proof
+(cheap, or SCIP's complete search); no point and no proof is ``"failed"``.
+
 MIP formulation
 ---------------
 Integer lots ``z`` with bounds tightened by the rows (a long-only budget bounds every name);
