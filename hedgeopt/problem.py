@@ -713,14 +713,8 @@ _CULPRIT_SECONDS = 2.0
 
 
 def _time_limit(value: Any) -> float:
-    """``time_limit`` as seconds (a finite number >= 0), else an :class:`InputError`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"time_limit must be a number of seconds, got {value!r}",
-                         field="time_limit")
-    if not (np.isfinite(value) and value >= 0):
-        raise InputError(f"time_limit must be a finite number >= 0, got {value!r}",
-                         field="time_limit")
-    return float(value)
+    """``time_limit`` as seconds (a finite number > 0), else an :class:`InputError`."""
+    return check_number(value, "time_limit", lo=0.0, lo_open=True)
 
 
 def _undecided_message(limit: float, attempts: list[str], requested: str | None,
