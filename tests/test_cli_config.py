@@ -12,6 +12,7 @@ import pytest
 
 import hedgeopt as ho
 from hedgeopt.cli import main
+from hedgeopt.defaults import DEFAULT_LAM
 
 HEDGE = """\
 [data]
@@ -164,7 +165,7 @@ def test_legacy_solve_still_works(capsys, hedge_dir, tmp_path):
                        d / "basket.csv", "--long-only", "--sectors", d / "sectors.csv",
                        "--sector-cap", "0.25", "--out", tmp_path / "s.csv")
     assert rc == 0, err
-    ref = ho.HedgeProblem(prices, basket, lam=0.3).add(
+    ref = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM).add(
         ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25)).solve()
     got = pd.read_csv(tmp_path / "s.csv", index_col=0)["shares"].reindex(prices.columns)
     np.testing.assert_allclose(got, ref.shares, rtol=1e-9, atol=1e-9 * ref.shares.abs().max())
@@ -202,7 +203,7 @@ def _check_book_outputs(out_dir: Path, prices, sectors, table):
     for name in ("alpha", "beta"):
         units = table[name][table[name] != 0]
         ref = ho.HedgeProblem(prices[prices.columns[:22]], ho.basket_value(units, prices),
-                              lam=0.3).add(ho.Budget(), ho.LongOnly(),
+                              lam=DEFAULT_LAM).add(ho.Budget(), ho.LongOnly(),
                                            ho.SectorCap(sectors, max_weight=0.5)).solve()
         data = json.loads((out_dir / name / "result.json").read_text())
         got = pd.Series(data["shares"]).reindex(ref.shares.index).to_numpy()

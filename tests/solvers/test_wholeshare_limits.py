@@ -23,7 +23,7 @@ needs_scip = pytest.mark.skipif(not HAVE_SCIP, reason="pyscipopt not installed")
 METHODS = [None, "HEURISTIC"] + (["SCIP"] if HAVE_SCIP else [])
 #: Allowed overhead on top of the time limit: one second by contract, plus a margin for a
 #: machine shared with other jobs.
-SLACK = 1.5
+SLACK = 3.0  # generous: the suite may share the machine; the benchmark measures exactly
 
 
 def _ids(m: str | None) -> str:
