@@ -38,275 +38,182 @@ from typing import Any
 
 import pandas as pd
 
-try:  # Python >= 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10: pip install tomli
-    import tomli as tomllib  # type: ignore[no-redef]
-
+from hedgeopt.config.lines import join_key, scan_key_lines
+from hedgeopt.config.locate import (
+    MISSING,
+    ConfigError,
+    Loc,
+    Source,
+    format_value,
+    origin_error,
+    relabel,
+)
+from hedgeopt.constraints import (
+    Bounds,
+    Budget,
+    Constraint,
+    Exclude,
+    LongOnly,
+    MaxNames,
+    MinPosition,
+    MinTrade,
+    SectorCap,
+    ShareLots,
+    Turnover,
+)
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
-
-__all__ = [
-    "BOOK_SCHEMA",
-    "HEDGE_SCHEMA",
-    "BookConfig",
-    "ConfigError",
-    "HedgeConfig",
-    "LoadedHedge",
-    "load_book",
-    "load_config",
-    "reference_markdown",
-]
-
-_MISSING: Any = object()
+from hedgeopt.io import read_frame, read_list, read_series
+from hedgeopt.metrics import basket_value
+from hedgeopt.problem import HedgeProblem
+from hedgeopt.solvers.registry import BACKENDS
 
 
-class ConfigError(InputError):
-    """An invalid configuration file: the message names the file, line, dotted key and value.
+@dataclass(frozen=True)
+class FileRef:
+    """A file named in a config: the resolved path, the text as written, and where it was."""
 
-    Attributes
+    path: Path
+    text: str
+    loc: Loc = field(repr=False, compare=False)
+
+    def _read(self, reader: Callable[..., Any], **options: Any) -> Any:
+        if not self.path.is_file():
+            raise self.loc.error(f"no such file {str(self.path)!r}", self.text)
+        try:
+            return reader(self.path, self.loc.key, **options)
+        except ConfigError:
+            raise
+        except InputError as exc:
+            msg = str(exc)
+            # the location and the file are said once, here
+            for prefix in (f"{self.loc.key}: ", f"{str(self.path)!r}: "):
+                msg = msg[len(prefix):] if msg.startswith(prefix) else msg
+            raise self.loc.error(f"{msg} (file {str(self.path)!r})", self.text) from None
+
+    def frame(self, index: str = "dates", numeric: bool | None = None,
+              **options: Any) -> pd.DataFrame:
+        """The file as a table (see :func:`hedgeopt.io.read_frame`; ``options``: date_format,
+        dayfirst, sep, decimal)."""
+        return self._read(read_frame, index=index, numeric=numeric, **options)
+
+    def series(self, numeric: bool = False, tickers: bool = True, **options: Any) -> pd.Series:
+        """A two-column file as a Series (``tickers``: the index holds ticker strings, else
+        dates; ``options``: see :meth:`frame`)."""
+        s = self._read(read_series, index="labels" if tickers else "dates", numeric=numeric,
+                       **options)
+        if numeric:
+            values = pd.to_numeric(s, errors="coerce")
+            bad = values.isna() & s.notna()
+            if bad.any():
+                where = list(map(str, s.index[bad][:5]))
+                raise self.loc.error(f"non-numeric values in {str(self.path)!r} for {where}",
+                                     self.text)
+            s = values.astype(float)
+        if tickers:
+            s.index = pd.Index([str(t).strip() for t in s.index], name=s.index.name)
+        return s
+
+    def names(self, sep: str | None = None, decimal: str | None = None) -> list[str]:
+        """A one-column file of names (``decimal`` is accepted and unused)."""
+        names: list[str] = self._read(read_list, sep=sep)
+        return names
+
+
+class Files:
+    """Reads the files of a config, each once for each way of reading it.
+
+    Parameters
     ----------
-    key : str or None
-        Dotted key, e.g. ``"constraints.sector_cap.max_weight"``.
-    value : object
-        The offending value (``None`` when the key is missing).
-    line : int or None
-        1-based line of the key in the TOML file (best effort), or None.
-    path : str or None
-        The TOML file.
+    cache : dict
+        What was read, by kind and path: shared between the baskets of a book so that a file
+        is read once.
+    dated : mapping
+        Read options of the dated files (``data.prices``, ``data.basket``): ``date_format``,
+        ``dayfirst``, ``sep``, ``decimal``.
+    other : mapping
+        Read options of every other file (``sep``, ``decimal``).
     """
 
-    def __init__(self, message: str, field: str | None = None, *, key: str | None = None,
-                 value: Any = None, line: int | None = None, path: str | None = None) -> None:
-        super().__init__(message, field=field if field is not None else key)
-        self.key = key
-        self.value = value
-        self.line = line
-        self.path = path
+    def __init__(self, cache: dict[Any, Any], dated: Mapping[str, Any],
+                 other: Mapping[str, Any]) -> None:
+        self.cache = cache
+        self.dated, self.other = dict(dated), dict(other)
+        self._dated_tag = str(tuple(sorted(self.dated.items())))
+        self._other_tag = str(tuple(sorted(self.other.items())))
 
+    def _cached(self, ref: FileRef, kind: str, read: Callable[[], Any]) -> Any:
+        k = (kind, str(ref.path))
+        if k not in self.cache:
+            self.cache[k] = read()
+        return self.cache[k]
 
-# ------------------------------------------------------------------------------------------------
-# line numbers: a best-effort scan of the TOML text
-# ------------------------------------------------------------------------------------------------
+    def dated_frame(self, ref: FileRef) -> pd.DataFrame:
+        """A table of dated rows (the prices)."""
+        return self._cached(ref, "frame" + self._dated_tag, lambda: ref.frame(**self.dated))
 
-_BARE = r"[A-Za-z0-9_-]+"
-_QUOTED = r'"(?:[^"\\]|\\.)*"|\'[^\']*\''
-_KEYPART = rf"(?:{_BARE}|{_QUOTED})"
-_KEY_RE = re.compile(rf"^\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*=")
-_HEADER_RE = re.compile(rf"^\s*(\[\[?)\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*\]\]?\s*(?:#.*)?$")
-_INLINE_RE = re.compile(rf"[{{,]\s*({_KEYPART})\s*=")
-_PART_RE = re.compile(_KEYPART)
+    def dated_series(self, ref: FileRef) -> pd.Series:
+        """Numbers by date (the basket's dollar values)."""
+        return self._cached(ref, "basket" + self._dated_tag,
+                            lambda: ref.series(numeric=True, tickers=False, **self.dated))
 
+    def series(self, ref: FileRef, numeric: bool = True) -> pd.Series:
+        """Values by ticker: numbers (units, holdings, limits, lots) or labels (sectors)."""
+        return self._cached(ref, "series" + ("#" if numeric else "") + self._other_tag,
+                            lambda: ref.series(numeric=numeric, **self.other))
 
-def _split_key(text: str) -> list[str]:
-    parts = []
-    for m in _PART_RE.finditer(text):
-        p = m.group(0)
-        if p[0] in "\"'":
-            p = json.loads(p) if p[0] == '"' else p[1:-1]
-        parts.append(p)
-    return parts
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-def scan_key_lines(text: str) -> dict[str, int]:
-    """Map dotted keys of a TOML document to 1-based line numbers (best effort).
-
-    Arrays of tables are indexed from 0 (``basket[2].name``); keys of an inline table are mapped
-    to the line of the inline table. Multi-line strings are skipped.
-    """
-    lines: dict[str, int] = {}
-    arrays: dict[str, int] = {}
-    prefix = ""
-    in_string: str | None = None
-    for no, raw in enumerate(text.splitlines(), start=1):
-        if in_string:
-            if raw.count(in_string) % 2 == 1:
-                in_string = None
-            continue
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        head = _HEADER_RE.match(raw)
-        if head:
-            parts = _split_key(head.group(2))
-            path = ""
-            for i, part in enumerate(parts):
-                path = _join(path, part)
-                if path in arrays and (i < len(parts) - 1 or head.group(1) == "["):
-                    path = f"{path}[{arrays[path]}]"
-            if head.group(1) == "[[":
-                arrays[path] = arrays.get(path, -1) + 1
-                # a new element: forget the indices of arrays nested in the previous one
-                for k in [k for k in arrays if k.startswith(f"{path}[") ]:
-                    del arrays[k]
-                path = f"{path}[{arrays[path]}]"
-            prefix = path
-            lines.setdefault(prefix, no)
-            continue
-        key = _KEY_RE.match(raw)
-        if key:
-            full = prefix
-            for part in _split_key(key.group(1)):
-                full = _join(full, part)
-                lines.setdefault(full, no)
-            rest = raw[key.end():]
-            for inner in _INLINE_RE.finditer(rest):
-                for part in _split_key(inner.group(1)):
-                    lines.setdefault(_join(full, part), no)
-            for quote in ('"""', "'''"):
-                if rest.count(quote) % 2 == 1:
-                    in_string = quote
-    return lines
-
-
-def _line_of(lines: Mapping[str, int], key: str) -> int | None:
-    """Line of ``key`` or of its nearest enclosing key."""
-    k = key
-    while k:
-        if k in lines:
-            return lines[k]
-        cut = max(k.rfind("."), k.rfind("["))
-        k = k[:cut] if cut > 0 else ""
-    return None
-
-
-# ------------------------------------------------------------------------------------------------
-# locations and messages
-# ------------------------------------------------------------------------------------------------
-
-
-# TOML's names of Python values; order matters (a bool is an int, a datetime is a date)
-_TOML_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"), (dict, "table"),
-    (list, "array"), (_dt.datetime, "date-time"), (_dt.date, "date"),
-)
-
-
-def _type_name(v: Any) -> str:
-    return next((name for t, name in _TOML_TYPES if isinstance(v, t)), type(v).__name__)
-
-
-def format_value(v: Any, limit: int = 80) -> str:
-    """A value as it reads in TOML (strings quoted, booleans lower-case), shortened."""
-    if isinstance(v, bool):
-        s = "true" if v else "false"
-    elif isinstance(v, str):
-        s = json.dumps(v)
-    elif isinstance(v, dict):
-        s = "{ " + ", ".join(f"{k} = {format_value(x, limit)}" for k, x in v.items()) + " }"
-    elif isinstance(v, list):
-        s = "[" + ", ".join(format_value(x, limit) for x in v) + "]"
-    elif isinstance(v, (_dt.date, _dt.datetime)):
-        s = v.isoformat()
-    elif isinstance(v, Path):
-        s = json.dumps(str(v))
-    else:
-        s = repr(v)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
-
-
-@dataclass
-class _Source:
-    """One TOML document: its path (or None), key lines, and the base directory of paths."""
-
-    path: Path | None
-    lines: dict[str, int]
-    base: Path
-
-    def label(self) -> str:
-        return str(self.path) if self.path is not None else "<config>"
-
-
-@dataclass
-class Loc:
-    """Where a value sits: the displayed dotted key and its canonical key in the hedge schema."""
-
-    source: _Source
-    key: str
-    canon: str
-    locs: dict[str, Loc] | None = field(default=None, repr=False)
-
-    @property
-    def line(self) -> int | None:
-        return _line_of(self.source.lines, self.key)
-
-    def child(self, name: str, canon: str | None = None, display: str | None = None) -> Loc:
-        loc = Loc(self.source, _join(self.key, display or name),
-                  canon if canon is not None else _join(self.canon, name), self.locs)
-        if self.locs is not None:
-            self.locs[loc.canon] = loc
-        return loc
-
-    def item(self, i: int) -> Loc:
-        return Loc(self.source, f"{self.key}[{i}]", f"{self.canon}[{i}]", None)
-
-    def where(self) -> str:
-        """``file:line: key`` (without the line when it is unknown, the file for a dict)."""
-        if self.source.path is None:
-            return self.key or "<config>"
-        line = self.line
-        src = self.source.label()
-        head = f"{src}:{line}" if line is not None else src
-        return f"{head}: {self.key}" if self.key else head
-
-    def error(self, problem: str, value: Any = _MISSING) -> ConfigError:
-        shown = "" if value is _MISSING else f" = {format_value(value)}"
-        return ConfigError(
-            f"{self.where()}{shown}: {problem}", key=self.key or None,
-            value=None if value is _MISSING else value, line=self.line,
-            path=str(self.source.path) if self.source.path else None,
-        )
-
-
-# ------------------------------------------------------------------------------------------------
-# schema
-# ------------------------------------------------------------------------------------------------
+    def names(self, ref: FileRef) -> list[str]:
+        """A one-column file of tickers."""
+        names: list[str] = self._cached(ref, "names" + self._other_tag,
+                                        lambda: ref.names(**self.other))
+        return names
 
 
 class Spec:
-    """A value type of the schema: ``accepts`` looks at the TOML type, ``check`` validates."""
+    """A value type of the schema: ``accepts`` looks at the TOML type, ``check`` validates.
 
-    def accepts(self, v: Any) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    ``types``: the Python types of the TOML values it accepts (a boolean is not a number:
+    ``bool`` counts only when named); ``description``: what :meth:`describe` says of a valid
+    value when it does not depend on the instance.
+    """
+
+    types: tuple[type, ...] = ()
+    description = ""
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, self.types) and (bool in self.types or not isinstance(v, bool))
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        """The validated value (``partial``: a table may lack its required keys)."""
         if not self.accepts(v):
-            raise loc.error(f"expected {self.describe()}, got a {_type_name(v)}", v)
+            raise loc.type_error(self.describe(), v)
         return v
 
-    def describe(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def describe(self) -> str:
+        """What a valid value is, for messages and the reference (``"a number >= 0"``)."""
+        return self.description
 
 
 class Bool(Spec):
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, bool)
-
-    def describe(self) -> str:
-        return "true or false"
+    types = (bool,)
+    description = "true or false"
 
 
 class Off(Spec):
     """Only ``false``: turns a constraint off (to override ``[defaults]`` in a book)."""
 
+    description = "false (off)"
+
     def accepts(self, v: Any) -> bool:
         return v is False
 
-    def describe(self) -> str:
-        return "false (off)"
-
 
 class Number(Spec):
+    types = (int, float)
+
     def __init__(self, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
                  integer: bool = False) -> None:
         self.lo, self.hi, self.lo_open, self.integer = lo, hi, lo_open, integer
-
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         super().check(v, loc)
@@ -333,12 +240,12 @@ class Number(Spec):
 
 
 class String(Spec):
+    types = (str,)
+    description = "a string"
+
     def __init__(self, choices: Iterable[str] | None = None, upper: bool = False) -> None:
         self.choices = None if choices is None else list(choices)
         self.upper = upper
-
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, str)
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         super().check(v, loc)
@@ -354,33 +261,30 @@ class String(Spec):
     def describe(self) -> str:
         if self.choices:
             return "one of " + ", ".join(map(json.dumps, self.choices))
-        return "a string"
+        return self.description
 
 
 class FilePath(String):
     """A path (string) resolved relative to the TOML file's directory (existence is checked
     when the data are loaded)."""
 
+    description = "a file path (string)"
+
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         v = super().check(v, loc)
-        return FileRef(Path(loc.source.base, Path(v).expanduser()), v, loc)
-
-    def describe(self) -> str:
-        return "a file path (string)"
+        return FileRef(loc.source.resolve(v), v, loc)
 
 
 class DirPath(String):
-    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
-        v = super().check(v, loc)
-        return Path(loc.source.base, Path(v).expanduser())
+    description = "a directory path (string)"
 
-    def describe(self) -> str:
-        return "a directory path (string)"
+    def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
+        return loc.source.resolve(super().check(v, loc))
 
 
 class DateLike(Spec):
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, (str, _dt.date)) or (isinstance(v, int) and not isinstance(v, bool))
+    types = (str, _dt.date, int)
+    description = "a date (2026-06-30 or \"2026-06-30\") or a row number"
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         super().check(v, loc)
@@ -388,18 +292,17 @@ class DateLike(Spec):
             return pd.Timestamp(v)
         return v
 
-    def describe(self) -> str:
-        return "a date (2026-06-30 or \"2026-06-30\") or a row number"
-
 
 class DateFormat(String):
     """A strptime format such as ``"%d/%m/%Y"`` (it must hold a day, a month and a year)."""
+
+    description = "a date format (string)"
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         v = super().check(v, loc)
         sample = _dt.datetime(2021, 1, 11, 9, 30)
         try:
-            back = _dt.datetime.strptime(sample.strftime(v), v)
+            back: _dt.datetime | None = _dt.datetime.strptime(sample.strftime(v), v)
         except ValueError:
             back = None
         if back is None or back.date() != sample.date():
@@ -407,15 +310,12 @@ class DateFormat(String):
                             "e.g. \"%d/%m/%Y\" or \"%m/%d/%Y\"", v)
         return v
 
-    def describe(self) -> str:
-        return "a date format (string)"
-
 
 class Separator(Spec):
     """A CSV field separator: one character, ``"\\t"`` (or ``"tab"``) for a tab."""
 
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, str)
+    types = (str,)
+    description = "one character (string)"
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         super().check(v, loc)
@@ -425,16 +325,12 @@ class Separator(Spec):
                             "\"\\t\" (tab)", v)
         return sep
 
-    def describe(self) -> str:
-        return "one character (string)"
-
 
 class Array(Spec):
+    types = (list,)
+
     def __init__(self, item: Spec, *, min_len: int = 0, length: int | None = None) -> None:
         self.item, self.min_len, self.length = item, min_len, length
-
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, list)
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         super().check(v, loc)
@@ -467,13 +363,12 @@ class Field:
 
 
 class Table(Spec):
+    types = (dict,)
+
     def __init__(self, fields: dict[str, Field], *, extra: Spec | None = None,
                  extra_doc: str = "", doc: str = "", section: bool = False) -> None:
         self.fields, self.extra, self.extra_doc, self.doc = fields, extra, extra_doc, doc
         self.section = section  # a [section]: may be partial in [defaults] / [[basket]]
-
-    def accepts(self, v: Any) -> bool:
-        return isinstance(v, dict)
 
     def check(self, v: Any, loc: Loc, partial: bool = False) -> Any:
         super().check(v, loc)
@@ -490,18 +385,27 @@ class Table(Spec):
         if not partial:
             for k, f in self.fields.items():
                 if f.required and k not in v:
-                    where = f"[{loc.key}]" if loc.key else "the top level"
-                    raise loc.error(f"missing required key {k!r} in {where}")
+                    raise loc.error(f"missing required key {k!r} in {loc.table()}")
         return out
 
     def _unknown(self, k: str, x: Any, loc: Loc) -> ConfigError:
         allowed = list(self.fields)
         near = difflib.get_close_matches(k, allowed, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        where = f"[{loc.key}]" if loc.key else "the top level"
         return loc.child(k).error(
-            f"unknown key{hint}; allowed keys in {where}: {', '.join(allowed)}", x
+            f"unknown key{hint}; allowed keys in {loc.table()}: {', '.join(allowed)}", x
         )
+
+    def default_of(self, dotted: str) -> Any:
+        """The schema default of a dotted key below this table (None if it has none)."""
+        spec: Spec = self
+        f = None
+        for part in dotted.split("."):
+            if not isinstance(spec, Table) or part not in spec.fields:
+                return None
+            f = spec.fields[part]
+            spec = f.spec
+        return None if f is None else f.default
 
     def describe(self) -> str:
         if self.fields:
@@ -520,74 +424,35 @@ class OneOf(Spec):
         for a in self.alts:
             if a.accepts(v):
                 return a.check(v, loc, partial)
-        raise loc.error(f"expected {self.describe()}, got a {_type_name(v)}", v)
+        raise loc.type_error(self.describe(), v)
 
     def describe(self) -> str:
         return " or ".join(a.describe() for a in self.alts)
 
 
-@dataclass(frozen=True)
-class FileRef:
-    """A file named in a config: the resolved path, the text as written, and where it was."""
-
-    path: Path
-    text: str
-    loc: Loc = field(repr=False, compare=False)
-
-    def _read(self, reader: Callable[..., Any], **options: Any) -> Any:
-        if not self.path.is_file():
-            raise self.loc.error(f"no such file {str(self.path)!r}", self.text)
-        try:
-            return reader(self.path, self.loc.key, **options)
-        except ConfigError:
-            raise
-        except InputError as exc:
-            msg = str(exc)
-            # the location and the file are said once, here
-            for prefix in (f"{self.loc.key}: ", f"{str(self.path)!r}: "):
-                msg = msg[len(prefix):] if msg.startswith(prefix) else msg
-            raise self.loc.error(f"{msg} (file {str(self.path)!r})", self.text) from None
-
-    def frame(self, index: str = "dates", numeric: bool | None = None,
-              **options: Any) -> pd.DataFrame:
-        """The file as a table (see :func:`hedgeopt.io.read_frame`; ``options``: date_format,
-        dayfirst, sep, decimal)."""
-        from hedgeopt.io import read_frame
-
-        return self._read(read_frame, index=index, numeric=numeric, **options)
-
-    def series(self, numeric: bool = False, tickers: bool = True, **options: Any) -> pd.Series:
-        """A two-column file as a Series (``tickers``: the index holds ticker strings, else
-        dates; ``options``: see :meth:`frame`)."""
-        from hedgeopt.io import read_series
-
-        s = self._read(read_series, index="labels" if tickers else "dates", numeric=numeric,
-                       **options)
-        if numeric:
-            values = pd.to_numeric(s, errors="coerce")
-            bad = values.isna() & s.notna()
-            if bad.any():
-                where = list(map(str, s.index[bad][:5]))
-                raise self.loc.error(f"non-numeric values in {str(self.path)!r} for {where}",
-                                     self.text)
-            s = values.astype(float)
-        if tickers:
-            s.index = pd.Index([str(t).strip() for t in s.index], name=s.index.name)
-        return s
-
-    def names(self, sep: str | None = None, decimal: str | None = None) -> list[str]:
-        """A one-column file of names (``decimal`` is accepted and unused)."""
-        from hedgeopt.io import read_list
-
-        return self._read(read_list, sep=sep)
+def raw_of(v: Any) -> Any:
+    """A validated value back in TOML terms (for messages)."""
+    if isinstance(v, FileRef):
+        return v.text
+    if isinstance(v, dict):
+        return {k: raw_of(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [raw_of(x) for x in v]
+    if isinstance(v, Path):
+        return str(v)
+    return v
 
 
-# -- the schema ----------------------------------------------------------------------------------
-
-def _solver_names() -> list[str]:
-    from hedgeopt.solvers.registry import BACKENDS
-
-    return list(BACKENDS)
+def plain(v: Any) -> Any:
+    """A validated value as plain JSON-ready data (paths as written, dates as ISO strings)."""
+    v = raw_of(v)
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat() if v == v.normalize() else v.isoformat()
+    return v
 
 
 _WEIGHTS = OneOf(Number(), Table({}, extra=Number(), extra_doc="sector = number"))
@@ -645,7 +510,7 @@ OBJECTIVE = Table({
 }, doc="The tracking objective.", section=True)
 
 SOLVE = Table({
-    "solver": Field(String(choices=_solver_names(), upper=True),
+    "solver": Field(String(choices=list(BACKENDS), upper=True),
                     "Backend (`ho.available_solvers()`); default: chosen by hedgeopt.",
                     example='"ACTIVESET"'),
     "tol": Field(Number(0, lo_open=True), "Verification tolerance relative to the notional.",
@@ -734,7 +599,7 @@ HEDGE_SCHEMA = Table({
     "output": Field(OUTPUT, "Outputs."),
 })
 
-_PARTIAL_HEDGE = Table({k: Field(s, s.doc) for k, s in _SECTIONS.items()}, section=True)
+PARTIAL_HEDGE = Table({k: Field(s, s.doc) for k, s in _SECTIONS.items()}, section=True)
 
 BASKET = Table({
     "name": Field(String(), "Basket name: the key of its results and its output directory.",
@@ -777,7 +642,7 @@ BOOK_SCHEMA = Table({
     "units_table": Field(FilePath(), "Many baskets over the panel in one file: first column "
                          "`ticker`, one column of units per basket (header = basket name; empty "
                          "or 0 = not in the basket).", example='"book_units.csv"'),
-    "defaults": Field(_PARTIAL_HEDGE, "Settings shared by every basket: `[defaults.data]`, "
+    "defaults": Field(PARTIAL_HEDGE, "Settings shared by every basket: `[defaults.data]`, "
                       "`[defaults.objective]`, `[defaults.solve]`, `[defaults.constraints]`, "
                       "same keys as in hedge.toml."),
     "basket": Field(Array(BASKET), "`[[basket]]` entries: `name` plus overrides.",),
@@ -792,60 +657,11 @@ FILE_OPTIONS = ("sep", "decimal")
 
 #: Constraints that need a whole-share solver.
 INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
-_WHOLE_SHARE_OPTIONS = ("time_limit", "gap", "threads", "seed")
+#: Keys of ``[solve]`` passed to whole-share solves only.
+WHOLE_SHARE_OPTIONS = ("time_limit", "gap", "threads", "seed")
 
-
-# ------------------------------------------------------------------------------------------------
-# parsing
-# ------------------------------------------------------------------------------------------------
-
-
-def _parse(path: str | Path) -> tuple[dict[str, Any], _Source]:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such config file", key=None, path=str(p))
-    text = p.read_text(encoding="utf-8")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: invalid TOML: {exc}", path=str(p)) from None
-    return raw, _Source(p, scan_key_lines(text), p.resolve().parent)
-
-
-def _source_for(base_dir: str | Path | None) -> _Source:
-    return _Source(None, {}, Path(base_dir or ".").resolve())
-
-
-def _get(d: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
-    cur: Any = d
-    for part in dotted.split("."):
-        if not isinstance(cur, Mapping) or part not in cur:
-            return default
-        cur = cur[part]
-    return cur
-
-
-def _set(d: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        d = d.setdefault(part, {})
-    d[parts[-1]] = value
-
-
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge: tables merge key by key, anything else replaces."""
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
-# the effective configuration of one hedge
-# ------------------------------------------------------------------------------------------------
+#: Shorthand keys of a ``[[basket]]`` entry -> the canonical keys they stand for.
+SHORTHANDS = {k: f.canon for k, f in BASKET.fields.items() if f.canon is not None}
 
 
 @dataclass
@@ -867,6 +683,9 @@ class LoadedHedge:
         :func:`add_constraints` can name the key when the data reject it.
     sectors : pandas.Series or None
         Sector map for the report (``data.sectors`` or the sector cap's file).
+    labels : dict
+        Origins (see :func:`origin`) of ``prices``, ``basket`` and ``reference``, to locate
+        errors about the data at their keys.
     """
 
     prices: pd.DataFrame
@@ -886,6 +705,132 @@ class LoadedHedge:
         return self.prices if cols == list(self.prices.columns) else self.prices[cols]
 
 
+def origin(loc: Loc, value: Any) -> dict[str, Any]:
+    """Where a value came from, as plain data (it travels with tasks to Dask workers)."""
+    return {"where": loc.where(), "key": loc.key, "line": loc.line, "path": loc.source.file,
+            "value": plain(value)}
+
+
+def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: Files,
+                      sectors: pd.Series | None = None
+                      ) -> tuple[list[Constraint], pd.Series | None]:
+    """The constraints of a validated ``[constraints]`` table, and the sector cap's map.
+
+    Parameters
+    ----------
+    cons : mapping
+        The validated ``[constraints]`` values.
+    at : callable
+        The location of a canonical key (``"constraints.lots"``).
+    files : Files
+        Reads the files the constraints name.
+    sectors : pandas.Series, optional
+        ``data.sectors``: the sector cap's map when it names no file.
+
+    Raises
+    ------
+    ConfigError
+        When a constraint rejects its values, at the constraint's key.
+    """
+    out: list[Constraint] = []
+    sc_map = None
+
+    def make(key: str, value: Any, fn: Callable[[], Constraint]) -> None:
+        loc = at(f"constraints.{key}")
+        try:
+            c: Any = fn()  # the origin rides on the constraint as an attribute
+        except ConfigError:
+            raise
+        except InputError as exc:
+            raise loc.error(str(exc), raw_of(value)) from None
+        c._config_origin = origin(loc, value)
+        out.append(c)
+
+    budget = cons.get("budget", True)
+    if budget is True:
+        make("budget", budget, Budget)
+    elif isinstance(budget, dict):
+        band = budget.get("band")
+        make("budget", budget, lambda: Budget(
+            notional=budget.get("notional"), band=tuple(band) if band else None))
+    if cons.get("long_only"):
+        make("long_only", True, LongOnly)
+    b = cons.get("bounds")
+    if isinstance(b, dict):
+        lower = files.series(b["lower_file"]) if "lower_file" in b else b.get("lower")
+        upper = files.series(b["upper_file"]) if "upper_file" in b else b.get("upper")
+        make("bounds", b, lambda: Bounds(lower, upper, unit=b.get("unit", "shares")))
+    sc = cons.get("sector_cap")
+    if isinstance(sc, dict):
+        sc_map = files.series(sc["sectors"], numeric=False) if "sectors" in sc else sectors
+        make("sector_cap", sc, lambda: SectorCap(
+            sc_map, max_weight=sc.get("max_weight"), min_weight=sc.get("min_weight")))
+    t = cons.get("turnover")
+    if isinstance(t, dict):
+        make("turnover", t, lambda: Turnover(files.series(t["current"]), t["max_dollars"]))
+    ex = cons.get("exclude")
+    if ex not in (None, False):
+        names = files.names(ex["file"]) if isinstance(ex, dict) else ex
+        make("exclude", ex, lambda: Exclude(list(names)))
+    lots = cons.get("lots")
+    if lots not in (None, False):
+        lot = files.series(lots["file"]) if isinstance(lots, dict) else lots
+        make("lots", lots, lambda: ShareLots(lot))
+    k = cons.get("max_names")
+    if k not in (None, False):
+        make("max_names", k, lambda: MaxNames(k))
+    mp = cons.get("min_position")
+    if mp not in (None, False):
+        make("min_position", mp, lambda: MinPosition(mp))
+    mt = cons.get("min_trade")
+    if isinstance(mt, dict):
+        make("min_trade", mt, lambda: MinTrade(files.series(mt["current"]), mt["dollars"]))
+    return out, sc_map
+
+
+def add_constraints(prob: HedgeProblem, constraints: Iterable[Any]) -> HedgeProblem:
+    """``prob.add(c)`` for each constraint; an error names the constraint's config key."""
+    for c in constraints:
+        try:
+            prob.add(c)
+        except ConfigError:
+            raise
+        except InputError as exc:
+            where = getattr(c, "_config_origin", None)
+            if where is None:
+                raise
+            raise origin_error(where, exc) from None
+    return prob
+
+
+def build_problem(loaded: LoadedHedge, lam: float, reference: Any = None,
+                  exclude_constituents: bool = False) -> HedgeProblem:
+    """A :class:`~hedgeopt.HedgeProblem` from loaded data; errors name the config keys."""
+    prices = loaded.hedge_prices(exclude_constituents)
+    basket = loaded.basket
+    if basket is None:
+        assert loaded.units is not None
+        try:
+            basket = basket_value(loaded.units, loaded.prices)
+        except InputError as exc:
+            raise relabel(exc, loaded.labels, "basket") from None
+    try:
+        prob = HedgeProblem(prices, basket, lam=lam, reference=reference)
+    except InputError as exc:
+        raise relabel(exc, loaded.labels) from None
+    return add_constraints(prob, loaded.constraints)
+
+
+def get_dotted(d: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
+    """``d["a"]["b"]`` for ``"a.b"``; ``default`` when a part is missing."""
+    cur: Any = d
+    for part in dotted.split("."):
+        if not isinstance(cur, Mapping) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
 class HedgeConfig:
     """The effective configuration of one hedge (a hedge.toml, or one basket of a book).
 
@@ -901,7 +846,7 @@ class HedgeConfig:
         defaults.
     """
 
-    def __init__(self, values: dict[str, Any], locs: dict[str, Loc], source: _Source,
+    def __init__(self, values: dict[str, Any], locs: dict[str, Loc], source: Source,
                  name: str | None = None, root: Loc | None = None) -> None:
         self.values = values
         self.locs = locs
@@ -914,11 +859,10 @@ class HedgeConfig:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], base_dir: str | Path | None = None) -> HedgeConfig:
         """Validate a mapping shaped like hedge.toml (paths relative to ``base_dir``)."""
-        source = _source_for(base_dir)
-        return cls._validated(dict(raw), source)
+        return cls._validated(dict(raw), Source.of_dict(base_dir))
 
     @classmethod
-    def _validated(cls, raw: dict[str, Any], source: _Source) -> HedgeConfig:
+    def _validated(cls, raw: dict[str, Any], source: Source) -> HedgeConfig:
         locs: dict[str, Loc] = {}
         root = Loc(source, "", "", locs)
         values = HEDGE_SCHEMA.check(raw, root)
@@ -941,11 +885,11 @@ class HedgeConfig:
         if isinstance(sc, dict):
             if "max_weight" not in sc and "min_weight" not in sc:
                 raise self._at("constraints.sector_cap").error(
-                    "give max_weight, min_weight or both", _raw_of(sc))
+                    "give max_weight, min_weight or both", raw_of(sc))
             if "sectors" not in sc and "sectors" not in data:
                 raise self._at("constraints.sector_cap").error(
                     "needs a sector map: sectors = \"sectors.csv\" here, or data.sectors",
-                    _raw_of(sc))
+                    raw_of(sc))
         b = cons.get("bounds")
         if isinstance(b, dict):
             for side in ("lower", "upper"):
@@ -954,8 +898,8 @@ class HedgeConfig:
                         f"give {side} or {side}_file, not both", b[f"{side}_file"].text)
             if not any(k in b for k in ("lower", "upper", "lower_file", "upper_file")):
                 raise self._at("constraints.bounds").error(
-                    "give lower, upper, lower_file or upper_file", _raw_of(b))
-        band = _get(cons, "budget.band")
+                    "give lower, upper, lower_file or upper_file", raw_of(b))
+        band = get_dotted(cons, "budget.band")
         if band is not None and band[0] > band[1]:
             raise self._at("constraints.budget.band").error("needs lo <= hi", band)
 
@@ -969,14 +913,14 @@ class HedgeConfig:
             k = k.rpartition(".")[0]
         return self.root
 
-    def get(self, dotted: str, default: Any = _MISSING) -> Any:
+    def get(self, dotted: str, default: Any = MISSING) -> Any:
         """A validated value by dotted key; the schema default when absent."""
-        v = _get(self.values, dotted, _MISSING)
-        if v is not _MISSING:
+        v = get_dotted(self.values, dotted, MISSING)
+        if v is not MISSING:
             return v
-        if default is not _MISSING:
+        if default is not MISSING:
             return default
-        return _schema_default(dotted)
+        return HEDGE_SCHEMA.default_of(dotted)
 
     @property
     def lam(self) -> float:
@@ -999,13 +943,14 @@ class HedgeConfig:
 
     @property
     def solver(self) -> str | None:
-        return self.get("solve.solver", None)
+        solver: str | None = self.get("solve.solver", None)
+        return solver
 
     def solve_options(self) -> dict[str, Any]:
         """Keyword arguments of ``HedgeProblem.solve`` (whole-share options only when needed)."""
         opts: dict[str, Any] = {"solver": self.solver, "tol": self.get("solve.tol")}
         if self.integer:
-            for k in _WHOLE_SHARE_OPTIONS:
+            for k in WHOLE_SHARE_OPTIONS:
                 v = self.get(f"solve.{k}", None)
                 if v is not None:
                     opts[k] = v
@@ -1013,7 +958,7 @@ class HedgeConfig:
 
     @property
     def output_dir(self) -> Path:
-        d = self.get("output.dir", None)
+        d: Path | None = self.get("output.dir", None)
         return d if d is not None else Path(self.source.base, "out")
 
     def read_options(self) -> dict[str, Any]:
@@ -1050,134 +995,48 @@ class HedgeConfig:
         ConfigError
             Naming the key, the file and the problem.
         """
-        cache = {} if cache is None else cache
-
-        def cached(ref: FileRef, kind: str, fn: Callable[[], Any]) -> Any:
-            k = (kind, str(ref.path))
-            if k not in cache:
-                cache[k] = fn()
-            return cache[k]
-
         data = self.values["data"]
         opts = self.read_options()
-        tag = tuple(sorted(opts.items()))
-        fopts = {k: v for k, v in opts.items() if k in FILE_OPTIONS}  # for every other file
-        ftag = tuple(sorted(fopts.items()))
+        files = Files({} if cache is None else cache, dated=opts,
+                      other={k: v for k, v in opts.items() if k in FILE_OPTIONS})
         prices_ref: FileRef = data["prices"]
-        prices = cached(prices_ref, f"frame{tag}", lambda: prices_ref.frame(**opts))
+        prices = files.dated_frame(prices_ref)
         basket = units = None
         if "basket" in data:
-            ref = data["basket"]
-            basket = cached(ref, f"basket{tag}",
-                            lambda: ref.series(numeric=True, tickers=False, **opts))
+            basket = files.dated_series(data["basket"])
         else:
             u = data["basket_units"]
-            if isinstance(u, FileRef):
-                units = cached(u, f"series#{ftag}", lambda: u.series(numeric=True, **fopts))
-            else:
-                units = pd.Series(u, dtype=float, name="units")
+            units = (files.series(u) if isinstance(u, FileRef)
+                     else pd.Series(u, dtype=float, name="units"))
             missing = [t for t in units.index if t not in prices.columns]
             if missing:
                 raise self._at("data.basket_units").error(
                     f"no prices for {len(missing)} constituent(s) {missing[:10]} in "
-                    f"{str(prices_ref.path)!r}", _raw_of(u))
+                    f"{str(prices_ref.path)!r}", raw_of(u))
         universe = None
         if "universe" in data:
             uv = data["universe"]
-            universe = (cached(uv, f"names{ftag}", lambda: uv.names(**fopts))
-                        if isinstance(uv, FileRef) else list(uv))
+            universe = files.names(uv) if isinstance(uv, FileRef) else list(uv)
             unknown = [t for t in universe if t not in prices.columns]
             if unknown:
                 raise self._at("data.universe").error(
                     f"unknown tickers {unknown[:10]} (not columns of {str(prices_ref.path)!r})",
-                    _raw_of(uv))
-        sectors = None
-        if "sectors" in data:
-            ref = data["sectors"]
-            sectors = cached(ref, f"series{ftag}", lambda: ref.series(**fopts))
-        constraints, sc_map = self._constraints(sectors, cached, fopts)
+                    raw_of(uv))
+        sectors = files.series(data["sectors"], numeric=False) if "sectors" in data else None
+        constraints, sc_map = build_constraints(self.get("constraints", {}) or {}, self._at,
+                                                files, sectors)
         labels = {
-            "prices": _origin(self._at("data.prices"), prices_ref),
-            "basket": _origin(self._at("data.basket" if basket is not None else
-                                       "data.basket_units"),
-                              data.get("basket", data.get("basket_units"))),
-            "reference": _origin(self._at("data.reference"), data.get("reference")),
+            "prices": origin(self._at("data.prices"), prices_ref),
+            "basket": origin(self._at("data.basket" if basket is not None else
+                                      "data.basket_units"),
+                             data.get("basket", data.get("basket_units"))),
+            "reference": origin(self._at("data.reference"), data.get("reference")),
         }
         return LoadedHedge(prices=prices, basket=basket, units=units, universe=universe,
                            constraints=constraints, sectors=sectors if sectors is not None
                            else sc_map, labels=labels)
 
-    def _constraints(self, sectors: pd.Series | None,
-                     cached: Callable[[FileRef, str, Callable[[], Any]], Any],
-                     fopts: Mapping[str, Any] | None = None
-                     ) -> tuple[list[Any], pd.Series | None]:
-        import hedgeopt as ho
-
-        fopts = dict(fopts or {})
-        ftag = tuple(sorted(fopts.items()))
-
-        cons = self.get("constraints", {}) or {}
-        out: list[Any] = []
-        sc_map = None
-
-        def series(ref: FileRef, numeric: bool = True) -> pd.Series:
-            return cached(ref, "series" + ("#" if numeric else "") + str(ftag),
-                          lambda: ref.series(numeric=numeric, **fopts))
-
-        def make(key: str, value: Any, fn: Callable[[], Any]) -> None:
-            loc = self._at(f"constraints.{key}")
-            try:
-                c = fn()
-            except ConfigError:
-                raise
-            except InputError as exc:
-                raise loc.error(str(exc), _raw_of(value)) from None
-            c._config_origin = _origin(loc, value)
-            out.append(c)
-
-        budget = cons.get("budget", True)
-        if budget is True:
-            make("budget", budget, ho.Budget)
-        elif isinstance(budget, dict):
-            band = budget.get("band")
-            make("budget", budget, lambda: ho.Budget(
-                notional=budget.get("notional"), band=tuple(band) if band else None))
-        if cons.get("long_only"):
-            make("long_only", True, ho.LongOnly)
-        b = cons.get("bounds")
-        if isinstance(b, dict):
-            lower = series(b["lower_file"]) if "lower_file" in b else b.get("lower")
-            upper = series(b["upper_file"]) if "upper_file" in b else b.get("upper")
-            make("bounds", b, lambda: ho.Bounds(lower, upper, unit=b.get("unit", "shares")))
-        sc = cons.get("sector_cap")
-        if isinstance(sc, dict):
-            sc_map = series(sc["sectors"], numeric=False) if "sectors" in sc else sectors
-            make("sector_cap", sc, lambda: ho.SectorCap(
-                sc_map, max_weight=sc.get("max_weight"), min_weight=sc.get("min_weight")))
-        t = cons.get("turnover")
-        if isinstance(t, dict):
-            make("turnover", t, lambda: ho.Turnover(series(t["current"]), t["max_dollars"]))
-        ex = cons.get("exclude")
-        if ex not in (None, False):
-            names = (cached(ex["file"], f"names{ftag}", lambda: ex["file"].names(**fopts))
-                     if isinstance(ex, dict) else ex)
-            make("exclude", ex, lambda: ho.Exclude(list(names)))
-        lots = cons.get("lots")
-        if lots not in (None, False):
-            lot = series(lots["file"]) if isinstance(lots, dict) else lots
-            make("lots", lots, lambda: ho.ShareLots(lot))
-        k = cons.get("max_names")
-        if k not in (None, False):
-            make("max_names", k, lambda: ho.MaxNames(k))
-        mp = cons.get("min_position")
-        if mp not in (None, False):
-            make("min_position", mp, lambda: ho.MinPosition(mp))
-        mt = cons.get("min_trade")
-        if isinstance(mt, dict):
-            make("min_trade", mt, lambda: ho.MinTrade(series(mt["current"]), mt["dollars"]))
-        return out, sc_map
-
-    def build(self, cache: dict[Any, Any] | None = None) -> tuple[Any, LoadedHedge]:
+    def build(self, cache: dict[Any, Any] | None = None) -> tuple[HedgeProblem, LoadedHedge]:
         """Load the data; return the configured :class:`~hedgeopt.HedgeProblem` and the data.
 
         Raises
@@ -1192,7 +1051,7 @@ class HedgeConfig:
         )
         return prob, loaded
 
-    def build_problem(self, cache: dict[Any, Any] | None = None) -> Any:
+    def build_problem(self, cache: dict[Any, Any] | None = None) -> HedgeProblem:
         """The configured :class:`~hedgeopt.HedgeProblem` (see :meth:`build`)."""
         return self.build(cache)[0]
 
@@ -1219,111 +1078,12 @@ class HedgeConfig:
 
     def describe(self) -> dict[str, Any]:
         """The configuration as plain JSON-ready values (paths as written), for reports."""
-        return _plain(self.values)
+        described: dict[str, Any] = plain(self.values)
+        return described
 
     def __repr__(self) -> str:
         tag = f" {self.name!r}" if self.name else ""
         return f"HedgeConfig{tag}({self.source.label()})"
-
-
-def build_problem(loaded: LoadedHedge, lam: float, reference: Any = None,
-                  exclude_constituents: bool = False) -> Any:
-    """A :class:`~hedgeopt.HedgeProblem` from loaded data; errors name the config keys."""
-    import hedgeopt as ho
-
-    prices = loaded.hedge_prices(exclude_constituents)
-    basket = loaded.basket
-    if basket is None:
-        assert loaded.units is not None
-        try:
-            basket = ho.basket_value(loaded.units, loaded.prices)
-        except InputError as exc:
-            raise _relabel(exc, loaded.labels, "basket") from None
-    try:
-        prob = ho.HedgeProblem(prices, basket, lam=lam, reference=reference)
-    except InputError as exc:
-        raise _relabel(exc, loaded.labels) from None
-    add_constraints(prob, loaded.constraints)
-    return prob
-
-
-def _origin(loc: Loc, value: Any) -> dict[str, Any]:
-    """Where a value came from, as plain data (it travels with tasks to Dask workers)."""
-    return {"where": loc.where(), "key": loc.key, "line": loc.line,
-            "path": str(loc.source.path) if loc.source.path else None,
-            "value": _plain(value)}
-
-
-def origin_error(origin: Mapping[str, Any], exc: Exception) -> ConfigError:
-    """A :class:`ConfigError` for ``exc`` located at a value's ``origin`` (see :func:`_origin`)."""
-    shown = "" if origin.get("value") is None else f" = {format_value(origin['value'])}"
-    return ConfigError(f"{origin['where']}{shown}: {exc}", field=getattr(exc, "field", None),
-                       key=origin.get("key"), value=origin.get("value"),
-                       line=origin.get("line"), path=origin.get("path"))
-
-
-def _relabel(exc: InputError, labels: Mapping[str, Mapping[str, Any]],
-             default: str | None = None) -> InputError:
-    """Locate an error about data at the config key the data came from."""
-    if isinstance(exc, ConfigError):
-        return exc
-    f = (exc.field or "").split(".")[0].split("[")[0]
-    key = f if f in labels else default
-    if key is None or key not in labels:
-        key = "prices" if f.startswith("prices") else ("basket" if "basket" in f else None)
-    if key is None or key not in labels:
-        return exc
-    return origin_error(labels[key], exc)
-
-
-def add_constraints(prob: Any, constraints: Iterable[Any]) -> Any:
-    """``prob.add(c)`` for each constraint; an error names the constraint's config key."""
-    for c in constraints:
-        try:
-            prob.add(c)
-        except ConfigError:
-            raise
-        except InputError as exc:
-            origin = getattr(c, "_config_origin", None)
-            if origin is None:
-                raise
-            raise origin_error(origin, exc) from None
-    return prob
-
-
-def _raw_of(v: Any) -> Any:
-    """A validated value back in TOML terms (for messages)."""
-    if isinstance(v, FileRef):
-        return v.text
-    if isinstance(v, dict):
-        return {k: _raw_of(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_raw_of(x) for x in v]
-    if isinstance(v, Path):
-        return str(v)
-    return v
-
-
-def _plain(v: Any) -> Any:
-    v = _raw_of(v)
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat() if v == v.normalize() else v.isoformat()
-    return v
-
-
-def _schema_default(dotted: str) -> Any:
-    spec: Any = HEDGE_SCHEMA
-    f = None
-    for part in dotted.split("."):
-        if not isinstance(spec, Table) or part not in spec.fields:
-            return None
-        f = spec.fields[part]
-        spec = f.spec
-    return None if f is None else f.default
 
 
 def load_config(path: str | Path) -> HedgeConfig:
@@ -1335,16 +1095,11 @@ def load_config(path: str | Path) -> HedgeConfig:
         On invalid TOML, an unknown key, a wrong type or value; the message names the file,
         the line, the dotted key and the value.
     """
-    raw, source = _parse(path)
+    raw, source = Source.read(path)
     if isinstance(raw.get("basket"), list) or "defaults" in raw:
         raise ConfigError(f"{source.label()}: this is a book (it has [defaults] or [[basket]]); "
                           "run it with `hedgeopt batch`", path=str(source.path))
     return HedgeConfig._validated(raw, source)
-
-
-# ------------------------------------------------------------------------------------------------
-# books
-# ------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -1362,7 +1117,7 @@ class BookConfig:
         ``workers``, ``scheduler``, ``retries``.
     """
 
-    source: _Source
+    source: Source
     baskets: dict[str, HedgeConfig]
     output: dict[str, Any]
     batch: dict[str, Any]
@@ -1370,7 +1125,7 @@ class BookConfig:
 
     @property
     def output_dir(self) -> Path:
-        d = self.output.get("dir")
+        d: Path | None = self.output.get("dir")
         return d if d is not None else Path(self.source.base, "out")
 
 
@@ -1388,41 +1143,45 @@ def load_book(path: str | Path) -> BookConfig:
         basket's *data* (a missing file, bad prices, infeasible constraints) are reported later,
         for that basket only, by :func:`hedgeopt.book.solve_book`.
     """
-    raw, source = _parse(path)
+    raw, source = Source.read(path)
     return _book(raw, source)
 
 
 def book_from_dict(raw: Mapping[str, Any], base_dir: str | Path | None = None) -> BookConfig:
     """Validate a mapping shaped like book.toml (paths relative to ``base_dir``)."""
-    return _book(dict(raw), _source_for(base_dir))
+    return _book(dict(raw), Source.of_dict(base_dir))
 
 
-def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
-    top_locs: dict[str, Loc] = {}
-    root = Loc(source, "", "", top_locs)
-    top = BOOK_SCHEMA.check({k: v for k, v in raw.items() if k not in ("defaults", "basket")},
-                            root)
-    for k in ("defaults", "basket"):
-        if k in raw and not BOOK_SCHEMA.fields[k].spec.accepts(raw[k]):
-            BOOK_SCHEMA.fields[k].spec.check(raw[k], root.child(k))
-    # defaults: partial hedge sections; canonical keys without the "defaults." prefix
-    d_locs: dict[str, Loc] = {}
-    d_root = Loc(source, "defaults", "", d_locs)
-    defaults = _PARTIAL_HEDGE.check(raw.get("defaults", {}), d_root, partial=True)
-    panel: FileRef | None = top.get("panel")
-    units_table: FileRef | None = top.get("units_table")
-    if panel is not None:
-        if _get(defaults, "data.prices") is not None:
-            raise top_locs["panel"].error(
-                "give panel or defaults.data.prices, not both", raw["panel"])
-        _set(defaults, "data.prices", panel)
-        d_locs["data.prices"] = top_locs["panel"]
-    entries: list[tuple[dict[str, Any], dict[str, Loc], Loc]] = []
+def _set(d: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        d = d.setdefault(part, {})
+    d[parts[-1]] = value
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge key by key, anything else replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+_Entry = tuple[dict[str, Any], dict[str, Loc], Loc]
+
+
+def _entries(raw: dict[str, Any], source: Source) -> tuple[list[_Entry], dict[str, int]]:
+    """The validated ``[[basket]]`` entries (shorthands moved to their canonical keys), and
+    the index of each name."""
+    entries: list[_Entry] = []
     names: dict[str, int] = {}
     for i, entry in enumerate(raw.get("basket", [])):
         e_loc = Loc(source, f"basket[{i}]", "", None)
         if not isinstance(entry, dict):
-            raise e_loc.error(f"expected a table, got a {_type_name(entry)}", entry)
+            raise e_loc.type_error("a table", entry)
         e_locs: dict[str, Loc] = {}
         e_root = Loc(source, f"basket[{i}]", "", e_locs)
         val = BASKET.check(entry, e_root, partial=True)
@@ -1433,35 +1192,63 @@ def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
             raise e_locs["name"].error(f"duplicate basket name (also basket[{names[name]}])",
                                        name)
         names[name] = i
-        # shorthands -> canonical places
-        for short, canon in (("units", "data.basket_units"), ("basket", "data.basket"),
-                             ("prices", "data.prices"), ("lam", "objective.lam"),
-                             ("reference", "data.reference")):
+        for short, canon in SHORTHANDS.items():
             if short in val:
-                if _get(val, canon) is not None:
+                if get_dotted(val, canon) is not None:
                     raise e_locs[canon].error(f"give {short} or {canon}, not both",
-                                              _raw_of(val[short]))
+                                              raw_of(val[short]))
                 _set(val, canon, val.pop(short))
         entries.append((val, e_locs, e_root))
+    return entries, names
+
+
+def _units_table(units_table: FileRef, defaults: Mapping[str, Any],
+                 at: Loc) -> pd.DataFrame:
+    """The ``units_table`` file: one numeric column of units per basket, by ticker."""
+    table = units_table.frame(index="labels", numeric=True, **{
+        k: get_dotted(defaults, f"data.{k}") for k in FILE_OPTIONS
+        if get_dotted(defaults, f"data.{k}") is not None})
+    table.columns = [str(c) for c in table.columns]
+    table.index = table.index.map(str)
+    for c in table.columns:
+        col = pd.to_numeric(table[c], errors="coerce")
+        bad = col.isna() & table[c].notna()
+        if bad.any():
+            raise at.error(
+                f"column {c!r} holds non-numeric units for {list(table.index[bad][:5])}",
+                units_table.text)
+        table[c] = col
+    return table
+
+
+def _book(raw: dict[str, Any], source: Source) -> BookConfig:
+    top_locs: dict[str, Loc] = {}
+    root = Loc(source, "", "", top_locs)
+    top = BOOK_SCHEMA.check({k: v for k, v in raw.items() if k not in ("defaults", "basket")},
+                            root)
+    for k in ("defaults", "basket"):
+        if k in raw and not BOOK_SCHEMA.fields[k].spec.accepts(raw[k]):
+            BOOK_SCHEMA.fields[k].spec.check(raw[k], root.child(k))
+    # defaults: partial hedge sections; canonical keys without the "defaults." prefix
+    d_locs: dict[str, Loc] = {}
+    d_root = Loc(source, "defaults", "", d_locs)
+    defaults = PARTIAL_HEDGE.check(raw.get("defaults", {}), d_root, partial=True)
+    panel: FileRef | None = top.get("panel")
+    units_table: FileRef | None = top.get("units_table")
+    if panel is not None:
+        if get_dotted(defaults, "data.prices") is not None:
+            raise top_locs["panel"].error(
+                "give panel or defaults.data.prices, not both", raw["panel"])
+        _set(defaults, "data.prices", panel)
+        d_locs["data.prices"] = top_locs["panel"]
+    entries, names = _entries(raw, source)
     if units_table is None and not entries:
         raise root.error("the book has no baskets: add [[basket]] entries or units_table")
 
     table_names: list[str] = []
     table: pd.DataFrame | None = None
     if units_table is not None:
-        table = units_table.frame(index="labels", numeric=True, **{
-            k: _get(defaults, f"data.{k}") for k in FILE_OPTIONS
-            if _get(defaults, f"data.{k}") is not None})
-        table.columns = [str(c) for c in table.columns]
-        table.index = table.index.map(str)
-        for c in table.columns:
-            col = pd.to_numeric(table[c], errors="coerce")
-            bad = col.isna() & table[c].notna()
-            if bad.any():
-                raise top_locs["units_table"].error(
-                    f"column {c!r} holds non-numeric units for {list(table.index[bad][:5])}",
-                    units_table.text)
-            table[c] = col
+        table = _units_table(units_table, defaults, top_locs["units_table"])
         table_names = list(table.columns)
 
     by_name = {}
@@ -1470,7 +1257,7 @@ def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
     for name in order:
         values = dict(defaults)  # shallow: _merge never mutates the nested tables
         locs = dict(d_locs)
-        e_root = None
+        e_root: Loc | None = None
         if name in table_names:
             assert table is not None
             col = table[name].dropna()
@@ -1483,7 +1270,7 @@ def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
             locs["data.basket_units"] = top_locs["units_table"]
         if name in entry_of:
             val, e_locs, e_root = entry_of[name]
-            if any(_get(val, f"data.{k}") is not None for k in ("basket", "basket_units")):
+            if any(get_dotted(val, f"data.{k}") is not None for k in ("basket", "basket_units")):
                 # an entry's own basket replaces the one of the table or the defaults
                 values["data"] = {k: v for k, v in values.get("data", {}).items()
                                   if k not in ("basket", "basket_units")}
@@ -1504,14 +1291,14 @@ def _book(raw: dict[str, Any], source: _Source) -> BookConfig:
 
 
 def _check_basket(cfg: HedgeConfig) -> None:
-    if _get(cfg.values, "data.prices") is None:
+    if get_dotted(cfg.values, "data.prices") is None:
         raise cfg.root.error(
             f"basket {cfg.name!r} has no prices: set panel, defaults.data.prices, or "
             "prices in its [[basket]] entry")
-    if _get(cfg.values, "objective.frontier") is not None:
+    if get_dotted(cfg.values, "objective.frontier") is not None:
         raise cfg._at("objective.frontier").error(
             "the lam frontier is computed by `hedgeopt solve` only, not in a book",
-            _raw_of(_get(cfg.values, "objective.frontier")))
+            raw_of(get_dotted(cfg.values, "objective.frontier")))
     try:
         cfg._check_combinations()
     except ConfigError as exc:
@@ -1519,9 +1306,7 @@ def _check_basket(cfg: HedgeConfig) -> None:
                           line=exc.line, path=exc.path) from None
 
 
-# ------------------------------------------------------------------------------------------------
-# reference documentation
-# ------------------------------------------------------------------------------------------------
+_Row = tuple[str, str, str, str]
 
 
 def _default_cell(f: Field) -> str:
@@ -1530,41 +1315,87 @@ def _default_cell(f: Field) -> str:
     return "" if f.default is None else format_value(f.default)
 
 
-def _doc_rows(table: Table, prefix: str) -> list[tuple[str, str, str, str]]:
+def _row(key: str, f: Field) -> _Row:
+    return (f"`{key}`", f.spec.describe(), _default_cell(f), f.doc)
+
+
+def _doc_rows(table: Table, prefix: str) -> list[_Row]:
     """Rows ``(key, type, default, meaning)`` of a section and of its keys' sub-tables."""
     rows = []
     for k, f in table.fields.items():
-        key = _join(prefix, k)
-        rows.append((f"`{key}`", f.spec.describe(), _default_cell(f), f.doc))
+        key = join_key(prefix, k)
+        rows.append(_row(key, f))
         alts = f.spec.alts if isinstance(f.spec, OneOf) else (f.spec,)
         for sub in (a for a in alts if isinstance(a, Table) and a.fields):
-            rows += [(f"`{key}.{kk}`", ff.spec.describe(), _default_cell(ff), ff.doc)
-                     for kk, ff in sub.fields.items()]
+            rows += [_row(f"{key}.{kk}", ff) for kk, ff in sub.fields.items()]
     return rows
+
+
+def _table(rows: list[_Row]) -> str:
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|")
+
+    out = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    out += ["| " + " | ".join(esc(x) for x in row) + " |" for row in rows]
+    return "\n".join(out)
 
 
 def reference_markdown() -> str:
     """The reference of every config key, as Markdown tables (generated from the schema)."""
-    def table(rows: list[tuple[str, str, str, str]]) -> str:
-        def esc(cell: str) -> str:
-            return cell.replace("|", "\\|")
-
-        out = ["| key | type | default | meaning |", "|---|---|---|---|"]
-        out += ["| " + " | ".join(esc(x) for x in row) + " |" for row in rows]
-        return "\n".join(out)
-
     parts = ["#### hedge.toml"]
-    for name, spec in [("data", DATA), ("objective", OBJECTIVE), ("solve", SOLVE),
-                       ("constraints", CONSTRAINTS), ("output", OUTPUT)]:
-        parts.append(f"`[{name}]`: {spec.doc}\n\n" + table(_doc_rows(spec, name)))
-    parts.append("#### book.toml\n\nTop level:\n\n" + table(
+    for name, spec in [("data", DATA), ("objective", OBJECTIVE),
+                       ("solve", SOLVE), ("constraints", CONSTRAINTS),
+                       ("output", OUTPUT)]:
+        parts.append(f"`[{name}]`: {spec.doc}\n\n" + _table(_doc_rows(spec, name)))
+    parts.append("#### book.toml\n\nTop level:\n\n" + _table(
         [(f"`{k}`", f.spec.describe() if k not in ("defaults", "basket", "output", "batch")
           else "table" if k != "basket" else "array of tables",
           "", f.doc) for k, f in BOOK_SCHEMA.fields.items()]))
-    parts.append("`[[basket]]`: " + BASKET.doc + "\n\n" + table(
+    parts.append("`[[basket]]`: " + BASKET.doc + "\n\n" + _table(
         [(f"`{k}`", f.spec.describe() if not isinstance(f.spec, Table) else "table",
           "required" if f.required else "", f.doc) for k, f in BASKET.fields.items()]))
     parts.append("`[output]` (book): " + BOOK_OUTPUT.doc + "\n\n"
-                 + table(_doc_rows(BOOK_OUTPUT, "output")))
-    parts.append("`[batch]`: " + BATCH.doc + "\n\n" + table(_doc_rows(BATCH, "batch")))
+                 + _table(_doc_rows(BOOK_OUTPUT, "output")))
+    parts.append("`[batch]`: " + BATCH.doc + "\n\n"
+                 + _table(_doc_rows(BATCH, "batch")))
     return "\n\n".join(parts) + "\n"
+
+
+#: The name :mod:`hedgeopt.book` imports (kept while it does).
+_relabel = relabel
+
+__all__ = [
+    "BASKET",
+    "BATCH",
+    "BOOK_OUTPUT",
+    "BOOK_SCHEMA",
+    "CONSTRAINTS",
+    "DATA",
+    "FILE_OPTIONS",
+    "HEDGE_SCHEMA",
+    "INTEGER_KEYS",
+    "OBJECTIVE",
+    "OUTPUT",
+    "READ_OPTIONS",
+    "SOLVE",
+    "BookConfig",
+    "ConfigError",
+    "Field",
+    "FileRef",
+    "HedgeConfig",
+    "LoadedHedge",
+    "Loc",
+    "OneOf",
+    "Spec",
+    "Table",
+    "add_constraints",
+    "book_from_dict",
+    "build_problem",
+    "format_value",
+    "load_book",
+    "load_config",
+    "origin_error",
+    "reference_markdown",
+    "relabel",
+    "scan_key_lines",
+]
