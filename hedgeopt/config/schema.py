@@ -1,0 +1,234 @@
+"""The schemas of hedge.toml and book.toml, as data in the schema language of
+:mod:`hedgeopt.config.spec`.
+
+Every key's type, default and documentation is here: validation reads it, and
+:func:`hedgeopt.config.reference_markdown` renders the reference of every key from it.
+"""
+
+from __future__ import annotations
+
+from hedgeopt.config.spec import (
+    Array,
+    Bool,
+    DateFormat,
+    DateLike,
+    DirPath,
+    Field,
+    FilePath,
+    Number,
+    Off,
+    OneOf,
+    Separator,
+    String,
+    Table,
+)
+from hedgeopt.defaults import DEFAULT_LAM
+from hedgeopt.solvers.registry import BACKENDS
+
+_WEIGHTS = OneOf(Number(), Table({}, extra=Number(), extra_doc="sector = number"))
+
+DATA = Table({
+    "prices": Field(FilePath(), "Prices of the hedge instruments (and of the basket's "
+                    "constituents when `basket_units` is used): dates x tickers in dollars, CSV "
+                    "(first column: dates) or Parquet.", required=True,
+                    example='"prices.csv"'),
+    "basket": Field(FilePath(), "Basket dollar value per date (`date, value`), same dates as "
+                    "`prices`. Give `basket` or `basket_units`.", example='"basket.csv"'),
+    "basket_units": Field(OneOf(FilePath(), Table({}, extra=Number(), extra_doc="ticker = units")),
+                          "The basket as units (shares) per constituent: a file (`ticker, "
+                          "units`) or an inline table `{ AAA = 100, BBB = 50 }`; its dollar value "
+                          "is `ho.basket_value(units, prices)` on the `prices` columns.",
+                          example='"units.csv"'),
+    "universe": Field(OneOf(FilePath(), Array(String(), min_len=1)),
+                      "Hedge instruments: an array of tickers or a one-column file (header "
+                      "`ticker`). Default: every column of `prices`.", example='["SPY", "XLE"]'),
+    "exclude_constituents": Field(Bool(), "With `basket_units`: leave the basket's own "
+                                  "constituents out of the hedge universe.", default=False,
+                                  example="true"),
+    "reference": Field(DateLike(), "Date the hedge is put on (a date of `prices`, or a row "
+                       "number). Default: the last date.", example="2026-06-30"),
+    "date_format": Field(DateFormat(), "strptime format of the dates in the first column of "
+                         "`prices` and `basket` (`\"%d/%m/%Y\"`, `\"%m/%d/%Y\"`). Default: ISO "
+                         "dates, or the one layout that fits every date; dates that read both "
+                         "day-first and month-first are refused until this or `dayfirst` says "
+                         "which. The command's `--date-format` overrides it.",
+                         example='"%d/%m/%Y"'),
+    "dayfirst": Field(Bool(), "Read ambiguous dates of `prices` and `basket` day-first "
+                      "(`01/02/2026` = 1 February: `true`) or month-first (2 January: `false`). "
+                      "The command's `--dayfirst` / `--monthfirst` override it.",
+                      example="true"),
+    "sep": Field(Separator(), "Field separator of the CSV files of this config (`\"\\t\"` or "
+                 "`\"tab\"` for a tab). Default: found from each file's first lines (`,`, `;`, "
+                 "tab or `|`).", example='";"'),
+    "decimal": Field(String(choices=[".", ","]), "Decimal mark of the numbers in the files of "
+                     "this config (the other mark is the thousands separator). Default: "
+                     "decided per file from its values; a file whose values read both ways "
+                     "(`1,234`) is refused until this says which.", example='","'),
+    "sectors": Field(FilePath(), "Sector map (`ticker, sector`): used by "
+                     "`constraints.sector_cap` when it names no file, and for the report's "
+                     "sector table.", example='"sectors.csv"'),
+}, doc="Where the data are. Paths are relative to the TOML file.", section=True)
+
+OBJECTIVE = Table({
+    "lam": Field(Number(0, 1), "Weight of `Var[d]` against `Var[Δd]` in "
+                 "`(1 - lam) Var[Δd] + lam Var[d]`, in [0, 1] (the default: see "
+                 "`hedgeopt.defaults`).", default=DEFAULT_LAM, example="0.3"),
+    "frontier": Field(OneOf(Array(Number(0, 1), min_len=1), Number(2, integer=True)),
+                      "Also tabulate and plot the lam frontier (`hedgeopt solve` only): an array "
+                      "of lams, or a number of evenly spaced lams in [0, 1].",
+                      example="[0, 0.25, 0.5, 0.75, 1]"),
+}, doc="The tracking objective.", section=True)
+
+SOLVE = Table({
+    "solver": Field(String(choices=list(BACKENDS), upper=True),
+                    "Backend (`ho.available_solvers()`); default: chosen by hedgeopt.",
+                    example='"ACTIVESET"'),
+    "tol": Field(Number(0, lo_open=True), "Verification tolerance relative to the notional.",
+                 default=1e-6, example="1e-6"),
+    "time_limit": Field(Number(0, lo_open=True), "Whole-share solves: seconds per backend "
+                        "(ignored by continuous solves).", example="30"),
+    "gap": Field(Number(0), "Whole-share solves: relative optimality gap to stop at.",
+                 example="1e-4"),
+    "threads": Field(Number(1, integer=True), "Whole-share solves: solver threads.",
+                     example="1"),
+    "seed": Field(Number(integer=True), "Whole-share solves: random seed.", example="0"),
+}, doc="Solver choice and options.", section=True)
+
+_OFF = Off()
+CONSTRAINTS = Table({
+    "budget": Field(OneOf(Bool(), Table({
+        "notional": Field(Number(0, lo_open=True), "Target dollar value (default: the basket's "
+                          "value at the reference date)."),
+        "band": Field(Array(Number(), length=2), "`[lo, hi]` fractions of the notional."),
+    })), "Hedge value at the reference date: `true` = the basket's value, `{ notional = 1e7 }`, "
+         "`{ band = [0.98, 1.0] }`, or `false`.", default=True,
+        example="{ band = [0.98, 1.0] }"),
+    "long_only": Field(Bool(), "No short positions.", default=False, example="true"),
+    "bounds": Field(OneOf(_OFF, Table({
+        "lower": Field(Number(), "Lower limit for every name."),
+        "upper": Field(Number(), "Upper limit for every name."),
+        "lower_file": Field(FilePath(), "Per-ticker lower limits (`ticker, value`)."),
+        "upper_file": Field(FilePath(), "Per-ticker upper limits (`ticker, value`)."),
+        "unit": Field(String(choices=["shares", "dollars"]), "Unit of the limits.",
+                      default="shares"),
+    })), "Per-name limits in shares or dollars (`ho.Bounds`).",
+        example='{ upper = 2e6, unit = "dollars" }'),
+    "sector_cap": Field(OneOf(_OFF, Table({
+        "sectors": Field(FilePath(), "Sector map `ticker, sector` (default: `data.sectors`)."),
+        "max_weight": Field(_WEIGHTS, "Cap on net sector exposure / notional, or a table "
+                            "`{ Energy = 0.1, ... }` of per-sector caps."),
+        "min_weight": Field(_WEIGHTS, "Floor, same forms."),
+    })), "Net sector exposure as a fraction of the notional (`ho.SectorCap`).",
+        example='{ sectors = "sectors.csv", max_weight = 0.25 }'),
+    "turnover": Field(OneOf(_OFF, Table({
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
+                         required=True),
+        "max_dollars": Field(Number(0), "Limit on `Σ |n_i − h_i| P_ref,i` in dollars.",
+                             required=True),
+    })), "Dollar turnover from current holdings (`ho.Turnover`).",
+        example='{ current = "holdings.csv", max_dollars = 2e6 }'),
+    "exclude": Field(OneOf(_OFF, Array(String()), Table({
+        "file": Field(FilePath(), "One-column file of tickers.", required=True),
+    })), "Tickers not to hold: an array, or `{ file = \"restricted.csv\" }`.",
+        example='["ABC", "XYZ"]'),
+    "lots": Field(OneOf(_OFF, Number(0, lo_open=True), Table({
+        "file": Field(FilePath(), "Lot size per ticker (`ticker, lot`).", required=True),
+    })), "Round lots (`ho.ShareLots`): one lot size, or `{ file = \"lots.csv\" }`; "
+         "`lots = 1` means whole shares. Makes the problem whole-share.", example="100"),
+    "max_names": Field(OneOf(_OFF, Number(1, integer=True)), "Hold at most this many names "
+                       "(`ho.MaxNames`, whole-share).", example="40"),
+    "min_position": Field(OneOf(_OFF, Number(0)), "Each name held for at least this many "
+                          "dollars, or not at all (`ho.MinPosition`, whole-share).",
+                          example="25000"),
+    "min_trade": Field(OneOf(_OFF, Table({
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
+                         required=True),
+        "dollars": Field(Number(0), "Minimum dollar size of a trade.", required=True),
+    })), "Each name traded for at least `dollars` or not at all (`ho.MinTrade`, whole-share).",
+        example='{ current = "holdings.csv", dollars = 10000 }'),
+}, doc="The constraint set. Each key is one constraint; `false` turns it off.", section=True)
+
+OUTPUT = Table({
+    "dir": Field(DirPath(), "Output directory (created), relative to the TOML file; the "
+                 "command's `--out` overrides it.", default="out", example='"out"'),
+    "plots": Field(Bool(), "Write PNG plots and embed them in the report (needs matplotlib, "
+                   "the `plot` extra).", default=True, example="true"),
+    "report": Field(Bool(), "Write the Markdown report.", default=True, example="true"),
+    "top": Field(Number(1, integer=True), "Rows of the report's top-holdings table.",
+                 default=20, example="20"),
+}, doc="What to write. `hedgeopt solve` writes `shares.csv`, `result.json`, `report.md` and "
+       "`hedge.png` (+ `frontier.png`).", section=True)
+
+_SECTIONS = {"data": DATA, "objective": OBJECTIVE, "solve": SOLVE, "constraints": CONSTRAINTS}
+
+HEDGE_SCHEMA = Table({
+    "data": Field(DATA, "Data files.", required=True),
+    "objective": Field(OBJECTIVE, "Objective."),
+    "solve": Field(SOLVE, "Solver."),
+    "constraints": Field(CONSTRAINTS, "Constraints."),
+    "output": Field(OUTPUT, "Outputs."),
+})
+
+PARTIAL_HEDGE = Table({k: Field(s, s.doc) for k, s in _SECTIONS.items()}, section=True)
+
+BASKET = Table({
+    "name": Field(String(), "Basket name: the key of its results and its output directory.",
+                  required=True, example='"energy"'),
+    "units": Field(DATA.fields["basket_units"].spec, "Shorthand for `data.basket_units`.",
+                   canon="data.basket_units", example='"energy_units.csv"'),
+    "basket": Field(FilePath(), "Shorthand for `data.basket`.", canon="data.basket",
+                    example='"energy_basket.csv"'),
+    "prices": Field(FilePath(), "Shorthand for `data.prices` (this basket's own prices).",
+                    canon="data.prices", example='"energy_prices.csv"'),
+    "lam": Field(OBJECTIVE.fields["lam"].spec, "Shorthand for `objective.lam`.",
+                 canon="objective.lam", example="0.5"),
+    "reference": Field(DateLike(), "Shorthand for `data.reference`.", canon="data.reference",
+                       example="2026-06-30"),
+    **{k: Field(s, f"Overrides of `[defaults.{k}]` for this basket.") for k, s in
+       _SECTIONS.items()},
+}, doc="One basket: a name plus overrides of `[defaults]`.")
+
+BATCH = Table({
+    "workers": Field(Number(0, integer=True), "LocalCluster worker processes (one thread "
+                     "each); 0 solves in-process without Dask.", default=2, example="2"),
+    "scheduler": Field(String(), "Address of a running Dask scheduler (`tcp://host:8786`) "
+                       "instead of a LocalCluster.", example='"tcp://10.0.0.5:8786"'),
+    "retries": Field(Number(0, integer=True), "Dask retries of a task that raised a transient "
+                     "error (tasks of a killed worker are re-run by the scheduler anyway).",
+                     default=2, example="2"),
+}, doc="How `hedgeopt batch` runs; command-line flags override it.")
+
+BOOK_OUTPUT = Table({
+    **{k: OUTPUT.fields[k] for k in ("dir", "report", "top")},
+    "plots": Field(Bool(), "PNG plots in every basket's report (needs matplotlib; about 0.3 s "
+                   "per basket, hence off by default).", default=False, example="false"),
+}, doc="Book outputs: one directory per basket (`shares.csv`, `result.json`, `report.md`), "
+       "`book_summary.csv` and `book.json`.")
+
+BOOK_SCHEMA = Table({
+    "panel": Field(FilePath(), "One price panel for every basket (same as "
+                   "`defaults.data.prices`): read once and sent once to each worker.",
+                   example='"panel.csv"'),
+    "units_table": Field(FilePath(), "Many baskets over the panel in one file: first column "
+                         "`ticker`, one column of units per basket (header = basket name; empty "
+                         "or 0 = not in the basket).", example='"book_units.csv"'),
+    "defaults": Field(PARTIAL_HEDGE, "Settings shared by every basket: `[defaults.data]`, "
+                      "`[defaults.objective]`, `[defaults.solve]`, `[defaults.constraints]`, "
+                      "same keys as in hedge.toml."),
+    "basket": Field(Array(BASKET), "`[[basket]]` entries: `name` plus overrides.",),
+    "output": Field(BOOK_OUTPUT, "Outputs."),
+    "batch": Field(BATCH, "Execution."),
+})
+
+#: Keys of ``[data]`` that say how the dated files are read (keywords of ``io.read_frame``).
+READ_OPTIONS = ("date_format", "dayfirst", "sep", "decimal")
+#: Those that apply to every file of a config (the date settings only to prices and basket).
+FILE_OPTIONS = ("sep", "decimal")
+
+#: Constraints that need a whole-share solver.
+INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
+#: Keys of ``[solve]`` passed to whole-share solves only.
+WHOLE_SHARE_OPTIONS = ("time_limit", "gap", "threads", "seed")
+
+#: Shorthand keys of a ``[[basket]]`` entry -> the canonical keys they stand for.
+SHORTHANDS = {k: f.canon for k, f in BASKET.fields.items() if f.canon is not None}
