@@ -13,6 +13,7 @@ from hedgeopt.constraints.base import Constraint
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import VerificationError
 from hedgeopt.metrics import _metrics
+from hedgeopt.text import fmt_date
 
 __all__ = ["HedgeResult"]
 
@@ -147,7 +148,7 @@ class HedgeResult:
         m = self.metrics
         rows = [
             ("status", f"{self.status} ({self.solver}, {self.solve_time:.3f} s)"),
-            ("reference date", str(self.reference_date)),
+            ("reference date", fmt_date(self.reference_date)),
             ("notional", f"${self.notional:,.2f}"),
             ("lam", str(self.info.get("lam_label", f"{self.lam:g}"))),
             ("objective", f"{self.objective:,.6g} $^2"),
