@@ -29,9 +29,7 @@ from hedgeopt.context import HedgeContext
 from hedgeopt.datasets import load_orlib, orlib_dir
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.solvers.activeset import solve_qp
-from hedgeopt.solvers.heuristics import Searcher, feasible
-from hedgeopt.solvers.mip import solve_whole_shares
-from hedgeopt.solvers.wholeshare import WholeShareSpec
+from hedgeopt.solvers.wholeshare import Searcher, WholeShareSpec, feasible, solve_whole_shares
 
 LAM = 0.3
 SETTINGS = {"A": {"notional": 1e6, "lot": 100}, "B": {"notional": 2.5e5, "lot": 1}}

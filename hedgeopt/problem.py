@@ -31,6 +31,8 @@ from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
+from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
+from hedgeopt.solvers.wholeshare.translate import whole_share_spec
 from hedgeopt.validation import check_number
 
 __all__ = ["HedgeProblem"]
@@ -347,7 +349,7 @@ class HedgeProblem:
         (cheap, or SCIP's complete search), else :class:`SolverError` saying that feasibility
         was not decided.
         """
-        from hedgeopt.solvers.mip import solve_whole_shares
+        from hedgeopt.solvers.wholeshare import solve_whole_shares
 
         limit = _time_limit(time_limit)
         deadline = start + limit
@@ -417,91 +419,24 @@ class HedgeProblem:
                                                  * self.ctx.notional**2))
 
     def whole_share_spec(self, relaxed: tuple[np.ndarray, float] | None = None, *,
-                         factor: np.ndarray | None = None) -> Any:
+                         factor: np.ndarray | None = None) -> WholeShareSpec:
         """The problem as the whole-share backends see it (:class:`WholeShareSpec`).
+
+        A thin call of :func:`hedgeopt.solvers.wholeshare.translate.whole_share_spec`.
 
         Parameters
         ----------
         relaxed : (numpy.ndarray, float), optional
-            The continuous optimum without the integer restrictions (weights, normalised
-            objective), as :meth:`_relaxation` returns it.
+            What :meth:`_relaxation` returns (weights, normalised objective).
         factor : numpy.ndarray, optional
-            The objective factor of a problem with the same data, ``lam`` and no penalties
-            (reused instead of recomputed; ignored when there are penalties).
-        """
-        from hedgeopt.constraints.cardinality import MaxNames, MinPosition
-        from hedgeopt.constraints.lots import ShareLots
-        from hedgeopt.constraints.trading import MinTrade, Turnover
-        from hedgeopt.solvers.wholeshare import WholeShareSpec
+            An objective factor to reuse (same data and ``lam``, no penalties).
 
-        ctx = self.ctx
-        lots: np.ndarray | None = None
-        forms, turnover, max_names = [], None, None
-        min_weight = np.zeros(ctx.n_assets)
-        current, min_trade = None, None
-        for c in self.constraints:
-            if isinstance(c, ShareLots):
-                new = c.lots(ctx)
-                if lots is not None and not (_integral(lots) and _integral(new)):
-                    raise InputError("several ShareLots need integer lots (their lcm is used)",
-                                     field="lot")
-                lots = new if lots is None else np.lcm(lots.astype(np.int64),
-                                                       new.astype(np.int64)).astype(float)
-            elif isinstance(c, MaxNames):
-                max_names = c.k if max_names is None else min(max_names, c.k)
-            elif isinstance(c, MinPosition):
-                min_weight = np.maximum(min_weight, c.dollars / ctx.notional)
-            elif isinstance(c, MinTrade):
-                held = ctx.weights_from_shares(c.held(ctx))
-                if current is not None and not np.allclose(current, held):
-                    raise InputError("two MinTrade constraints with different holdings", "current")
-                current = held
-                thr = np.full(ctx.n_assets, c.dollars / ctx.notional)
-                min_trade = thr if min_trade is None else np.maximum(min_trade, thr)
-            elif isinstance(c, Turnover):
-                if turnover is not None:
-                    raise InputError("at most one Turnover constraint with whole shares",
-                                     field="Turnover")
-                turnover = (ctx.weights_from_shares(c.held(ctx)), c.max_dollars / ctx.notional)
-            else:
-                f = c.linear(ctx)
-                if f is None:
-                    raise InputError(
-                        f"{c!r} is not linear and cannot be combined with whole-share "
-                        f"constraints", field="constraints")
-                forms.append((repr(c), f))
-        lots = np.ones(ctx.n_assets) if lots is None else lots
-        if current is not None:
-            held_lots = ctx.shares_from_weights(current) / lots
-            if np.any(np.abs(held_lots - np.round(held_lots)) > 1e-9):
-                raise InputError("MinTrade: current holdings must be whole lots of ShareLots",
-                                 field="current")
-        form = merge_forms(forms, ctx.n_assets)
-        qp = self.quadratic(form)
-        if qp is None:
-            raise InputError("L1 penalties that are not linear on the feasible set cannot be "
-                             "combined with whole-share constraints", field="penalties")
-        Q, q, c0 = qp
-        if factor is None or self.penalties:
-            factor = self.objective.factor(ctx)
-        for p in self.penalties:
-            d, g, _ = p.quadratic(ctx, form.lb)  # type: ignore[misc]  # not None: qp exists
-            if d > 0:  # ridge rows: ||sqrt(rho) (w - w0)||^2
-                rows = np.hstack([np.eye(ctx.n_assets), -p.target(ctx)[:, None]])
-                factor = np.vstack([factor, np.sqrt(d / 2.0) * rows])
-            elif np.any(g):
-                raise InputError(f"{p!r}: linear penalty terms are not supported with whole "
-                                 f"shares", field="penalties")
-        return WholeShareSpec(
-            Q=Q, q=q, c=c0, factor=factor,
-            unit=lots * ctx.p_ref / ctx.notional, form=form,
-            turnover=turnover, max_names=max_names,
-            min_weight=min_weight if min_weight.any() else None,
-            current=current, min_trade=min_trade,
-            relaxed=None if relaxed is None else relaxed[0],
-            relaxed_value=None if relaxed is None else relaxed[1], lots=lots,
-            notional=float(ctx.notional), names=[str(t) for t in ctx.tickers],
-        )
+        Returns
+        -------
+        WholeShareSpec
+            The problem in lots and weights.
+        """
+        return whole_share_spec(self, relaxed, factor=factor)
 
     # -- sweeps -----------------------------------------------------------------------------
     def frontier(self, lams: Iterable[float] = tuple(np.linspace(0, 1, 11)), *,
@@ -626,14 +561,14 @@ class HedgeProblem:
         Dropping constraint ``c`` leaves the others; ``c`` is a culprit when a hedge meeting
         them is found and re-checked with their own :meth:`check`: an LP / conic point when no
         other constraint asks for whole shares, else a whole-share point from
-        :func:`~hedgeopt.solvers.mip.find_feasible` (a cheap proof, rounding and repair, then
+        :func:`~hedgeopt.solvers.wholeshare.find_feasible` (a cheap proof, rounding and repair, then
         SCIP on the constraints alone). The others being infeasible with integrality relaxed,
         or a proof, rules ``c`` out. The whole-share checks share the time left until
         ``deadline`` (at least :data:`_DIAGNOSIS_SECONDS` in all); what is not decided in it is
         undecided, never guessed.
         """
         from hedgeopt.exceptions import HedgeOptError
-        from hedgeopt.solvers.mip import find_feasible
+        from hedgeopt.solvers.wholeshare import find_feasible
 
         culprits: dict[int, bool | None] = {}
         pending: list[tuple[int, list[Constraint]]] = []
@@ -677,10 +612,6 @@ class HedgeProblem:
         cons = ", ".join(repr(c) for c in self.constraints) or "none"
         return (f"HedgeProblem(T={self.ctx.n_obs}, N={self.ctx.n_assets}, lam={self.lam:g}, "
                 f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
-
-
-def _integral(a: np.ndarray) -> bool:
-    return bool(np.allclose(a, np.round(a)))
 
 
 def _lp_point(form: LinearForm) -> np.ndarray | None:

@@ -3,7 +3,7 @@
 Their big-M values depend on the *other* constraints (a position's largest possible size follows
 from bounds, the budget and sector rows), so they are not compiled one by one: the whole-share
 backends formulate them from the complete set
-(:class:`~hedgeopt.solvers.wholeshare.WholeShareSpec`).
+(:class:`~hedgeopt.solvers.wholeshare.spec.WholeShareSpec`).
 Their continuous relaxation imposes nothing, which :meth:`linear` says with a free form.
 """
 

@@ -13,16 +13,16 @@ from hedgeopt.constraints.base import LinearForm
 from hedgeopt.context import HedgeContext
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.solvers.activeset import solve_qp
-from hedgeopt.solvers.heuristics import (
+from hedgeopt.solvers.wholeshare import (
     Searcher,
-    _extend,
-    _lll,
+    WholeShareSpec,
     feasible,
     infeasibility_proof,
     single_name_point,
     solve_heuristic,
 )
-from hedgeopt.solvers.wholeshare import WholeShareSpec
+from hedgeopt.solvers.wholeshare.lattice import _lll
+from hedgeopt.solvers.wholeshare.local import _extend
 
 
 def make_spec(n: int = 5, seed: int = 0, lots_per_name: float = 1.5, T: int = 30,

@@ -11,9 +11,14 @@ import numpy as np
 import pytest
 
 from hedgeopt.exceptions import InputError, SolverNotAvailable
-from hedgeopt.solvers.heuristics import feasible, infeasibility_proof
-from hedgeopt.solvers.mip import find_feasible, solve_scip, solve_whole_shares
-from hedgeopt.solvers.wholeshare import WholeShareSpec
+from hedgeopt.solvers.wholeshare import (
+    WholeShareSpec,
+    feasible,
+    find_feasible,
+    infeasibility_proof,
+    solve_scip,
+    solve_whole_shares,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_heuristics import CASES, brute_force, make_spec  # noqa: E402

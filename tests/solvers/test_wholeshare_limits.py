@@ -234,7 +234,7 @@ def test_heuristic_alone_says_it_did_not_decide(market):
 def test_undecided_culprits_are_not_guessed(market, monkeypatch):
     """When the whole-share check of a candidate finds nothing and proves nothing, the
     candidate is listed as undecided, never as a culprit."""
-    import hedgeopt.solvers.mip as mip
+    import hedgeopt.solvers.wholeshare as mip
 
     def nothing(spec, **kw):
         return WholeShareOutcome(None, None, None, "failed", "rounding")

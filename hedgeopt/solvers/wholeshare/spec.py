@@ -1,4 +1,4 @@
-"""The whole-share problem as the integer backends see it.
+"""The whole-share problem as the integer backends see it (the spec and the outcome).
 
 In lots ``z`` (integers) the hedge holds ``n_i = lot_i z_i`` shares, i.e. dollar weights
 ``w_i = unit_i z_i`` with ``unit_i = lot_i P_ref,i / B_ref``. The backends minimise the same

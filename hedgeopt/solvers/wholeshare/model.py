@@ -1,0 +1,75 @@
+"""Solver-neutral MIP data: the propagated lot bounds, the thresholds in lots and the factor
+form of the objective, as both MIP builders (:mod:`.scip`, :mod:`.cvxpy_mip`) read them.
+
+MIP formulation
+---------------
+Integer lots ``z`` with bounds tightened by the rows (a long-only budget bounds every name);
+``y = sigma (F[:, :N] (u * z) + F[:, N])`` with ``k = min(N+1, 2T-1)`` rows and the convex
+quadratic constraint ``t >= ||y||^2``; minimise ``t``. ``sigma`` scales the objective so that the
+incumbent is ``O(1)`` (the normalised objective can be 1e-7, below SCIP's tolerances).
+Cardinality and minimum positions use binaries ``p_i`` (long) and ``n_i`` (short) with
+``m_i p_i + l_i n_i <= z_i <= u_i p_i - m_i n_i``, whose big-M values ``l_i, u_i`` are the
+propagated lot bounds (never a blind constant; names without finite bounds get SCIP indicator
+constraints instead). Minimum trades use the same construction on ``z_i - h_i``; turnover
+uses ``s_i >= |w_i - h_i|``, ``sum s_i <= tau``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hedgeopt.solvers.wholeshare.bounds import lot_bounds, min_position_lots, min_trade_weights
+from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
+
+__all__ = ["MipBounds", "mip_bounds", "_factor_constant"]
+
+
+@dataclass
+class MipBounds:
+    """Integer bounds and thresholds of the MIP.
+
+    Attributes
+    ----------
+    zl, zu : numpy.ndarray
+        Propagated lot bounds (:func:`~hedgeopt.solvers.wholeshare.bounds.lot_bounds`),
+        ``-inf`` / ``+inf`` where unbounded: the big-M values of the binaries.
+    mw : numpy.ndarray or None
+        Minimum ``|z|`` in lots when held (None without minimum positions).
+    mt : numpy.ndarray or None
+        Minimum trade in weights (None without minimum trades).
+    h_trade : numpy.ndarray
+        Holdings in weights the trades are measured from.
+    """
+
+    zl: np.ndarray
+    zu: np.ndarray
+    mw: np.ndarray | None
+    mt: np.ndarray | None
+    h_trade: np.ndarray
+
+
+def mip_bounds(spec: WholeShareSpec) -> MipBounds:
+    """The :class:`MipBounds` of ``spec`` (the same numbers the search uses)."""
+    zl, zu = lot_bounds(spec)
+    mt, h = min_trade_weights(spec)
+    return MipBounds(zl, zu, min_position_lots(spec), mt, h)
+
+
+def _factor_constant(spec: WholeShareSpec) -> tuple[np.ndarray, float] | None:
+    """``(F, c_F)`` with ``f(w) = ||F [w; 1]||^2 + c_F``, or None if the factor disagrees."""
+    F = np.asarray(spec.factor, dtype=float)
+    n = spec.n
+    if F.ndim != 2 or F.shape[1] != n + 1:
+        return None
+    cF = spec.value(np.zeros(n)) - float(F[:, n] @ F[:, n])
+    rng = np.random.default_rng(12345)
+    for _ in range(2):
+        z = rng.integers(-3, 4, n)
+        w = spec.unit * z
+        r = F[:, :n] @ w + F[:, n]
+        a, b = float(r @ r) + cF, spec.value(z)
+        if abs(a - b) > 1e-8 * max(abs(a), abs(b), 1e-12):
+            return None
+    return F, cF

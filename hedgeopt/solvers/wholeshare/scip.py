@@ -1,0 +1,268 @@
+"""PySCIPOpt on the factor form of the objective (see :mod:`.model` for the formulation)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from hedgeopt.solvers.wholeshare.backends import _require
+from hedgeopt.solvers.wholeshare.bounds import EPS
+from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
+from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
+
+__all__ = ["solve_scip"]
+
+
+def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1e-4,
+               threads: int = 1, verbose: bool = False, seed: int = 0,
+               start: np.ndarray | None = None, options: dict[str, Any] | None = None,
+               feasibility_only: bool = False) -> WholeShareOutcome:
+    """Solve with PySCIPOpt on the factor form (see the module docstring).
+
+    ``start`` (lots, feasible) is given to SCIP as a solution; the outcome's bound is SCIP's
+    dual bound mapped back to ``f``. ``time_limit`` covers the model build too (it is checked
+    between the constraint blocks; SCIP gets what is left). With ``feasibility_only`` the
+    model has no objective and SCIP stops at its first solution: a quick search for any
+    point, or a proof that there is none (``status == "infeasible"``).
+    """
+    _require("SCIP")
+    import pyscipopt as scip
+
+    t0 = time.perf_counter()
+    deadline = t0 + max(float(time_limit), 0.0)
+
+    def late() -> bool:
+        return time.perf_counter() >= deadline
+
+    srch = mip_bounds(spec)
+    n, u = spec.n, np.asarray(spec.unit, dtype=float)
+    fc = _factor_constant(spec)
+    ref = spec.value(start) if start is not None else max(abs(spec.value(np.zeros(n))), 1e-300)
+    sigma = 1.0 / np.sqrt(max(abs(ref), 1e-300))
+    m = scip.Model("hedgeopt-whole-shares")
+    if not verbose:
+        m.hideOutput()
+    m.setParam("limits/time", max(float(time_limit), 0.01))
+    if feasibility_only:
+        m.setParam("limits/solutions", 1)
+    m.setParam("limits/gap", float(gap))
+    # SCIP asks SoPlex for 1e-3 x feastol on LPs; below 1e-10 SoPlex needs GMP and complains.
+    # Lots are integral and every answer is re-verified, so 1e-7 costs no accuracy.
+    m.setParam("numerics/feastol", 1e-7)
+    m.setParam("randomization/randomseedshift", int(seed) % 2**31)
+    if threads and threads > 1:
+        try:
+            m.setParam("lp/threads", int(threads))
+        except Exception:  # noqa: BLE001 - optional parameter
+            pass
+    for k, v in (options or {}).items():
+        if "/" in str(k):  # SCIP parameter names ("limits/nodes"); other options are not SCIP's
+            m.setParam(k, v)
+
+    def lim(x: float) -> float | None:
+        return None if not np.isfinite(x) else float(x)
+
+    z = [m.addVar(f"z{i}", vtype="I", lb=lim(srch.zl[i]), ub=lim(srch.zu[i])) for i in range(n)]
+    w = [u[i] * z[i] for i in range(n)]
+    sol_vals = _SolVals()
+    zs = np.asarray(start, dtype=float) if start is not None else None
+    if zs is not None:
+        for i in range(n):
+            sol_vals[z[i]] = zs[i]
+    # objective
+    t = None if feasibility_only else m.addVar("t", lb=0.0, ub=None)
+    const = 0.0
+    if feasibility_only:
+        pass
+    elif fc is not None:
+        F, cF = fc
+        Fw = F[:, :n] * u[None, :] * sigma
+        r0 = F[:, n] * sigma
+        keep = np.flatnonzero(np.abs(Fw).max(axis=1) > 0)
+        ys = []
+        for r in keep:
+            if late():
+                return _build_timeout(spec, start, t0, "the objective rows")
+            y = m.addVar(f"y{r}", lb=None, ub=None)
+            nzc = np.flatnonzero(Fw[r])
+            m.addCons(scip.quicksum(Fw[r, i] * z[i] for i in nzc) + r0[r] == y)
+            ys.append(y)
+            if zs is not None:
+                sol_vals[y] = float(Fw[r] @ zs + r0[r])
+        m.addCons(scip.quicksum(y * y for y in ys) <= t)
+        if zs is not None:
+            yv = Fw[keep] @ zs + r0[keep]
+            sol_vals[t] = float(yv @ yv) * (1 + 1e-12)
+        const = cF
+    else:
+        H = np.asarray(spec.Q) * np.outer(u, u) * 0.5 * sigma**2
+        lin = -np.asarray(spec.q) * u * sigma**2
+        quad = scip.quicksum(H[i, j] * z[i] * z[j] for i in range(n) for j in range(n)
+                             if H[i, j] != 0)
+        m.addCons(quad + scip.quicksum(lin[i] * z[i] for i in range(n)) <= t)
+        const = float(spec.c)
+        if zs is not None:
+            sol_vals[t] = float(0.5 * (u * zs) @ spec.Q @ (u * zs) - spec.q @ (u * zs)) * sigma**2
+    if t is not None:
+        m.setObjective(t, "minimize")
+    # rows
+    f = spec.form
+    for j in range(f.A.shape[0]):
+        if late():
+            return _build_timeout(spec, start, t0, "the rows")
+        nzc = np.flatnonzero(f.A[j])
+        expr = scip.quicksum(f.A[j, i] * w[i] for i in nzc)
+        lo, hi = f.lo[j], f.hi[j]
+        if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
+            m.addCons(expr == lo)
+        else:
+            if np.isfinite(lo):
+                m.addCons(expr >= lo)
+            if np.isfinite(hi):
+                m.addCons(expr <= hi)
+    # turnover
+    if spec.turnover is not None:
+        h, tau = spec.turnover
+        sv = []
+        for i in range(n):
+            s_ = m.addVar(f"s{i}", lb=0.0, ub=None)
+            m.addCons(s_ >= w[i] - h[i])
+            m.addCons(s_ >= h[i] - w[i])
+            sv.append(s_)
+            if zs is not None:
+                sol_vals[s_] = abs(u[i] * zs[i] - h[i])
+        m.addCons(scip.quicksum(sv) <= tau)
+    # cardinality / minimum position: p (long) and n (short) binaries
+    need_b = spec.max_names is not None or srch.mw is not None
+    held = []
+    if need_b:
+        mwl = srch.mw if srch.mw is not None else np.zeros(n)
+        for i in range(n):
+            if late():
+                return _build_timeout(spec, start, t0, "the cardinality binaries")
+            p_, n_ = _sign_binaries(m, scip, z[i], 0.0, srch.zl[i], srch.zu[i], max(mwl[i], 1.0),
+                                    f"h{i}", sol_vals, zs[i] if zs is not None else None)
+            held.append((p_, n_))
+        if spec.max_names is not None:
+            m.addCons(scip.quicksum(v for pair in held for v in pair if v is not None)
+                      <= int(spec.max_names))
+    if srch.mt is not None:
+        for i in range(n):
+            if srch.mt[i] <= 0:
+                continue
+            hz = srch.h_trade[i] / u[i]
+            tm = np.ceil((srch.mt[i] - EPS) / u[i] - 1e-9)
+            _sign_binaries(m, scip, z[i], hz, srch.zl[i], srch.zu[i], max(tm, 1.0), f"t{i}",
+                           sol_vals, zs[i] if zs is not None else None)
+    if zs is not None:
+        sol = m.createSol()
+        for var, val in sol_vals.items:
+            m.setSolVal(sol, var, float(val))
+        try:
+            m.addSol(sol, free=True)
+        except Exception:  # noqa: BLE001 - a rejected start only costs time
+            pass
+    if late():
+        return _build_timeout(spec, start, t0, "the warm start")
+    m.setParam("limits/time", max(deadline - time.perf_counter(), 0.01))
+    m.optimize()
+    status = m.getStatus()
+    info: dict[str, Any] = {"scip_status": status, "scip_nodes": m.getNNodes()}
+    bound = None
+    try:
+        db = m.getDualbound()
+        if np.isfinite(db) and not feasibility_only:
+            bound = db / sigma**2 + const
+    except Exception:  # noqa: BLE001
+        pass
+    if status == "infeasible":
+        info["reason"] = ("SCIP's complete branch-and-bound search proved that no whole-share "
+                          "point meets every constraint")
+        return WholeShareOutcome(None, None, None, "infeasible", "SCIP", time.perf_counter() - t0,
+                                 info)
+    zbest, method = None, "SCIP"
+    if m.getNSols() > 0:
+        best = m.getBestSol()
+        zc = np.array([round(m.getSolVal(best, v)) for v in z], dtype=np.int64)
+        if not feasible(spec, zc):
+            zbest = zc
+    if zs is not None:
+        zst = np.asarray(start, dtype=np.int64)
+        if zbest is None or spec.value(zst) <= spec.value(zbest) + 1e-15 * abs(spec.value(zst)):
+            zbest, method = zst, "warm start"
+    if zbest is None:
+        info["reason"] = (f"SCIP found no whole-share point in the time and did not prove that "
+                          f"none exists (status {status})")
+        return WholeShareOutcome(None, None, bound, "failed", "SCIP", time.perf_counter() - t0,
+                                 info)
+    value = spec.value(zbest)
+    st = "optimal" if status == "optimal" and not feasibility_only else "feasible"
+    return WholeShareOutcome(zbest, value, bound, st, method, time.perf_counter() - t0, info)
+
+
+def _build_timeout(spec: WholeShareSpec, start: np.ndarray | None, t0: float, part: str
+                   ) -> WholeShareOutcome:
+    """The outcome when the time limit ran out while SCIP's model was being built."""
+    info = {"scip_status": "not run",
+            "reason": f"the time limit ran out while SCIP's model was being built ({part})"}
+    if start is None:
+        return WholeShareOutcome(None, None, None, "failed", "SCIP", time.perf_counter() - t0,
+                                 info)
+    z = np.asarray(start, dtype=np.int64)
+    return WholeShareOutcome(z, spec.value(z), None, "feasible", "warm start",
+                             time.perf_counter() - t0, info)
+
+
+class _SolVals:
+    """(variable, value) pairs of the warm start (SCIP variables are not hashable)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Any, float]] = []
+
+    def __setitem__(self, var: Any, val: float) -> None:
+        self.items.append((var, float(val)))
+
+
+def _sign_binaries(m: Any, scip: Any, z: Any, c: float, zl: float, zu: float, mlots: float,
+                   name: str, sol_vals: _SolVals, zstart: float | None) -> tuple[Any, Any]:
+    """``v = z - c`` is 0, or in ``[mlots, zu - c]`` (p = 1), or in ``[zl - c, -mlots]`` (n = 1).
+
+    Big-M values are the (propagated) lot bounds; without a finite bound, indicator
+    constraints are used instead (no blind constant).
+    """
+    up, dn = zu - c, zl - c
+    p = m.addVar(f"{name}p", vtype="B") if up >= mlots else None
+    q = m.addVar(f"{name}n", vtype="B") if dn <= -mlots else None
+    P = p if p is not None else 0
+    N = q if q is not None else 0
+    if p is not None and q is not None:
+        m.addCons(p + q <= 1)
+    v = z - c
+    if np.isfinite(up) and np.isfinite(dn):
+        m.addCons(v <= max(up, 0.0) * P - mlots * N)
+        m.addCons(v >= mlots * P + min(dn, 0.0) * N)
+    else:
+        o = m.addVar(f"{name}o", vtype="B")
+        m.addCons(o + P + N == 1)
+        m.addConsIndicator(v <= 0, o)
+        m.addConsIndicator(-v <= 0, o)
+        if p is not None:
+            m.addConsIndicator(-v <= -mlots, p)
+        else:
+            m.addCons(v <= 0)
+        if q is not None:
+            m.addConsIndicator(v <= -mlots, q)
+        else:
+            m.addCons(v >= 0)
+        if zstart is not None:
+            sol_vals[o] = 1.0 if abs(zstart - c) < 0.5 else 0.0
+    if zstart is not None:
+        vs = zstart - c
+        if p is not None:
+            sol_vals[p] = 1.0 if vs > 0.5 else 0.0
+        if q is not None:
+            sol_vals[q] = 1.0 if vs < -0.5 else 0.0
+    return p, q

@@ -1,0 +1,165 @@
+"""The search state: the incumbent lots and the accumulators every move updates in O(N m).
+
+:class:`SearchState` holds ``z``, ``w = u z``, the gradient ``g = Q w - q``, the objective, the
+row values ``A w``, the turnover and the number of names, the integer bounds and the allowed
+lot counts (minimum-position and minimum-trade holes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hedgeopt.solvers.wholeshare.bounds import (
+    BIG,
+    EPS,
+    lot_bounds,
+    min_position_lots,
+    min_trade_weights,
+)
+from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
+
+__all__ = ["SearchState"]
+
+
+class SearchState:
+    """State of the whole-share search on one :class:`WholeShareSpec`.
+
+    Holds the incumbent ``z`` with ``w = u z``, the gradient ``g = Q w - q``, the row values
+    ``A w``, the turnover and the number of names, all updated in O(N m) per move.
+    """
+
+    def __init__(self, spec: WholeShareSpec, seed: int = 0) -> None:
+        self.spec = spec
+        self.n = n = spec.n
+        self.u = np.asarray(spec.unit, dtype=float)
+        self.Q = np.asarray(spec.Q, dtype=float)
+        self.q = np.asarray(spec.q, dtype=float)
+        self.c = float(spec.c)
+        self.dQ = np.diag(self.Q).copy()
+        form = spec.form
+        self.A = np.asarray(form.A, dtype=float).reshape(-1, n)
+        self.lo = np.asarray(form.lo, dtype=float)
+        self.hi = np.asarray(form.hi, dtype=float)
+        self.m = self.A.shape[0]
+        self.Au = self.A * self.u  # row change per lot
+        self.rng = np.random.default_rng(seed)
+        self.turn = None
+        if spec.turnover is not None:
+            h, tau = spec.turnover
+            self.turn = (np.asarray(h, dtype=float), float(tau))
+        self.K = spec.max_names
+        self.mw = min_position_lots(spec)  # minimum |z| when held, in lots
+        self.mt, self.h_trade = min_trade_weights(spec)
+        self.holes = self.mw is not None or self.mt is not None
+        self._propagate_bounds()
+        self.z = np.zeros(n, dtype=np.int64)
+        self.set(self.z)
+
+    # -- static helpers ---------------------------------------------------------------------
+    def _propagate_bounds(self) -> None:
+        """Tighten the integer bounds with the rows and turnover (:func:`lot_bounds`)."""
+        zl, zu = lot_bounds(self.spec)
+        # finite caps for enumeration (never binding in practice)
+        self.zl_f = np.maximum(zl, -BIG)
+        self.zu_f = np.minimum(zu, BIG)
+        self.zl, self.zu = zl, zu
+
+    def allowed(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Whether lot count ``v`` is allowed for names ``idx`` (bounds and holes)."""
+        ok = (v >= self.zl[idx]) & (v <= self.zu[idx])
+        if self.mw is not None:
+            ok &= (v == 0) | (np.abs(v) >= self.mw[idx])
+        if self.mt is not None:
+            t = np.abs(self.u[idx] * v - self.h_trade[idx])
+            mt = self.mt[idx]
+            ok &= (t <= EPS) | (t >= mt - EPS) | (mt <= 0)
+        return ok
+
+    def _fix(self, idx: np.ndarray, v: np.ndarray, up: bool) -> np.ndarray:
+        """Move ``v`` to the nearest allowed value in direction ``up`` (holes only)."""
+        v = v.astype(float).copy()
+        for _ in range(4):
+            if self.mw is not None:
+                m = self.mw[idx]
+                inside = (v != 0) & (np.abs(v) < m)
+                if up:
+                    v = np.where(inside, np.where(v > 0, m, 0.0), v)
+                else:
+                    v = np.where(inside, np.where(v < 0, -m, 0.0), v)
+            if self.mt is not None:
+                u, h, mt = self.u[idx], self.h_trade[idx], self.mt[idx]
+                t = u * v - h
+                inside = (np.abs(t) > EPS) & (np.abs(t) < mt - EPS) & (mt > 0)
+                if np.any(inside):
+                    hz = h / u
+                    r = np.round(hz)
+                    on = np.abs(u * r - h) <= EPS
+                    hi_v = np.ceil((h + mt - EPS) / u - 1e-9)
+                    hi_v = np.where(u * hi_v - h < mt - EPS, hi_v + 1, hi_v)
+                    lo_v = np.floor((h - mt + EPS) / u + 1e-9)
+                    lo_v = np.where(h - u * lo_v < mt - EPS, lo_v - 1, lo_v)
+                    if up:
+                        cand = np.where(on & (v < r), r, hi_v)
+                    else:
+                        cand = np.where(on & (v > r), r, lo_v)
+                    v = np.where(inside, cand, v)
+        return v
+
+    def step_values(self, z: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Next allowed lot count above and below the current one (NaN where none)."""
+        z = self.z if z is None else z
+        idx = np.arange(self.n)
+        up = z + 1.0
+        dn = z - 1.0
+        if self.holes:
+            up = self._fix(idx, up, True)
+            dn = self._fix(idx, dn, False)
+            up = np.where(self.allowed(idx, up), up, np.nan)
+            dn = np.where(self.allowed(idx, dn), dn, np.nan)
+        else:
+            up = np.where(up <= self.zu, up, np.nan)
+            dn = np.where(dn >= self.zl, dn, np.nan)
+        return up, dn
+
+    # -- state ------------------------------------------------------------------------------
+    def set(self, z: np.ndarray) -> None:
+        """Make ``z`` the current point and recompute every accumulator from scratch."""
+        self.z = np.asarray(z, dtype=np.int64).copy()
+        self.w = self.u * self.z
+        self.g = self.Q @ self.w - self.q
+        self.f = float(0.5 * self.w @ (self.g - self.q) + self.c)
+        self.aw = self.A @ self.w
+        self.tv = float(np.abs(self.w - self.turn[0]).sum()) if self.turn is not None else 0.0
+        self.nz = int(np.count_nonzero(self.z))
+
+    def value(self) -> float:
+        return float(0.5 * self.w @ (self.Q @ self.w) - self.q @ self.w + self.c)
+
+    def move(self, i: int, v: int) -> None:
+        """Set name ``i`` to ``v`` lots, updating accumulators in O(N + m)."""
+        d = int(v) - int(self.z[i])
+        if d == 0:
+            return
+        s = d * self.u[i]
+        self.f += s * self.g[i] + 0.5 * s * s * self.dQ[i]
+        self.g += s * self.Q[:, i]
+        if self.m:
+            self.aw += s * self.A[:, i]
+        if self.turn is not None:
+            h = self.turn[0][i]
+            self.tv += abs(self.u[i] * v - h) - abs(self.w[i] - h)
+        self.nz += int(v != 0) - int(self.z[i] != 0)
+        self.z[i] = v
+        self.w[i] = self.u[i] * v
+
+    def violation(self) -> float:
+        """Total violation of rows and turnover (bounds, holes and names are kept by moves)."""
+        v = 0.0
+        if self.m:
+            v += float(np.maximum(self.lo - self.aw, 0).sum()
+                       + np.maximum(self.aw - self.hi, 0).sum())
+        if self.turn is not None:
+            v += max(self.tv - self.turn[1], 0.0)
+        if self.K is not None:
+            v += max(self.nz - self.K, 0)
+        return v
