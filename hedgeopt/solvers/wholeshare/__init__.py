@@ -45,11 +45,12 @@ import numpy as np
 
 from hedgeopt.exceptions import InputError, SolverError
 from hedgeopt.solvers.wholeshare.backends import _module_ok, _require
-from hedgeopt.solvers.wholeshare.bounds import EPS, lot_bounds
+from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.check import feasible
 from hedgeopt.solvers.wholeshare.cvxpy_mip import solve_cvxpy_mip
 from hedgeopt.solvers.wholeshare.enumeration import Searcher
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
+from hedgeopt.solvers.wholeshare.integers import EPS
 from hedgeopt.solvers.wholeshare.model import _factor_constant
 from hedgeopt.solvers.wholeshare.proofs import infeasibility_proof, single_name_point
 from hedgeopt.solvers.wholeshare.scip import solve_scip

@@ -1,8 +1,5 @@
-"""Integer bounds on the lots: what a name's bounds, the rows and the turnover leave it.
-
-Also the thresholds in lots (minimum positions) and in weights (minimum trades) that the
-search, the checker and the MIP builders share.
-"""
+"""Integer bounds on the lots: what a name's bounds, the rows and the restrictions (the
+turnover) leave it."""
 
 from __future__ import annotations
 
@@ -10,29 +7,11 @@ import math
 
 import numpy as np
 
+from hedgeopt.solvers.wholeshare.integers import EPS, _int_lb, _int_ub
+from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
-__all__ = ["EPS", "BIG", "lot_bounds", "min_position_lots", "min_trade_weights"]
-
-#: Internal feasibility margin in weights (the checker's default tolerance is 1e-9).
-EPS = 1e-11
-BIG = 2**40
-
-
-def _int_lb(lb: np.ndarray, u: np.ndarray, margin: float = EPS) -> np.ndarray:
-    """Smallest integer z with u z >= lb - margin (float array; -inf where unbounded)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        z = np.ceil((lb - margin) / u)
-        z = np.where(np.isfinite(z), z, -np.inf)
-        fin = np.isfinite(z)
-        z[fin] += np.where(u[fin] * z[fin] < lb[fin] - margin, 1, 0)
-        z[fin] -= np.where(u[fin] * (z[fin] - 1) >= lb[fin] - margin, 1, 0)
-    return z
-
-
-def _int_ub(ub: np.ndarray, u: np.ndarray, margin: float = EPS) -> np.ndarray:
-    """Largest integer z with u z <= ub + margin (float array; +inf where unbounded)."""
-    return -_int_lb(-ub, u, margin)
+__all__ = ["lot_bounds"]
 
 
 def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3
@@ -107,33 +86,6 @@ def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3
                                 zu[i], changed = v, True
         if not changed:
             break
-    if spec.turnover is not None:
-        h, tau = spec.turnover
-        h = np.asarray(h, dtype=float)
-        zu = np.minimum(zu, np.floor((h + float(tau) + margin) / u + 1e-9))
-        zl = np.maximum(zl, np.ceil((h - float(tau) - margin) / u - 1e-9))
+    for rule in restrictions_of(spec):
+        zl, zu = rule.propagate(zl, zu, margin)
     return zl, zu
-
-
-def min_position_lots(spec: WholeShareSpec) -> np.ndarray | None:
-    """Minimum ``|z_i|`` in lots when name ``i`` is held (None without minimum positions).
-
-    The least whole number of lots whose weight reaches ``min_weight_i`` within :data:`EPS`
-    (0 where there is no threshold).
-    """
-    if spec.min_weight is None or not np.any(np.asarray(spec.min_weight) > 0):
-        return None
-    u = np.asarray(spec.unit, dtype=float)
-    mw = np.asarray(spec.min_weight, dtype=float)
-    m = np.where(mw > 0, np.ceil((mw - EPS) / u), 0.0)
-    m = np.where((m > 0) & (u * (m - 1) >= mw - EPS), m - 1, m)
-    return np.maximum(m, 0.0)
-
-
-def min_trade_weights(spec: WholeShareSpec) -> tuple[np.ndarray | None, np.ndarray]:
-    """``(min_trade, h)``: the minimum trade per name in weights (None without minimum
-    trades) and the holdings it is measured from (``spec.current``, else zero)."""
-    h = np.asarray(spec.current, dtype=float) if spec.current is not None else np.zeros(spec.n)
-    if spec.min_trade is None or not np.any(np.asarray(spec.min_trade) > 0):
-        return None, h
-    return np.asarray(spec.min_trade, dtype=float), h

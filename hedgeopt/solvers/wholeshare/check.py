@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["feasible"]
@@ -48,25 +49,6 @@ def feasible(spec: WholeShareSpec, z: np.ndarray, tol: float = 1e-9) -> list[str
                 out.append(f"{label}: {aw[j]:.12g} below {f.lo[j]:.12g}")
             if aw[j] > f.hi[j] + tol:
                 out.append(f"{label}: {aw[j]:.12g} above {f.hi[j]:.12g}")
-    if spec.turnover is not None:
-        h, tau = spec.turnover
-        t = float(np.abs(w - h).sum())
-        if t > tau + tol:
-            out.append(f"turnover {t:.12g} above {tau:.12g}")
-    if spec.max_names is not None:
-        k = int(np.count_nonzero(z))
-        if k > spec.max_names:
-            out.append(f"{k} names held, more than max_names={spec.max_names}")
-    if spec.min_weight is not None:
-        mw = np.asarray(spec.min_weight, dtype=float)
-        bad = (z != 0) & (np.abs(w) < mw - tol)
-        for i in np.flatnonzero(bad):
-            out.append(f"name {i}: |w|={abs(w[i]):.12g} below min_weight {mw[i]:.12g}")
-    if spec.min_trade is not None:
-        h = spec.current if spec.current is not None else np.zeros(n)
-        mt = np.asarray(spec.min_trade, dtype=float)
-        tr = np.abs(w - h)
-        bad = (tr > tol) & (tr < mt - tol)
-        for i in np.flatnonzero(bad):
-            out.append(f"name {i}: trade {tr[i]:.12g} below min_trade {mt[i]:.12g}")
+    for rule in restrictions_of(spec):
+        out += rule.violations(z, w, tol)
     return out

@@ -9,7 +9,6 @@ import numpy as np
 
 from hedgeopt.exceptions import SolverError
 from hedgeopt.solvers.wholeshare.backends import _require
-from hedgeopt.solvers.wholeshare.bounds import EPS
 from hedgeopt.solvers.wholeshare.check import feasible
 from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
@@ -49,32 +48,9 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
             cons.append(f.A[fl] @ w >= f.lo[fl])
         if fh.any():
             cons.append(f.A[fh] @ w <= f.hi[fh])
-    if spec.turnover is not None:
-        h, tau = spec.turnover
-        cons.append(cp.sum(cp.abs(w - h)) <= tau)
-    binaries = []
-    mwl = srch.mw if srch.mw is not None else np.zeros(n)
-    if spec.max_names is not None or srch.mw is not None:
-        if not (np.all(np.isfinite(srch.zl)) and np.all(np.isfinite(srch.zu))):
-            raise SolverError("cardinality / minimum position need finite bounds for this backend")
-        p = cp.Variable(n, boolean=True)
-        q = cp.Variable(n, boolean=True)
-        mm = np.maximum(mwl, 1.0)
-        cons += [p + q <= 1, z <= cp.multiply(np.maximum(srch.zu, 0), p) - cp.multiply(mm, q),
-                 z >= cp.multiply(mm, p) + cp.multiply(np.minimum(srch.zl, 0), q)]
-        if spec.max_names is not None:
-            cons.append(cp.sum(p + q) <= spec.max_names)
-        binaries += [p, q]
-    if srch.mt is not None:
-        hz = srch.h_trade / u
-        tm = np.maximum(np.ceil((srch.mt - EPS) / u - 1e-9), 1.0)
-        a = cp.Variable(n, boolean=True)
-        b = cp.Variable(n, boolean=True)
-        act = srch.mt > 0
-        v = z - hz
-        cons += [a + b <= 1,
-                 v[act] <= cp.multiply((srch.zu - hz)[act], a[act]) - cp.multiply(tm[act], b[act]),
-                 v[act] >= cp.multiply(tm[act], a[act]) + cp.multiply((srch.zl - hz)[act], b[act])]
+    build = _CvxpyBuild(n, z, w, u, srch.zl, srch.zu, srch.mw)
+    for rule in srch.rules:
+        cons += rule.cvxpy_rows(build)
     obj = cp.sum_squares(sigma * (F[:, :n] @ w + F[:, n]))
     prob = cp.Problem(cp.Minimize(obj), cons)
     if start is not None:
@@ -116,6 +92,32 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
         return WholeShareOutcome(None, None, bound, "failed", solver, time.perf_counter() - t0,
                                  info)
     st = "optimal" if prob.status == "optimal" else "feasible"
-    del binaries
     return WholeShareOutcome(zbest, spec.value(zbest), bound, st, method,
                              time.perf_counter() - t0, info)
+
+
+class _CvxpyBuild:
+    """The model being built, as the rules see it (:class:`.restrictions.CvxpyBuild`)."""
+
+    def __init__(self, n: int, z: Any, w: Any, u: np.ndarray, zl: np.ndarray, zu: np.ndarray,
+                 mw: np.ndarray | None) -> None:
+        self.n, self.z, self.w, self.u, self.zl, self.zu, self.mw = n, z, w, u, zl, zu, mw
+        self._held: tuple[Any, Any] | None = None
+
+    def held(self) -> tuple[Any, Any, list[Any]]:
+        """The p (long) and n (short) binary vectors shared by the name count and the
+        minimum positions, and their rows (on the first call only; [] after)."""
+        import cvxpy as cp
+
+        if self._held is not None:
+            return (*self._held, [])
+        zl, zu, z = self.zl, self.zu, self.z
+        if not (np.all(np.isfinite(zl)) and np.all(np.isfinite(zu))):
+            raise SolverError("cardinality / minimum position need finite bounds for this backend")
+        mwl = self.mw if self.mw is not None else np.zeros(self.n)
+        p = cp.Variable(self.n, boolean=True)
+        q = cp.Variable(self.n, boolean=True)
+        mm = np.maximum(mwl, 1.0)
+        self._held = (p, q)
+        return p, q, [p + q <= 1, z <= cp.multiply(np.maximum(zu, 0), p) - cp.multiply(mm, q),
+                      z >= cp.multiply(mm, p) + cp.multiply(np.minimum(zl, 0), q)]

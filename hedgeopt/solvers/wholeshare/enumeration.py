@@ -16,7 +16,7 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
-from hedgeopt.solvers.wholeshare.bounds import EPS
+from hedgeopt.solvers.wholeshare.integers import EPS
 from hedgeopt.solvers.wholeshare.lattice import _bfs_plain, _blast_order, _chol, _lll
 from hedgeopt.solvers.wholeshare.local import LocalSearch
 
@@ -120,7 +120,7 @@ class Searcher(LocalSearch):
             tv_rest = self.tv - float(np.abs(up_ * x0 - hp).sum())
             tmin = np.where((hp >= up_ * zl) & (hp <= up_ * zu), 0.0,
                             np.minimum(np.abs(up_ * zl - hp), np.abs(up_ * zu - hp)))
-            if self.mt is None:
+            if not self.trade_holes:
                 # nearest lot to h
                 near = np.clip(np.round(hp / up_), zl, zu)
                 tmin = np.abs(up_ * near - hp)

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.bounds import EPS
+from hedgeopt.solvers.wholeshare.integers import EPS
 from hedgeopt.solvers.wholeshare.state import SearchState
 
 __all__ = ["LocalSearch"]

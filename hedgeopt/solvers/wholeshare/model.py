@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.bounds import lot_bounds, min_position_lots, min_trade_weights
+from hedgeopt.solvers.wholeshare.bounds import lot_bounds
+from hedgeopt.solvers.wholeshare.restrictions import MinPositionRule, Restriction, restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["MipBounds", "mip_bounds", "_factor_constant"]
@@ -35,26 +36,25 @@ class MipBounds:
     zl, zu : numpy.ndarray
         Propagated lot bounds (:func:`~hedgeopt.solvers.wholeshare.bounds.lot_bounds`),
         ``-inf`` / ``+inf`` where unbounded: the big-M values of the binaries.
+    rules : list of Restriction
+        The spec's restrictions (:mod:`.restrictions`), which add their own rows.
     mw : numpy.ndarray or None
-        Minimum ``|z|`` in lots when held (None without minimum positions).
-    mt : numpy.ndarray or None
-        Minimum trade in weights (None without minimum trades).
-    h_trade : numpy.ndarray
-        Holdings in weights the trades are measured from.
+        Minimum ``|z|`` in lots when held (None without minimum positions): the held
+        binaries of the name count and the minimum positions share it.
     """
 
     zl: np.ndarray
     zu: np.ndarray
+    rules: list[Restriction]
     mw: np.ndarray | None
-    mt: np.ndarray | None
-    h_trade: np.ndarray
 
 
 def mip_bounds(spec: WholeShareSpec) -> MipBounds:
     """The :class:`MipBounds` of ``spec`` (the same numbers the search uses)."""
     zl, zu = lot_bounds(spec)
-    mt, h = min_trade_weights(spec)
-    return MipBounds(zl, zu, min_position_lots(spec), mt, h)
+    rules = restrictions_of(spec)
+    pos = [r.lots for r in rules if isinstance(r, MinPositionRule)]
+    return MipBounds(zl, zu, rules, pos[0] if pos else None)
 
 
 def _factor_constant(spec: WholeShareSpec) -> tuple[np.ndarray, float] | None:

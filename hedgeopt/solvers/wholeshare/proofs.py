@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.bounds import _int_lb, _int_ub, lot_bounds
+from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.wholeshare.integers import _int_lb, _int_ub
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["infeasibility_proof", "single_name_point"]

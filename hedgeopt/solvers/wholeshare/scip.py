@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from hedgeopt.solvers.wholeshare.backends import _require
-from hedgeopt.solvers.wholeshare.bounds import EPS
 from hedgeopt.solvers.wholeshare.check import feasible
 from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
@@ -123,40 +123,13 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
                 m.addCons(expr >= lo)
             if np.isfinite(hi):
                 m.addCons(expr <= hi)
-    # turnover
-    if spec.turnover is not None:
-        h, tau = spec.turnover
-        sv = []
-        for i in range(n):
-            s_ = m.addVar(f"s{i}", lb=0.0, ub=None)
-            m.addCons(s_ >= w[i] - h[i])
-            m.addCons(s_ >= h[i] - w[i])
-            sv.append(s_)
-            if zs is not None:
-                sol_vals[s_] = abs(u[i] * zs[i] - h[i])
-        m.addCons(scip.quicksum(sv) <= tau)
-    # cardinality / minimum position: p (long) and n (short) binaries
-    need_b = spec.max_names is not None or srch.mw is not None
-    held = []
-    if need_b:
-        mwl = srch.mw if srch.mw is not None else np.zeros(n)
-        for i in range(n):
-            if late():
-                return _build_timeout(spec, start, t0, "the cardinality binaries")
-            p_, n_ = _sign_binaries(m, scip, z[i], 0.0, srch.zl[i], srch.zu[i], max(mwl[i], 1.0),
-                                    f"h{i}", sol_vals, zs[i] if zs is not None else None)
-            held.append((p_, n_))
-        if spec.max_names is not None:
-            m.addCons(scip.quicksum(v for pair in held for v in pair if v is not None)
-                      <= int(spec.max_names))
-    if srch.mt is not None:
-        for i in range(n):
-            if srch.mt[i] <= 0:
-                continue
-            hz = srch.h_trade[i] / u[i]
-            tm = np.ceil((srch.mt[i] - EPS) / u[i] - 1e-9)
-            _sign_binaries(m, scip, z[i], hz, srch.zl[i], srch.zu[i], max(tm, 1.0), f"t{i}",
-                           sol_vals, zs[i] if zs is not None else None)
+    # turnover, name count, minimum positions and trades: each rule adds its rows
+    build = _ScipBuild(m, scip, z, w, u, srch.zl, srch.zu, zs, sol_vals, late, srch.mw)
+    try:
+        for rule in srch.rules:
+            rule.scip_rows(build)
+    except _Late as exc:
+        return _build_timeout(spec, start, t0, str(exc))
     if zs is not None:
         sol = m.createSol()
         for var, val in sol_vals.items:
@@ -224,6 +197,45 @@ class _SolVals:
 
     def __setitem__(self, var: Any, val: float) -> None:
         self.items.append((var, float(val)))
+
+
+class _Late(Exception):
+    """The time limit ran out while building (the argument names the part)."""
+
+
+class _ScipBuild:
+    """The model being built, as the rules see it (:class:`.restrictions.ScipBuild`)."""
+
+    def __init__(self, m: Any, scip: Any, z: list[Any], w: list[Any], u: np.ndarray,
+                 zl: np.ndarray, zu: np.ndarray, zs: np.ndarray | None, sol_vals: _SolVals,
+                 late: Callable[[], bool], mw: np.ndarray | None) -> None:
+        self.m, self.scip, self.z, self.w, self.u = m, scip, z, w, u
+        self.zl, self.zu, self.zs = zl, zu, zs
+        self.sol_vals, self.late, self.mw = sol_vals, late, mw
+        self._held: list[tuple[Any, Any]] | None = None
+
+    def start(self, var: Any, val: float) -> None:
+        """Give ``var`` the value ``val`` in the warm start."""
+        self.sol_vals[var] = val
+
+    def sign_binaries(self, i: int, c: float, mlots: float, name: str) -> tuple[Any, Any]:
+        """:func:`_sign_binaries` of ``z_i - c``."""
+        zs = self.zs
+        return _sign_binaries(self.m, self.scip, self.z[i], c, self.zl[i], self.zu[i], mlots,
+                              name, self.sol_vals, zs[i] if zs is not None else None)
+
+    def held(self) -> list[tuple[Any, Any]]:
+        """The p (long) and n (short) binaries of every name, shared by the name count and
+        the minimum positions (built on first use; raises :class:`_Late` at the deadline)."""
+        if self._held is None:
+            held = []
+            mwl = self.mw if self.mw is not None else np.zeros(len(self.z))
+            for i in range(len(self.z)):
+                if self.late():
+                    raise _Late("the cardinality binaries")
+                held.append(self.sign_binaries(i, 0.0, max(mwl[i], 1.0), f"h{i}"))
+            self._held = held
+        return self._held
 
 
 def _sign_binaries(m: Any, scip: Any, z: Any, c: float, zl: float, zu: float, mlots: float,

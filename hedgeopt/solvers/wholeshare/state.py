@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.bounds import (
-    BIG,
-    EPS,
-    lot_bounds,
-    min_position_lots,
-    min_trade_weights,
-)
+from hedgeopt.solvers.wholeshare.bounds import lot_bounds
+from hedgeopt.solvers.wholeshare.integers import BIG
+from hedgeopt.solvers.wholeshare.restrictions import MinTradeRule, restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["SearchState"]
@@ -48,9 +44,11 @@ class SearchState:
             h, tau = spec.turnover
             self.turn = (np.asarray(h, dtype=float), float(tau))
         self.K = spec.max_names
-        self.mw = min_position_lots(spec)  # minimum |z| when held, in lots
-        self.mt, self.h_trade = min_trade_weights(spec)
-        self.holes = self.mw is not None or self.mt is not None
+        #: the rules that cut holes in the allowed lot counts (minimum position and trade)
+        self.hole_rules = [r for r in restrictions_of(spec) if r.holes]
+        self.holes = bool(self.hole_rules)
+        #: whether minimum trades cut holes (the enumeration's turnover bound needs to know)
+        self.trade_holes = any(isinstance(r, MinTradeRule) for r in self.hole_rules)
         self._propagate_bounds()
         self.z = np.zeros(n, dtype=np.int64)
         self.set(self.z)
@@ -67,42 +65,16 @@ class SearchState:
     def allowed(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Whether lot count ``v`` is allowed for names ``idx`` (bounds and holes)."""
         ok = (v >= self.zl[idx]) & (v <= self.zu[idx])
-        if self.mw is not None:
-            ok &= (v == 0) | (np.abs(v) >= self.mw[idx])
-        if self.mt is not None:
-            t = np.abs(self.u[idx] * v - self.h_trade[idx])
-            mt = self.mt[idx]
-            ok &= (t <= EPS) | (t >= mt - EPS) | (mt <= 0)
+        for rule in self.hole_rules:
+            ok &= rule.allowed(idx, v)
         return ok
 
     def _fix(self, idx: np.ndarray, v: np.ndarray, up: bool) -> np.ndarray:
         """Move ``v`` to the nearest allowed value in direction ``up`` (holes only)."""
         v = v.astype(float).copy()
         for _ in range(4):
-            if self.mw is not None:
-                m = self.mw[idx]
-                inside = (v != 0) & (np.abs(v) < m)
-                if up:
-                    v = np.where(inside, np.where(v > 0, m, 0.0), v)
-                else:
-                    v = np.where(inside, np.where(v < 0, -m, 0.0), v)
-            if self.mt is not None:
-                u, h, mt = self.u[idx], self.h_trade[idx], self.mt[idx]
-                t = u * v - h
-                inside = (np.abs(t) > EPS) & (np.abs(t) < mt - EPS) & (mt > 0)
-                if np.any(inside):
-                    hz = h / u
-                    r = np.round(hz)
-                    on = np.abs(u * r - h) <= EPS
-                    hi_v = np.ceil((h + mt - EPS) / u - 1e-9)
-                    hi_v = np.where(u * hi_v - h < mt - EPS, hi_v + 1, hi_v)
-                    lo_v = np.floor((h - mt + EPS) / u + 1e-9)
-                    lo_v = np.where(h - u * lo_v < mt - EPS, lo_v - 1, lo_v)
-                    if up:
-                        cand = np.where(on & (v < r), r, hi_v)
-                    else:
-                        cand = np.where(on & (v > r), r, lo_v)
-                    v = np.where(inside, cand, v)
+            for rule in self.hole_rules:
+                v = rule.fix(idx, v, up)
         return v
 
     def step_values(self, z: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -7,18 +7,17 @@ notional, lots).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from hedgeopt.constraints.base import Constraint, LinearForm, merge_forms
-from hedgeopt.constraints.cardinality import MaxNames, MinPosition
 from hedgeopt.constraints.lots import ShareLots
-from hedgeopt.constraints.trading import MinTrade, Turnover
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.regularization import Penalty
+from hedgeopt.solvers.wholeshare.restrictions import RULES, rule_for
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["SpecSource", "whole_share_spec"]
@@ -70,10 +69,10 @@ def whole_share_spec(problem: SpecSource,
     """
     ctx = problem.ctx
     lots: np.ndarray | None = None
-    forms, turnover, max_names = [], None, None
-    min_weight = np.zeros(ctx.n_assets)
-    current, min_trade = None, None
+    forms = []
+    fields: dict[str, Any] = {k: v for cls in RULES for k, v in cls.fields(ctx).items()}
     for c in problem.constraints:
+        rule = rule_for(c)
         if isinstance(c, ShareLots):
             new = c.lots(ctx)
             if lots is not None and not (_integral(lots) and _integral(new)):
@@ -81,22 +80,8 @@ def whole_share_spec(problem: SpecSource,
                                  field="lot")
             lots = new if lots is None else np.lcm(lots.astype(np.int64),
                                                    new.astype(np.int64)).astype(float)
-        elif isinstance(c, MaxNames):
-            max_names = c.k if max_names is None else min(max_names, c.k)
-        elif isinstance(c, MinPosition):
-            min_weight = np.maximum(min_weight, c.dollars / ctx.notional)
-        elif isinstance(c, MinTrade):
-            held = ctx.weights_from_shares(c.held(ctx))
-            if current is not None and not np.allclose(current, held):
-                raise InputError("two MinTrade constraints with different holdings", "current")
-            current = held
-            thr = np.full(ctx.n_assets, c.dollars / ctx.notional)
-            min_trade = thr if min_trade is None else np.maximum(min_trade, thr)
-        elif isinstance(c, Turnover):
-            if turnover is not None:
-                raise InputError("at most one Turnover constraint with whole shares",
-                                 field="Turnover")
-            turnover = (ctx.weights_from_shares(c.held(ctx)), c.max_dollars / ctx.notional)
+        elif rule is not None:
+            rule.absorb(c, ctx, fields)  # the whole-share restrictions (restrictions.RULES)
         else:
             f = c.linear(ctx)
             if f is None:
@@ -105,11 +90,8 @@ def whole_share_spec(problem: SpecSource,
                     f"constraints", field="constraints")
             forms.append((repr(c), f))
     lots = np.ones(ctx.n_assets) if lots is None else lots
-    if current is not None:
-        held_lots = ctx.shares_from_weights(current) / lots
-        if np.any(np.abs(held_lots - np.round(held_lots)) > 1e-9):
-            raise InputError("MinTrade: current holdings must be whole lots of ShareLots",
-                             field="current")
+    for cls in RULES:
+        cls.complete(fields, ctx, lots)
     form = merge_forms(forms, ctx.n_assets)
     qp = problem.quadratic(form)
     if qp is None:
@@ -129,9 +111,7 @@ def whole_share_spec(problem: SpecSource,
     return WholeShareSpec(
         Q=Q, q=q, c=c0, factor=factor,
         unit=lots * ctx.p_ref / ctx.notional, form=form,
-        turnover=turnover, max_names=max_names,
-        min_weight=min_weight if min_weight.any() else None,
-        current=current, min_trade=min_trade,
+        **fields,
         relaxed=None if relaxed is None else relaxed[0],
         relaxed_value=None if relaxed is None else relaxed[1], lots=lots,
         notional=float(ctx.notional), names=[str(t) for t in ctx.tickers],
