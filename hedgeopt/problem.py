@@ -375,7 +375,7 @@ class HedgeProblem:
             if out.status == "infeasible":
                 raise self._infeasible_error(integer=True, proof=out.info.get("reason"),
                                              deadline=deadline, tol=tol)
-            if out.z is None:
+            if out.z is None or out.value is None:  # a point always comes with its value
                 attempts.append(f"{method}: {out.info.get('reason', out.status)}")
                 continue
             found = True

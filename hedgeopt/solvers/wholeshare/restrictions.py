@@ -16,9 +16,11 @@ propagation, the search's allowed lot counts and the MIP builders:
     The restriction's rows in the MIP (:mod:`.scip`, :mod:`.cvxpy_mip`) through a small
     builder interface (:class:`ScipBuild`, :class:`CvxpyBuild`).
 
-:data:`RULES` is the registration: a new restriction is one class here (or in its own file)
-plus one entry there. The search's incremental move evaluation of the turnover and the name
-count still lives in :mod:`.state`, :mod:`.local` and :mod:`.enumeration`.
+:data:`RULES` is the registration: a new restriction is one class here (or in its own file),
+one entry there and its data fields on :class:`~.spec.WholeShareSpec`. Not yet here: the
+search's incremental move evaluation of the turnover and the name count (:mod:`.state`,
+:mod:`.local`, :mod:`.enumeration`) and the single-name proof's candidate lot counts
+(:mod:`.proofs`).
 """
 
 from __future__ import annotations
