@@ -415,6 +415,7 @@ class HedgeProblem:
             raise self._infeasible_error(integer=True, deadline=deadline, tol=tol) from None
         self._warm = relaxed._warm
         w = self.ctx.weights_from_shares(res.shares.to_numpy())
+        assert res.solver_objective is not None  # a continuous solve always reports it
         return w, float(res.solver_objective / (self.objective.scale(self.ctx)
                                                  * self.ctx.notional**2))
 
@@ -481,8 +482,9 @@ class HedgeProblem:
         SolverError
             When no backend decides feasibility.
         """
-        forms = [c.linear(self.ctx) for c in constraints if not c.integer]
-        if all(f is not None for f in forms):
+        maybe = [c.linear(self.ctx) for c in constraints if not c.integer]
+        forms = [f for f in maybe if f is not None]
+        if len(forms) == len(maybe):
             return _lp_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
         w = cp.Variable(self.ctx.n_assets)
         cons = [k for c in constraints if not c.integer for k in copy.copy(c).compile(w, self.ctx)]
@@ -627,8 +629,7 @@ def _lp_point(form: LinearForm) -> np.ndarray | None:
     res = sopt.linprog(
         np.zeros(n), A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
         A_eq=form.A[eq] if eq.any() else None, b_eq=form.lo[eq] if eq.any() else None,
-        bounds=np.column_stack([np.where(np.isfinite(form.lb), form.lb, None),
-                                np.where(np.isfinite(form.ub), form.ub, None)]),
+        bounds=list(zip(_finite_or_none(form.lb), _finite_or_none(form.ub), strict=True)),
         method="highs",
     )
     return np.asarray(res.x, dtype=float) if res.status == 0 else None
@@ -670,3 +671,8 @@ def _undecided_message(limit: float, attempts: list[str], requested: str | None,
     else:
         msg += " A longer time_limit may decide it."
     return msg
+
+
+def _finite_or_none(b: np.ndarray) -> list[float | None]:
+    """Bounds for ``linprog``: None where a side is unbounded."""
+    return [float(x) if np.isfinite(x) else None for x in b]
