@@ -1,6 +1,7 @@
 """hedgeopt: buy-and-hold share hedges whose dollar value tracks a basket's dollar value."""
 
 from hedgeopt import datasets, io, solvers
+from hedgeopt._version import __version__ as __version__
 from hedgeopt.backtest import BacktestResult, backtest
 from hedgeopt.book import Book, BookResult, book_from_panel, solve_book
 from hedgeopt.config import ConfigError, load_book, load_config
@@ -39,8 +40,6 @@ from hedgeopt.regularization import L1, Penalty, Ridge
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers import available_solvers
 from hedgeopt.tuning import TuneResult, tune
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BacktestResult",

@@ -23,20 +23,25 @@ from typing import Any
 
 import pandas as pd
 
-import hedgeopt as ho
+from hedgeopt._version import __version__
 from hedgeopt.config import load_book, load_config
+from hedgeopt.constraints import Budget, LongOnly, SectorCap, Turnover
 from hedgeopt.context import validate_lam
+from hedgeopt.datasets import synthetic_lots, synthetic_market
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import HedgeOptError, InputError, MissingDependency
 from hedgeopt.io import read_frame, read_series
+from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
 from hedgeopt.report import write_outputs
+from hedgeopt.result import HedgeResult
+from hedgeopt.solvers.registry import BACKENDS
 from hedgeopt.text import fmt_date, fmt_number
 
 __all__ = ["main"]
 
 
-def _print_result(res: ho.HedgeResult, top: int) -> None:
+def _print_result(res: HedgeResult, top: int) -> None:
     table = res.to_frame(held_only=True)
     table = table.reindex(table["dollars"].abs().sort_values(ascending=False).index)
     shown = table.head(top)
@@ -51,15 +56,15 @@ def _print_result(res: ho.HedgeResult, top: int) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    prices, basket, sectors = ho.datasets.synthetic_market(seed=args.seed)
-    lots = ho.datasets.synthetic_lots(prices, seed=args.seed)
+    prices, basket, sectors = synthetic_market(seed=args.seed)
+    lots = synthetic_lots(prices, seed=args.seed)
     current = (lots * 0).astype(float)
     print(f"Synthetic market (seed {args.seed}): {prices.shape[1]} instruments, {len(prices)} "
           f"business days to {prices.index[-1]:%Y-%m-%d}; basket of "
           f"{len(basket.attrs.get('units', {}))} other names worth ${basket.iloc[-1]:,.0f}.")
-    prob = ho.HedgeProblem(prices, basket, lam=_flag_lam(args)).add(
-        ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
-        ho.Turnover(current, max_dollars=1.2 * basket.iloc[-1]),
+    prob = HedgeProblem(prices, basket, lam=_flag_lam(args)).add(
+        Budget(), LongOnly(), SectorCap(sectors, max_weight=0.25),
+        Turnover(current, max_dollars=1.2 * basket.iloc[-1]),
     )
     print(f"{prob}\n")
     res = prob.solve(solver=args.solver)
@@ -106,7 +111,7 @@ def _solve(args: argparse.Namespace) -> int:
     prices = read_frame(args.prices, "--prices", **opts)
     basket = read_series(args.basket, "--basket", **opts)
     try:
-        prob = ho.HedgeProblem(prices, basket, lam=lam)
+        prob = HedgeProblem(prices, basket, lam=lam)
     except InputError as exc:  # say which file the data error came from
         f = str(exc.field or "")
         if f.startswith("basket"):
@@ -115,15 +120,15 @@ def _solve(args: argparse.Namespace) -> int:
             raise InputError(f"--prices {args.prices}: {exc}", field=exc.field) from None
         raise InputError(f"--{f.replace('_', '-')}: {exc}", field=exc.field) from None
     if not args.no_budget:
-        prob.add(ho.Budget())
+        prob.add(Budget())
     if args.long_only:
-        prob.add(ho.LongOnly())
+        prob.add(LongOnly())
     if args.sectors:
         if args.sector_cap is None:
             raise InputError("--sectors needs --sector-cap", field="--sector-cap")
         sectors = read_series(args.sectors, "--sectors", index="labels", sep=opts.get("sep"))
         try:
-            prob.add(ho.SectorCap(sectors, max_weight=args.sector_cap))
+            prob.add(SectorCap(sectors, max_weight=args.sector_cap))
         except InputError as exc:
             if "weight" in str(exc.field or ""):
                 raise InputError(f"--sector-cap {fmt_number(args.sector_cap)}: {exc}",
@@ -146,7 +151,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text)
 
 
-def frontier_table(prob: ho.HedgeProblem, lams: list[float], quiet: bool | None = None,
+def frontier_table(prob: HedgeProblem, lams: list[float], quiet: bool | None = None,
                    **solve_options: object) -> pd.DataFrame:
     """``prob.frontier(lams)`` with a progress bar on a terminal.
 
@@ -250,7 +255,7 @@ def _batch(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _data_lines(prob: ho.HedgeProblem) -> list[str]:
+def _data_lines(prob: HedgeProblem) -> list[str]:
     """What ``check`` read: the parsed dates, rows, instruments, reference date, notional."""
     ctx = prob.ctx
     return [f"  dates: {fmt_date(ctx.dates[0])} to {fmt_date(ctx.dates[-1])}, {ctx.n_obs} rows; "
@@ -318,14 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hedgeopt", description="Buy-and-hold share hedges that track a basket in dollars."
     )
-    parser.add_argument("--version", action="version", version=f"hedgeopt {ho.__version__}")
+    parser.add_argument("--version", action="version", version=f"hedgeopt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser, lam_default: float | None = DEFAULT_LAM) -> None:
         p.add_argument("--lam", type=float, default=lam_default,
                        help=f"weight of Var[d] vs Var[Δd], in [0, 1] (default "
                             f"{DEFAULT_LAM:g}; with a config: objective.lam)")
-        p.add_argument("--solver", default=None, help=f"one of {', '.join(ho.solvers.BACKENDS)}")
+        p.add_argument("--solver", default=None, help=f"one of {', '.join(BACKENDS)}")
         p.add_argument("--top", type=int, default=15, help="rows of the hedge table to print")
 
     demo = sub.add_parser("demo", help="hedge a basket on the embedded synthetic market")

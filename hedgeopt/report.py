@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from hedgeopt._version import __version__
 from hedgeopt.exceptions import SolverNotAvailable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,8 +99,6 @@ def result_to_dict(res: HedgeResult, *, frontier: pd.DataFrame | None = None,
     ``violations, constraints`` (reprs), ``attempts, info``, plus ``frontier`` and ``extra``'s
     keys when given.
     """
-    from hedgeopt import __version__
-
     ctx = res.ctx
     held = res.to_frame(held_only=True)
     out: dict[str, Any] = {
@@ -255,8 +254,6 @@ def render_report(res: HedgeResult, *, title: str | None = None,
                   images: Mapping[str, str] | None = None, plot_note: str | None = None,
                   top: int = 20) -> str:
     """The Markdown text of a hedge report (see :func:`write_report`, which also draws)."""
-    from hedgeopt import __version__
-
     ctx = res.ctx
     m = res.metrics
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -475,8 +472,6 @@ def write_book(book: BookResult, out_dir: str | Path, *, plots: bool = False,
     summary.insert(0, "dir", [dirs[k] for k in summary.index])
     written["book_summary.csv"] = out / "book_summary.csv"
     summary.to_csv(written["book_summary.csv"])
-    from hedgeopt import __version__
-
     payload = {
         "hedgeopt_version": __version__, "elapsed": book.elapsed, "info": book.info,
         "n_baskets": len(book.summary), "n_solved": len(book.results),
