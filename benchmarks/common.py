@@ -444,30 +444,18 @@ def blas_line(info: dict[str, Any]) -> str:
             f"osqp {v.get('osqp')}, clarabel {v.get('clarabel')}, ecos {v.get('ecos')}")
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer, int)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, Timing):
-        return _jsonable(obj.to_dict())
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)
+def _timing_dict(obj: Any) -> Any:
+    """``to_jsonable``'s hook for the objects it does not know: a Timing as its dict."""
+    return obj.to_dict() if isinstance(obj, Timing) else str(obj)
 
 
 def write_json(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     """Write ``payload`` as indented strict JSON (NaN/inf become null), creating directories."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(payload), indent=2, allow_nan=False) + "\n",
+    from hedgeopt.jsonable import to_jsonable  # hedgeopt's one JSON converter
+
+    path.write_text(json.dumps(to_jsonable(payload, _timing_dict), indent=2, allow_nan=False)
+                    + "\n",
                     encoding="utf-8")
     return path

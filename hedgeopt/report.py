@@ -27,6 +27,7 @@ import pandas as pd
 
 from hedgeopt._version import __version__
 from hedgeopt.exceptions import SolverNotAvailable
+from hedgeopt.jsonable import iso_date, to_jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgeopt.book import BookResult
@@ -49,44 +50,8 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------------------
-# JSON
+# JSON (converted by hedgeopt.jsonable.to_jsonable)
 # ------------------------------------------------------------------------------------------------
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Plain JSON values from numpy / pandas / datetime objects (NaN and inf become null).
-
-    Dict keys become strings; Series become ``{index: value}``; DataFrames a list of records;
-    dates ISO strings; anything else unknown its ``str``.
-    """
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, (pd.Timestamp, _dt.datetime, _dt.date)):
-        if isinstance(obj, pd.Timestamp) and obj == obj.normalize():
-            return obj.date().isoformat()
-        return obj.isoformat()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, pd.Series):
-        return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, pd.DataFrame):
-        return [to_jsonable(r) for r in obj.reset_index().to_dict(orient="records")]
-    if isinstance(obj, Mapping):
-        return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(x) for x in obj.tolist()]
-    if isinstance(obj, (list, tuple, set)):
-        return [to_jsonable(x) for x in obj]
-    if isinstance(obj, BaseException):
-        return f"{type(obj).__name__}: {obj}"
-    return str(obj)
 
 
 def result_to_dict(res: HedgeResult, *, frontier: pd.DataFrame | None = None,
@@ -337,9 +302,7 @@ def render_report(res: HedgeResult, *, title: str | None = None,
 
 
 def _date(x: Any) -> str:
-    if isinstance(x, pd.Timestamp):
-        return x.date().isoformat() if x == x.normalize() else x.isoformat()
-    return str(x)
+    return iso_date(x) if isinstance(x, pd.Timestamp) else str(x)
 
 
 def write_report(res: HedgeResult, out_dir: str | Path, *, title: str | None = None,
