@@ -41,8 +41,8 @@ import pandas as pd
 
 import hedgeopt as ho
 from benchmarks.common import machine_info, markdown_table, write_json
-from hedgeopt.backtest import backtest
-from hedgeopt.tuning import tune
+from hedgeopt.workflow.backtest import backtest
+from hedgeopt.workflow.tuning import tune
 
 IN_SAMPLE_END = 144
 NOTIONAL = 1e7

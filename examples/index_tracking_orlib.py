@@ -28,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 import hedgeopt as ho
-from hedgeopt.tuning import make_problem, tune
+from hedgeopt.workflow.fitting import make_problem
+from hedgeopt.workflow.tuning import tune
 
 QUICK = os.environ.get("HEDGEOPT_EXAMPLE_QUICK") == "1"
 OUT = Path(os.environ.get("HEDGEOPT_EXAMPLE_OUT") or tempfile.mkdtemp(prefix="hedgeopt-"))

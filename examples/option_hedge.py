@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 import hedgeopt as ho
-from hedgeopt.backtest import backtest
-from hedgeopt.tuning import tune
+from hedgeopt.workflow.backtest import backtest
+from hedgeopt.workflow.tuning import tune
 
 QUICK = os.environ.get("HEDGEOPT_EXAMPLE_QUICK") == "1"
 OUT = Path(os.environ.get("HEDGEOPT_EXAMPLE_OUT") or tempfile.mkdtemp(prefix="hedgeopt-"))

@@ -2,7 +2,6 @@
 
 from hedgeopt import datasets, io, solvers
 from hedgeopt._version import __version__ as __version__
-from hedgeopt.backtest import BacktestResult, backtest
 from hedgeopt.book import Book, BookResult, book_from_panel, solve_book
 from hedgeopt.config import ConfigError, load_book, load_config
 from hedgeopt.constraints import (
@@ -39,7 +38,8 @@ from hedgeopt.problem import HedgeProblem
 from hedgeopt.regularization import L1, Penalty, Ridge
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers import available_solvers
-from hedgeopt.tuning import TuneResult, tune
+from hedgeopt.workflow.backtest import BacktestResult, backtest
+from hedgeopt.workflow.tuning import TuneResult, tune
 
 __all__ = [
     "BacktestResult",

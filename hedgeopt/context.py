@@ -45,7 +45,7 @@ from hedgeopt.exceptions import InputError
 from hedgeopt.text import fmt_date, fmt_label, fmt_number, fmt_values
 from hedgeopt.validation import check_number
 
-__all__ = ["HedgeContext", "as_ticker_series", "validate_lam"]
+__all__ = ["HedgeContext", "as_ticker_series", "validate_lam", "validate_pnl"]
 
 MIN_ROWS = 3
 #: P&L measures of the objective's difference term (see :class:`HedgeContext`).
@@ -56,6 +56,13 @@ _VERSIONS = itertools.count()
 def validate_lam(lam: Any) -> float:
     """Return ``lam`` as a float, raising :class:`InputError` unless it lies in [0, 1]."""
     return check_number(lam, "lam", lo=0.0, hi=1.0)
+
+
+def validate_pnl(pnl: Any) -> str:
+    """``pnl`` if it is one of :data:`PNL_MEASURES`, else :class:`InputError`."""
+    if pnl not in PNL_MEASURES:
+        raise InputError(f"pnl must be one of {PNL_MEASURES}, got {pnl!r}", field="pnl")
+    return str(pnl)
 
 
 def validate_half_life(half_life: Any) -> float | None:
@@ -189,9 +196,7 @@ class HedgeContext:
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None,
                  half_life: float | None = None, pnl: str = DEFAULT_PNL) -> None:
         prices, basket = _validate(prices, basket)
-        if pnl not in PNL_MEASURES:
-            raise InputError(f"pnl must be one of {PNL_MEASURES}, got {pnl!r}", field="pnl")
-        self.pnl = pnl
+        self.pnl = validate_pnl(pnl)
         #: unique per context (unlike ``id``), so compiled problems know when data changed
         self.version: int = next(_VERSIONS)
         self.half_life = validate_half_life(half_life)

@@ -16,7 +16,9 @@ from hedgeopt.context import HedgeContext, as_ticker_series, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
 
-__all__ = ["basket_value", "compare", "evaluate", "tracking_objective", "gap_path"]
+__all__ = [
+    "basket_value", "compare", "evaluate", "gap_path", "tracking_objective", "window_metrics",
+]
 
 
 def gap_path(shares: np.ndarray, P: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -80,39 +82,56 @@ def evaluate(shares: Any, prices: pd.DataFrame, basket: pd.Series, lam: float = 
     """
     lam = validate_lam(lam)
     n, ctx = _aligned(shares, prices, basket, reference)
-    return _metrics(n, ctx, lam)
+    return window_metrics(n, ctx.P, ctx.B, ref=ctx.ref, lam=lam)
 
 
-def _metrics(n: np.ndarray, ctx: HedgeContext, lam: float) -> pd.Series:
-    value = ctx.P @ n
-    d = value - ctx.B
-    dd = np.diff(d)
-    dB = np.diff(ctx.B)
-    dV = np.diff(value)
-    var_dB = float(np.var(dB, ddof=1))
-    if np.std(dV) > 0 and np.std(dB) > 0:
-        corr = float(np.corrcoef(dV, dB)[0, 1])
-    else:
-        corr = float("nan")
-    at = ctx.P[ctx.ref]
-    return pd.Series(
-        {
+def window_metrics(n: np.ndarray, P: np.ndarray, B: np.ndarray, *, ref: int = -1,
+                   lam: float = DEFAULT_LAM) -> pd.Series:
+    """The metrics of :func:`evaluate` for shares ``n`` held on the rows of ``P`` and ``B``.
+
+    The one computation of the tracking statistics: :func:`evaluate`, every
+    :class:`~hedgeopt.HedgeResult`, the validation folds of :func:`hedgeopt.tune` and the
+    holding periods of :func:`hedgeopt.backtest` all read it.
+
+    Parameters
+    ----------
+    n : numpy.ndarray
+        Shares per instrument (columns of ``P``).
+    P, B : numpy.ndarray
+        Prices (rows x instruments) and basket dollar values on the same rows.
+    ref : int
+        Row whose prices value ``gross`` and ``net`` (default: the last).
+    lam : float
+        Weight of the level term in ``objective`` (not checked here).
+
+    Returns
+    -------
+    pandas.Series
+        As :func:`evaluate`. With fewer than 3 rows (a one-period hold) the statistics that
+        need a sample variance (``objective``, ``pnl_te``, ``value_te``, ``effectiveness``,
+        ``pnl_corr``) are NaN; the gaps, ``names``, ``gross`` and ``net`` are still given.
+    """
+    value = P @ n
+    d = value - B
+    at = P[ref]
+    nan = float("nan")
+    out = {"objective": nan, "pnl_te": nan, "value_te": nan,
+           "rms_gap": float(np.sqrt(np.mean(d**2))), "effectiveness": nan, "pnl_corr": nan,
+           "final_gap": float(d[-1]), "max_abs_gap": float(np.max(np.abs(d))),
+           "names": int(np.count_nonzero(n)), "gross": float(np.abs(n) @ at),
+           "net": float(n @ at)}
+    if len(d) >= 3:
+        dd, dB, dV = np.diff(d), np.diff(B), np.diff(value)
+        var_dB = float(np.var(dB, ddof=1))
+        out.update({
             "objective": _objective_from_gap(d, lam),
             "pnl_te": float(np.std(dd, ddof=1)),
             "value_te": float(np.std(d, ddof=1)),
-            "rms_gap": float(np.sqrt(np.mean(d**2))),
-            "effectiveness": (
-                1.0 - float(np.var(dd, ddof=1)) / var_dB if var_dB > 0 else float("nan")
-            ),
-            "pnl_corr": corr,
-            "final_gap": float(d[-1]),
-            "max_abs_gap": float(np.max(np.abs(d))),
-            "names": int(np.count_nonzero(n)),
-            "gross": float(np.abs(n) @ at),
-            "net": float(n @ at),
-        },
-        name="metrics",
-    )
+            "effectiveness": 1.0 - float(np.var(dd, ddof=1)) / var_dB if var_dB > 0 else nan,
+            "pnl_corr": (float(np.corrcoef(dV, dB)[0, 1])
+                         if np.std(dV) > 0 and np.std(dB) > 0 else nan),
+        })
+    return pd.Series(out, name="metrics")
 
 
 def compare(shares_a: Any, shares_b: Any, prices: pd.DataFrame, basket: pd.Series, *,

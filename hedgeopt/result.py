@@ -12,7 +12,7 @@ import pandas as pd
 from hedgeopt.constraints.base import Constraint
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import VerificationError
-from hedgeopt.metrics import _metrics
+from hedgeopt.metrics import window_metrics
 from hedgeopt.text import fmt_date
 
 __all__ = ["HedgeResult"]
@@ -81,7 +81,7 @@ class HedgeResult:
                 f"solution from {fields.get('solver', '?')} violates {len(violations)} "
                 f"constraint(s): " + "; ".join(violations[:5])
             )
-        metrics = _metrics(shares, ctx, lam)
+        metrics = window_metrics(shares, ctx.P, ctx.B, ref=ctx.ref, lam=lam)
         return cls(
             shares=pd.Series(shares, index=ctx.tickers, name="shares"),
             objective=float(metrics["objective"]), metrics=metrics, lam=lam, ctx=ctx,

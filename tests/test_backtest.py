@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.backtest import backtest
+from hedgeopt.workflow.backtest import backtest
 from hedgeopt.problem import HedgeProblem
-from hedgeopt.tuning import make_problem, ridge_scale
+from hedgeopt.workflow.fitting import make_problem, ridge_scale
 
 CONS = (ho.Budget(), ho.LongOnly())
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.backtest import backtest
+from hedgeopt.workflow.backtest import backtest
 from hedgeopt.plotting import plot_backtest
 
 pytest.importorskip("matplotlib")

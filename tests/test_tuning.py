@@ -9,15 +9,9 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.tuning import (
-    DEFAULT_GRID,
-    default_ridge_grid,
-    fit_with,
-    make_problem,
-    ridge_scale,
-    tune,
-    validation_folds,
-)
+from hedgeopt.workflow.fitting import fit_with, make_problem, ridge_scale
+from hedgeopt.workflow.folds import validation_folds
+from hedgeopt.workflow.tuning import DEFAULT_GRID, default_ridge_grid, tune
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +156,7 @@ def test_reference_pnl_term_is_return_variance(small) -> None:
     assert prob.ctx.scaled_objective(w, 0.0) == pytest.approx(expected, rel=1e-10)
     # and it survives update_data (same length: parameters only)
     update_problem_window = prices.iloc[10:], basket.iloc[10:]
-    from hedgeopt.tuning import update_problem
+    from hedgeopt.workflow.fitting import update_problem
 
     update_problem(prob, *update_problem_window)
     R2 = R[10:]

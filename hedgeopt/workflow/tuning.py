@@ -17,21 +17,31 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hedgeopt.context import PNL_MEASURES, HedgeContext
+from hedgeopt.context import HedgeContext, validate_pnl
 from hedgeopt.exceptions import HedgeOptError, InputError
+from hedgeopt.metrics import window_metrics
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
 from hedgeopt.result import HedgeResult
+from hedgeopt.validation import check_number
+from hedgeopt.workflow.fitting import (
+    average_fits,
+    fit_with,
+    make_problem,
+    ridge_scale,
+    update_problem,
+)
+from hedgeopt.workflow.folds import validation_folds
 
-__all__ = ["DEFAULT_GRID", "TuneResult", "tune", "validation_folds"]
+__all__ = ["DEFAULT_GRID", "TuneResult", "default_ridge_grid", "tune"]
 
 #: The default candidate grid of :func:`tune`. ``ridge`` is *relative* (see :func:`tune`); when
 #: ``N >= T / 2`` its 0 becomes 0.001 (:func:`default_ridge_grid`). Evidence (out-of-sample, fixed
@@ -51,75 +61,8 @@ DEFAULT_GRID: dict[str, tuple[Any, ...]] = {
 }
 
 SCORINGS = ("pnl_te", "value_te", "both")
-
-
-def make_problem(prices: pd.DataFrame, basket: pd.Series, *, lam: float = 0.0,
-                 constraints: Iterable[Any] = (), half_life: float | None = None,
-                 pnl: str = "reference") -> HedgeProblem:
-    """A :class:`HedgeProblem` with the P&L measure ``pnl`` ("price" or "reference")."""
-    _check_pnl(pnl)
-    return HedgeProblem(prices, basket, lam=lam, constraints=constraints, half_life=half_life,
-                        pnl=pnl)
-
-
-def update_problem(prob: HedgeProblem, prices: pd.DataFrame, basket: pd.Series) -> HedgeProblem:
-    """``prob.update_data(prices, basket)`` (the P&L measure and half-life are kept)."""
-    return prob.update_data(prices, basket)
-
-
-def _check_pnl(pnl: str) -> None:
-    if pnl not in PNL_MEASURES:
-        raise InputError(f"pnl must be one of {PNL_MEASURES}, got {pnl!r}", field="pnl")
-
-
-# ------------------------------------------------------------------------------------------------
-# ridge strength relative to the data
-# ------------------------------------------------------------------------------------------------
-
-def ridge_scale(prob: HedgeProblem) -> float:
-    """Mean diagonal of the normalised tracking Gram: the unit of the relative ridge.
-
-    The normalised objective is ``0.5 w'Qw - q'w + c`` (tracking variance over unhedged
-    variance); ``ridge_scale = mean(diag(Q)) / 2`` is the average instrument variance relative to
-    the basket's. A relative ridge ``r`` adds ``r * ridge_scale * ||w - w0||^2``: shrinkage of
-    the instruments' covariance toward ``ridge_scale * I`` with intensity ``r / (1 + r)``, the
-    same meaning whatever N, the window length or the price levels.
-    """
-    Q = prob.objective.quadratic(prob.ctx)[0]
-    scale = float(np.mean(np.diag(Q))) / 2.0
-    return scale if math.isfinite(scale) and scale > 0 else 1.0
-
-
-# ------------------------------------------------------------------------------------------------
-# folds
-# ------------------------------------------------------------------------------------------------
-
-def validation_folds(n_rows: int, folds: int = 3, hold: int | None = None,
-                     min_fit: int = 3) -> list[tuple[int, int]]:
-    """Walk-forward folds inside ``n_rows`` rows: ``(reference_row, end_row)`` pairs.
-
-    Fold ``j`` fits on rows ``[.., reference_row]`` (the hedge is put on at ``reference_row``)
-    and is scored on rows ``[reference_row, end_row]`` (``hold`` P&L periods). The last fold ends
-    at the last row; consecutive folds are ``hold`` rows apart. Default ``hold``:
-    ``max(2, n_rows // (folds + 2))``: the window is cut into ``folds + 2`` equal parts, the
-    first fold fits on the first two and each fold validates the next one. Long holds matter:
-    the value gap of a hedge held for months is driven by drifts that a few weeks of validation
-    cannot see; a first fit of two parts keeps the early folds' fits from being too short to
-    judge the candidates (see ``benchmarks/outofsample.py``).
-    """
-    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 1:
-        raise InputError(f"folds must be an integer >= 1, got {folds!r}", field="folds")
-    if hold is None:
-        hold = max(2, n_rows // (folds + 2))
-    if isinstance(hold, bool) or not isinstance(hold, (int, np.integer)) or hold < 2:
-        raise InputError(f"hold must be an integer >= 2 rows, got {hold!r}", field="hold")
-    last = n_rows - 1
-    out = [(last - (folds - j) * hold, last - (folds - j - 1) * hold) for j in range(folds)]
-    if out[0][0] + 1 < max(min_fit, 3):
-        raise InputError(
-            f"{folds} folds of hold {hold} need more than {folds * hold + max(min_fit, 3) - 1} "
-            f"rows, got {n_rows}: use fewer folds or a shorter hold", field="folds")
-    return [(int(a), int(b)) for a, b in out]
+#: The parameters that make a candidate (the columns of ``TuneResult.scores`` before the fold).
+KEYS = ["pnl", "window", "half_life", "lam", "ridge"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -242,7 +185,7 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         Weights of ``Var[d]`` against ``Var[Δd]`` to try.
     ridge : float or sequence
         *Relative* ridge strengths: ``r`` adds ``r * s * ||w - prior||^2`` to the normalised
-        objective, with ``s`` = :func:`ridge_scale` (the mean instrument variance relative to the
+        objective, with ``s`` = :func:`~hedgeopt.workflow.fitting.ridge_scale` (the mean instrument variance relative to the
         basket's, computed on each fit's data), i.e. shrinkage of the instruments' covariance
         toward ``s I`` with intensity ``r / (1 + r)``. ``0`` is no ridge.
     half_life : float, None or sequence
@@ -262,7 +205,7 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         Number of walk-forward validation folds.
     hold : int, optional
         Rows each fold holds the hedge (P&L periods). Default ``len(prices) // (folds + 2)``
-        (see :func:`validation_folds`); set it to the holding period when the window allows.
+        (see :func:`~hedgeopt.workflow.folds.validation_folds`); set it to the holding period when the window allows.
     scoring : {"pnl_te", "value_te", "both"}
         ``"pnl_te"``: geometric mean over folds of the std of the validation $ P&L gap;
         ``"value_te"``: the same for the std of the $ value gap; ``"both"`` (default): the
@@ -295,43 +238,82 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
     -----
     Candidates are the Cartesian product of the grids. With fold ``j``'s hedge put on at row
     ``r_j`` the fit uses rows ``max(0, r_j - window + 1) .. r_j`` and the validation rows
-    ``r_j .. r_j + hold`` (see :func:`validation_folds`). A fit that fails (infeasible,
+    ``r_j .. r_j + hold`` (see :func:`~hedgeopt.workflow.folds.validation_folds`). A fit that fails (infeasible,
     solver error) scores ``inf`` on that fold.
     """
     start = time.perf_counter()
-    if not (average == "pnl" or (isinstance(average, (int, np.integer))
-                                 and not isinstance(average, bool) and average >= 1)):
-        raise InputError(f"average must be 'pnl' or an integer >= 1, got {average!r}",
-                         field="average")
-    if scoring not in SCORINGS:
-        raise InputError(f"scoring must be one of {SCORINGS}, got {scoring!r}", field="scoring")
+    _check_choice(average, scoring)
     base = HedgeContext(prices, basket)  # validates and sorts once
-    P_all, B_all = base.prices, base.basket
     cons = list(constraints)
     fixed = [c for c in cons if isinstance(c, Penalty)] + list(penalties)
     cons = [c for c in cons if not isinstance(c, Penalty)]
     if ridge is None:
         ridge = default_ridge_grid(base.n_assets, base.n_obs)
+    grids = _grids(lam, ridge, half_life, window, pnl)
+    fold_rows = validation_folds(base.n_obs, folds, hold)
+    scores = _validation_scores(base, cons, fixed, grids, fold_rows, prior, solver, quiet)
+    n_solves = len(scores)
+    table = _table(scores, scoring)
+    top = table.iloc[0]
+    best: dict[str, Any] = _params(top)
+    fold_frame = pd.DataFrame([
+        {"fit_start": base.dates[0 if best["window"] is None else max(0, r - best["window"] + 1)],
+         "reference": base.dates[r], "end": base.dates[e]} for r, e in fold_rows])
+    members = _members(table, average, integer=any(c.integer for c in cons))
+    result = final = None
+    if refit:
+        fits = [fit_with(base.prices, base.basket, [*cons, *fixed], params, prior=prior,
+                         solver=solver) for params in members]
+        n_solves += len(fits)
+        members = [{**params, "ridge_strength": float(prob_m.penalties[-1].strength)}
+                   for params, (prob_m, _) in zip(members, fits, strict=True)]
+        best["ridge_strength"] = members[0]["ridge_strength"]
+        final = fits[0][0]
+        result = average_fits(fits, members, solve_time=time.perf_counter() - start)
+    return TuneResult(table=table, best=best, result=result, problem=final,  # type: ignore[arg-type]
+                      folds=fold_frame, scores=scores, scoring=scoring,
+                      seconds=time.perf_counter() - start, n_solves=n_solves, members=members)
+
+
+def _check_choice(average: Any, scoring: Any) -> None:
+    if average != "pnl":
+        try:
+            check_number(average, "average", lo=1, integer=True)
+        except InputError:
+            raise InputError(f"average must be 'pnl' or an integer >= 1, got {average!r}",
+                             field="average") from None
+    if scoring not in SCORINGS:
+        raise InputError(f"scoring must be one of {SCORINGS}, got {scoring!r}", field="scoring")
+
+
+def _grids(lam: Any, ridge: Any, half_life: Any, window: Any, pnl: Any
+           ) -> dict[str, tuple[Any, ...]]:
+    """The checked candidate grids (ridge largest first: the snake order starts there)."""
     grids = {
         "pnl": _grid(pnl, "pnl"), "window": _grid(window, "window"),
         "half_life": _grid(half_life, "half_life"), "lam": _grid(lam, "lam"),
         "ridge": tuple(sorted(_grid(ridge, "ridge"), reverse=True)),
     }
     for p in grids["pnl"]:
-        _check_pnl(p)
+        validate_pnl(p)
     for r in grids["ridge"]:
-        if not (isinstance(r, (int, float, np.number)) and math.isfinite(r) and r >= 0):
-            raise InputError(f"ridge values must be numbers >= 0, got {r!r}", field="ridge")
+        check_number(r, "ridge", lo=0)
     for w in grids["window"]:
-        if w is not None and (isinstance(w, bool) or not isinstance(w, (int, np.integer))
-                              or w < 3):
-            raise InputError(f"window must be None or an integer >= 3, got {w!r}", "window")
-    T = base.n_obs
-    fold_rows = validation_folds(T, folds, hold)
-    P_np, B_np = base.P, base.B
+        if w is not None:
+            check_number(w, "window", lo=3, integer=True)
+    return grids
 
+
+def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
+                       grids: dict[str, tuple[Any, ...]], fold_rows: list[tuple[int, int]],
+                       prior: Any, solver: str | None, quiet: bool | None) -> pd.DataFrame:
+    """One row per candidate and fold: the validation metrics of the fold's fit.
+
+    One problem per (P&L measure, window, half-life), its data swapped fold by fold; ``lam`` and
+    the ridge strength are changed in place between solves.
+    """
+    P_all, B_all = base.prices, base.basket
     rows: list[dict[str, Any]] = []
-    n_solves = 0
     for pnl_mode, win, hl in progress(
         list(itertools.product(grids["pnl"], grids["window"], grids["half_life"])),
         desc="tune", quiet=quiet,
@@ -347,33 +329,33 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
                                     half_life=hl, pnl=pnl_mode)
             else:
                 update_problem(prob, fit_P, fit_B)
-            Pv, Bv = P_np[ref:end + 1], B_np[ref:end + 1]
+            Pv, Bv = base.P[ref:end + 1], base.B[ref:end + 1]
             for i_lam, lam_v in enumerate(grids["lam"]):
                 prob.lam = lam_v
                 scale = ridge_scale(prob)
                 # snake order: each solve warm-starts from a neighbouring candidate
                 for r in grids["ridge"][::-1] if i_lam % 2 else grids["ridge"]:
                     ridge_term.strength = float(r) * scale
-                    n_solves += 1
+                    row = {"pnl": pnl_mode, "window": win, "half_life": hl, "lam": float(lam_v),
+                           "ridge": float(r), "fold": j}
                     try:
-                        res = prob.solve(solver)
-                        n = res.shares.to_numpy()
-                        d = Pv @ n - Bv
-                        m = (float(np.std(np.diff(d), ddof=1)), float(np.std(d, ddof=1)),
-                             float(np.sqrt(np.mean(d**2))), int(np.count_nonzero(n)), 0)
+                        m = window_metrics(prob.solve(solver).shares.to_numpy(), Pv, Bv, ref=0)
+                        row.update(pnl_te=m["pnl_te"], value_te=m["value_te"],
+                                   rms_gap=m["rms_gap"], names=int(m["names"]), fails=0)
                     except HedgeOptError:
-                        m = (math.inf, math.inf, math.inf, 0, 1)
-                    rows.append({"pnl": pnl_mode, "window": win, "half_life": hl,
-                                 "lam": float(lam_v), "ridge": float(r), "fold": j,
-                                 "pnl_te": m[0], "value_te": m[1], "rms_gap": m[2],
-                                 "names": m[3], "fails": m[4]})
-    scores = pd.DataFrame(rows)
-    keys = ["pnl", "window", "half_life", "lam", "ridge"]
+                        row.update(pnl_te=math.inf, value_te=math.inf, rms_gap=math.inf, names=0,
+                                   fails=1)
+                    rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _table(scores: pd.DataFrame, scoring: str) -> pd.DataFrame:
+    """One row per candidate, best first (see :attr:`TuneResult.table`)."""
     table_rows = []
-    for cand, g in scores.groupby(keys, sort=False, dropna=False):
+    for cand, g in scores.groupby(KEYS, sort=False, dropna=False):
         pnl_arr, val_arr = g["pnl_te"].to_numpy(), g["value_te"].to_numpy()
         table_rows.append({
-            **dict(zip(keys, cand, strict=True)),
+            **dict(zip(KEYS, cand, strict=True)),
             "score": _score(pnl_arr, val_arr, scoring),
             "pnl_te": _score(pnl_arr, val_arr, "pnl_te"),
             "value_te": _score(pnl_arr, val_arr, "value_te"),
@@ -396,55 +378,19 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
     if not np.isfinite(table["score"].iloc[0]):
         raise HedgeOptError("every candidate failed on some validation fold; "
                             "check the constraints (see TuneResult.scores)")
-    top = table.iloc[0]
-    best: dict[str, Any] = {
-        "lam": float(top["lam"]), "ridge": float(top["ridge"]),
-        "half_life": None if top["half_life"] is None else float(top["half_life"]),
-        "window": None if top["window"] is None else int(top["window"]),
-        "pnl": str(top["pnl"]),
-    }
-    fold_frame = pd.DataFrame([
-        {"fit_start": base.dates[0 if best["window"] is None else max(0, r - best["window"] + 1)],
-         "reference": base.dates[r], "end": base.dates[e]} for r, e in fold_rows])
-    members = _members(table, keys, average, integer=any(c.integer for c in cons))
-    result = final = None
-    if refit:
-        shares, members_out = [], []
-        for params in members:
-            prob_m, res_m = fit_with(P_all, B_all, [*cons, *fixed], params, prior=prior,
-                                     solver=solver)
-            n_solves += 1
-            members_out.append({**params, "ridge_strength": float(prob_m.penalties[-1].strength)})
-            shares.append(res_m.shares.to_numpy())
-            if final is None:
-                final, result = prob_m, res_m
-        members = members_out
-        best["ridge_strength"] = members[0]["ridge_strength"]
-        if len(shares) > 1:
-            assert final is not None and result is not None
-            lams = [m["lam"] for m in members]
-            label = "; ".join(f"lam {m['lam']:g}, {m['pnl']} P&L, ridge {m['ridge']:g}"
-                              for m in members)
-            result = HedgeResult.build(
-                np.mean(shares, axis=0), final.ctx, float(np.mean(lams)), final.constraints,
-                tol=1e-6, status="optimal", solver=f"average of {len(shares)} ({result.solver})",
-                method=f"average of {len(shares)} refits", solve_time=time.perf_counter() - start,
-                info={"members": members,
-                      "lam_label": f"{np.mean(lams):g} (mean of the members': {label})"})
-    return TuneResult(table=table, best=best, result=result, problem=final,  # type: ignore[arg-type]
-                      folds=fold_frame, scores=scores, scoring=scoring,
-                      seconds=time.perf_counter() - start, n_solves=n_solves, members=members)
+    return table
 
 
-def _members(table: pd.DataFrame, keys: list[str], average: Any, integer: bool
-             ) -> list[dict[str, Any]]:
+def _params(row: pd.Series) -> dict[str, Any]:
+    """A candidate's parameters from its row of the table."""
+    return {"lam": float(row["lam"]), "ridge": float(row["ridge"]),
+            "half_life": None if row["half_life"] is None else float(row["half_life"]),
+            "window": None if row["window"] is None else int(row["window"]),
+            "pnl": str(row["pnl"])}
+
+
+def _members(table: pd.DataFrame, average: Any, integer: bool) -> list[dict[str, Any]]:
     """Parameter sets whose refitted hedges are averaged (the best alone when ``average=1``)."""
-    def params(row: pd.Series) -> dict[str, Any]:
-        return {"lam": float(row["lam"]), "ridge": float(row["ridge"]),
-                "half_life": None if row["half_life"] is None else float(row["half_life"]),
-                "window": None if row["window"] is None else int(row["window"]),
-                "pnl": str(row["pnl"])}
-
     ok = table[np.isfinite(table["score"])]
     if integer or average == 1:
         rows = ok.iloc[:1]
@@ -452,22 +398,4 @@ def _members(table: pd.DataFrame, keys: list[str], average: Any, integer: bool
         rows = ok.groupby("pnl", sort=False).head(1)
     else:
         rows = ok.iloc[:int(average)]
-    return [params(r) for _, r in rows.iterrows()]
-
-
-def fit_with(prices: pd.DataFrame, basket: pd.Series, constraints: Sequence[Any],
-             params: dict[str, Any], *, prior: Any = None, solver: str | None = None
-             ) -> tuple[HedgeProblem, HedgeResult]:
-    """Fit on the last ``params["window"]`` rows with ``params`` (as in :attr:`TuneResult.best`).
-
-    The ridge is relative (see :func:`tune`); the problem's last penalty is the
-    :class:`~hedgeopt.Ridge` term with the absolute strength.
-    """
-    win = params.get("window")
-    P = prices if win is None else prices.iloc[-int(win):]
-    B = basket if win is None else basket.iloc[-int(win):]
-    ridge_term = Ridge(0.0, prior=prior)
-    prob = make_problem(P, B, lam=params.get("lam", 0.0), constraints=[*constraints, ridge_term],
-                        half_life=params.get("half_life"), pnl=params.get("pnl", "reference"))
-    ridge_term.strength = float(params.get("ridge", 0.0)) * ridge_scale(prob)
-    return prob, prob.solve(solver)
+    return [_params(r) for _, r in rows.iterrows()]

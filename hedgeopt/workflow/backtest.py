@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,14 +21,21 @@ import pandas as pd
 
 from hedgeopt.constraints.budget import Budget
 from hedgeopt.constraints.trading import Turnover
-from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.context import HedgeContext, validate_lam, validate_pnl
 from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import InputError
-from hedgeopt.metrics import _metrics
+from hedgeopt.metrics import window_metrics
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
-from hedgeopt.result import HedgeResult
-from hedgeopt.tuning import _check_pnl, fit_with, make_problem, ridge_scale, tune, update_problem
+from hedgeopt.validation import check_number
+from hedgeopt.workflow.fitting import (
+    average_fits,
+    fit_with,
+    make_problem,
+    ridge_scale,
+    update_problem,
+)
+from hedgeopt.workflow.tuning import tune
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -115,9 +121,7 @@ class BacktestResult:
 
 
 def _int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", field=name)
-    return int(value)
+    return int(check_number(value, name, lo=minimum, integer=True))
 
 
 def _budget_distance(cons: list[Any], held: np.ndarray, ctx: HedgeContext) -> float:
@@ -150,7 +154,7 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
         Constraints (and fixed penalties) of every fit, e.g. ``[ho.Budget(), ho.LongOnly()]``.
     lam, ridge, half_life, window, pnl, prior
         Fit settings, as in :func:`hedgeopt.tune` (``ridge`` is relative, see
-        :func:`hedgeopt.tuning.ridge_scale`; ``window`` fits on the last ``window`` rows of each
+        :func:`hedgeopt.workflow.fitting.ridge_scale`; ``window`` fits on the last ``window`` rows of each
         fit window). ``ho.backtest(..., **tune_result.best)`` replays a tuned setting.
     penalties : iterable of Penalty
         Extra fixed penalty terms.
@@ -199,14 +203,11 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
     if window is not None:
         window = _int(window, "window", 3)
     lam = validate_lam(lam)
-    _check_pnl(pnl)
-    if not (np.isfinite(ridge) and ridge >= 0):
-        raise InputError(f"ridge must be >= 0, got {ridge!r}", field="ridge")
-    if rehedge is not None and not (np.isfinite(rehedge) and rehedge >= 0):
-        raise InputError(f"rehedge must be None or a turnover limit >= 0 ($), got {rehedge!r}",
-                         field="rehedge")
-    if not (np.isfinite(cost_bps) and cost_bps >= 0):
-        raise InputError(f"cost_bps must be >= 0, got {cost_bps!r}", field="cost_bps")
+    validate_pnl(pnl)
+    check_number(ridge, "ridge", lo=0)
+    if rehedge is not None:
+        check_number(rehedge, "rehedge", lo=0)
+    check_number(cost_bps, "cost_bps", lo=0)
     tune_kwargs: dict[str, Any] | None = None
     if tuner is True:
         tune_kwargs = {}
@@ -251,12 +252,7 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
                     turnover_c.max_dollars, relaxed = need * (1 + 1e-6) + 1e-9 * ctx.notional, True
                 fits = [fit_with(fit_P, fit_B, [*cons, *fixed, turnover_c], m, prior=prior,
                                  solver=solver) for m in tr.members]
-                res = fits[0][1]
-                if len(fits) > 1:
-                    res = HedgeResult.build(
-                        np.mean([f[1].shares.to_numpy() for f in fits], axis=0), fits[0][0].ctx,
-                        fits[0][0].lam, fits[0][0].constraints, tol=1e-6, status="optimal",
-                        solver=f"average of {len(fits)} ({res.solver})", solve_time=0.0)
+                res = average_fits(fits, tr.members)
         else:
             params = {"lam": lam, "ridge": float(ridge), "half_life": half_life,
                       "window": window, "pnl": pnl}
@@ -283,8 +279,7 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
         fit_seconds = time.perf_counter() - t0
         shares = res.shares.reindex(base.tickers).fillna(0.0).to_numpy()
         end = min(ref + hold, T - 1)
-        window_data = SimpleNamespace(P=P_np[ref:end + 1], B=B_np[ref:end + 1], ref=0)
-        m = _metrics(shares, window_data, 0.5) if end - ref >= 2 else None  # type: ignore[arg-type]
+        m = window_metrics(shares, P_np[ref:end + 1], B_np[ref:end + 1], ref=0)
         traded = float(np.abs(shares - held) @ P_np[ref])
         cost = traded * cost_bps * 1e-4
         nxt = refs[k + 1] if k + 1 < len(refs) else end  # held until the next re-hedge
@@ -292,19 +287,11 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
         book[seg] = np.diff(P_np[ref:nxt + 1] @ shares) - np.diff(B_np[ref:nxt + 1])
         row = {
             "fit_start": base.dates[fit_lo], "reference": base.dates[ref], "end": base.dates[end],
-            "rows": end - ref,
+            "rows": end - ref,  # a one-row hold has no std: pnl_te, value_te ... are NaN
+            **{c: float(m[c]) for c in ("pnl_te", "value_te", "rms_gap", "final_gap",
+                                        "max_abs_gap", "effectiveness", "gross")},
+            "names": int(m["names"]),
         }
-        if m is not None:
-            row.update({c: float(m[c]) for c in ("pnl_te", "value_te", "rms_gap", "final_gap",
-                                                 "max_abs_gap", "effectiveness", "gross")})
-            row["names"] = int(m["names"])
-        else:  # a one-row hold: no std
-            d = P_np[ref:end + 1] @ shares - B_np[ref:end + 1]
-            row.update({"pnl_te": np.nan, "value_te": np.nan,
-                        "rms_gap": float(np.sqrt(np.mean(d**2))), "final_gap": float(d[-1]),
-                        "max_abs_gap": float(np.abs(d).max()), "effectiveness": np.nan,
-                        "gross": float(np.abs(shares) @ P_np[ref]),
-                        "names": int(np.count_nonzero(shares))})
         row.update({"turnover": traded, "costs": cost, "turnover_relaxed": relaxed,
                     **params, "solver": res.solver, "fit_seconds": fit_seconds})
         rows.append(row)
