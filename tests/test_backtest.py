@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.workflow.backtest import backtest
 from hedgeopt.problem import HedgeProblem
+from hedgeopt.workflow.backtest import backtest
 from hedgeopt.workflow.fitting import make_problem, ridge_scale
 
 CONS = (ho.Budget(), ho.LongOnly())

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.workflow.backtest import backtest
 from hedgeopt.plotting import plot_backtest
+from hedgeopt.workflow.backtest import backtest
 
 pytest.importorskip("matplotlib")
 

@@ -154,8 +154,9 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
         Constraints (and fixed penalties) of every fit, e.g. ``[ho.Budget(), ho.LongOnly()]``.
     lam, ridge, half_life, window, pnl, prior
         Fit settings, as in :func:`hedgeopt.tune` (``ridge`` is relative, see
-        :func:`hedgeopt.workflow.fitting.ridge_scale`; ``window`` fits on the last ``window`` rows of each
-        fit window). ``ho.backtest(..., **tune_result.best)`` replays a tuned setting.
+        :func:`hedgeopt.workflow.fitting.ridge_scale`; ``window`` fits on the last ``window``
+        rows of each fit window). ``ho.backtest(..., **tune_result.best)`` replays a tuned
+        setting.
     penalties : iterable of Penalty
         Extra fixed penalty terms.
     fit_window : int

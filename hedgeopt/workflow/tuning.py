@@ -185,9 +185,10 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         Weights of ``Var[d]`` against ``Var[Δd]`` to try.
     ridge : float or sequence
         *Relative* ridge strengths: ``r`` adds ``r * s * ||w - prior||^2`` to the normalised
-        objective, with ``s`` = :func:`~hedgeopt.workflow.fitting.ridge_scale` (the mean instrument variance relative to the
-        basket's, computed on each fit's data), i.e. shrinkage of the instruments' covariance
-        toward ``s I`` with intensity ``r / (1 + r)``. ``0`` is no ridge.
+        objective, with ``s`` = :func:`~hedgeopt.workflow.fitting.ridge_scale` (the mean
+        instrument variance relative to the basket's, computed on each fit's data), i.e.
+        shrinkage of the instruments' covariance toward ``s I`` with intensity ``r / (1 + r)``.
+        ``0`` is no ridge.
     half_life : float, None or sequence
         Observation half-lives in rows (None: equal weights).
     window : int, None or sequence
@@ -205,7 +206,8 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         Number of walk-forward validation folds.
     hold : int, optional
         Rows each fold holds the hedge (P&L periods). Default ``len(prices) // (folds + 2)``
-        (see :func:`~hedgeopt.workflow.folds.validation_folds`); set it to the holding period when the window allows.
+        (see :func:`~hedgeopt.workflow.folds.validation_folds`); set it to the holding period
+        when the window allows.
     scoring : {"pnl_te", "value_te", "both"}
         ``"pnl_te"``: geometric mean over folds of the std of the validation $ P&L gap;
         ``"value_te"``: the same for the std of the $ value gap; ``"both"`` (default): the
@@ -238,8 +240,8 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
     -----
     Candidates are the Cartesian product of the grids. With fold ``j``'s hedge put on at row
     ``r_j`` the fit uses rows ``max(0, r_j - window + 1) .. r_j`` and the validation rows
-    ``r_j .. r_j + hold`` (see :func:`~hedgeopt.workflow.folds.validation_folds`). A fit that fails (infeasible,
-    solver error) scores ``inf`` on that fold.
+    ``r_j .. r_j + hold`` (see :func:`~hedgeopt.workflow.folds.validation_folds`). A fit that
+    fails (infeasible, solver error) scores ``inf`` on that fold.
     """
     start = time.perf_counter()
     _check_choice(average, scoring)
