@@ -55,8 +55,8 @@ try:  # shared helpers of the benchmark suites (machine info, tables, JSON)
     from benchmarks.common import machine_info, markdown_table, write_json
 except ImportError:  # pragma: no cover - run from elsewhere
     machine_info = None  # type: ignore[assignment]
-    from hedgeopt.report import markdown_table as _md
-    from hedgeopt.report import write_json as _wj
+    from hedgeopt.reporting.report import markdown_table as _md
+    from hedgeopt.reporting.report import write_json as _wj
 
     def markdown_table(headers, rows, align=None):  # type: ignore[no-redef]
         return _md(rows, headers, align=align)

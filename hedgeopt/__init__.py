@@ -33,9 +33,9 @@ from hedgeopt.exceptions import (
 )
 from hedgeopt.metrics import basket_value, compare, evaluate, tracking_objective
 from hedgeopt.objective import TrackingObjective
-from hedgeopt.plotting import plot_backtest, plot_frontier, plot_hedge
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.regularization import L1, Penalty, Ridge
+from hedgeopt.reporting.plots import plot_backtest, plot_frontier, plot_hedge
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers import available_solvers
 from hedgeopt.workflow.backtest import BacktestResult, backtest

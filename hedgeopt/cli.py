@@ -33,7 +33,7 @@ from hedgeopt.exceptions import HedgeOptError, InputError, MissingDependency
 from hedgeopt.io import read_frame, read_series
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
-from hedgeopt.report import write_outputs
+from hedgeopt.reporting.report import write_outputs
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.registry import BACKENDS
 from hedgeopt.text import fmt_date, fmt_number
@@ -203,7 +203,7 @@ def _solve_config(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from hedgeopt.book import book_from_config, merge_failures, require_distributed, solve_book
-    from hedgeopt.report import write_book
+    from hedgeopt.reporting.report import write_book
 
     cfg = load_book(args.config)
     configured = book_from_config(cfg)

@@ -130,7 +130,7 @@ class HedgeResult:
 
     def plot(self, **kwargs: Any) -> Any:
         """Hedge vs basket paths, value gap and P&L gap (matplotlib Figure; ``plot`` extra)."""
-        from hedgeopt.plotting import plot_hedge
+        from hedgeopt.reporting.plots import plot_hedge
 
         return plot_hedge(self, **kwargs)
 

@@ -319,7 +319,7 @@ def test_killed_worker_mid_batch_is_survived(panel):
 
 def test_whole_share_book_on_dask(panel, cluster, tmp_path):
     """Lots through a cluster: records keep bound and gap (skipped while the engine is unready)."""
-    from hedgeopt.report import write_book
+    from hedgeopt.reporting.report import write_book
 
     prices, sectors = panel
     baskets = unit_baskets(prices, 2, seed=9)

@@ -1,17 +1,24 @@
-"""Figures render headless to PNG files of non-trivial size."""
+"""Figures render headless to PNG files of non-trivial size; without matplotlib the error is
+MissingDependency with the pip line of the plot extra."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.plotting import plot_backtest
+import hedgeopt.reporting.plots as plots
+from hedgeopt.exceptions import MissingDependency
+from hedgeopt.reporting.plots import plot_backtest
 from hedgeopt.workflow.backtest import backtest
 
-pytest.importorskip("matplotlib")
+needs_mpl = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                               reason="matplotlib not installed")
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +37,7 @@ def _save(fig, path: Path) -> int:
     return path.stat().st_size
 
 
+@needs_mpl
 def test_hedge_paths_and_pnl_gap(data, tmp_path) -> None:
     prices, basket = data
     res = ho.HedgeProblem(prices.iloc[:200], basket.iloc[:200], lam=0.2,
@@ -40,6 +48,7 @@ def test_hedge_paths_and_pnl_gap(data, tmp_path) -> None:
                  tmp_path / "oos.png") > 15_000
 
 
+@needs_mpl
 def test_frontier(data, tmp_path) -> None:
     prices, basket = data
     prob = ho.HedgeProblem(prices, basket, constraints=[ho.Budget(), ho.LongOnly()])
@@ -47,6 +56,7 @@ def test_frontier(data, tmp_path) -> None:
     assert _save(ho.plot_frontier(frontier), tmp_path / "frontier.png") > 10_000
 
 
+@needs_mpl
 def test_backtest_summary(data, tmp_path) -> None:
     prices, basket = data
     cons = [ho.Budget(), ho.LongOnly()]
@@ -56,3 +66,21 @@ def test_backtest_summary(data, tmp_path) -> None:
     fig = plot_backtest(bt, others={"lam=0.5": other}, title="two settings")
     assert len(fig.axes) == 3
     assert _save(fig, tmp_path / "bt2.png") > 20_000
+
+
+def test_without_matplotlib_plots_raise_missing_dependency(monkeypatch) -> None:
+    frontier = pd.DataFrame({"lam": [0.0, 1.0], "pnl_te": [1.0, 2.0], "value_te": [2.0, 1.0]})
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(MissingDependency, match=r'pip install "hedgeopt\[plot\]"') as err:
+        ho.plot_frontier(frontier)
+    assert (err.value.package, err.value.extra) == ("matplotlib", "plot")
+    assert isinstance(err.value, ImportError) and not isinstance(err.value, ho.SolverNotAvailable)
+
+
+def test_the_plots_module_imports_nothing_of_hedgeopt_but_its_exceptions() -> None:
+    """The results' lazy plot() accessors point up to this module: it must not point back."""
+    tree = ast.parse(Path(plots.__file__).read_text(encoding="utf-8"))
+    names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert {n for n in names if n and n.startswith("hedgeopt")} == {"hedgeopt.exceptions"}

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-import hedgeopt.report as report
+import hedgeopt.reporting.report as report
 from hedgeopt.book import book_from_panel, solve_book
-from hedgeopt.report import (
+from hedgeopt.reporting.report import (
     markdown_table,
     sector_exposure,
     to_jsonable,

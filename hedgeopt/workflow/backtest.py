@@ -108,8 +108,8 @@ class BacktestResult:
         }, name="summary")
 
     def plot(self, **kwargs: Any) -> Any:
-        """Backtest summary figure (see :func:`hedgeopt.plotting.plot_backtest`)."""
-        from hedgeopt.plotting import plot_backtest
+        """Backtest summary figure (see :func:`hedgeopt.reporting.plots.plot_backtest`)."""
+        from hedgeopt.reporting.plots import plot_backtest
 
         return plot_backtest(self, **kwargs)
 

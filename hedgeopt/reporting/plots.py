@@ -2,40 +2,80 @@
 
 Every function returns the :class:`matplotlib.figure.Figure` and never calls ``show()``, so it
 works headless (CI, reports) and in notebooks alike.
+
+The figures read their inputs through the small protocols :class:`HedgeLike` and
+:class:`BacktestLike` (a :class:`~hedgeopt.HedgeResult` and a :class:`~hedgeopt.BacktestResult`
+are such objects): this module imports nothing of hedgeopt but its exceptions, so that the
+results can offer a lazy ``plot()`` without an import cycle.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from hedgeopt.exceptions import SolverNotAvailable
+from hedgeopt.exceptions import MissingDependency
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from hedgeopt.backtest import BacktestResult
-    from hedgeopt.result import HedgeResult
+__all__ = ["BacktestLike", "HedgeLike", "PLOT_INSTALL", "plot_backtest", "plot_frontier",
+           "plot_hedge"]
 
-__all__ = ["plot_backtest", "plot_frontier", "plot_hedge"]
+#: The ``pip install`` line of the plot extra (matplotlib).
+PLOT_INSTALL = 'pip install "hedgeopt[plot]"'
+
+
+class HedgeLike(Protocol):
+    """What :func:`plot_hedge` reads of a hedge (a :class:`~hedgeopt.HedgeResult`)."""
+
+    @property
+    def solver(self) -> str: ...
+
+    @property
+    def metrics(self) -> pd.Series: ...
+
+    @property
+    def reference_date(self) -> Any: ...
+
+    def paths(self) -> pd.DataFrame: ...
+
+
+class BacktestLike(Protocol):
+    """What :func:`plot_backtest` reads of a backtest (a :class:`~hedgeopt.BacktestResult`)."""
+
+    @property
+    def periods(self) -> pd.DataFrame: ...
+
+    @property
+    def pnl(self) -> pd.Series: ...
+
+    @property
+    def net_pnl(self) -> pd.Series: ...
+
+    @property
+    def summary(self) -> pd.Series: ...
 
 
 def _pyplot() -> Any:
+    """:mod:`matplotlib.pyplot` (the Agg backend without a display), or
+    :class:`~hedgeopt.exceptions.MissingDependency` with the pip line of the plot extra."""
     try:
         import matplotlib
 
         if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-            import os
-
             if not os.environ.get("DISPLAY") and os.name != "nt":
                 matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise SolverNotAvailable(
-            'plotting needs matplotlib: pip install "hedgeopt[plot]"  (or: pip install matplotlib)'
-        ) from None
+        raise MissingDependency(
+            f"plotting needs matplotlib, which is not installed; install the plot extra: "
+            f"{PLOT_INSTALL} (or: pip install matplotlib)", package="matplotlib",
+            extra="plot") from None
     return plt
 
 
@@ -44,14 +84,15 @@ def _escape(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def plot_hedge(result: HedgeResult, paths: pd.DataFrame | None = None,
+def plot_hedge(result: HedgeLike, paths: pd.DataFrame | None = None,
                title: str | None = None) -> Figure:
     """Hedge vs basket dollar paths, the dollar gap, and the period P&L gap.
 
     Parameters
     ----------
-    result : HedgeResult
-        The hedge to draw (its estimation window by default).
+    result : HedgeLike
+        The hedge to draw, e.g. a :class:`~hedgeopt.HedgeResult` (its estimation window by
+        default).
     paths : pandas.DataFrame, optional
         Columns ``hedge``, ``basket`` (and optionally ``gap``) on any window, e.g. out-of-sample.
     title : str, optional
@@ -104,15 +145,15 @@ def plot_frontier(frontier: pd.DataFrame, title: str | None = None) -> Figure:
     return fig
 
 
-def plot_backtest(result: BacktestResult, others: dict[str, BacktestResult] | None = None,
+def plot_backtest(result: BacktestLike, others: Mapping[str, BacktestLike] | None = None,
                   label: str = "hedgeopt", title: str | None = None) -> Figure:
     """Walk-forward backtest summary: cumulative $ gap, per-row $ P&L gap, per-period errors.
 
     Parameters
     ----------
-    result : BacktestResult
+    result : BacktestLike
         The output of :func:`hedgeopt.backtest`.
-    others : dict of str to BacktestResult, optional
+    others : dict of str to BacktestLike, optional
         Other backtests on the same dates to compare against (e.g. another setting or a peer),
         drawn in the top and bottom panels.
     label : str

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from hedgeopt._version import __version__
-from hedgeopt.exceptions import SolverNotAvailable
 from hedgeopt.jsonable import iso_date, to_jsonable
+from hedgeopt.reporting.plots import PLOT_INSTALL
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgeopt.book import BookResult
@@ -199,7 +199,7 @@ def plots_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-_NO_PLOTS = ('Plots skipped: matplotlib is not installed (`pip install "hedgeopt[plot]"`).')
+_NO_PLOTS = f"Plots skipped: matplotlib is not installed (`{PLOT_INSTALL}`)."
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -327,11 +327,11 @@ def write_report(res: HedgeResult, out_dir: str | Path, *, title: str | None = N
             written["hedge.png"] = _save(res.plot(), out / "hedge.png")
             images["hedge vs basket"] = "hedge.png"
             if frontier is not None and len(frontier):
-                from hedgeopt.plotting import plot_frontier
+                from hedgeopt.reporting.plots import plot_frontier
 
                 written["frontier.png"] = _save(plot_frontier(frontier), out / "frontier.png")
                 images["lam frontier"] = "frontier.png"
-        except (SolverNotAvailable, ImportError) as exc:
+        except ImportError as exc:  # MissingDependency: matplotlib went missing
             note = f"Plots skipped: {exc}"
     elif plots:
         note = _NO_PLOTS
