@@ -158,6 +158,51 @@ def test_transient_errors_are_retried_in_process(panel, tmp_path):
     assert isinstance(out0.failures["b00"], OSError) and "b00" in out0.tracebacks
 
 
+def buggy_factory(directory, sectors, bug=AttributeError):
+    """Constraints of every key but b01, whose factory has a bug (one marker file per call)."""
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def factory(key):
+        (directory / f"{key}-{len(list(directory.glob(f'{key}-*')))}.called").write_text("1")
+        if key == "b01":
+            raise bug("'SectorCap' object has no attribute 'sectorz'")
+        return constraints_for(sectors)
+
+    return factory
+
+
+@pytest.mark.parametrize("bug", [AttributeError, AssertionError])
+def test_a_bug_is_raised_not_recorded_as_a_basket_failure(panel, tmp_path, bug):
+    """A bug (AttributeError, AssertionError, NameError) is not "the basket failed": solve_book
+    raises it at once, with the basket's key, without retrying it."""
+    prices, sectors = panel
+    book = book_from_panel(prices, unit_baskets(prices, 3), buggy_factory(tmp_path, sectors, bug),
+                           universe=prices.columns[:40])
+    with pytest.raises(bug, match="sectorz") as err:
+        solve_book(book, retries=2, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b00-0.called", "b01-0.called"]
+    if hasattr(err.value, "__notes__"):  # Python >= 3.11
+        assert "basket 'b01'" in err.value.__notes__[0]
+
+
+def test_a_bug_of_a_mapping_problem_is_raised(panel):
+    prices, sectors = panel
+    probs = {k: ho.HedgeProblem(prices[prices.columns[:40]], ho.basket_value(u, prices))
+             for k, u in unit_baskets(prices, 2).items()}
+
+    def broken(**options):
+        raise AssertionError("an invariant of the solver broke")
+
+    probs["b01"].solve = broken
+    with pytest.raises(AssertionError, match="invariant"):
+        solve_book(probs, progress=False)
+    # data errors of the same book are still the basket's failure
+    probs["b01"] = ho.HedgeProblem(prices[prices.columns[:40]], ho.basket_value(
+        unit_baskets(prices, 2)["b01"], prices)).add(ho.Budget(), ho.Bounds(upper=0.0))
+    out = solve_book(probs, progress=False)
+    assert list(out.failures) == ["b01"] and isinstance(out.failures["b01"], ho.InfeasibleError)
+
+
 def flaky_factory(directory, sectors):
     """Constraints whose first build per key raises OSError (a marker file per attempt)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -268,6 +313,17 @@ def test_dask_retries_transient_errors(panel, cluster, tmp_path):
     out = solve_book(book, cluster, retries=0, progress=False)
     assert set(out.failures) == set(baskets) and not out.results
     assert "transient failure for b00" in str(out.failures["b00"])
+
+
+def test_a_bug_on_a_worker_is_raised_with_its_traceback(panel, cluster, tmp_path):
+    prices, sectors = panel
+    book = book_from_panel(prices, unit_baskets(prices, 3), buggy_factory(tmp_path, sectors),
+                           universe=prices.columns[:40])
+    with pytest.raises(AttributeError, match="sectorz") as err:
+        solve_book(book, cluster, retries=2, chunksize=1, progress=False)
+    cause = str(err.value.__cause__)
+    assert "basket 'b01' on worker tcp://" in cause and "in factory" in cause
+    assert len(list(tmp_path.glob("b01-*"))) == 1  # never retried
 
 
 def test_killed_worker_mid_batch_is_survived(panel):

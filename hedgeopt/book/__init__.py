@@ -47,10 +47,10 @@ from hedgeopt.book.configured import (
 from hedgeopt.book.execute import solve_book
 from hedgeopt.book.recipes import Book, BookEntry, book_from_panel
 from hedgeopt.book.results import BookResult, ResultMap
-from hedgeopt.book.tasks import DETERMINISTIC
+from hedgeopt.book.tasks import BUGS, DETERMINISTIC
 
 __all__ = [
-    "BATCH_INSTALL", "DETERMINISTIC", "Book", "BookEntry", "BookResult", "ConfiguredBook",
+    "BATCH_INSTALL", "BUGS", "DETERMINISTIC", "Book", "BookEntry", "BookResult", "ConfiguredBook",
     "ConfiguredEntry", "ResultMap", "book_from_config", "book_from_panel", "merge_failures",
     "require_distributed", "solve_book",
 ]

@@ -13,7 +13,7 @@ import pandas as pd
 from hedgeopt.book.cluster import require_distributed, solve_dask
 from hedgeopt.book.recipes import Book, BookEntry
 from hedgeopt.book.results import BookResult, Collector, record_of
-from hedgeopt.book.tasks import DETERMINISTIC, collect_outcome, run_entry
+from hedgeopt.book.tasks import BUGS, DETERMINISTIC, collect_outcome, raise_bug, run_entry
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import HedgeOptError, InputError
 from hedgeopt.problem import HedgeProblem
@@ -137,6 +137,10 @@ def solve_local(problems: Any, entries: list[BookEntry], panels: dict[str, pd.Da
                 break
             except (KeyboardInterrupt, SystemExit):
                 raise
+            except BUGS as exc:
+                if direct:
+                    raise_bug(entry.key, exc)
+                raise  # from collect_outcome: raise_bug has said which basket
             except DETERMINISTIC as exc:
                 tb = None if isinstance(exc, HedgeOptError) else traceback.format_exc()
                 collect.failure(entry.key, exc, time.perf_counter() - start, tb=tb)

@@ -1,5 +1,18 @@
 """What one task of a book does, wherever it runs: build a basket's problem, solve it, send back
-a compact record or the error; and how the client takes an outcome in."""
+a compact record or the error; and how the client takes an outcome in.
+
+Three kinds of error, three fates:
+
+- :data:`DETERMINISTIC` errors describe the basket (infeasible constraints, bad data, a solver
+  error): a re-run cannot fix them, so they are at once that basket's failure, and the others go
+  on;
+- :data:`BUGS` (``AttributeError``, ``AssertionError``, ``NameError``) say that code is wrong,
+  hedgeopt's or a constraint factory's, not that the basket is: they are never retried and never
+  recorded as a failure; :func:`~hedgeopt.solve_book` raises them, with the basket's key and,
+  from a Dask worker, the worker's traceback as the cause;
+- anything else (``OSError``, ``MemoryError``, a worker's ``RuntimeError``, ...) is transient:
+  retried, then recorded as the basket's failure.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +33,20 @@ from hedgeopt.book.results import Collector, record_of
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import HedgeOptError
 
-__all__ = ["DETERMINISTIC", "Outcome", "collect_outcome", "run_chunk", "run_entry"]
+__all__ = ["BUGS", "DETERMINISTIC", "Outcome", "collect_outcome", "raise_bug", "run_chunk",
+           "run_entry"]
 
-#: Errors that a re-run cannot fix: reported at once as the basket's failure. Anything else
-#: (OSError, MemoryError, a worker's RuntimeError, ...) is treated as transient and retried.
+#: Errors that a re-run cannot fix and that describe the basket: reported at once as the
+#: basket's failure. Anything else but :data:`BUGS` (OSError, MemoryError, a worker's
+#: RuntimeError, ...) is treated as transient and retried.
 DETERMINISTIC: tuple[type[BaseException], ...] = (
-    HedgeOptError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-    ArithmeticError, NotImplementedError, AssertionError, np.linalg.LinAlgError,
+    HedgeOptError, ValueError, TypeError, KeyError, IndexError, ArithmeticError,
+    NotImplementedError, np.linalg.LinAlgError,
 )
+
+#: Errors that say the code is wrong, not the basket: never retried, never a basket's failure;
+#: :func:`~hedgeopt.solve_book` raises them.
+BUGS: tuple[type[BaseException], ...] = (AttributeError, AssertionError, NameError)
 
 
 @dataclass
@@ -42,15 +61,27 @@ class Outcome:
     worker: str | None = None
     notional: float | None = None
     reference_date: Any = None
+    bug: bool = False
 
 
-def _portable(exc: BaseException) -> BaseException:
-    """``exc`` if it survives pickling (to travel from a worker), else a HedgeOptError copy."""
+class RemoteTraceback(Exception):
+    """The traceback of a bug raised on a Dask worker (the cause of the re-raised error)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _portable(exc: BaseException, fallback: type[Exception] = HedgeOptError) -> BaseException:
+    """``exc`` if it survives pickling (to travel from a worker), else a ``fallback`` copy."""
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:
-        return HedgeOptError(f"{type(exc).__name__}: {exc}")
+        return fallback(f"{type(exc).__name__}: {exc}")
 
 
 def _worker_name() -> str | None:
@@ -67,14 +98,18 @@ def _worker_name() -> str | None:
 def run_entry(entry: BookEntry, panel: pd.DataFrame, options: Mapping[str, Any]) -> Outcome:
     """One task: build the basket's problem on the worker, solve it, return a record.
 
-    A :data:`DETERMINISTIC` error comes back in the outcome; a transient error is raised, for
-    the executor to retry.
+    A :data:`DETERMINISTIC` error or one of the :data:`BUGS` comes back in the outcome (a bug
+    flagged as such, so that a worker does not retry it); a transient error is raised, for the
+    executor to retry.
     """
     start = time.perf_counter()
     worker = _worker_name()
     try:
         prob = entry.build(panel)
         res = prob.solve(**{**options, **entry.options})
+    except BUGS as exc:
+        return Outcome(entry.key, None, _portable(exc, RuntimeError), traceback.format_exc(),
+                       time.perf_counter() - start, worker, bug=True)
     except DETERMINISTIC as exc:
         tb = None if isinstance(exc, HedgeOptError) else traceback.format_exc()
         return Outcome(entry.key, None, _portable(exc), tb, time.perf_counter() - start, worker)
@@ -88,13 +123,31 @@ def run_chunk(entries: list[BookEntry], panel: pd.DataFrame,
     return [run_entry(entry, panel, options) for entry in entries]
 
 
+def raise_bug(key: Hashable, exc: BaseException, tb: str | None = None,
+              worker: str | None = None) -> None:
+    """Raise ``exc``, one of the :data:`BUGS`, saying which basket raised it.
+
+    The basket's key goes in a note of the exception (Python >= 3.11); an error that came from a
+    Dask ``worker`` is raised from a :class:`RemoteTraceback` holding the worker's traceback
+    ``tb`` (as :mod:`concurrent.futures` does for its processes).
+    """
+    where = f"basket {key!r}" + (f" on worker {worker}" if worker else "")
+    if hasattr(exc, "add_note"):
+        exc.add_note(f"hedgeopt: raised while solving {where}: a bug, not a basket failure")
+    if worker and tb:
+        raise exc from RemoteTraceback(f'\n"""\n{where}:\n{tb}"""')
+    raise exc
+
+
 def collect_outcome(collect: Collector, entry: BookEntry, out: Outcome, panel: pd.DataFrame,
                     ctx: HedgeContext | None = None) -> None:
     """Take a task's outcome in: a success (its context rebuilt from ``panel`` on access, or
-    ``ctx``) or a failure."""
+    ``ctx``), a failure, or a bug (raised, see :func:`raise_bug`)."""
     if out.record is None:
         if out.error is None:  # pragma: no cover - run_entry always sets one of the two
             raise RuntimeError(f"basket {entry.key!r}: the task sent neither result nor error")
+        if out.bug:
+            raise_bug(entry.key, out.error, out.traceback, out.worker)
         collect.failure(entry.key, out.error, out.seconds, out.worker, out.traceback)
         return
     make_ctx = (lambda: ctx) if ctx is not None else functools.partial(entry.context, panel)
