@@ -37,6 +37,7 @@ from hedgeopt.reporting.report import write_outputs
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.registry import BACKENDS
 from hedgeopt.text import fmt_date, fmt_number
+from hedgeopt.validation import check_number
 
 __all__ = ["main"]
 
@@ -211,8 +212,7 @@ def _batch(args: argparse.Namespace) -> int:
     scheduler = args.scheduler or batch.get("scheduler")
     workers = batch["workers"] if args.workers is None else args.workers
     retries = batch["retries"] if args.retries is None else args.retries
-    if workers < 0:
-        raise InputError(f"--workers must be >= 0, got {workers}", field="--workers")
+    workers = int(check_number(workers, "--workers", lo=0, integer=True))
     book = configured.book
     if len(book) == 0:
         result = solve_book(book, progress=False)

@@ -15,6 +15,7 @@ import pandas as pd
 from hedgeopt.context import HedgeContext, as_ticker_series, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
+from hedgeopt.validation import as_int, check_number
 
 __all__ = [
     "basket_value", "compare", "evaluate", "gap_path", "tracking_objective", "window_metrics",
@@ -175,10 +176,8 @@ def compare(shares_a: Any, shares_b: Any, prices: pd.DataFrame, basket: pd.Serie
     window is resampled as if it could happen anywhere, so the interval is wide, which is the
     honest reading of a single path's value gap.
     """
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
-        raise InputError(f"n_boot must be an integer >= 100, got {n_boot!r}", field="n_boot")
-    if not (isinstance(level, (int, float, np.number)) and 0 < level < 1):
-        raise InputError(f"level must be in (0, 1), got {level!r}", field="level")
+    n_boot = as_int(n_boot, "n_boot", lo=100)
+    level = check_number(level, "level", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     a, ctx = _aligned(shares_a, prices, basket)
     b, _ = _aligned(shares_b, prices, basket)
     da, db = gap_path(a, ctx.P, ctx.B), gap_path(b, ctx.P, ctx.B)
@@ -186,9 +185,7 @@ def compare(shares_a: Any, shares_b: Any, prices: pd.DataFrame, basket: pd.Serie
     n = len(pa)
     if block is None:
         block = math.ceil(math.sqrt(n))
-    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or not 1 <= block <= n:
-        raise InputError(f"block must be an integer in [1, {n}] (P&L periods), got {block!r}",
-                         field="block")
+    block = as_int(block, "block", lo=1, hi=n)
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, n, size=(n_boot, math.ceil(n / block)))
     idx = ((starts[:, :, None] + np.arange(block)) % n).reshape(n_boot, -1)[:, :n]

@@ -14,7 +14,7 @@ import numpy as np
 
 from hedgeopt.exceptions import InputError
 
-__all__ = ["as_dollars", "as_float", "as_fraction", "check_number"]
+__all__ = ["as_dollars", "as_float", "as_fraction", "as_int", "check_number"]
 
 
 def as_float(value: Any, field: str, *, finite: bool = False) -> float:
@@ -79,11 +79,28 @@ def check_number(value: Any, field: str, *, lo: float = -math.inf, hi: float = m
     if not math.isfinite(x) or (integer and not x.is_integer()):
         raise InputError(f"{field} must be {kind}, got {value!r}", field=field)
     if x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        span = f"{left}{lo:g}, {hi:g}{right}" if math.isfinite(hi) else (
-            f"> {lo:g}" if lo_open else f">= {lo:g}")
         hint = f" (did you mean {x / 100:g}?)" if field == "gap" and 1 <= x <= 100 else ""
-        raise InputError(f"{field} must be {kind} {'in ' if math.isfinite(hi) else ''}{span}, "
+        raise InputError(f"{field} must be {kind}{_span(lo, hi, lo_open, hi_open)}, "
                          f"got {value!r}{hint}", field=field)
     return int(x) if integer else x
+
+
+def as_int(value: Any, field: str, *, lo: float = -math.inf, hi: float = math.inf) -> int:
+    """``value`` as an ``int`` in ``[lo, hi]``, or :class:`InputError` naming ``field``.
+
+    Stricter than ``check_number(..., integer=True)``: only integers (Python or numpy) are
+    accepted, not ``500.0``, booleans or strings (a count of rows, folds or draws).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{field} must be an integer{_span(lo, hi, False, False)}, got "
+                         f"{value!r}", field=field)
+    return int(check_number(value, field, lo=lo, hi=hi, integer=True))
+
+
+def _span(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
+    """`` in [lo, hi]``, `` >= lo``, `` > lo`` or nothing: the range of a message."""
+    if math.isfinite(hi):
+        return f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if not math.isfinite(lo):
+        return ""
+    return f" > {lo:g}" if lo_open else f" >= {lo:g}"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.validation import as_dollars, as_float, as_fraction, check_number
+from hedgeopt.validation import as_dollars, as_float, as_fraction, as_int, check_number
 
 # ------------------------------------------------------------------------------------------------
 # percent for fraction
@@ -222,3 +222,17 @@ def test_validators():
     with pytest.raises(ho.InputError, match=r"gap must be a number in \[0, 1\), got 5 \(did "
                                             r"you mean 0.05\?\)"):
         check_number(5, "gap", lo=0, hi=1, hi_open=True)
+
+
+def test_as_int_takes_integers_only():
+    assert as_int(np.int64(7), "folds", lo=1) == 7 and type(as_int(7, "folds")) is int
+    assert check_number(500.0, "n", integer=True) == 500  # check_number takes integral floats
+    for bad in (500.0, True, "5", None, np.nan):
+        with pytest.raises(ho.InputError, match=r"n_boot must be an integer >= 100, got ") as e:
+            as_int(bad, "n_boot", lo=100)
+        assert e.value.field == "n_boot"
+    with pytest.raises(ho.InputError, match=r"block must be an integer in \[1, 9\], got 10"):
+        as_int(10, "block", lo=1, hi=9)
+    with pytest.raises(ho.InputError, match=r"^k must be an integer, got 2.5$"):
+        as_int(2.5, "k")
+

@@ -27,7 +27,7 @@ from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import window_metrics
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
-from hedgeopt.validation import check_number
+from hedgeopt.validation import as_int, check_number
 from hedgeopt.workflow.fitting import (
     average_fits,
     fit_with,
@@ -120,8 +120,6 @@ class BacktestResult:
                 f"${s['turnover']:,.0f}, costs ${s['costs']:,.0f})")
 
 
-def _int(value: Any, name: str, minimum: int) -> int:
-    return int(check_number(value, name, lo=minimum, integer=True))
 
 
 def _budget_distance(cons: list[Any], held: np.ndarray, ctx: HedgeContext) -> float:
@@ -191,10 +189,10 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
     base = HedgeContext(prices, basket)
     P_all, B_all = base.prices, base.basket
     T = base.n_obs
-    fit_window = _int(fit_window, "fit_window", 3)
-    hold = _int(hold, "hold", 1)
-    step = hold if step is None else _int(step, "step", 1)
-    start = fit_window - 1 if start is None else _int(start, "start", 2)
+    fit_window = as_int(fit_window, "fit_window", lo=3)
+    hold = as_int(hold, "hold", lo=1)
+    step = hold if step is None else as_int(step, "step", lo=1)
+    start = fit_window - 1 if start is None else as_int(start, "start", lo=2)
     if start < 2 or start > T - 2:
         raise InputError(f"start row {start} leaves no fit window or no holding period in "
                          f"{T} rows", field="start")
@@ -202,7 +200,7 @@ def backtest(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any]
         raise InputError(f"fit_window {fit_window} does not fit before the first reference row "
                          f"{start}", field="fit_window")
     if window is not None:
-        window = _int(window, "window", 3)
+        window = as_int(window, "window", lo=3)
     lam = validate_lam(lam)
     validate_pnl(pnl)
     check_number(ridge, "ridge", lo=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hedgeopt.exceptions import InputError
-from hedgeopt.validation import check_number
+from hedgeopt.validation import as_int
 
 __all__ = ["validation_folds"]
 
@@ -21,9 +21,9 @@ def validation_folds(n_rows: int, folds: int = 3, hold: int | None = None,
     cannot see; a first fit of two parts keeps the early folds' fits from being too short to
     judge the candidates (see ``benchmarks/outofsample.py``).
     """
-    n_folds = int(check_number(folds, "folds", lo=1, integer=True))
+    n_folds = as_int(folds, "folds", lo=1)
     n_hold = (max(2, n_rows // (n_folds + 2)) if hold is None
-              else int(check_number(hold, "hold", lo=2, integer=True)))
+              else as_int(hold, "hold", lo=2))
     last = n_rows - 1
     out = [(last - (n_folds - j) * n_hold, last - (n_folds - j - 1) * n_hold)
            for j in range(n_folds)]

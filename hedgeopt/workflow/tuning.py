@@ -31,7 +31,7 @@ from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
 from hedgeopt.result import HedgeResult
-from hedgeopt.validation import check_number
+from hedgeopt.validation import as_int, check_number
 from hedgeopt.workflow.fitting import (
     average_fits,
     fit_with,
@@ -280,7 +280,7 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
 def _check_choice(average: Any, scoring: Any) -> None:
     if average != "pnl":
         try:
-            check_number(average, "average", lo=1, integer=True)
+            as_int(average, "average", lo=1)
         except InputError:
             raise InputError(f"average must be 'pnl' or an integer >= 1, got {average!r}",
                              field="average") from None
@@ -302,7 +302,7 @@ def _grids(lam: Any, ridge: Any, half_life: Any, window: Any, pnl: Any
         check_number(r, "ridge", lo=0)
     for w in grids["window"]:
         if w is not None:
-            check_number(w, "window", lo=3, integer=True)
+            as_int(w, "window", lo=3)
     return grids
 
 
