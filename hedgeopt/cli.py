@@ -63,7 +63,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Synthetic market (seed {args.seed}): {prices.shape[1]} instruments, {len(prices)} "
           f"business days to {prices.index[-1]:%Y-%m-%d}; basket of "
           f"{len(basket.attrs.get('units', {}))} other names worth ${basket.iloc[-1]:,.0f}.")
-    prob = HedgeProblem(prices, basket, lam=_flag_lam(args)).add(
+    lam = _flag_lam(args)
+    prob = HedgeProblem(prices, basket, lam=DEFAULT_LAM if lam is None else lam).add(
         Budget(), LongOnly(), SectorCap(sectors, max_weight=0.25),
         Turnover(current, max_dollars=1.2 * basket.iloc[-1]),
     )
@@ -153,7 +154,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def frontier_table(prob: HedgeProblem, lams: list[float], quiet: bool | None = None,
-                   **solve_options: object) -> pd.DataFrame:
+                   **solve_options: Any) -> pd.DataFrame:
     """``prob.frontier(lams)`` with a progress bar on a terminal.
 
     Uses ``frontier``'s own bar when it has one (a ``quiet`` argument), else solves one lam at a
@@ -292,8 +293,8 @@ def _check(args: argparse.Namespace) -> int:
         lines.append(f"  {key}: {fmt_date(ctx.dates[0])} to {fmt_date(ctx.dates[-1])}, "
                      f"{ctx.n_obs} rows, {ctx.n_assets} instruments, reference date "
                      f"{fmt_date(ctx.reference_date)}, notional ${ctx.notional:,.2f}")
-    for key, exc in configured.failures.items():
-        print(f"{key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    for key, err in configured.failures.items():
+        print(f"{key}: {type(err).__name__}: {err}", file=sys.stderr)
     ok = len(configured.order) - len(configured.failures)
     print(f"{args.config}: {ok} of {len(configured.order)} baskets OK")
     if lines:

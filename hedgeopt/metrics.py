@@ -24,7 +24,7 @@ __all__ = [
 
 def gap_path(shares: np.ndarray, P: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``d_t = sum_i n_i P_{t,i} - B_t``."""
-    return P @ shares - B
+    return np.asarray(P @ shares - B)
 
 
 def _objective_from_gap(d: np.ndarray, lam: float) -> float:

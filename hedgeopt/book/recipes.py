@@ -105,8 +105,9 @@ class BookEntry:
     def context(self, panel: pd.DataFrame) -> HedgeContext:
         """The validated data of this basket (no constraints)."""
         basket = self._located(lambda: self.basket_values(panel), "basket")
-        return self._located(lambda: HedgeContext(self.hedge_prices(panel), basket,
-                                                  self.reference))
+        ctx: HedgeContext = self._located(lambda: HedgeContext(self.hedge_prices(panel), basket,
+                                                               self.reference))
+        return ctx
 
     def build(self, panel: pd.DataFrame) -> HedgeProblem:
         """The basket's :class:`~hedgeopt.HedgeProblem` (constraints copied or made fresh)."""

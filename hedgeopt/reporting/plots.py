@@ -101,6 +101,7 @@ def plot_hedge(result: HedgeLike, paths: pd.DataFrame | None = None,
     plt = _pyplot()
     p = result.paths() if paths is None else paths
     gap = p["gap"] if "gap" in p else p["hedge"] - p["basket"]
+    fig: Figure
     fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True,
                              gridspec_kw={"height_ratios": [2, 1, 1]})
     axes[0].plot(p.index, p["basket"] / 1e6, label="basket", color="black", lw=1.2)
@@ -132,6 +133,7 @@ def plot_frontier(frontier: pd.DataFrame, title: str | None = None) -> Figure:
         The output of :meth:`HedgeProblem.frontier` (columns ``lam``, ``pnl_te``, ``value_te``).
     """
     plt = _pyplot()
+    fig: Figure
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.plot(frontier["value_te"] / 1e3, frontier["pnl_te"] / 1e3, "o-", color="tab:blue")
     for _, row in frontier.iterrows():
@@ -163,6 +165,7 @@ def plot_backtest(result: BacktestLike, others: Mapping[str, BacktestLike] | Non
     """
     plt = _pyplot()
     runs = {label: result, **(others or {})}
+    fig: Figure
     fig, axes = plt.subplots(3, 1, figsize=(10, 9), gridspec_kw={"height_ratios": [2, 1, 1.3]})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, bt) in enumerate(runs.items()):

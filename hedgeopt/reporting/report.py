@@ -87,7 +87,8 @@ def result_to_dict(res: HedgeResult, *, frontier: pd.DataFrame | None = None,
         out["frontier"] = frontier
     if extra:
         out.update(extra)
-    return to_jsonable(out)
+    data: dict[str, Any] = to_jsonable(out)
+    return data
 
 
 def write_json(data: Mapping[str, Any], path: str | Path) -> Path:

@@ -90,7 +90,10 @@ class BacktestResult:
         ``turnover`` and ``costs``: totals; ``fit_seconds``: total.
         """
         p = self.periods
-        geo = lambda s: float(np.exp(np.mean(np.log(s)))) if len(s) and (s > 0).all() else np.nan  # noqa: E731
+
+        def geo(s: pd.Series) -> float:
+            return float(np.exp(np.mean(np.log(s)))) if len(s) and (s > 0).all() else np.nan
+
         return pd.Series({
             "periods": len(p),
             "pnl_te": float(p["pnl_te"].mean()),
