@@ -306,6 +306,13 @@ def _date(x: Any) -> str:
     return iso_date(x) if isinstance(x, pd.Timestamp) else str(x)
 
 
+def _directory(path: str | Path) -> Path:
+    """``path`` as a directory that exists (made with its parents when needed)."""
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def write_report(res: HedgeResult, out_dir: str | Path, *, title: str | None = None,
                  description: Mapping[str, Any] | None = None,
                  sectors: pd.Series | Mapping[str, str] | None = None,
@@ -318,8 +325,7 @@ def write_report(res: HedgeResult, out_dir: str | Path, *, title: str | None = N
     dict
         File name -> path of everything written.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _directory(out_dir)
     written: dict[str, Path] = {}
     images: dict[str, str] = {}
     note = None
@@ -351,15 +357,9 @@ def write_outputs(res: HedgeResult, out_dir: str | Path, *, title: str | None = 
                   frontier: pd.DataFrame | None = None, plots: bool = True,
                   report: bool = True, top: int = 20,
                   extra: Mapping[str, Any] | None = None) -> dict[str, Path]:
-    """Write ``shares.csv``, ``result.json`` and (``report``) ``report.md`` with its plots.
-
-    Returns
-    -------
-    dict
-        File name -> path of everything written.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``shares.csv``, ``result.json`` and (``report``) ``report.md`` with its plots;
+    returns the paths written, by file name (as :func:`write_report`)."""
+    out = _directory(out_dir)
     written = {"shares.csv": write_shares(res, out / "shares.csv")}
     payload = dict(extra or {})
     if description:
@@ -398,8 +398,7 @@ def write_book(book: BookResult, out_dir: str | Path, *, plots: bool = False,
     dict
         ``"book_summary.csv"``, ``"book.json"`` and each basket key's directory.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _directory(out_dir)
     dirs: dict[Hashable, str] = {}
     used: set[str] = set()
     for key in book.summary.index:
