@@ -86,6 +86,11 @@ def evaluate(shares: Any, prices: pd.DataFrame, basket: pd.Series, lam: float = 
     return window_metrics(n, ctx.P, ctx.B, ref=ctx.ref, lam=lam)
 
 
+#: The metrics of :func:`evaluate` / :func:`window_metrics`, in order.
+_METRICS = pd.Index(["objective", "pnl_te", "value_te", "rms_gap", "effectiveness", "pnl_corr",
+                     "final_gap", "max_abs_gap", "names", "gross", "net"])
+
+
 def window_metrics(n: np.ndarray, P: np.ndarray, B: np.ndarray, *, ref: int = -1,
                    lam: float = DEFAULT_LAM) -> pd.Series:
     """The metrics of :func:`evaluate` for shares ``n`` held on the rows of ``P`` and ``B``.
@@ -116,23 +121,19 @@ def window_metrics(n: np.ndarray, P: np.ndarray, B: np.ndarray, *, ref: int = -1
     d = value - B
     at = P[ref]
     nan = float("nan")
-    out = {"objective": nan, "pnl_te": nan, "value_te": nan,
-           "rms_gap": float(np.sqrt(np.mean(d**2))), "effectiveness": nan, "pnl_corr": nan,
-           "final_gap": float(d[-1]), "max_abs_gap": float(np.max(np.abs(d))),
-           "names": int(np.count_nonzero(n)), "gross": float(np.abs(n) @ at),
-           "net": float(n @ at)}
+    objective = pnl_te = value_te = effectiveness = pnl_corr = nan
     if len(d) >= 3:
         dd, dB, dV = np.diff(d), np.diff(B), np.diff(value)
-        var_dB = float(np.var(dB, ddof=1))
-        out.update({
-            "objective": _objective_from_gap(d, lam),
-            "pnl_te": float(np.std(dd, ddof=1)),
-            "value_te": float(np.std(d, ddof=1)),
-            "effectiveness": 1.0 - float(np.var(dd, ddof=1)) / var_dB if var_dB > 0 else nan,
-            "pnl_corr": (float(np.corrcoef(dV, dB)[0, 1])
-                         if np.std(dV) > 0 and np.std(dB) > 0 else nan),
-        })
-    return pd.Series(out, name="metrics")
+        var_dd, var_d, var_dB = (float(np.var(x, ddof=1)) for x in (dd, d, dB))
+        objective = (1.0 - lam) * var_dd + lam * var_d  # as _objective_from_gap
+        pnl_te, value_te = math.sqrt(var_dd), math.sqrt(var_d)  # np.std is sqrt(np.var)
+        effectiveness = 1.0 - var_dd / var_dB if var_dB > 0 else nan
+        if np.var(dV) > 0 and var_dB > 0:
+            pnl_corr = float(np.corrcoef(dV, dB)[0, 1])
+    values = [objective, pnl_te, value_te, float(np.sqrt(np.mean(d**2))), effectiveness,
+              pnl_corr, float(d[-1]), float(np.max(np.abs(d))), float(np.count_nonzero(n)),
+              float(np.abs(n) @ at), float(n @ at)]
+    return pd.Series(np.array(values), index=_METRICS, name="metrics", copy=False)
 
 
 def compare(shares_a: Any, shares_b: Any, prices: pd.DataFrame, basket: pd.Series, *,
