@@ -268,14 +268,7 @@ class _Factor:
         n = M.shape[0]
         if n == 0:
             return M
-        dg = M.diagonal().copy()
-        c, info = lapack.dpotrf(M, lower=0, clean=1, overwrite_a=1)
-        if info != 0:
-            return None
-        piv = c.diagonal()
-        if np.any(piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)):
-            return None
-        return c
+        return _cholesky(M, M.diagonal().copy())
 
     def refactor(self, free: np.ndarray) -> None:
         """Fresh factor of the block ``free`` (bool mask or index array)."""
@@ -316,12 +309,8 @@ class _Factor:
             Sa -= C.T @ C
         else:
             C = np.zeros((0, k), order="F")
-        dg = self.Q[new, new] + self.shift
-        c, info = lapack.dpotrf(Sa, lower=0, clean=1, overwrite_a=1)
-        if info != 0:
-            return False
-        piv = c.diagonal()
-        if np.any(piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)):
+        c = _cholesky(Sa, self.Q[new, new] + self.shift)
+        if c is None:
             return False
         Rn = np.zeros((n0 + k, n0 + k), order="F")
         Rn[:n0, :n0] = self.R
@@ -1141,3 +1130,15 @@ def _fallback(prob: _Problem, fac: _Factor, best: _Iterate | None, budget: int) 
     if last is None:
         return _infeasible(prob, fac)
     return _result(prob, fac, last, vs, rs, "max_iter", "primal")
+
+
+def _cholesky(M: np.ndarray, dg: np.ndarray) -> np.ndarray | None:
+    """Upper Cholesky factor of ``M`` (overwritten), or None when a pivot is below
+    ``_PIVOT_TOL`` of the original diagonal ``dg`` (numerically singular)."""
+    c, info = lapack.dpotrf(M, lower=0, clean=1, overwrite_a=1)
+    if info != 0:
+        return None
+    piv = c.diagonal()
+    if np.any(piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)):
+        return None
+    return np.asarray(c)
