@@ -252,7 +252,9 @@ class HedgeProblem:
     def _run(self, backend: Backend, form: LinearForm | None,
              qp: tuple[np.ndarray, np.ndarray, float] | None, *, verbose: bool,
              **options: Any) -> Outcome:
-        if backend.name == "ACTIVESET":
+        """One continuous backend: the native QP on the Gram form, or cvxpy (its metadata
+        record says which)."""
+        if not backend.via_cvxpy:
             assert form is not None and qp is not None
             out, self._warm = solve_native(*qp, form, warm=self._warm, **options)
             return out

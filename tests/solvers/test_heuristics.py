@@ -16,10 +16,10 @@ from hedgeopt.solvers.activeset import solve_qp
 from hedgeopt.solvers.wholeshare import (
     Searcher,
     WholeShareSpec,
-    feasible,
     infeasibility_proof,
     single_name_point,
     solve_heuristic,
+    violations,
 )
 from hedgeopt.solvers.wholeshare.lattice import _lll
 from hedgeopt.solvers.wholeshare.local import _extend
@@ -59,7 +59,7 @@ def brute_force(spec: WholeShareSpec) -> tuple[np.ndarray | None, float]:
     best, bz = np.inf, None
     for z in itertools.product(*ranges):
         z = np.array(z)
-        if feasible(spec, z):
+        if violations(spec, z):
             continue
         v = spec.value(z)
         if v < best:
@@ -88,7 +88,7 @@ def test_tiny_cases_match_brute_force(case: str, seed: int) -> None:
         assert out.z is None
         return
     assert out.z is not None and out.z.dtype == np.int64
-    assert feasible(spec, out.z) == []
+    assert violations(spec, out.z) == []
     assert out.value == pytest.approx(spec.value(out.z), rel=1e-12)
     assert out.value == pytest.approx(best, rel=1e-9, abs=1e-14)
     assert out.value >= spec.relaxed_value - 1e-12
@@ -100,7 +100,7 @@ def test_free_sign_and_wide_ranges() -> None:
     spec = make_spec(4, 3, lots_per_name=2.0, long_only=False, band=(0.9, 1.0))
     bz, best = brute_force(spec)
     out = solve_heuristic(spec, time_limit=5)
-    assert feasible(spec, out.z) == []
+    assert violations(spec, out.z) == []
     assert out.value == pytest.approx(best, rel=1e-9)
 
 
@@ -109,7 +109,7 @@ def test_medium_problem_constraints_and_bound(seed: int) -> None:
     extra = {"max_names": 12, "min_weight": np.full(30, 0.02)}
     spec = make_spec(30, seed, lots_per_name=4.0, ub=1.0, **extra)
     out = solve_heuristic(spec, time_limit=0.5, seed=seed)
-    assert feasible(spec, out.z) == []
+    assert violations(spec, out.z) == []
     assert np.count_nonzero(out.z) <= 12
     held = out.z != 0
     assert np.all(spec.unit[held] * out.z[held] >= 0.02 - 1e-9)
@@ -128,7 +128,7 @@ def test_turnover_and_min_trade_medium() -> None:
     spec.current = cur
     spec.min_trade = np.full(n, 0.03)
     out = solve_heuristic(spec, time_limit=1.0)
-    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.z is not None and violations(spec, out.z) == []
     w = spec.unit * out.z
     assert np.abs(w - cur).sum() <= 0.4 + 1e-9
     tr = np.abs(w - cur)
@@ -147,7 +147,7 @@ def test_fine_lots_reach_the_continuous_optimum() -> None:
     """Lots of one share with a $10M-like notional: unit ~ 1e-5, within 1e-6 of the relaxation."""
     spec = make_spec(8, 2, lots_per_name=1e4, band=(0.98, 1.0))
     out = solve_heuristic(spec, time_limit=1.0)
-    assert feasible(spec, out.z) == []
+    assert violations(spec, out.z) == []
     rv = spec.relaxed_value
     assert rv <= out.value <= rv * (1 + 1e-6)
 
@@ -172,11 +172,11 @@ def test_feasible_reports_violations() -> None:
     spec = make_spec(5, 0, max_names=1, min_weight=np.full(5, 0.5),
                      turnover=(np.zeros(5), 0.1))
     z = np.array([1, 1, 0, 0, 0])
-    msgs = feasible(spec, z)
+    msgs = violations(spec, z)
     assert any("max_names" in m for m in msgs)
     assert any("min_weight" in m for m in msgs)
     assert any("turnover" in m for m in msgs)
-    assert feasible(spec, np.array([0.5, 0, 0, 0, 0]))  # not integer
+    assert violations(spec, np.array([0.5, 0, 0, 0, 0]))  # not integer
 
 
 def test_lll_keeps_the_lattice() -> None:
@@ -198,7 +198,7 @@ def test_dive_on_degenerate_fine_lot_problem():
     spec = make_spec(n=160, seed=3, lots_per_name=20, T=30, ub=1.0)
     a = solve_heuristic(spec, time_limit=20, seed=0, max_iter=15)
     b = solve_heuristic(spec, time_limit=20, seed=0, max_iter=15)
-    assert feasible(spec, a.z) == []
+    assert violations(spec, a.z) == []
     assert "dive_value" in a.info
     assert a.value <= a.info["dive_value"] * (1 + 1e-12)
     assert np.array_equal(a.z, b.z)
@@ -233,7 +233,7 @@ def test_search_returns_within_its_time_limit() -> None:
     t0 = time.perf_counter()
     out = solve_heuristic(spec, time_limit=0.5)
     assert time.perf_counter() - t0 < 0.5 + 0.5
-    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.z is not None and violations(spec, out.z) == []
 
 
 def test_repair_jumps_along_a_line() -> None:
@@ -295,7 +295,7 @@ def test_single_name_proof_and_best_point() -> None:
     spec = make_spec(3, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
     bz, best = brute_force(spec)
     z = single_name_point(spec, best=True)
-    assert bz is not None and feasible(spec, z) == []
+    assert bz is not None and violations(spec, z) == []
     assert spec.value(z) == pytest.approx(best, rel=1e-12)
     assert infeasibility_proof(spec) is None
 
@@ -306,7 +306,7 @@ def _raw_brute_force(spec: WholeShareSpec) -> np.ndarray | None:
     lo = np.ceil(spec.form.lb / spec.unit - 1e-9).astype(int)
     hi = np.floor(spec.form.ub / spec.unit + 1e-9).astype(int)
     for z in itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)]):
-        if not feasible(spec, np.array(z)):
+        if not violations(spec, np.array(z)):
             return np.array(z)
     return None
 
@@ -328,4 +328,4 @@ def test_proofs_are_sound(seed: int) -> None:
     if bz is not None:
         assert why is None
         if spec.max_names == 1:
-            assert feasible(spec, single_name_point(spec)) == []
+            assert violations(spec, single_name_point(spec)) == []

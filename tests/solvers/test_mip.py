@@ -13,11 +13,11 @@ import pytest
 from hedgeopt.exceptions import InputError, SolverNotAvailable
 from hedgeopt.solvers.wholeshare import (
     WholeShareSpec,
-    feasible,
     find_feasible,
     infeasibility_proof,
     solve_scip,
     solve_whole_shares,
+    violations,
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -41,7 +41,7 @@ def test_scip_alone_matches_brute_force(case: str) -> None:
     spec = _spec(case, 0)
     bz, best = brute_force(spec)
     out = solve_scip(spec, time_limit=20, gap=1e-9)
-    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.z is not None and violations(spec, out.z) == []
     assert out.value == pytest.approx(best, rel=1e-7, abs=1e-12)
     assert out.bound <= out.value * (1 + 1e-6) + 1e-12
 
@@ -52,7 +52,7 @@ def test_scip_without_bounds_uses_indicators() -> None:
     spec.form.lb = np.full(4, -np.inf)
     bz = None
     out = solve_scip(spec, time_limit=20, gap=1e-9)
-    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.z is not None and violations(spec, out.z) == []
     assert np.count_nonzero(out.z) <= 2
     # compare with a brute force over a generous box around the answer
     s = out.z
@@ -61,7 +61,7 @@ def test_scip_without_bounds_uses_indicators() -> None:
 
     for z in itertools.product(*[range(int(v) - 3, int(v) + 4) for v in s]):
         z = np.array(z)
-        if not feasible(spec, z):
+        if not violations(spec, z):
             assert spec.value(z) >= best - 1e-9 * abs(best)
     del bz
 
@@ -74,7 +74,7 @@ def test_entry_point_methods(method: str, case: str) -> None:
     spec = _spec(case, 1)
     bz, best = brute_force(spec)
     out = solve_whole_shares(spec, method, time_limit=5, gap=1e-6)
-    assert out.z.dtype == np.int64 and feasible(spec, out.z) == []
+    assert out.z.dtype == np.int64 and violations(spec, out.z) == []
     assert out.value == pytest.approx(best, rel=1e-9, abs=1e-14)
     assert out.value >= spec.relaxed_value - 1e-12
     assert spec.relaxed_value - 1e-15 <= out.bound <= out.value + 1e-12
@@ -87,7 +87,7 @@ def test_medium_default_respects_everything() -> None:
     spec = make_spec(n, 4, lots_per_name=3.0, ub=1.0, max_names=10,
                      min_weight=np.full(n, 0.03))
     out = solve_whole_shares(spec, "DEFAULT", time_limit=1.5, seed=1)
-    assert feasible(spec, out.z) == []
+    assert violations(spec, out.z) == []
     assert out.value >= out.bound >= spec.relaxed_value - 1e-15
     assert out.status in ("optimal", "feasible")
     assert out.method in ("rounding", "local search", "LNS", "enumeration", "SCIP", "warm start")
@@ -150,10 +150,10 @@ def test_cheap_proof_first_for_every_method(method: str) -> None:
 def test_find_feasible_returns_a_checked_point() -> None:
     spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, max_names=10)
     out = find_feasible(spec, time_limit=2)
-    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.z is not None and violations(spec, out.z) == []
     one = make_spec(4, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
     out = find_feasible(one, time_limit=2)
-    assert out.method == "one name" and feasible(one, out.z) == []
+    assert out.method == "one name" and violations(one, out.z) == []
 
 
 def test_max_names_one_is_solved_exactly() -> None:
@@ -186,4 +186,4 @@ def test_time_limit_covers_the_whole_call(method: str) -> None:
     t0 = time.perf_counter()
     out = solve_whole_shares(spec, method, time_limit=1.0)
     assert time.perf_counter() - t0 < 1.0 + 0.75
-    assert out.z is not None and feasible(spec, out.z) == []
+    assert out.z is not None and violations(spec, out.z) == []

@@ -2,7 +2,7 @@
 
 :func:`solve_whole_shares` takes a :class:`WholeShareSpec` and
 returns a :class:`WholeShareOutcome` whose ``z`` satisfies every
-constraint of the spec (checked with :func:`~hedgeopt.solvers.wholeshare.feasible`).
+constraint of the spec (checked with :func:`~hedgeopt.solvers.wholeshare.violations`).
 
 Methods
 -------
@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 
 from hedgeopt.exceptions import InputError, SolverError
-from hedgeopt.solvers.wholeshare.backends import _module_ok, _require
+from hedgeopt.solvers.registry import BACKENDS, get_backend
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
-from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.cvxpy_mip import solve_cvxpy_mip
 from hedgeopt.solvers.wholeshare.enumeration import Searcher
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
@@ -59,7 +59,7 @@ from hedgeopt.solvers.wholeshare.translate import whole_share_spec
 
 __all__ = ["solve_whole_shares", "find_feasible", "solve_scip", "solve_cvxpy_mip",
            "solve_heuristic", "METHODS", "WholeShareSpec", "WholeShareOutcome", "Searcher",
-           "EPS", "feasible", "infeasibility_proof", "lot_bounds", "single_name_point",
+           "EPS", "violations", "infeasibility_proof", "lot_bounds", "single_name_point",
            "whole_share_spec"]
 
 METHODS = ("DEFAULT", "HEURISTIC", "SCIP", "GUROBI", "MOSEK")
@@ -124,7 +124,7 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
         return max(deadline - time.perf_counter(), 0.0)
 
     if key != "HEURISTIC" and key != "DEFAULT":
-        _require(key)
+        get_backend(key)
     why = infeasibility_proof(spec, tol)
     if why is not None:
         return WholeShareOutcome(None, None, None, "infeasible", "proof",
@@ -141,7 +141,7 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
                 one.bound = one.value  # exhaustive
             if feasibility_only or key in ("HEURISTIC", "DEFAULT"):
                 return _finish(spec, one, gap, t0, tol)
-    scip_ok = _module_ok("pyscipopt")
+    scip_ok = BACKENDS["SCIP"].available()
     if key == "HEURISTIC":
         out = solve_heuristic(spec, time_limit=left(), seed=seed, verbose=verbose,
                               feasibility_only=feasibility_only)
@@ -226,7 +226,7 @@ def _best(spec: WholeShareSpec, a: WholeShareOutcome, b: WholeShareOutcome,
     bounds = [x.bound for x in (a, b) if x.bound is not None]
     bound = max(bounds) if bounds else None
     cands = [(x, x.z) for x in (a, b)
-             if x.z is not None and not feasible(spec, x.z, max(tol, 1e-9))]
+             if x.z is not None and not violations(spec, x.z, max(tol, 1e-9))]
     if not cands:
         status = "infeasible" if "infeasible" in (a.status, b.status) else "failed"
         return WholeShareOutcome(None, None, bound, status, b.method, 0.0, {**a.info, **b.info})
@@ -241,7 +241,7 @@ def _finish(spec: WholeShareSpec, out: WholeShareOutcome, gap: float, t0: float,
     relaxation) / status / seconds."""
     if out.z is not None:
         z = np.asarray(np.round(out.z), dtype=np.int64)
-        bad = feasible(spec, z, max(tol, 1e-9))
+        bad = violations(spec, z, max(tol, 1e-9))
         if bad:
             raise SolverError(f"{out.method} returned an infeasible point: {bad[:3]}")
         out.z = z

@@ -7,10 +7,10 @@ import numpy as np
 from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
-__all__ = ["feasible"]
+__all__ = ["violations"]
 
 
-def feasible(spec: WholeShareSpec, z: np.ndarray, tol: float = 1e-9) -> list[str]:
+def violations(spec: WholeShareSpec, z: np.ndarray, tol: float = 1e-9) -> list[str]:
     """Violations of the lot vector ``z`` (empty when it satisfies every constraint).
 
     Parameters

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from hedgeopt.exceptions import SolverError
-from hedgeopt.solvers.wholeshare.backends import _require
-from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.registry import get_backend
+from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
 
@@ -23,7 +23,7 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
     """The MIP through cvxpy with a commercial solver (same model as SCIP's)."""
     import cvxpy as cp
 
-    _require(solver)
+    get_backend(solver)
     t0 = time.perf_counter()
     srch = mip_bounds(spec)
     n, u = spec.n, np.asarray(spec.unit, dtype=float)
@@ -82,7 +82,7 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
     zbest, method = None, solver
     if z.value is not None:
         zc = np.round(z.value).astype(np.int64)
-        if not feasible(spec, zc):
+        if not violations(spec, zc):
             zbest = zc
     if start is not None:
         zst = np.asarray(start, dtype=np.int64)

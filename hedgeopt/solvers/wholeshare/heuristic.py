@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.enumeration import Searcher
 from hedgeopt.solvers.wholeshare.lns import _LNS
 from hedgeopt.solvers.wholeshare.rounding import (
@@ -112,7 +112,7 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     ok = False
     if start is not None:
         zs = np.asarray(start, dtype=np.int64)
-        if zs.shape == (spec.n,) and not feasible(spec, zs, 1e-10):
+        if zs.shape == (spec.n,) and not violations(spec, zs, 1e-10):
             srch.set(zs)
             ok, method = True, "start"
             if feasibility_only:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
-from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.integers import _int_lb, _int_ub
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
@@ -190,7 +190,7 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
     u = np.asarray(spec.unit, dtype=float)
     zero = np.zeros(n, dtype=np.int64)
     incumbent: tuple[float, np.ndarray] | None = None
-    if not feasible(spec, zero, tol):
+    if not violations(spec, zero, tol):
         if not best:
             return None, zero  # holding nothing works
         incumbent = (spec.value(zero), zero)
@@ -235,7 +235,7 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
                 continue
             z = zero.copy()
             z[i] = int(v)
-            if feasible(spec, z, tol):
+            if violations(spec, z, tol):
                 continue
             if not best:
                 return None, z  # name i alone is feasible

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.backends import _require
-from hedgeopt.solvers.wholeshare.check import feasible
+from hedgeopt.solvers.registry import get_backend
+from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
 
@@ -28,7 +28,7 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     model has no objective and SCIP stops at its first solution: a quick search for any
     point, or a proof that there is none (``status == "infeasible"``).
     """
-    _require("SCIP")
+    get_backend("SCIP")
     import pyscipopt as scip
 
     t0 = time.perf_counter()
@@ -160,7 +160,7 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     if m.getNSols() > 0:
         best = m.getBestSol()
         zc = np.array([round(m.getSolVal(best, v)) for v in z], dtype=np.int64)
-        if not feasible(spec, zc):
+        if not violations(spec, zc):
             zbest = zc
     if zs is not None:
         zst = np.asarray(start, dtype=np.int64)
