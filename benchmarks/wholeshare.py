@@ -29,7 +29,7 @@ from hedgeopt.context import HedgeContext
 from hedgeopt.datasets import load_orlib, orlib_dir
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.solvers.activeset import solve_qp
-from hedgeopt.solvers.wholeshare import Searcher, WholeShareSpec, feasible, solve_whole_shares
+from hedgeopt.solvers.wholeshare import Searcher, WholeShareSpec, solve_whole_shares, violations
 
 LAM = 0.3
 SETTINGS = {"A": {"notional": 1e6, "lot": 100}, "B": {"notional": 2.5e5, "lot": 1}}
@@ -124,7 +124,7 @@ def scip_cvxpy(spec: WholeShareSpec, time_limit: float) -> np.ndarray | None:
     if z.value is None:
         return None
     zz = np.round(z.value).astype(np.int64)
-    return None if feasible(spec, zz) else zz
+    return None if violations(spec, zz) else zz
 
 
 # ------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def run(sets: list[int], time_limit: float, quick: bool, seed: int = 0,
                 t0 = time.perf_counter()
                 o = solve_whole_shares(spec, meth, time_limit=tl, seed=seed)
                 secs = time.perf_counter() - t0
-                assert not feasible(spec, o.z), feasible(spec, o.z)
+                assert not violations(spec, o.z), violations(spec, o.z)
                 shares = lot * o.z.astype(float)
                 rows[f"hedgeopt {meth}"] = {
                     "J": dollars2_numpy(shares, prices, basket),

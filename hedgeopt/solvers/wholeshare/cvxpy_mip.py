@@ -74,7 +74,7 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
     try:
         if solver == "GUROBI" and extra is not None:
             bound = float(extra.ObjBound) / sigma**2 + cF
-    except Exception:  # noqa: BLE001
+    except (AttributeError, TypeError, ValueError):  # no bound in the solver's stats
         bound = None
     if prob.status in ("infeasible", "infeasible_inaccurate"):
         return WholeShareOutcome(None, None, None, "infeasible", solver, time.perf_counter() - t0,

@@ -54,7 +54,7 @@ class Searcher(LocalSearch):
             sol = solve_qp(H, -b, lb, ub, Ap, lo, hi, tol=1e-12)
             if sol.status == "optimal" and sol.x is not None:
                 dc = sol.x
-        except Exception:  # noqa: BLE001 - fall back to the unconstrained centre
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # unconstrained centre
             dc = None
         if dc is None:
             dc = -sla.cho_solve((R, False), b, check_finite=False)

@@ -22,7 +22,7 @@ def relaxation(spec: WholeShareSpec) -> tuple[np.ndarray | None, float | None]:
     f = spec.form
     try:
         sol = solve_qp(spec.Q, spec.q, f.lb, f.ub, f.A, f.lo, f.hi)
-    except Exception:  # noqa: BLE001 - the relaxation is only a starting point here
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # only a starting point
         return None, None
     if sol.x is None or sol.status != "optimal":
         return (sol.x if sol.x is not None else None), None

@@ -56,7 +56,7 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     if threads and threads > 1:
         try:
             m.setParam("lp/threads", int(threads))
-        except Exception:  # noqa: BLE001 - optional parameter
+        except Exception:  # noqa: BLE001 - PySCIPOpt raises bare Exception; optional parameter
             pass
     for k, v in (options or {}).items():
         if "/" in str(k):  # SCIP parameter names ("limits/nodes"); other options are not SCIP's
@@ -136,7 +136,7 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
             m.setSolVal(sol, var, float(val))
         try:
             m.addSol(sol, free=True)
-        except Exception:  # noqa: BLE001 - a rejected start only costs time
+        except Exception:  # noqa: BLE001 - PySCIPOpt raises bare Exception; a rejected start
             pass
     if late():
         return _build_timeout(spec, start, t0, "the warm start")
@@ -149,7 +149,7 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
         db = m.getDualbound()
         if np.isfinite(db) and not feasibility_only:
             bound = db / sigma**2 + const
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - PySCIPOpt raises bare Exception: no bound then
         pass
     if status == "infeasible":
         info["reason"] = ("SCIP's complete branch-and-bound search proved that no whole-share "
