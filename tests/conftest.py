@@ -199,3 +199,19 @@ def _quiet_cvxpy():
         warnings.filterwarnings("ignore", message="Solution may be inaccurate",
                                 category=UserWarning)
         yield
+
+
+@pytest.fixture
+def cvxpy_calls(monkeypatch) -> dict:
+    """Backend name -> the keyword arguments hedgeopt passed to that cvxpy backend."""
+    import hedgeopt.problem as hp
+
+    seen: dict = {}
+    real = hp.solve_cvxpy
+
+    def spy(problem, w, backend, **kw):
+        seen[backend.name] = kw
+        return real(problem, w, backend, **kw)
+
+    monkeypatch.setattr(hp, "solve_cvxpy", spy)
+    return seen

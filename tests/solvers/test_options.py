@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import hedgeopt as ho
-import hedgeopt.problem as hp
 from hedgeopt.solvers.options import backend_options, split_options
 
 
@@ -57,15 +56,8 @@ def test_time_limit_on_a_continuous_problem(linear, solver):
     assert res.objective == pytest.approx(ref.objective, rel=1e-6)
 
 
-def test_time_limit_reaches_osqp_and_clarabel_only(linear, monkeypatch):
-    seen = {}
-    real = hp.solve_cvxpy
-
-    def spy(problem, w, backend, **kw):
-        seen[backend.name] = kw
-        return real(problem, w, backend, **kw)
-
-    monkeypatch.setattr(hp, "solve_cvxpy", spy)
+def test_time_limit_reaches_osqp_and_clarabel_only(linear, cvxpy_calls):
+    seen = cvxpy_calls
     for name in ("OSQP", "CLARABEL", "ECOS"):
         linear.solve(solver=name, time_limit=7)
     assert seen["OSQP"]["time_limit"] == 7 and seen["CLARABEL"]["time_limit"] == 7

@@ -228,15 +228,8 @@ def test_backend_specific_options_do_not_break_fallback(nonlinear_problem, monke
     assert seen["OSQP"] == {"verbose": False, "eps_abs": 1e-9} and "eps_abs" not in seen["CLARABEL"]
 
 
-def test_options_reach_the_backend(nonlinear_problem, monkeypatch):
-    seen = {}
-    real = hp.solve_cvxpy
-
-    def spy(problem, w, backend, **kw):
-        seen[backend.name] = kw
-        return real(problem, w, backend, **kw)
-
-    monkeypatch.setattr(hp, "solve_cvxpy", spy)
+def test_options_reach_the_backend(nonlinear_problem, cvxpy_calls):
+    seen = cvxpy_calls
     nonlinear_problem.solve(solver="OSQP", max_iter=50_000)
     assert seen["OSQP"]["max_iter"] == 50_000
 
