@@ -6,7 +6,7 @@ propagation, the search's allowed lot counts and the MIP builders:
 ``absorb``
     Reads the user's constraint (:mod:`hedgeopt.constraints`) into the spec's fields.
 ``violations``
-    Readable messages for a lot vector (the checker, :func:`.check.feasible`).
+    Readable messages for a lot vector (the checker, :func:`.check.violations`).
 ``propagate``
     Tightens integer lot bounds (:func:`.bounds.lot_bounds`).
 ``allowed`` / ``fix``
