@@ -4,7 +4,8 @@ The small integer problem over ``S`` is solved by a vectorised sphere-decoding e
 (Schnorr-Euchner style, breadth first): with ``H = diag(u_S) Q_SS diag(u_S)`` factored as
 ``R'R`` the change of ``f`` is ``0.5 ||R (x - x*)||^2 - const``; partial sums over fixed levels
 are lower bounds, so a branch is cut as soon as it cannot beat the incumbent, or cannot reach
-the rows, turnover or cardinality limits with its remaining variables. If the tree grows beyond
+the rows or the trackers' limits (turnover, cardinality; :class:`~.restrictions.SubsetTracker`)
+with its remaining variables. If the tree grows beyond
 a cap the best partial nodes are kept (the solve is then heuristic). A second enumeration works
 in an LLL-reduced basis (:meth:`Searcher.solve_subset_lll`).
 """
@@ -114,31 +115,14 @@ class Searcher(LocalSearch):
             mx = np.where(Ap == 0, 0.0, mx)
             rem_mn = np.concatenate([np.zeros((self.m, 1)), np.cumsum(mn, axis=1)], axis=1)
             rem_mx = np.concatenate([np.zeros((self.m, 1)), np.cumsum(mx, axis=1)], axis=1)
-        if self.turn is not None:
-            h, tau = self.turn
-            hp = h[Sp]
-            tv_rest = self.tv - float(np.abs(up_ * x0 - hp).sum())
-            tmin = np.where((hp >= up_ * zl) & (hp <= up_ * zu), 0.0,
-                            np.minimum(np.abs(up_ * zl - hp), np.abs(up_ * zu - hp)))
-            if not self.trade_holes:
-                # nearest lot to h
-                near = np.clip(np.round(hp / up_), zl, zu)
-                tmin = np.abs(up_ * near - hp)
-                tmin = np.minimum(tmin, np.abs(up_ * np.clip(np.floor(hp / up_), zl, zu) - hp))
-                tmin = np.minimum(tmin, np.abs(up_ * np.clip(np.ceil(hp / up_), zl, zu) - hp))
-            rem_t = np.concatenate([[0.0], np.cumsum(tmin)])
-        if self.K is not None:
-            nz_rest = self.nz - int(np.count_nonzero(x0))
-            forced = ((zl > 0) | (zu < 0)).astype(int)
-            rem_k = np.concatenate([[0], np.cumsum(forced)])
+        # the trackers' accounts of the nodes (turnover, name count)
+        subs = [t.subset(Sp, x0, zl, zu) for t in self.trackers]
         # BFS state
         vals = np.zeros((1, s))
         cost = np.zeros(1)
         acc = np.zeros((1, s))
-        # accumulators of the rows, turnover and names (empty placeholders when unused)
+        # accumulators of the rows (an empty placeholder when there are none)
         rows = aw_rest[None, :].copy() if self.m else np.zeros((1, 0))
-        tv = np.array([tv_rest]) if self.turn is not None else np.zeros(1)
-        nzc = np.array([nz_rest]) if self.K is not None else np.zeros(1, dtype=np.int64)
         exact = True
         nodes = 0
         diagR = np.diag(R)
@@ -178,12 +162,8 @@ class Searcher(LocalSearch):
                 nr = rows[rep] + v[:, None] * Ap[:, j][None, :]
                 keep &= np.all((nr + rem_mn[:, j][None, :] <= self.hi[None, :] + EPS)
                                & (nr + rem_mx[:, j][None, :] >= self.lo[None, :] - EPS), axis=1)
-            if self.turn is not None:
-                nt = tv[rep] + np.abs(up_[j] * v - hp[j])
-                keep &= nt + rem_t[j] <= tau + EPS
-            if self.K is not None:
-                nk = nzc[rep] + (v != 0)
-                keep &= nk + rem_k[j] <= self.K
+            for sub in subs:
+                keep &= sub.level(j, rep, v)
             sel = np.flatnonzero(keep)
             if sel.size == 0:
                 return None, exact, nodes
@@ -199,10 +179,8 @@ class Searcher(LocalSearch):
             acc = acc[r_] + (vv - cstar[j])[:, None] * R[:, j][None, :]
             if self.m:
                 rows = nr[sel]
-            if self.turn is not None:
-                tv = nt[sel]
-            if self.K is not None:
-                nzc = nk[sel]
+            for sub in subs:
+                sub.select(sel)
         # rank the leaves by the true change of f (the tree cost is only a lower bound)
         D = np.round(vals) - x0[None, :]
         dfv = D @ bp + 0.5 * np.einsum("ij,ij->i", D @ Hp, D)
@@ -249,13 +227,8 @@ class Searcher(LocalSearch):
         if self.m:
             rows = self.aw[None, :] + dW @ self.A[:, S].T
             ok &= np.all((rows >= self.lo - EPS) & (rows <= self.hi + EPS), axis=1)
-        if self.turn is not None:
-            h, tau = self.turn
-            tv = self.tv + np.abs(W - h[S]).sum(axis=1) - np.abs(self.w[S] - h[S]).sum()
-            ok &= tv <= tau + EPS
-        if self.K is not None:
-            nz = self.nz + np.count_nonzero(X, axis=1) - np.count_nonzero(x0)
-            ok &= nz <= self.K
+        for t in self.trackers:
+            ok &= t.points_ok(S, X, W, x0)
         if not np.any(ok):
             return None, exact, nodes
         cand = np.flatnonzero(ok)

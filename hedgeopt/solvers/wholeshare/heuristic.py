@@ -134,7 +134,7 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
         ok = best_z is not None
         if best_z is not None:
             srch.set(best_z)
-        if (xr is not None and srch.turn is None and srch.K is None and not srch.holes
+        if (xr is not None and not srch.trackers and not srch.holes
                 and not feasibility_only and time.perf_counter() < deadline
                 and _fine_lots(srch, xr) and _degenerate(srch)):
             # degenerate continuous problem: a continuous-then-fix dive rounds far better

@@ -38,13 +38,8 @@ class LocalSearch(SearchState):
                            axis=0)
         else:
             new = None
-        if self.turn is not None:
-            h, tau = self.turn
-            tv = self.tv + np.abs(self.u * np.where(ok, vals, 0) - h) - np.abs(self.w - h)
-            feas &= tv <= tau + EPS
-        if self.K is not None:
-            nz = self.nz + (np.where(ok, vals, 0) != 0).astype(int) - (self.z != 0).astype(int)
-            feas &= nz <= self.K
+        for t in self.trackers:
+            feas &= t.single_ok(vals, ok)
         return df, new, feas
 
     def descend_singles(self, thr: float, max_moves: int = 10**9,
@@ -101,18 +96,8 @@ class LocalSearch(SearchState):
                         Ar = self.A[r, idx]
                         x = self.aw[r] + (Ar * sa)[:, None] + (Ar * sb)[None, :]
                         D = np.where((x >= self.lo[r] - EPS) & (x <= self.hi[r] + EPS), D, np.inf)
-                if self.turn is not None:
-                    h, tau = self.turn
-                    hi_ = h[idx]
-                    wa = self.u[idx] * va
-                    wb = self.u[idx] * vb
-                    ta = np.abs(wa - hi_) - np.abs(self.w[idx] - hi_)
-                    tb = np.abs(wb - hi_) - np.abs(self.w[idx] - hi_)
-                    D = np.where(self.tv + ta[:, None] + tb[None, :] <= tau + EPS, D, np.inf)
-                if self.K is not None:
-                    za = (va != 0).astype(int) - (self.z[idx] != 0)
-                    zb = (vb != 0).astype(int) - (self.z[idx] != 0)
-                    D = np.where(self.nz + za[:, None] + zb[None, :] <= self.K, D, np.inf)
+                for t in self.trackers:
+                    D = np.where(t.pair_ok(idx, va, vb), D, np.inf)
                 k = int(np.argmin(D))
                 if D.flat[k] < best[0]:
                     i, j = divmod(k, nidx)
@@ -148,15 +133,8 @@ class LocalSearch(SearchState):
                 for r in range(self.m):
                     x = self.aw[r] + (self.A[r] * sa)[:, None] + (self.A[r] * sb)[None, :]
                     viol += np.maximum(self.lo[r] - x, 0) + np.maximum(x - self.hi[r], 0)
-                if self.turn is not None:
-                    h, tau = self.turn
-                    ta = np.abs(self.u * np.where(oka, va, self.z) - h) - np.abs(self.w - h)
-                    tb = np.abs(self.u * np.where(okb, vb, self.z) - h) - np.abs(self.w - h)
-                    viol += np.maximum(self.tv + ta[:, None] + tb[None, :] - self.turn[1], 0)
-                if self.K is not None:
-                    za = (np.where(oka, va, 0) != 0).astype(int) - (self.z != 0)
-                    zb = (np.where(okb, vb, 0) != 0).astype(int) - (self.z != 0)
-                    viol += np.maximum(self.nz + za[:, None] + zb[None, :] - self.K, 0)
+                for t in self.trackers:
+                    viol += t.pair_violation(va, oka, vb, okb)
                 gain = v0 - viol
                 gain[~oka, :] = -np.inf
                 gain[:, ~okb] = -np.inf
@@ -189,14 +167,8 @@ class LocalSearch(SearchState):
                     new = self.aw[:, None] + self.A * s[None, :]
                     viol += (np.maximum(self.lo[:, None] - new, 0)
                              + np.maximum(new - self.hi[:, None], 0)).sum(axis=0)
-                if self.turn is not None:
-                    h, tau = self.turn
-                    tv = (self.tv + np.abs(self.u * np.where(ok, vals, self.z) - h)
-                          - np.abs(self.w - h))
-                    viol += np.maximum(tv - tau, 0)
-                if self.K is not None:
-                    nz = self.nz + (np.where(ok, vals, 0) != 0).astype(int) - (self.z != 0)
-                    viol += np.maximum(nz - self.K, 0)
+                for t in self.trackers:
+                    viol += t.single_violation(vals, ok)
                 gain = v0 - viol
                 good = ok & (gain > 1e-14 * max(v0, 1e-300))
                 if np.any(good):
@@ -223,11 +195,12 @@ def _extend(srch: LocalSearch, i: int, v: int, v0: float) -> int:
     with ``t`` the smallest minimiser of the violation along that line, within the name's
     bounds, and at most the number of steps that removes half of ``v0`` (so that the next
     choice can spread the rest over other names, as single steps would). The violation is
-    convex and piecewise linear in ``t`` (hinges of the rows and the turnover; the name count
-    does not change after the first step), and the whole lots around the rows' breakpoints and
-    the turnover's kink are tried, with ``t = 1`` among them, so the jump never repairs less
-    than the single step. Otherwise (and with thresholds, whose holes break the line) the
-    single step is kept: a violation of up to 256 steps is repaired exactly as before.
+    convex and piecewise linear in ``t`` (hinges of the rows and of the trackers' rules, e.g.
+    the turnover; the name count does not change after the first step), and the whole lots
+    around the rows' breakpoints and the trackers' kinks are tried, with ``t = 1`` among them,
+    so the jump never repairs less than the single step. Otherwise (and with thresholds,
+    whose holes break the line) the single step is kept: a violation of up to 256 steps is
+    repaired exactly as before.
     """
     d = v - int(srch.z[i])
     if srch.holes or abs(d) != 1:
@@ -241,10 +214,8 @@ def _extend(srch: LocalSearch, i: int, v: int, v0: float) -> int:
             new = srch.aw[:, None] + srch.A[:, i][:, None] * s[None, :]
             out += (np.maximum(srch.lo[:, None] - new, 0)
                     + np.maximum(new - srch.hi[:, None], 0)).sum(axis=0)
-        if srch.turn is not None:
-            h, tau = srch.turn
-            tv = srch.tv + np.abs(srch.w[i] + s - h[i]) - abs(srch.w[i] - h[i])
-            out += np.maximum(tv - tau, 0)
+        for tr in srch.trackers:
+            out += tr.line_violation(i, s)
         return out
 
     one = float(viol(np.array([1.0]))[0])
@@ -262,10 +233,8 @@ def _extend(srch: LocalSearch, i: int, v: int, v0: float) -> int:
             for b in (srch.lo, srch.hi):
                 r = (b - srch.aw) / a
                 ts += [x for x in r[np.isfinite(r)] for x in (math.floor(x), math.ceil(x))]
-        if srch.turn is not None:
-            r = (srch.turn[0][i] - srch.w[i]) / (d * u)
-            if np.isfinite(r):
-                ts += [math.floor(r), math.ceil(r)]
+        for tr in srch.trackers:
+            ts += tr.line_breaks(i, d * u)
     t = np.unique(np.clip(np.array(ts, dtype=float), 1.0, tmax))
     vt = viol(t)
     k = int(np.flatnonzero(vt <= vt.min() + 1e-15 * max(v0, 1e-300))[0])

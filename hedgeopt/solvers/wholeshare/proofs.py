@@ -9,6 +9,7 @@ import numpy as np
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.integers import _int_lb, _int_ub
+from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["infeasibility_proof", "single_name_point"]
@@ -179,12 +180,14 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
                  ) -> tuple[str | None, np.ndarray | None]:
     """Proof 5 of :func:`infeasibility_proof`: ``max_names == 1`` decided name by name.
 
-    For each name the rows (others at 0), bounds and turnover give an interval of lot counts;
-    the thresholds cut holes in it. Every piece of what is left starts at an interval end or a
-    hole edge, so checking those values (and their neighbours, against rounding) with
-    :func:`feasible` decides whether the name can be held alone. Returns ``(reason, None)``
-    when nothing is feasible, else ``(None, z)`` with a feasible ``z`` (with ``best``, the
-    one of least ``f``; see :func:`single_name_point`).
+    For each name the rows (others at 0), bounds and rules (the turnover, through
+    :meth:`~.restrictions.Restriction.alone`) give an interval of lot counts; the thresholds
+    cut holes in it (their edges: :meth:`~.restrictions.Restriction.alone_values`). Every
+    piece of what is left starts at an interval end or a hole edge, so checking those values
+    (and their neighbours, against rounding) with :func:`feasible` decides whether the name
+    can be held alone. Returns ``(reason, None)`` when nothing is feasible, else ``(None, z)``
+    with a feasible ``z`` (with ``best``, the one of least ``f``; see
+    :func:`single_name_point`).
     """
     n = spec.n
     u = np.asarray(spec.unit, dtype=float)
@@ -211,22 +214,15 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
             nvh = np.minimum(vh, np.floor(b + 1e-9))
             blocking[j] = (nvl > nvh) & ~(vl > vh)
             vl, vh = nvl, nvh
-    if spec.turnover is not None:
-        h, tau = spec.turnover
-        h = np.asarray(h, dtype=float)
-        r = tau + tol - (np.abs(h).sum() - np.abs(h))
-        vl = np.where(r < 0, np.inf, np.maximum(vl, np.ceil((h - r) / u - 1e-9)))
-        vh = np.where(r < 0, -np.inf, np.minimum(vh, np.floor((h + r) / u + 1e-9)))
-    cur = spec.current if spec.current is not None else np.zeros(n)
-    mw = np.asarray(spec.min_weight, float) if spec.min_weight is not None else np.zeros(n)
-    mt = np.asarray(spec.min_trade, float) if spec.min_trade is not None else np.zeros(n)
+    rules = restrictions_of(spec)
+    for rule in rules:
+        vl, vh = rule.alone(vl, vh, tol)
     Qd = np.diag(np.asarray(spec.Q, dtype=float))
     q = np.asarray(spec.q, dtype=float)
     for i in np.flatnonzero(vl <= vh):
-        m = max(1.0, math.ceil((mw[i] - tol) / u[i] - 1e-9))
-        cands = {vl[i], vh[i], m, -m, round(cur[i] / u[i]),
-                 math.floor((cur[i] - mt[i] + tol) / u[i] + 1e-9),
-                 math.ceil((cur[i] + mt[i] - tol) / u[i] - 1e-9)}
+        cands = {vl[i], vh[i], 1.0, -1.0}  # the ends, the least lots held
+        for rule in rules:
+            cands |= rule.alone_values(int(i), tol)
         if best and Qd[i] > 0:
             vertex = q[i] / (u[i] * Qd[i])  # minimiser of f(v e_i) over real v
             cands |= {math.floor(vertex), math.ceil(vertex)}

@@ -45,12 +45,8 @@ def round_feasible(srch: Searcher, x: np.ndarray | None, deadline: float,
     r = x / u
     z = np.round(r) if nearest else np.trunc(r)
     z = np.clip(z, srch.zl_f, srch.zu_f)
-    if srch.K is not None and np.count_nonzero(z) > srch.K:
-        can0 = (srch.zl <= 0) & (srch.zu >= 0)
-        score = np.where(can0, np.abs(x), np.inf)
-        drop = np.argsort(-score)[srch.K:]
-        drop = drop[can0[drop]]
-        z[drop] = 0
+    for t in srch.trackers:
+        t.trim(z, x)
     if srch.holes:
         idx = np.arange(n)
         bad = ~srch.allowed(idx, z)

@@ -1,8 +1,9 @@
 """The search state: the incumbent lots and the accumulators every move updates in O(N m).
 
 :class:`SearchState` holds ``z``, ``w = u z``, the gradient ``g = Q w - q``, the objective, the
-row values ``A w``, the turnover and the number of names, the integer bounds and the allowed
-lot counts (minimum-position and minimum-trade holes).
+row values ``A w``, the integer bounds, the allowed lot counts (the holes that rules such as
+minimum positions and trades cut) and one :class:`~.restrictions.Tracker` per rule that limits
+a sum over the names (turnover, name count), which keeps that rule's accumulator.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.integers import BIG
-from hedgeopt.solvers.wholeshare.restrictions import MinTradeRule, restrictions_of
+from hedgeopt.solvers.wholeshare.restrictions import Tracker, restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["SearchState"]
@@ -21,7 +22,7 @@ class SearchState:
     """State of the whole-share search on one :class:`WholeShareSpec`.
 
     Holds the incumbent ``z`` with ``w = u z``, the gradient ``g = Q w - q``, the row values
-    ``A w``, the turnover and the number of names, all updated in O(N m) per move.
+    ``A w`` and the rules' trackers (:attr:`trackers`), all updated in O(N m) per move.
     """
 
     def __init__(self, spec: WholeShareSpec, seed: int = 0) -> None:
@@ -39,16 +40,15 @@ class SearchState:
         self.m = self.A.shape[0]
         self.Au = self.A * self.u  # row change per lot
         self.rng = np.random.default_rng(seed)
-        self.turn = None
-        if spec.turnover is not None:
-            h, tau = spec.turnover
-            self.turn = (np.asarray(h, dtype=float), float(tau))
-        self.K = spec.max_names
+        #: the spec's rules, in :data:`~.restrictions.RULES` order
+        self.rules = restrictions_of(spec)
         #: the rules that cut holes in the allowed lot counts (minimum position and trade)
-        self.hole_rules = [r for r in restrictions_of(spec) if r.holes]
+        self.hole_rules = [r for r in self.rules if r.holes]
         self.holes = bool(self.hole_rules)
-        #: whether minimum trades cut holes (the enumeration's turnover bound needs to know)
-        self.trade_holes = any(isinstance(r, MinTradeRule) for r in self.hole_rules)
+        #: the incremental accounts of the rules that limit a sum over the names (turnover,
+        #: name count); every move, move test and violation goes through them
+        self.trackers: list[Tracker] = [t for t in (r.tracker(self) for r in self.rules)
+                                        if t is not None]
         self._propagate_bounds()
         self.z = np.zeros(n, dtype=np.int64)
         self.set(self.z)
@@ -101,8 +101,8 @@ class SearchState:
         self.g = self.Q @ self.w - self.q
         self.f = float(0.5 * self.w @ (self.g - self.q) + self.c)
         self.aw = self.A @ self.w
-        self.tv = float(np.abs(self.w - self.turn[0]).sum()) if self.turn is not None else 0.0
-        self.nz = int(np.count_nonzero(self.z))
+        for t in self.trackers:
+            t.reset()
 
     def value(self) -> float:
         return float(0.5 * self.w @ (self.Q @ self.w) - self.q @ self.w + self.c)
@@ -117,21 +117,18 @@ class SearchState:
         self.g += s * self.Q[:, i]
         if self.m:
             self.aw += s * self.A[:, i]
-        if self.turn is not None:
-            h = self.turn[0][i]
-            self.tv += abs(self.u[i] * v - h) - abs(self.w[i] - h)
-        self.nz += int(v != 0) - int(self.z[i] != 0)
+        for t in self.trackers:
+            t.move(i, v)
         self.z[i] = v
         self.w[i] = self.u[i] * v
 
     def violation(self) -> float:
-        """Total violation of rows and turnover (bounds, holes and names are kept by moves)."""
+        """Total violation of the rows and the trackers' rules (bounds and holes are kept by
+        moves)."""
         v = 0.0
         if self.m:
             v += float(np.maximum(self.lo - self.aw, 0).sum()
                        + np.maximum(self.aw - self.hi, 0).sum())
-        if self.turn is not None:
-            v += max(self.tv - self.turn[1], 0.0)
-        if self.K is not None:
-            v += max(self.nz - self.K, 0)
+        for t in self.trackers:
+            v += t.violation()
         return v
