@@ -97,7 +97,7 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
 
 
 class _CvxpyBuild:
-    """The model being built, as the rules see it (:class:`.restrictions.CvxpyBuild`)."""
+    """The model being built, as the rules see it (:class:`.restrictions.base.CvxpyBuild`)."""
 
     def __init__(self, n: int, z: Any, w: Any, u: np.ndarray, zl: np.ndarray, zu: np.ndarray,
                  mw: np.ndarray | None) -> None:

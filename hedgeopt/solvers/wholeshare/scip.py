@@ -204,7 +204,7 @@ class _Late(Exception):
 
 
 class _ScipBuild:
-    """The model being built, as the rules see it (:class:`.restrictions.ScipBuild`)."""
+    """The model being built, as the rules see it (:class:`.restrictions.base.ScipBuild`)."""
 
     def __init__(self, m: Any, scip: Any, z: list[Any], w: list[Any], u: np.ndarray,
                  zl: np.ndarray, zu: np.ndarray, zs: np.ndarray | None, sol_vals: _SolVals,

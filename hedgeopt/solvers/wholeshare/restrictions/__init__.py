@@ -22,7 +22,7 @@ bound propagation, the search and the MIP builders:
     :mod:`.proofs`).
 ``scip_rows`` / ``cvxpy_rows``
     The restriction's rows in the MIP (:mod:`.scip`, :mod:`.cvxpy_mip`) through a small
-    builder interface (:class:`ScipBuild`, :class:`CvxpyBuild`).
+    builder interface (:class:`.base.ScipBuild`, :class:`.base.CvxpyBuild`).
 
 :data:`RULES` is the registration. A new restriction is one file in this folder (its rule
 with the hooks it needs, and its :class:`Tracker` when it limits a sum over the names, as in
@@ -34,24 +34,16 @@ proofs and the MIP builders iterate over the spec's rules. The protocol is in ``
 from __future__ import annotations
 
 from hedgeopt.constraints.base import Constraint
-from hedgeopt.solvers.wholeshare.restrictions.base import (
-    CvxpyBuild,
-    PointState,
-    Restriction,
-    ScipBuild,
-    SubsetTracker,
-    Tracker,
-    trade_origin,
-)
+from hedgeopt.solvers.wholeshare.restrictions.base import Restriction, Tracker
 from hedgeopt.solvers.wholeshare.restrictions.names import MaxNamesRule, NamesTracker
 from hedgeopt.solvers.wholeshare.restrictions.positions import MinPositionRule
 from hedgeopt.solvers.wholeshare.restrictions.trades import MinTradeRule
 from hedgeopt.solvers.wholeshare.restrictions.turnover import TurnoverRule, TurnoverTracker
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
-__all__ = ["CvxpyBuild", "MaxNamesRule", "MinPositionRule", "MinTradeRule", "NamesTracker",
-           "PointState", "RULES", "Restriction", "ScipBuild", "SubsetTracker", "Tracker",
-           "TurnoverRule", "TurnoverTracker", "restrictions_of", "rule_for", "trade_origin"]
+__all__ = ["MaxNamesRule", "MinPositionRule", "MinTradeRule", "NamesTracker", "RULES",
+           "Restriction", "Tracker", "TurnoverRule", "TurnoverTracker", "restrictions_of",
+           "rule_for"]
 
 
 #: The registration, in the order the checker reports and the MIP builders add rows.
