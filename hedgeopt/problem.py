@@ -288,16 +288,16 @@ class HedgeProblem:
         """The value key of every constraint's and penalty's arguments (see :mod:`keys`)."""
         return [arguments_key(c) for c in self._items()]
 
-    def _revalidate(self) -> list[Any]:
+    def _revalidate(self) -> None:
         """Validate again every constraint or penalty whose arguments changed since the last
-        check (``cap.max_weight = 25`` after ``add`` is refused like ``SectorCap(..., 25)``)."""
+        check (``cap.max_weight = 25`` after ``add`` is refused like ``SectorCap(..., 25)``);
+        :attr:`_checked` then holds the current argument keys."""
         keys = self._arguments()
         seen = self._checked if len(self._checked) == len(keys) else [None] * len(keys)
         for item, key, old in zip(self._items(), keys, seen, strict=True):
             if key != old:
                 item.validate(self.ctx)
         self._checked = keys
-        return keys
 
     def _cvxpy_problem(self) -> tuple[cp.Problem, cp.Variable]:
         """The compiled problem, built once; parameters refreshed when lam, the data or an
@@ -307,7 +307,7 @@ class HedgeProblem:
         cvxpy parameters they create belong to this problem alone, so one constraint list added
         to several problems never lets one problem's data leak into another's solve.
         """
-        keys = self._revalidate()
+        keys = self._checked  # solve() has just revalidated them
         if self._compiled is None or not self.objective.compatible(self.ctx):
             return self._compile(keys)
         bound: list[Constraint | Penalty] = [*self._bound, *self._bound_penalties]

@@ -72,7 +72,7 @@ class Budget(LinearConstraint):
                 f"Budget.notional = {notional:g} dollars is {notional / ctx.notional:.2g} of "
                 f"the basket's ${ctx.notional:,.0f}: notional is in dollars (for a fraction of "
                 f"the basket use band=({notional:g}, {notional:g}))", field="notional")
-        ratio = self.target(ctx) / ctx.notional
+        ratio = 1.0 if notional is None else notional / ctx.notional
         return LinearForm.rows(
             ctx.n_assets, np.ones((1, ctx.n_assets)), lo * ratio, hi * ratio, ["hedge value"]
         )
