@@ -23,6 +23,12 @@ from hedgeopt.solvers.wholeshare import (
 )
 from hedgeopt.solvers.wholeshare.lattice import _lll
 from hedgeopt.solvers.wholeshare.local import _extend
+from hedgeopt.solvers.wholeshare.restrictions import (
+    MaxNamesRule,
+    MinPositionRule,
+    MinTradeRule,
+    TurnoverRule,
+)
 
 
 def make_spec(n: int = 5, seed: int = 0, lots_per_name: float = 1.5, T: int = 30,
@@ -69,19 +75,27 @@ def brute_force(spec: WholeShareSpec) -> tuple[np.ndarray | None, float]:
 
 CASES = {
     "budget": {},
-    "max_names": {"max_names": 2},
-    "min_weight": {"min_weight": np.full(5, 0.3)},
-    "turnover": {"turnover": (np.array([0.2, 0.2, 0.2, 0.2, 0.2]), 0.5)},
-    "min_trade": {"current": np.zeros(5), "min_trade": np.full(5, 0.25)},
+    "max_names": {"rules": (MaxNamesRule(2),)},
+    "min_weight": {"rules": (MinPositionRule(np.full(5, 0.3)),)},
+    "turnover": {"rules": (TurnoverRule(np.array([0.2, 0.2, 0.2, 0.2, 0.2]), 0.5),)},
+    "min_trade": {},  # the rule needs the lots: see with_case
 }
+
+
+def with_case(case: str, spec: WholeShareSpec) -> WholeShareSpec:
+    """``spec`` with the rules of ``CASES[case]`` (min_trade: holdings in whole lots)."""
+    for k, v in CASES[case].items():
+        setattr(spec, k, v)
+    if case == "min_trade":
+        h = spec.unit * np.array([1, 0, 1, 0, 1])
+        spec.rules = (MinTradeRule(h, np.full(5, 0.25)),)
+    return spec
 
 
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("seed", [0, 1])
 def test_tiny_cases_match_brute_force(case: str, seed: int) -> None:
-    spec = make_spec(5, seed, **CASES[case])
-    if case == "min_trade":  # current holdings in whole lots
-        spec.current = spec.unit * np.array([1, 0, 1, 0, 1])
+    spec = with_case(case, make_spec(5, seed))
     bz, best = brute_force(spec)
     out = solve_heuristic(spec, time_limit=5, seed=seed)
     if bz is None:
@@ -106,8 +120,8 @@ def test_free_sign_and_wide_ranges() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_medium_problem_constraints_and_bound(seed: int) -> None:
-    extra = {"max_names": 12, "min_weight": np.full(30, 0.02)}
-    spec = make_spec(30, seed, lots_per_name=4.0, ub=1.0, **extra)
+    rules = (MaxNamesRule(12), MinPositionRule(np.full(30, 0.02)))
+    spec = make_spec(30, seed, lots_per_name=4.0, ub=1.0, rules=rules)
     out = solve_heuristic(spec, time_limit=0.5, seed=seed)
     assert violations(spec, out.z) == []
     assert np.count_nonzero(out.z) <= 12
@@ -124,9 +138,7 @@ def test_turnover_and_min_trade_medium() -> None:
     rng = np.random.default_rng(5)
     spec = make_spec(n, 5, lots_per_name=3.0)
     cur = spec.unit * np.floor(rng.uniform(0.8, 1.0) / spec.unit.sum() + rng.integers(0, 2, n))
-    spec.turnover = (cur, 0.4)
-    spec.current = cur
-    spec.min_trade = np.full(n, 0.03)
+    spec.rules = (TurnoverRule(cur, 0.4), MinTradeRule(cur, np.full(n, 0.03)))
     out = solve_heuristic(spec, time_limit=1.0)
     assert out.z is not None and violations(spec, out.z) == []
     w = spec.unit * out.z
@@ -169,8 +181,8 @@ def test_start_is_used_and_infeasible_bounds() -> None:
 
 
 def test_feasible_reports_violations() -> None:
-    spec = make_spec(5, 0, max_names=1, min_weight=np.full(5, 0.5),
-                     turnover=(np.zeros(5), 0.1))
+    spec = make_spec(5, 0, rules=(TurnoverRule(np.zeros(5), 0.1), MaxNamesRule(1),
+                                  MinPositionRule(np.full(5, 0.5))))
     z = np.array([1, 1, 0, 0, 0])
     msgs = violations(spec, z)
     assert any("max_names" in m for m in msgs)
@@ -229,7 +241,8 @@ def test_phases_stop_at_a_past_deadline() -> None:
 def test_search_returns_within_its_time_limit() -> None:
     """A fine-lot problem with a cardinality limit (slow to round and repair one lot at a
     time) still returns a feasible point, within the limit plus a small margin."""
-    spec = make_spec(n=200, seed=2, lots_per_name=300, T=30, ub=1.0, max_names=15)
+    spec = make_spec(n=200, seed=2, lots_per_name=300, T=30, ub=1.0,
+                     rules=(MaxNamesRule(15),))
     t0 = time.perf_counter()
     out = solve_heuristic(spec, time_limit=0.5)
     assert time.perf_counter() - t0 < 0.5 + 0.5
@@ -275,24 +288,26 @@ def test_granularity_proof() -> None:
 
 
 def test_cardinality_reach_proof() -> None:
-    spec = make_spec(5, 0, ub=0.3, max_names=2)  # 2 x 0.3 < 0.95
+    spec = make_spec(5, 0, ub=0.3, rules=(MaxNamesRule(2),))  # 2 x 0.3 < 0.95
     why = infeasibility_proof(spec)
     assert why is not None and "at most 2 names may be held" in why
     assert _raw_brute_force(spec) is None
-    spec.max_names = 4  # 4 x 0.3 >= 0.95: not proven here
+    spec.rules = (MaxNamesRule(4),)  # 4 x 0.3 >= 0.95: not proven here
     assert infeasibility_proof(spec) is None
 
 
 def test_single_name_proof_and_best_point() -> None:
     """max_names=1 is decided name by name: lots of 0.30, 0.40 and 0.45 never land in
     0.95..1.0 alone, though each can reach it (no reach or granularity proof applies)."""
-    spec = _with_units(make_spec(3, 0, max_names=1), [0.30, 0.40, 0.45], (0.95, 1.0), ub=1.5)
+    spec = _with_units(make_spec(3, 0, rules=(MaxNamesRule(1),)), [0.30, 0.40, 0.45],
+                       (0.95, 1.0), ub=1.5)
     why = infeasibility_proof(spec)
     assert why is not None and "at most 1 name may be held" in why
     assert _raw_brute_force(spec) is None
     assert single_name_point(spec) is None
     # a reachable band: the best single-name point is the brute-force optimum
-    spec = make_spec(3, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    spec = make_spec(3, 3, rules=(MaxNamesRule(1),), ub=1.2, band=(0.9, 1.1),
+                     lots_per_name=3)
     bz, best = brute_force(spec)
     z = single_name_point(spec, best=True)
     assert bz is not None and violations(spec, z) == []
@@ -320,12 +335,12 @@ def test_proofs_are_sound(seed: int) -> None:
     spec = make_spec(n, seed, lots_per_name=float(rng.uniform(0.4, 2.0)),
                      long_only=bool(seed % 2), band=(float(rng.uniform(0.8, 0.97)), 1.0),
                      ub=float(rng.uniform(0.3, 1.0)),
-                     max_names=[None, 1, 2][seed % 3])
+                     rules=[(), (MaxNamesRule(1),), (MaxNamesRule(2),)][seed % 3])
     why = infeasibility_proof(spec)
     bz = _raw_brute_force(spec)
     if why is not None:
         assert bz is None, why
     if bz is not None:
         assert why is None
-        if spec.max_names == 1:
+        if spec.name_limit() == 1:
             assert violations(spec, single_name_point(spec)) == []

@@ -21,21 +21,20 @@ from hedgeopt.solvers.wholeshare import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_heuristics import CASES, brute_force, make_spec  # noqa: E402
+from test_heuristics import brute_force, make_spec, with_case  # noqa: E402
+
+from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule  # noqa: E402
 
 HAVE_SCIP = importlib.util.find_spec("pyscipopt") is not None
 needs_scip = pytest.mark.skipif(not HAVE_SCIP, reason="pyscipopt not installed")
 
 
 def _spec(case: str, seed: int):
-    spec = make_spec(5, seed, **CASES[case])
-    if case == "min_trade":
-        spec.current = spec.unit * np.array([1, 0, 1, 0, 1])
-    return spec
+    return with_case(case, make_spec(5, seed))
 
 
 @needs_scip
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", ["budget", "max_names", "min_weight", "turnover", "min_trade"])
 def test_scip_alone_matches_brute_force(case: str) -> None:
     pytest.importorskip("pyscipopt")
     spec = _spec(case, 0)
@@ -48,7 +47,8 @@ def test_scip_alone_matches_brute_force(case: str) -> None:
 
 @needs_scip
 def test_scip_without_bounds_uses_indicators() -> None:
-    spec = make_spec(4, 2, long_only=False, ub=np.inf, max_names=2, band=(0.9, 1.0))
+    spec = make_spec(4, 2, long_only=False, ub=np.inf, rules=(MaxNamesRule(2),),
+                     band=(0.9, 1.0))
     spec.form.lb = np.full(4, -np.inf)
     bz = None
     out = solve_scip(spec, time_limit=20, gap=1e-9)
@@ -84,8 +84,8 @@ def test_entry_point_methods(method: str, case: str) -> None:
 
 def test_medium_default_respects_everything() -> None:
     n = 25
-    spec = make_spec(n, 4, lots_per_name=3.0, ub=1.0, max_names=10,
-                     min_weight=np.full(n, 0.03))
+    spec = make_spec(n, 4, lots_per_name=3.0, ub=1.0,
+                     rules=(MaxNamesRule(10), MinPositionRule(np.full(n, 0.03))))
     out = solve_whole_shares(spec, "DEFAULT", time_limit=1.5, seed=1)
     assert violations(spec, out.z) == []
     assert out.value >= out.bound >= spec.relaxed_value - 1e-15
@@ -139,7 +139,7 @@ def test_scip_proves_what_the_heuristic_cannot() -> None:
 def test_cheap_proof_first_for_every_method(method: str) -> None:
     if method == "SCIP":
         pytest.importorskip("pyscipopt")
-    spec = make_spec(5, 0, ub=0.3, max_names=2)
+    spec = make_spec(5, 0, ub=0.3, rules=(MaxNamesRule(2),))
     t0 = time.perf_counter()
     out = solve_whole_shares(spec, method, time_limit=30)
     assert time.perf_counter() - t0 < 1.0
@@ -148,16 +148,16 @@ def test_cheap_proof_first_for_every_method(method: str) -> None:
 
 
 def test_find_feasible_returns_a_checked_point() -> None:
-    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, max_names=10)
+    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, rules=(MaxNamesRule(10),))
     out = find_feasible(spec, time_limit=2)
     assert out.z is not None and violations(spec, out.z) == []
-    one = make_spec(4, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    one = make_spec(4, 3, rules=(MaxNamesRule(1),), ub=1.2, band=(0.9, 1.1), lots_per_name=3)
     out = find_feasible(one, time_limit=2)
     assert out.method == "one name" and violations(one, out.z) == []
 
 
 def test_max_names_one_is_solved_exactly() -> None:
-    spec = make_spec(4, 3, max_names=1, ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    spec = make_spec(4, 3, rules=(MaxNamesRule(1),), ub=1.2, band=(0.9, 1.1), lots_per_name=3)
     bz, best = brute_force(spec)
     for method in ["DEFAULT", "HEURISTIC"] + (["SCIP"] if HAVE_SCIP else []):
         out = solve_whole_shares(spec, method, time_limit=5)
@@ -167,7 +167,7 @@ def test_max_names_one_is_solved_exactly() -> None:
 
 @needs_scip
 def test_scip_model_build_checks_the_deadline() -> None:
-    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, max_names=10)
+    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, rules=(MaxNamesRule(10),))
     out = solve_scip(spec, time_limit=0.0)
     assert out.z is None and out.status == "failed"
     assert "model was being built" in out.info["reason"]
@@ -182,7 +182,8 @@ def test_time_limit_covers_the_whole_call(method: str) -> None:
     (plus a generous margin for a loaded machine), with a feasible point."""
     if method == "SCIP":
         pytest.importorskip("pyscipopt")
-    spec = make_spec(n=200, seed=2, lots_per_name=300, T=30, ub=1.0, max_names=15)
+    spec = make_spec(n=200, seed=2, lots_per_name=300, T=30, ub=1.0,
+                     rules=(MaxNamesRule(15),))
     t0 = time.perf_counter()
     out = solve_whole_shares(spec, method, time_limit=1.0)
     assert time.perf_counter() - t0 < 1.0 + 0.75

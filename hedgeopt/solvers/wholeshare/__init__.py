@@ -19,10 +19,11 @@ Methods
     warm-started with the heuristic's incumbent, to close the gap or raise the bound.
 
 Every method first tries the cheap proofs of infeasibility
-(:func:`~hedgeopt.solvers.wholeshare.infeasibility_proof`), solves ``max_names == 1`` exactly
-name by name, and keeps one deadline, ``time_limit`` seconds after the call, for every phase.
-When the heuristic finds no point, ``"DEFAULT"`` gives SCIP (when installed) the rest of the
-time at any N, to find one or prove that none exists. ``"infeasible"`` is only ever a proof
+(:func:`~hedgeopt.solvers.wholeshare.infeasibility_proof`), solves a name limit of 1 (any
+rule's :meth:`~.restrictions.base.Restriction.name_limit`) exactly name by name, and keeps one
+deadline, ``time_limit`` seconds after the call, for every phase. When the heuristic finds
+no point, ``"DEFAULT"`` gives SCIP (when installed) the rest of the time at any N, to find one
+or prove that none exists. ``"infeasible"`` is only ever a proof
 (cheap, or SCIP's complete search); no point and no proof is ``"failed"``.
 
 Modules, bottom to top (imports only point down)
@@ -130,7 +131,7 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
         return WholeShareOutcome(None, None, None, "infeasible", "proof",
                                  time.perf_counter() - t0, {"reason": why})
     one: WholeShareOutcome | None = None
-    if spec.max_names == 1:
+    if spec.name_limit() == 1:
         # one name at most: decided exactly, name by name (feasible within tol; a hair less,
         # so that verification at tol never meets a point on its edge)
         z1 = single_name_point(spec, 0.999 * tol, best=not feasibility_only)

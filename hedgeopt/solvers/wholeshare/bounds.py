@@ -8,14 +8,13 @@ import math
 import numpy as np
 
 from hedgeopt.solvers.wholeshare.integers import EPS, _int_lb, _int_ub
-from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["lot_bounds"]
 
 
-def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3
-               ) -> tuple[np.ndarray, np.ndarray]:
+def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3, *,
+               with_rules: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Integer bounds ``zl <= z <= zu`` on the lots, tightened by the rows and the turnover.
 
     Every ``z`` that meets the bounds, the rows and the turnover limit within ``margin`` (in
@@ -30,6 +29,9 @@ def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3
         infeasibility uses the verification tolerance, so that it also holds within it).
     rounds : int
         Rounds of bound propagation through the rows.
+    with_rules : bool
+        Also tighten with the rules' :meth:`~.restrictions.base.Restriction.propagate` (the
+        turnover); without, the box of the bounds and rows alone.
 
     Returns
     -------
@@ -86,6 +88,6 @@ def lot_bounds(spec: WholeShareSpec, margin: float = EPS, rounds: int = 3
                                 zu[i], changed = v, True
         if not changed:
             break
-    for rule in restrictions_of(spec):
+    for rule in spec.restrictions() if with_rules else ():
         zl, zu = rule.propagate(zl, zu, margin)
     return zl, zu

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["violations"]
@@ -49,6 +48,6 @@ def violations(spec: WholeShareSpec, z: np.ndarray, tol: float = 1e-9) -> list[s
                 out.append(f"{label}: {aw[j]:.12g} below {f.lo[j]:.12g}")
             if aw[j] > f.hi[j] + tol:
                 out.append(f"{label}: {aw[j]:.12g} above {f.hi[j]:.12g}")
-    for rule in restrictions_of(spec):
+    for rule in spec.restrictions():
         out += rule.violations(z, w, tol)
     return out

@@ -119,7 +119,7 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
                 return _found(spec, srch.z.copy(), bound, t0)
     if not ok:
         # round the relaxation, and the current holdings when given; keep the best
-        starts = [xr] + ([np.asarray(spec.current, float)] if spec.current is not None else [])
+        starts = [xr] + srch.starts()
         best_z = None
         for x0 in starts:
             for nearest in (True, False):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
-from hedgeopt.solvers.wholeshare.restrictions import MinPositionRule, Restriction, restrictions_of
+from hedgeopt.solvers.wholeshare.restrictions.base import Restriction
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["MipBounds", "mip_bounds", "_factor_constant"]
@@ -39,8 +39,9 @@ class MipBounds:
     rules : list of Restriction
         The spec's restrictions (:mod:`.restrictions`), which add their own rows.
     mw : numpy.ndarray or None
-        Minimum ``|z|`` in lots when held (None without minimum positions): the held
-        binaries of the name count and the minimum positions share it.
+        Minimum ``|z|`` in lots when held, the largest of the rules'
+        (:meth:`~.restrictions.base.Restriction.held_lots`; None when no rule has one): the
+        held binaries that several rules share use it.
     """
 
     zl: np.ndarray
@@ -52,9 +53,9 @@ class MipBounds:
 def mip_bounds(spec: WholeShareSpec) -> MipBounds:
     """The :class:`MipBounds` of ``spec`` (the same numbers the search uses)."""
     zl, zu = lot_bounds(spec)
-    rules = restrictions_of(spec)
-    pos = [r.lots for r in rules if isinstance(r, MinPositionRule)]
-    return MipBounds(zl, zu, rules, pos[0] if pos else None)
+    rules = spec.restrictions()
+    held = [m for m in (r.held_lots() for r in rules) if m is not None]
+    return MipBounds(zl, zu, rules, np.maximum.reduce(held) if held else None)
 
 
 def _factor_constant(spec: WholeShareSpec) -> tuple[np.ndarray, float] | None:

@@ -9,7 +9,6 @@ import numpy as np
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.integers import _int_lb, _int_ub
-from hedgeopt.solvers.wholeshare.restrictions import restrictions_of
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["infeasibility_proof", "single_name_point"]
@@ -20,16 +19,17 @@ def infeasibility_proof(spec: WholeShareSpec, tol: float = 1e-9) -> str | None:
 
     Tries, in order (each costs O(N m) or less):
 
-    1. **Bounds.** A name whose bounds, or the limits the rows and the turnover leave it
-       (:func:`lot_bounds`), hold no whole number of lots.
-    2. **Forced names.** More names than ``max_names`` cannot be 0 within their limits.
+    1. **Bounds.** A name whose bounds, or the limits the rows and the rules (the turnover)
+       leave it (:func:`lot_bounds`), hold no whole number of lots.
+    2. **Forced names.** More names than the rules' name limit ``K``
+       (:meth:`~.spec.WholeShareSpec.name_limit`) cannot be 0 within their limits.
     3. **Cardinality reach.** With at most ``K`` names, a row reaches at most the sum of its
        ``K`` largest allowed contributions (the forced names' included); below the row's lower
        end (or, symmetrically, above its upper end) nothing is feasible.
     4. **Lot granularity.** When every name that enters a row has a fixed sign and moves the
        row the same way, ``k`` lots in all give a row value in ``[k d_min, k d_max]`` (``d``
        the row change per lot); when no whole ``k`` lands in the row's range, nothing does.
-    5. **One name.** With ``max_names == 1`` the problem is ``N`` one-dimensional ones (and
+    5. **One name.** With a name limit of 1 the problem is ``N`` one-dimensional ones (and
        holding nothing): each is decided exactly.
 
     Every test relaxes the problem (drops restrictions or widens rows by ``tol``), so a proof
@@ -64,10 +64,10 @@ def infeasibility_proof(spec: WholeShareSpec, tol: float = 1e-9) -> str | None:
     labels = [form.labels[j] if j < len(form.labels) else f"row {j}" for j in range(A.shape[0])]
     for i in np.flatnonzero(zl > zu)[:1]:
         rows = [labels[j] for j in np.flatnonzero(A[:, i] != 0)]
-        via = f"the rows [{', '.join(rows)}]" if rows else "the turnover limit"
+        via = f"the rows [{', '.join(rows)}]" if rows else _limiting_rules(spec, i, tol)
         return (f"no whole number of lots of {spec.name(i)} (one lot is worth "
                 f"{spec.money(u[i])}) fits the limits that its bounds and {via} leave it")
-    K = spec.max_names
+    K = spec.name_limit()
     forced = (zl > 0) | (zu < 0)
     if K is not None and int(forced.sum()) > K:
         shown = ", ".join(spec.name(i) for i in np.flatnonzero(forced)[:5])
@@ -85,15 +85,16 @@ def infeasibility_proof(spec: WholeShareSpec, tol: float = 1e-9) -> str | None:
 
 def single_name_point(spec: WholeShareSpec, tol: float = 1e-9, best: bool = False
                       ) -> np.ndarray | None:
-    """With ``max_names == 1``: a lot vector holding one name (or none) that meets every
-    constraint within ``tol``; None when there is none (or ``max_names != 1``).
+    """With a name limit of 1 (:meth:`~.spec.WholeShareSpec.name_limit`): a lot vector holding
+    one name (or none) that meets every constraint within ``tol``; None when there is none (or
+    the name limit is not 1).
 
     The check is exact, name by name (see :func:`infeasibility_proof`, proof 5). With
     ``best`` the point is the optimum of ``f`` over all of them: on one name ``f`` is a convex
     parabola in the lot count, so its best value on each piece of the allowed set is at the
     whole numbers around its vertex or at the piece's ends, which are all tried.
     """
-    if spec.max_names != 1:
+    if spec.name_limit() != 1:
         return None
     zl, zu = lot_bounds(spec, tol)
     if np.any(zl > zu):
@@ -102,10 +103,21 @@ def single_name_point(spec: WholeShareSpec, tol: float = 1e-9, best: bool = Fals
     return _single_name(spec, A, zl, zu, [""] * A.shape[0], tol, best)[1]
 
 
+def _limiting_rules(spec: WholeShareSpec, i: int, tol: float) -> str:
+    """The rules that leave name ``i`` no whole lot, in words (proof 1, without rows)."""
+    zl, zu = lot_bounds(spec, tol, with_rules=False)
+    labels = []
+    for rule in spec.restrictions():
+        rl, rh = rule.propagate(zl, zu, tol)
+        if rl[i] > zl[i] or rh[i] < zu[i]:
+            labels.append(rule.label)
+    return " and ".join(labels) or "the whole-share restrictions"
+
+
 def _cardinality_reach(spec: WholeShareSpec, c: np.ndarray, zl: np.ndarray, zu: np.ndarray,
                        forced: np.ndarray, j: int, label: str, tol: float) -> str | None:
     """Proof 3 of :func:`infeasibility_proof` on row ``j`` (``c``: row change per lot)."""
-    K = spec.max_names
+    K = spec.name_limit()
     if K is None:
         return None
     lo, hi = float(spec.form.lo[j]), float(spec.form.hi[j])
@@ -178,7 +190,7 @@ def _granularity(spec: WholeShareSpec, c: np.ndarray, zl: np.ndarray, zu: np.nda
 def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.ndarray,
                  labels: list[str], tol: float, best: bool = False
                  ) -> tuple[str | None, np.ndarray | None]:
-    """Proof 5 of :func:`infeasibility_proof`: ``max_names == 1`` decided name by name.
+    """Proof 5 of :func:`infeasibility_proof`: a name limit of 1 decided name by name.
 
     For each name the rows (others at 0), bounds and rules (the turnover, through
     :meth:`~.restrictions.Restriction.alone`) give an interval of lot counts; the thresholds
@@ -214,7 +226,7 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
             nvh = np.minimum(vh, np.floor(b + 1e-9))
             blocking[j] = (nvl > nvh) & ~(vl > vh)
             vl, vh = nvl, nvh
-    rules = restrictions_of(spec)
+    rules = spec.restrictions()
     for rule in rules:
         vl, vh = rule.alone(vl, vh, tol)
     Qd = np.diag(np.asarray(spec.Q, dtype=float))

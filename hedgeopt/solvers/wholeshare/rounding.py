@@ -41,7 +41,8 @@ def round_feasible(srch: Searcher, x: np.ndarray | None, deadline: float,
     """
     n, u = srch.n, srch.u
     if x is None:
-        x = np.zeros(n) if srch.spec.current is None else np.asarray(srch.spec.current, float)
+        starts = srch.starts()
+        x = starts[0] if starts else np.zeros(n)
     r = x / u
     z = np.round(r) if nearest else np.trunc(r)
     z = np.clip(z, srch.zl_f, srch.zu_f)

@@ -6,11 +6,11 @@ normalised objective as the continuous solvers,
 
 .. math::  f(w) = \\tfrac12 w^\\top Q w - q^\\top w + c,
 
-subject to the merged linear form (``lb <= w <= ub``, ``lo <= A w <= hi``), an optional turnover
-limit ``sum_i |w_i - h_i| <= tau``, an optional cardinality limit (at most ``max_names`` non-zero
-``z_i``), optional minimum positions (``z_i = 0`` or ``|w_i| >= min_weight_i``) and optional
-minimum trades (``w_i = h_i`` or ``|w_i - h_i| >= min_trade_i``). Dollars^2 are
-``f * scale * B_ref^2`` (see :class:`~hedgeopt.objective.TrackingObjective`).
+subject to the merged linear form (``lb <= w <= ub``, ``lo <= A w <= hi``) and the whole-share
+restrictions in :attr:`WholeShareSpec.rules` (turnover, name count, minimum positions and
+trades, ...: one :class:`~.restrictions.base.Restriction` each, holding its own data; see
+:mod:`.restrictions`). Dollars^2 are ``f * scale * B_ref^2`` (see
+:class:`~hedgeopt.objective.TrackingObjective`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from hedgeopt.constraints.base import LinearForm
+from hedgeopt.solvers.wholeshare.restrictions.base import Restriction
 
 __all__ = ["WholeShareSpec", "WholeShareOutcome"]
 
@@ -40,16 +41,9 @@ class WholeShareSpec:
         Weight of one lot per name (> 0): ``w = unit * z``.
     form : LinearForm
         Merged polyhedral constraints in weights.
-    turnover : tuple (numpy.ndarray, float) or None
-        ``(h, tau)``: current holdings in weights and the limit (``sum |w - h| <= tau``).
-    max_names : int or None
-        At most this many non-zero positions.
-    min_weight : numpy.ndarray or None
-        Per-name minimum |position| in weights when held (0 = no threshold).
-    current : numpy.ndarray or None
-        Current holdings in weights (for ``min_trade``; also a natural starting point).
-    min_trade : numpy.ndarray or None
-        Per-name minimum |trade| in weights when traded (0 = no threshold).
+    rules : tuple of Restriction
+        The whole-share restrictions, each with its data in weights
+        (:class:`~.restrictions.TurnoverRule`, :class:`~.restrictions.MaxNamesRule`, ...).
     relaxed : numpy.ndarray or None
         The continuous optimum (weights) without the integer restrictions, if known.
     relaxed_value : float or None
@@ -68,11 +62,7 @@ class WholeShareSpec:
     factor: np.ndarray
     unit: np.ndarray
     form: LinearForm
-    turnover: tuple[np.ndarray, float] | None = None
-    max_names: int | None = None
-    min_weight: np.ndarray | None = None
-    current: np.ndarray | None = None
-    min_trade: np.ndarray | None = None
+    rules: tuple[Restriction, ...] = ()
     relaxed: np.ndarray | None = None
     relaxed_value: float | None = None
     lots: np.ndarray | None = None
@@ -89,6 +79,16 @@ class WholeShareSpec:
             return f"{w:.6g} x the notional"
         d = w * self.notional
         return f"-${-d:,.0f}" if d < 0 else f"${d:,.0f}"
+
+    def restrictions(self) -> list[Restriction]:
+        """The rules bound to the lot values :attr:`unit` (:meth:`Restriction.bind`), in
+        :attr:`rules` order."""
+        return [r.bind(self.unit) for r in self.rules]
+
+    def name_limit(self) -> int | None:
+        """The least name-count limit of the rules (None when no rule limits it)."""
+        limits = [k for k in (r.name_limit() for r in self.rules) if k is not None]
+        return min(limits) if limits else None
 
     @property
     def n(self) -> int:

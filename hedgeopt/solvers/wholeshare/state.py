@@ -12,7 +12,7 @@ import numpy as np
 
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.integers import BIG
-from hedgeopt.solvers.wholeshare.restrictions import Tracker, restrictions_of
+from hedgeopt.solvers.wholeshare.restrictions.base import Tracker
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["SearchState"]
@@ -40,8 +40,8 @@ class SearchState:
         self.m = self.A.shape[0]
         self.Au = self.A * self.u  # row change per lot
         self.rng = np.random.default_rng(seed)
-        #: the spec's rules, in :data:`~.restrictions.RULES` order
-        self.rules = restrictions_of(spec)
+        #: the spec's rules bound to its lots (:meth:`~.spec.WholeShareSpec.restrictions`)
+        self.rules = spec.restrictions()
         #: the rules that cut holes in the allowed lot counts (minimum position and trade)
         self.hole_rules = [r for r in self.rules if r.holes]
         self.holes = bool(self.hole_rules)
@@ -52,6 +52,12 @@ class SearchState:
         self._propagate_bounds()
         self.z = np.zeros(n, dtype=np.int64)
         self.set(self.z)
+
+    def starts(self) -> list[np.ndarray]:
+        """The points in weights that the rules offer the search as starts
+        (:meth:`~.restrictions.base.Restriction.start`: the holdings of a minimum trade)."""
+        return [np.asarray(s, dtype=float) for s in (r.start() for r in self.rules)
+                if s is not None]
 
     # -- static helpers ---------------------------------------------------------------------
     def _propagate_bounds(self) -> None:

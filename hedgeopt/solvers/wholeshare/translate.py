@@ -7,7 +7,7 @@ notional, lots).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.regularization import Penalty
-from hedgeopt.solvers.wholeshare.restrictions import RULES, rule_for
+from hedgeopt.solvers.wholeshare.restrictions import RULES, Restriction, rule_for
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["SpecSource", "whole_share_spec"]
@@ -70,7 +70,7 @@ def whole_share_spec(problem: SpecSource,
     ctx = problem.ctx
     lots: np.ndarray | None = None
     forms = []
-    fields: dict[str, Any] = {k: v for cls in RULES for k, v in cls.fields(ctx).items()}
+    mine: dict[type[Restriction], list[Constraint]] = {cls: [] for cls in RULES}
     for c in problem.constraints:
         rule = rule_for(c)
         if isinstance(c, ShareLots):
@@ -81,7 +81,7 @@ def whole_share_spec(problem: SpecSource,
             lots = new if lots is None else np.lcm(lots.astype(np.int64),
                                                    new.astype(np.int64)).astype(float)
         elif rule is not None:
-            rule.absorb(c, ctx, fields)  # the whole-share restrictions (restrictions.RULES)
+            mine[rule].append(c)  # a whole-share restriction (restrictions.RULES)
         else:
             f = c.linear(ctx)
             if f is None:
@@ -90,8 +90,8 @@ def whole_share_spec(problem: SpecSource,
                     f"constraints", field="constraints")
             forms.append((repr(c), f))
     lots = np.ones(ctx.n_assets) if lots is None else lots
-    for cls in RULES:
-        cls.complete(fields, ctx, lots)
+    rules = tuple(r for r in (cls.build(mine[cls], ctx, lots) for cls in RULES)
+                  if r is not None)
     form = merge_forms(forms, ctx.n_assets)
     qp = problem.quadratic(form)
     if qp is None:
@@ -111,7 +111,7 @@ def whole_share_spec(problem: SpecSource,
     return WholeShareSpec(
         Q=Q, q=q, c=c0, factor=factor,
         unit=lots * ctx.p_ref / ctx.notional, form=form,
-        **fields,
+        rules=rules,
         relaxed=None if relaxed is None else relaxed[0],
         relaxed_value=None if relaxed is None else relaxed[1], lots=lots,
         notional=float(ctx.notional), names=[str(t) for t in ctx.tickers],

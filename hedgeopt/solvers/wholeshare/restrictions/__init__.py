@@ -1,10 +1,19 @@
 """One object per whole-share restriction: turnover, name count, minimum position, minimum trade.
 
-Each rule holds all of its restriction's arithmetic, for the translation, the checker, the
-bound propagation, the search and the MIP builders:
+Each rule holds its restriction's data (in weights, :attr:`.spec.WholeShareSpec.rules` is a
+tuple of rule instances) and all of its arithmetic, for the translation, the checker, the
+bound propagation, the proofs, the search and the MIP builders:
 
-``absorb``
-    Reads the user's constraint (:mod:`hedgeopt.constraints`) into the spec's fields.
+``build``
+    Makes the rule from the user's constraints of its kind (:mod:`hedgeopt.constraints`),
+    checking that they combine.
+``bind`` (``arrays``, ``prepare``)
+    The rule for the spec's lot values (per-name data checked, lot-dependent numbers set);
+    :meth:`.spec.WholeShareSpec.restrictions` binds every rule.
+``name_limit`` / ``held_lots`` / ``start``
+    What generic code asks of any rule: a limit on the number of names held (the proofs'
+    forced names and reach, and the exact one-name path when it is 1), the least lots of a
+    held name (the MIP's held binaries) and a point the search rounds as a start.
 ``violations``
     Readable messages for a lot vector (the checker, :func:`.check.violations`).
 ``propagate``
@@ -25,10 +34,11 @@ bound propagation, the search and the MIP builders:
     builder interface (:class:`.base.ScipBuild`, :class:`.base.CvxpyBuild`).
 
 :data:`RULES` is the registration. A new restriction is one file in this folder (its rule
-with the hooks it needs, and its :class:`Tracker` when it limits a sum over the names, as in
-``turnover.py`` and ``names.py``), one entry in :data:`RULES` and its data fields on
-:class:`~.spec.WholeShareSpec`. Nothing else names a rule: the search, the checker, the
-proofs and the MIP builders iterate over the spec's rules. The protocol is in ``base.py``.
+with its data, ``build`` and the hooks it needs, and its :class:`Tracker` when it limits a
+sum over the names, as in ``turnover.py`` and ``names.py``) and one entry in :data:`RULES`.
+Nothing else names a rule or reads its data: the translation, the search, the checker, the
+proofs and the MIP builders go through the hooks of the spec's rules. The protocol is in
+``base.py``.
 """
 
 from __future__ import annotations
@@ -39,21 +49,15 @@ from hedgeopt.solvers.wholeshare.restrictions.names import MaxNamesRule, NamesTr
 from hedgeopt.solvers.wholeshare.restrictions.positions import MinPositionRule
 from hedgeopt.solvers.wholeshare.restrictions.trades import MinTradeRule
 from hedgeopt.solvers.wholeshare.restrictions.turnover import TurnoverRule, TurnoverTracker
-from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 __all__ = ["MaxNamesRule", "MinPositionRule", "MinTradeRule", "NamesTracker", "RULES",
-           "Restriction", "Tracker", "TurnoverRule", "TurnoverTracker", "restrictions_of",
-           "rule_for"]
+           "Restriction", "Tracker", "TurnoverRule", "TurnoverTracker", "rule_for"]
 
 
-#: The registration, in the order the checker reports and the MIP builders add rows.
+#: The registration, in the order the translation builds the spec's rules (so the order the
+#: checker reports and the MIP builders add rows).
 RULES: tuple[type[Restriction], ...] = (TurnoverRule, MaxNamesRule, MinPositionRule,
                                         MinTradeRule)
-
-
-def restrictions_of(spec: WholeShareSpec) -> list[Restriction]:
-    """The rules that ``spec`` restricts, in :data:`RULES` order."""
-    return [r for r in (cls.of(spec) for cls in RULES) if r is not None]
 
 
 def rule_for(c: Constraint) -> type[Restriction] | None:

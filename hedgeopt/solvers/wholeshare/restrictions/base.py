@@ -1,15 +1,26 @@
 """The rule protocol: what a whole-share restriction provides to the translation, the
-checker, the bounds, the search (:class:`Tracker`) and the MIP builders."""
+checker, the bounds, the proofs, the search (:class:`Tracker`) and the MIP builders.
+
+A rule instance owns its restriction's data, in weights (fractions of the notional): the
+spec holds a tuple of them (:attr:`~.spec.WholeShareSpec.rules`). The lot-dependent numbers
+(minimum positions in lots, ...) come from :meth:`Restriction.bind`, which the spec calls with
+its lot values (:meth:`~.spec.WholeShareSpec.restrictions`), so a rule is never out of step
+with the spec's ``unit``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+import copy
+from collections.abc import Sequence
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 
 from hedgeopt.constraints.base import Constraint
 from hedgeopt.context import HedgeContext
-from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
+from hedgeopt.exceptions import InputError
+
+_R = TypeVar("_R", bound="Restriction")
 
 
 class PointState(Protocol):
@@ -65,34 +76,63 @@ class CvxpyBuild(Protocol):
 
 
 class Restriction:
-    """Base of the whole-share rules: every hook does nothing unless a rule overrides it."""
+    """Base of the whole-share rules: every hook does nothing unless a rule overrides it.
+
+    A rule's constructor takes its data in weights; :meth:`build` makes one from the user's
+    constraints. Hooks that need the lot values read :attr:`u`, set by :meth:`bind`.
+    """
 
     #: the user constraint the rule translates
     constraint: ClassVar[type[Constraint]]
+    #: the restriction in plain words, for messages ("the turnover limit")
+    label: ClassVar[str] = "a whole-share restriction"
     #: whether the rule cuts holes in the allowed lot counts
     holes: ClassVar[bool] = False
     #: whether the holes lie around the holdings (minimum trades), so that the lot nearest
     #: them may be cut (the turnover's bound in the enumeration then does not count on it)
     holes_at_holdings: ClassVar[bool] = False
-
-    @staticmethod
-    def fields(ctx: HedgeContext) -> dict[str, Any]:
-        """The spec's fields of the rule before any constraint is read."""
-        raise NotImplementedError
-
-    @staticmethod
-    def absorb(c: Any, ctx: HedgeContext, fields: dict[str, Any]) -> None:
-        """Add the user constraint ``c`` to the spec's ``fields``."""
-        raise NotImplementedError
-
-    @staticmethod
-    def complete(fields: dict[str, Any], ctx: HedgeContext, lots: np.ndarray) -> None:
-        """Check and finish ``fields`` once every constraint is read (``lots``: shares)."""
+    #: the weight of one lot per name (set by :meth:`bind`)
+    u: np.ndarray
 
     @classmethod
-    def of(cls, spec: WholeShareSpec) -> Restriction | None:
-        """The rule of ``spec``, or None when ``spec`` does not restrict it."""
+    def build(cls, constraints: Sequence[Any], ctx: HedgeContext, lots: np.ndarray
+              ) -> Restriction | None:
+        """The rule of the user's ``constraints`` (every one an instance of
+        :attr:`constraint`, in the problem's order; ``lots``: lot sizes in shares), or None
+        when together they restrict nothing."""
         raise NotImplementedError
+
+    def bind(self: _R, unit: np.ndarray) -> _R:
+        """A copy of the rule for the lot values ``unit`` (its lot-dependent numbers set)."""
+        out = copy.copy(self)
+        out.u = np.asarray(unit, dtype=float)
+        for name, arr in self.arrays().items():
+            if np.shape(arr) != out.u.shape:
+                raise InputError(f"{type(self).__name__}: {name} has shape {np.shape(arr)}, "
+                                 f"expected one entry per name {out.u.shape}", field=name)
+        out.prepare()
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The rule's per-name data by name (their shapes are checked by :meth:`bind`)."""
+        return {}
+
+    def prepare(self) -> None:
+        """Compute the lot-dependent numbers from :attr:`u` (called by :meth:`bind`)."""
+
+    def name_limit(self) -> int | None:
+        """At most this many names held under the rule (None: no limit). The proofs (forced
+        names, reach with ``K`` names) and the exact one-name path read the least of them."""
+        return None
+
+    def held_lots(self) -> np.ndarray | None:
+        """Least ``|z_i|`` in lots whenever name ``i`` is held (None: no such threshold); the
+        MIP builders' held binaries take the largest over the rules."""
+        return None
+
+    def start(self) -> np.ndarray | None:
+        """A point in weights the search rounds as a start (None: none)."""
+        return None
 
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         """Messages for the lots ``z`` (weights ``w``) beyond ``tol``."""
@@ -233,10 +273,3 @@ class SubsetTracker:
 def _any_positive(x: np.ndarray | None) -> bool:
     """Whether the thresholds ``x`` are given and at least one is positive."""
     return x is not None and bool(np.any(np.asarray(x) > 0))
-
-
-def trade_origin(spec: WholeShareSpec) -> np.ndarray:
-    """The holdings in weights that trades are measured from (``spec.current``, else 0)."""
-    return np.asarray(spec.current, dtype=float) if spec.current is not None else np.zeros(spec.n)
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import cvxpy as cp
@@ -17,29 +18,30 @@ from hedgeopt.solvers.wholeshare.restrictions.base import (
     SubsetTracker,
     Tracker,
 )
-from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 
 class MaxNamesRule(Restriction):
-    """At most ``K`` non-zero lot counts."""
+    """At most ``k`` non-zero lot counts.
+
+    Parameters
+    ----------
+    k : int
+        The most names held.
+    """
 
     constraint = MaxNames
+    label = "the name count limit"
 
     def __init__(self, k: int) -> None:
-        self.k = k
-
-    @staticmethod
-    def fields(ctx: HedgeContext) -> dict[str, Any]:
-        return {"max_names": None}
-
-    @staticmethod
-    def absorb(c: Any, ctx: HedgeContext, fields: dict[str, Any]) -> None:
-        fields["max_names"] = c.k if fields["max_names"] is None else min(fields["max_names"],
-                                                                             c.k)
+        self.k = int(k)
 
     @classmethod
-    def of(cls, spec: WholeShareSpec) -> Restriction | None:
-        return None if spec.max_names is None else cls(spec.max_names)
+    def build(cls, constraints: Sequence[Any], ctx: HedgeContext, lots: np.ndarray
+              ) -> Restriction | None:
+        return cls(min(c.k for c in constraints)) if constraints else None
+
+    def name_limit(self) -> int | None:
+        return self.k
 
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         k = int(np.count_nonzero(z))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,39 +17,45 @@ from hedgeopt.solvers.wholeshare.restrictions.base import (
     ScipBuild,
     _any_positive,
 )
-from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 
 class MinPositionRule(Restriction):
-    """``z_i = 0`` or ``|w_i| >= min_weight_i``."""
+    """``z_i = 0`` or ``|w_i| >= weight_i``.
+
+    Parameters
+    ----------
+    weight : numpy.ndarray
+        Per-name minimum ``|w_i|`` in weights when held (0: no threshold).
+    """
 
     constraint = MinPosition
+    label = "the minimum position"
     holes = True
+    #: least ``|z_i|`` in lots when held (0 where there is no threshold; set by bind)
+    lots: np.ndarray
 
-    def __init__(self, spec: WholeShareSpec) -> None:
-        self.u = u = np.asarray(spec.unit, dtype=float)
-        self.weight = mw = np.asarray(spec.min_weight, dtype=float)
-        m = np.where(mw > 0, np.ceil((mw - EPS) / u), 0.0)
-        m = np.where((m > 0) & (u * (m - 1) >= mw - EPS), m - 1, m)
-        #: least ``|z_i|`` in lots when held (0 where there is no threshold)
-        self.lots = np.maximum(m, 0.0)
-
-    @staticmethod
-    def fields(ctx: HedgeContext) -> dict[str, Any]:
-        return {"min_weight": np.zeros(ctx.n_assets)}
-
-    @staticmethod
-    def absorb(c: Any, ctx: HedgeContext, fields: dict[str, Any]) -> None:
-        fields["min_weight"] = np.maximum(fields["min_weight"], c.dollars / ctx.notional)
-
-    @staticmethod
-    def complete(fields: dict[str, Any], ctx: HedgeContext, lots: np.ndarray) -> None:
-        if not fields["min_weight"].any():
-            fields["min_weight"] = None
+    def __init__(self, weight: np.ndarray) -> None:
+        self.weight = np.asarray(weight, dtype=float)
 
     @classmethod
-    def of(cls, spec: WholeShareSpec) -> Restriction | None:
-        return cls(spec) if _any_positive(spec.min_weight) else None
+    def build(cls, constraints: Sequence[Any], ctx: HedgeContext, lots: np.ndarray
+              ) -> Restriction | None:
+        mw = np.zeros(ctx.n_assets)
+        for c in constraints:
+            mw = np.maximum(mw, c.dollars / ctx.notional)
+        return cls(mw) if _any_positive(mw) else None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"weight": self.weight}
+
+    def prepare(self) -> None:
+        u, mw = self.u, self.weight
+        m = np.where(mw > 0, np.ceil((mw - EPS) / u), 0.0)
+        m = np.where((m > 0) & (u * (m - 1) >= mw - EPS), m - 1, m)
+        self.lots = np.maximum(m, 0.0)
+
+    def held_lots(self) -> np.ndarray | None:
+        return self.lots
 
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         mw = self.weight

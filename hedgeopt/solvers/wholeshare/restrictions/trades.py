@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import cvxpy as cp
@@ -16,53 +17,53 @@ from hedgeopt.solvers.wholeshare.restrictions.base import (
     CvxpyBuild,
     Restriction,
     ScipBuild,
-    _any_positive,
-    trade_origin,
 )
-from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 
 class MinTradeRule(Restriction):
-    """``w_i = h_i`` or ``|w_i - h_i| >= min_trade_i`` (``h``: the current holdings)."""
+    """``w_i = h_i`` or ``|w_i - h_i| >= mt_i`` (``h``: the current holdings).
+
+    Parameters
+    ----------
+    h : numpy.ndarray
+        The holdings in weights the trades are measured from (whole lots).
+    mt : numpy.ndarray
+        Per-name minimum ``|w_i - h_i|`` in weights when traded (0: no threshold).
+    """
 
     constraint = MinTrade
+    label = "the minimum trade"
     holes = True
     holes_at_holdings = True
 
-    def __init__(self, spec: WholeShareSpec) -> None:
-        self.u = np.asarray(spec.unit, dtype=float)
-        #: minimum trade per name in weights
-        self.mt = np.asarray(spec.min_trade, dtype=float)
-        #: the holdings in weights the trades are measured from
-        self.h = trade_origin(spec)
-
-    @staticmethod
-    def fields(ctx: HedgeContext) -> dict[str, Any]:
-        return {"current": None, "min_trade": None}
-
-    @staticmethod
-    def absorb(c: Any, ctx: HedgeContext, fields: dict[str, Any]) -> None:
-        held = ctx.weights_from_shares(c.held(ctx))
-        current = fields["current"]
-        if current is not None and not np.allclose(current, held):
-            raise InputError("two MinTrade constraints with different holdings", "current")
-        fields["current"] = held
-        thr = np.full(ctx.n_assets, c.dollars / ctx.notional)
-        fields["min_trade"] = thr if fields["min_trade"] is None else np.maximum(
-            fields["min_trade"], thr)
-
-    @staticmethod
-    def complete(fields: dict[str, Any], ctx: HedgeContext, lots: np.ndarray) -> None:
-        current = fields["current"]
-        if current is not None:
-            held_lots = ctx.shares_from_weights(current) / lots
-            if np.any(np.abs(held_lots - np.round(held_lots)) > 1e-9):
-                raise InputError("MinTrade: current holdings must be whole lots of ShareLots",
-                                 field="current")
+    def __init__(self, h: np.ndarray, mt: np.ndarray) -> None:
+        self.h = np.asarray(h, dtype=float)
+        self.mt = np.asarray(mt, dtype=float)
 
     @classmethod
-    def of(cls, spec: WholeShareSpec) -> Restriction | None:
-        return cls(spec) if _any_positive(spec.min_trade) else None
+    def build(cls, constraints: Sequence[Any], ctx: HedgeContext, lots: np.ndarray
+              ) -> Restriction | None:
+        current: np.ndarray | None = None
+        mt = np.zeros(ctx.n_assets)
+        for c in constraints:
+            held = ctx.weights_from_shares(c.held(ctx))
+            if current is not None and not np.allclose(current, held):
+                raise InputError("two MinTrade constraints with different holdings", "current")
+            current = held
+            mt = np.maximum(mt, c.dollars / ctx.notional)
+        if current is None:
+            return None
+        held_lots = ctx.shares_from_weights(current) / lots
+        if np.any(np.abs(held_lots - np.round(held_lots)) > 1e-9):
+            raise InputError("MinTrade: current holdings must be whole lots of ShareLots",
+                             field="current")
+        return cls(current, mt)  # also without a threshold: the holdings are a start
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"h": self.h, "mt": self.mt}
+
+    def start(self) -> np.ndarray | None:
+        return self.h
 
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         mt = self.mt

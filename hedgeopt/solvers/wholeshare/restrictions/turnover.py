@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import cvxpy as cp
@@ -20,36 +21,39 @@ from hedgeopt.solvers.wholeshare.restrictions.base import (
     SubsetTracker,
     Tracker,
 )
-from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 
 
 class TurnoverRule(Restriction):
-    """``sum_i |w_i - h_i| <= tau``."""
+    """``sum_i |w_i - h_i| <= tau``.
+
+    Parameters
+    ----------
+    h : numpy.ndarray
+        The current holdings in weights.
+    tau : float
+        The limit in weights (``max_dollars / notional``).
+    """
 
     constraint = Turnover
+    label = "the turnover limit"
 
-    def __init__(self, spec: WholeShareSpec, h: np.ndarray, tau: float) -> None:
-        self.u = np.asarray(spec.unit, dtype=float)
+    def __init__(self, h: np.ndarray, tau: float) -> None:
         self.h = np.asarray(h, dtype=float)
         self.tau = float(tau)
 
-    @staticmethod
-    def fields(ctx: HedgeContext) -> dict[str, Any]:
-        return {"turnover": None}
-
-    @staticmethod
-    def absorb(c: Any, ctx: HedgeContext, fields: dict[str, Any]) -> None:
-        if fields["turnover"] is not None:
+    @classmethod
+    def build(cls, constraints: Sequence[Any], ctx: HedgeContext, lots: np.ndarray
+              ) -> Restriction | None:
+        if len(constraints) > 1:
             raise InputError("at most one Turnover constraint with whole shares",
                              field="Turnover")
-        fields["turnover"] = (ctx.weights_from_shares(c.held(ctx)), c.max_dollars / ctx.notional)
-
-    @classmethod
-    def of(cls, spec: WholeShareSpec) -> Restriction | None:
-        if spec.turnover is None:
+        if not constraints:
             return None
-        h, tau = spec.turnover
-        return cls(spec, h, tau)
+        c = constraints[0]
+        return cls(ctx.weights_from_shares(c.held(ctx)), c.max_dollars / ctx.notional)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"h": self.h}
 
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         t = float(np.abs(w - self.h).sum())
