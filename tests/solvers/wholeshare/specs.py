@@ -21,6 +21,7 @@ from hedgeopt.solvers.wholeshare.restrictions import (
     MaxNamesRule,
     MinPositionRule,
     MinTradeRule,
+    Restriction,
     TurnoverRule,
 )
 
@@ -107,3 +108,17 @@ def raw_brute_force(spec: WholeShareSpec) -> np.ndarray | None:
         if not violations(spec, np.array(z)):
             return np.array(z)
     return None
+
+
+class AtMostOneName(Restriction):
+    """A rule that is not MaxNames but limits the names held: the proofs reach it through
+    the protocol (name_limit) alone."""
+
+    label = "the one-name rule"
+
+    def name_limit(self) -> int | None:
+        return 1
+
+    def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
+        return ["more than one name"] if np.count_nonzero(z) > 1 else []
+

@@ -18,7 +18,14 @@ from hedgeopt.solvers.wholeshare import (
     violations,
 )
 from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule
-from tests.solvers.wholeshare.specs import HAVE_SCIP, brute_force, make_spec, needs_scip, with_case
+from tests.solvers.wholeshare.specs import (
+    HAVE_SCIP,
+    AtMostOneName,
+    brute_force,
+    make_spec,
+    needs_scip,
+    with_case,
+)
 
 
 @pytest.mark.parametrize("method", ["DEFAULT", "HEURISTIC", "SCIP"])
@@ -128,3 +135,12 @@ def test_time_limit_covers_the_whole_call(method: str) -> None:
     out = solve_whole_shares(spec, method, time_limit=1.0)
     assert time.perf_counter() - t0 < 1.0 + 0.75
     assert out.z is not None and violations(spec, out.z) == []
+
+
+def test_a_name_limit_of_one_from_any_rule_is_solved_name_by_name() -> None:
+    """The exact one-name path is the protocol's (name_limit), not MaxNames's."""
+    spec = make_spec(4, 3, rules=(AtMostOneName(),), ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    bz, best = brute_force(spec)
+    out = solve_whole_shares(spec, "DEFAULT", time_limit=5)
+    assert out.method == "one name" and out.status == "optimal"
+    assert out.value == pytest.approx(best, rel=1e-12)

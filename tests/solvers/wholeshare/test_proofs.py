@@ -5,9 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hedgeopt.solvers.wholeshare import infeasibility_proof, single_name_point, violations
-from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule
-from tests.solvers.wholeshare.specs import brute_force, make_spec, raw_brute_force, with_units
+from hedgeopt.constraints.base import LinearForm
+from hedgeopt.solvers.wholeshare import (
+    WholeShareSpec,
+    infeasibility_proof,
+    single_name_point,
+    violations,
+)
+from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, TurnoverRule
+from tests.solvers.wholeshare.specs import (
+    AtMostOneName,
+    brute_force,
+    make_spec,
+    raw_brute_force,
+    with_units,
+)
 
 
 def test_granularity_proof() -> None:
@@ -65,3 +77,28 @@ def test_proofs_are_sound(seed: int) -> None:
         assert why is None
         if spec.name_limit() == 1:
             assert violations(spec, single_name_point(spec)) == []
+
+
+def test_any_rule_with_a_name_limit_gets_the_name_proofs() -> None:
+    spec = make_spec(5, 0, ub=0.3, rules=(AtMostOneName(),))
+    why = infeasibility_proof(spec)  # the forced names: 0.95 needs more than one name
+    assert why is not None and why.endswith("but at most 1 may be held")
+    assert raw_brute_force(spec) is None
+    spec = make_spec(3, 3, rules=(AtMostOneName(),), ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    bz, best = brute_force(spec)
+    z = single_name_point(spec, best=True)
+    assert bz is not None and spec.value(z) == pytest.approx(best, rel=1e-12)
+
+
+def test_bounds_proof_names_the_rule_that_cuts_the_box() -> None:
+    """No rows: name 0 must hold at least 0.25 in lots of 0.3, and the turnover from nothing
+    allows 0.2 at most."""
+    n = 2
+    form = LinearForm(lb=np.array([0.25, 0.0]), ub=np.ones(n), A=np.zeros((0, n)),
+                      lo=np.zeros(0), hi=np.zeros(0), labels=[])
+    spec = WholeShareSpec(Q=np.eye(n), q=np.zeros(n), c=0.0, factor=np.zeros((1, n + 1)),
+                          unit=np.array([0.3, 0.1]), form=form,
+                          rules=(TurnoverRule(np.zeros(n), 0.2), MaxNamesRule(2)))
+    why = infeasibility_proof(spec)
+    assert why is not None and why.endswith("its bounds and the turnover limit leave it")
+    assert raw_brute_force(spec) is None
