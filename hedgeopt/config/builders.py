@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 import hedgeopt.constraints as hc
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, KeyInputs
 from hedgeopt.config.files import Files
 from hedgeopt.config.locate import ConfigError, Loc, origin_error, relabel
 from hedgeopt.config.spec import plain, raw_of
@@ -26,7 +27,8 @@ __all__ = ["LoadedHedge", "add_constraints", "build_constraints", "build_problem
 
 @dataclass
 class LoadedHedge:
-    """The data of one configured hedge, read and checked (before the problem is built).
+    """The data of one configured hedge, read and checked: what :func:`build_problem` turns
+    into a problem.
 
     Attributes
     ----------
@@ -74,7 +76,8 @@ def origin(loc: Loc, value: Any) -> dict[str, Any]:
 def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: Files,
                       sectors: pd.Series | None = None
                       ) -> tuple[list[hc.Constraint], pd.Series | None]:
-    """The constraints of a validated ``[constraints]`` table, and the sector cap's map.
+    """The constraints of a validated ``[constraints]`` table (one per key that is on, in
+    :data:`~hedgeopt.config.constraint_keys.CONSTRAINT_KEYS` order), and the sector cap's map.
 
     Parameters
     ----------
@@ -93,58 +96,21 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
         When a constraint rejects its values, at the constraint's key.
     """
     out: list[hc.Constraint] = []
-    sc_map = None
-
-    def make(key: str, value: Any, fn: Callable[[], hc.Constraint]) -> None:
-        loc = at(f"constraints.{key}")
+    inputs = KeyInputs(files, sectors)
+    for entry in CONSTRAINT_KEYS:
+        value = cons.get(entry.key, entry.field.default)
+        if value in (None, False):
+            continue  # off
+        loc = at(f"constraints.{entry.key}")
         try:
-            c: Any = fn()  # the origin rides on the constraint as an attribute
+            c: Any = entry.build(value, inputs)  # the origin rides on it as an attribute
         except ConfigError:
             raise
         except InputError as exc:
             raise loc.error(str(exc), raw_of(value)) from None
         c._config_origin = origin(loc, value)
         out.append(c)
-
-    budget = cons.get("budget", True)
-    if budget is True:
-        make("budget", budget, hc.Budget)
-    elif isinstance(budget, dict):
-        band = budget.get("band")
-        make("budget", budget, lambda: hc.Budget(
-            notional=budget.get("notional"), band=tuple(band) if band else None))
-    if cons.get("long_only"):
-        make("long_only", True, hc.LongOnly)
-    b = cons.get("bounds")
-    if isinstance(b, dict):
-        lower = files.series(b["lower_file"]) if "lower_file" in b else b.get("lower")
-        upper = files.series(b["upper_file"]) if "upper_file" in b else b.get("upper")
-        make("bounds", b, lambda: hc.Bounds(lower, upper, unit=b.get("unit", "shares")))
-    sc = cons.get("sector_cap")
-    if isinstance(sc, dict):
-        sc_map = files.series(sc["sectors"], numeric=False) if "sectors" in sc else sectors
-        make("sector_cap", sc, lambda: hc.SectorCap(
-            sc_map, max_weight=sc.get("max_weight"), min_weight=sc.get("min_weight")))
-    t = cons.get("turnover")
-    if isinstance(t, dict):
-        make("turnover", t, lambda: hc.Turnover(files.series(t["current"]), t["max_dollars"]))
-    ex = cons.get("exclude")
-    if ex not in (None, False):
-        names = files.names(ex["file"]) if isinstance(ex, dict) else ex
-        make("exclude", ex, lambda: hc.Exclude(list(names)))
-    lots = cons.get("lots")
-    if lots not in (None, False):
-        lot = files.series(lots["file"]) if isinstance(lots, dict) else lots
-        make("lots", lots, lambda: hc.ShareLots(lot))
-    k = cons.get("max_names")
-    if k not in (None, False):
-        make("max_names", k, lambda: hc.MaxNames(k))
-    mp = cons.get("min_position")
-    if mp not in (None, False):
-        make("min_position", mp, lambda: hc.MinPosition(mp))
-    mt = cons.get("min_trade")
-    if isinstance(mt, dict):
-        make("min_trade", mt, lambda: hc.MinTrade(files.series(mt["current"]), mt["dollars"]))
+    sc_map = next((c.sectors for c in out if isinstance(c, hc.SectorCap)), None)
     return out, sc_map
 
 

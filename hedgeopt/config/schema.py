@@ -7,6 +7,7 @@ Every key's type, default and documentation is here: validation reads it, and
 
 from __future__ import annotations
 
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS
 from hedgeopt.config.spec import (
     Array,
     Bool,
@@ -16,7 +17,6 @@ from hedgeopt.config.spec import (
     Field,
     FilePath,
     Number,
-    Off,
     OneOf,
     Separator,
     String,
@@ -24,8 +24,6 @@ from hedgeopt.config.spec import (
 )
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.solvers.registry import BACKENDS
-
-_WEIGHTS = OneOf(Number(), Table({}, extra=Number(), extra_doc="sector = number"))
 
 DATA = Table({
     "prices": Field(FilePath(), "Prices of the hedge instruments (and of the basket's "
@@ -94,59 +92,9 @@ SOLVE = Table({
     "seed": Field(Number(integer=True), "Whole-share solves: random seed.", example="0"),
 }, doc="Solver choice and options.", section=True)
 
-_OFF = Off()
-CONSTRAINTS = Table({
-    "budget": Field(OneOf(Bool(), Table({
-        "notional": Field(Number(0, lo_open=True), "Target dollar value (default: the basket's "
-                          "value at the reference date)."),
-        "band": Field(Array(Number(), length=2), "`[lo, hi]` fractions of the notional."),
-    })), "Hedge value at the reference date: `true` = the basket's value, `{ notional = 1e7 }`, "
-         "`{ band = [0.98, 1.0] }`, or `false`.", default=True,
-        example="{ band = [0.98, 1.0] }"),
-    "long_only": Field(Bool(), "No short positions.", default=False, example="true"),
-    "bounds": Field(OneOf(_OFF, Table({
-        "lower": Field(Number(), "Lower limit for every name."),
-        "upper": Field(Number(), "Upper limit for every name."),
-        "lower_file": Field(FilePath(), "Per-ticker lower limits (`ticker, value`)."),
-        "upper_file": Field(FilePath(), "Per-ticker upper limits (`ticker, value`)."),
-        "unit": Field(String(choices=["shares", "dollars"]), "Unit of the limits.",
-                      default="shares"),
-    })), "Per-name limits in shares or dollars (`ho.Bounds`).",
-        example='{ upper = 2e6, unit = "dollars" }'),
-    "sector_cap": Field(OneOf(_OFF, Table({
-        "sectors": Field(FilePath(), "Sector map `ticker, sector` (default: `data.sectors`)."),
-        "max_weight": Field(_WEIGHTS, "Cap on net sector exposure / notional, or a table "
-                            "`{ Energy = 0.1, ... }` of per-sector caps."),
-        "min_weight": Field(_WEIGHTS, "Floor, same forms."),
-    })), "Net sector exposure as a fraction of the notional (`ho.SectorCap`).",
-        example='{ sectors = "sectors.csv", max_weight = 0.25 }'),
-    "turnover": Field(OneOf(_OFF, Table({
-        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
-                         required=True),
-        "max_dollars": Field(Number(0), "Limit on `Σ |n_i − h_i| P_ref,i` in dollars.",
-                             required=True),
-    })), "Dollar turnover from current holdings (`ho.Turnover`).",
-        example='{ current = "holdings.csv", max_dollars = 2e6 }'),
-    "exclude": Field(OneOf(_OFF, Array(String()), Table({
-        "file": Field(FilePath(), "One-column file of tickers.", required=True),
-    })), "Tickers not to hold: an array, or `{ file = \"restricted.csv\" }`.",
-        example='["ABC", "XYZ"]'),
-    "lots": Field(OneOf(_OFF, Number(0, lo_open=True), Table({
-        "file": Field(FilePath(), "Lot size per ticker (`ticker, lot`).", required=True),
-    })), "Round lots (`ho.ShareLots`): one lot size, or `{ file = \"lots.csv\" }`; "
-         "`lots = 1` means whole shares. Makes the problem whole-share.", example="100"),
-    "max_names": Field(OneOf(_OFF, Number(1, integer=True)), "Hold at most this many names "
-                       "(`ho.MaxNames`, whole-share).", example="40"),
-    "min_position": Field(OneOf(_OFF, Number(0)), "Each name held for at least this many "
-                          "dollars, or not at all (`ho.MinPosition`, whole-share).",
-                          example="25000"),
-    "min_trade": Field(OneOf(_OFF, Table({
-        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
-                         required=True),
-        "dollars": Field(Number(0), "Minimum dollar size of a trade.", required=True),
-    })), "Each name traded for at least `dollars` or not at all (`ho.MinTrade`, whole-share).",
-        example='{ current = "holdings.csv", dollars = 10000 }'),
-}, doc="The constraint set. Each key is one constraint; `false` turns it off.", section=True)
+CONSTRAINTS = Table({k.key: k.field for k in CONSTRAINT_KEYS},
+                    doc="The constraint set. Each key is one constraint; `false` turns it off.",
+                    section=True)
 
 OUTPUT = Table({
     "dir": Field(DirPath(), "Output directory (created), relative to the TOML file; the "
@@ -225,8 +173,6 @@ READ_OPTIONS = ("date_format", "dayfirst", "sep", "decimal")
 #: Those that apply to every file of a config (the date settings only to prices and basket).
 FILE_OPTIONS = ("sep", "decimal")
 
-#: Constraints that need a whole-share solver.
-INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
 #: Keys of ``[solve]`` passed to whole-share solves only.
 WHOLE_SHARE_OPTIONS = ("time_limit", "gap", "threads", "seed")
 
