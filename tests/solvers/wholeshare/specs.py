@@ -122,3 +122,29 @@ class AtMostOneName(Restriction):
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         return ["more than one name"] if np.count_nonzero(z) > 1 else []
 
+
+def assert_holes_match(rule: Restriction, i: int, values: np.ndarray, ok, margin: int = 0
+                       ) -> None:
+    """``rule.allowed`` and ``rule.fix`` (up and down) of name ``i`` over ``values`` against
+    the definition ``ok(v)``: allowed exactly where ``ok``; fix moves to the nearest allowed
+    value in each direction (checked ``margin`` values away from the ends of ``values``)."""
+    idx = np.full(values.size, i)
+    v = values.astype(float)
+    np.testing.assert_array_equal(rule.allowed(idx, v), [ok(x) for x in values])
+    allowed = [x for x in values if ok(x)]
+    up, down = rule.fix(idx, v, True), rule.fix(idx, v, False)
+    for k in range(margin, values.size - margin):
+        assert up[k] == min(a for a in allowed if a >= values[k])
+        assert down[k] == max(a for a in allowed if a <= values[k])
+
+
+def assert_subset_sound(tracker, S: np.ndarray, X: np.ndarray, keep: np.ndarray,
+                        x0: np.ndarray, zl: np.ndarray, zu: np.ndarray) -> None:
+    """Every point ``X[keep]`` (kept by ``points_ok``) passes the tracker's enumeration
+    account level by level (the account never cuts a feasible point)."""
+    assert keep.any() and not keep.all()  # the test has both kinds of points
+    for x in X[keep]:
+        sub = tracker.subset(S, x0, zl, zu)
+        for j in range(len(S) - 1, -1, -1):
+            assert sub.level(j, np.array([0]), np.array([x[j]]))[0]
+            sub.select(np.array([0]))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from hedgeopt.solvers.wholeshare.restrictions import MinPositionRule
+from tests.solvers.wholeshare.specs import assert_holes_match
 
 RANGE = np.arange(-30, 31)
 
@@ -29,15 +30,7 @@ def test_least_lots_and_holes(seed: int) -> None:
     for i in range(n):
         held = [v for v in range(1, 100) if _ok(rule, i, v)]
         assert rule.lots[i] == (held[0] if rule.weight[i] > 0 else 0)
-        idx = np.full(RANGE.size, i)
-        np.testing.assert_array_equal(rule.allowed(idx, RANGE.astype(float)),
-                                      [_ok(rule, i, v) for v in RANGE])
-        allowed = [v for v in RANGE if _ok(rule, i, v)]
-        up = rule.fix(idx, RANGE.astype(float), True)
-        down = rule.fix(idx, RANGE.astype(float), False)
-        for k, v in enumerate(RANGE):
-            assert up[k] == min(a for a in allowed if a >= v)
-            assert down[k] == max(a for a in allowed if a <= v)
+        assert_holes_match(rule, i, RANGE, lambda v, i=i: _ok(rule, i, v))
     assert rule.held_lots() is rule.lots
 
 

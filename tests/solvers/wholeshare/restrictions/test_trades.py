@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from hedgeopt.solvers.wholeshare.restrictions import MinTradeRule
+from tests.solvers.wholeshare.specs import assert_holes_match
 
 RANGE = np.arange(-30, 31)
 
@@ -29,15 +30,8 @@ def _ok(rule: MinTradeRule, i: int, v: float) -> bool:
 def test_holes_and_nearest_allowed(seed: int) -> None:
     rule = _rule(seed)
     for i in range(len(rule.u)):
-        idx = np.full(RANGE.size, i)
-        np.testing.assert_array_equal(rule.allowed(idx, RANGE.astype(float)),
-                                      [_ok(rule, i, v) for v in RANGE])
-        allowed = [v for v in RANGE if _ok(rule, i, v)]
-        up = rule.fix(idx, RANGE.astype(float), True)
-        down = rule.fix(idx, RANGE.astype(float), False)
-        for k, v in enumerate(RANGE[5:-5], start=5):  # away from the ends of the range
-            assert up[k] == min(a for a in allowed if a >= v)
-            assert down[k] == max(a for a in allowed if a <= v)
+        # away from the ends of the range (the nearest allowed count may lie beyond them)
+        assert_holes_match(rule, i, RANGE, lambda v, i=i: _ok(rule, i, v), margin=5)
 
 
 @pytest.mark.parametrize("seed", range(3))
