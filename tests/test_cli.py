@@ -56,7 +56,7 @@ def test_demo_prints_table_and_metrics(capsys):
     res = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM).add(
         ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
         ho.Turnover({}, max_dollars=1.2 * basket.iloc[-1])).solve()
-    assert f"{res.objective:,.6g} $^2" in out
+    assert f"{res.objective:.6g} $²" in out
     top = res.dollars.abs().idxmax()
     table_rows = [ln.split()[0] for ln in out.splitlines()[out.splitlines().index(header) + 1:]
                   if ln.strip()]
