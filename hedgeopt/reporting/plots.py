@@ -118,39 +118,54 @@ def _escape(text: str) -> str:
     return text.replace("$", r"\$")
 
 
+def _fewest_decimals(scaled: np.ndarray) -> int:
+    """The fewest decimals (at most 3) that write every value of ``scaled`` exactly."""
+    finite = scaled[np.isfinite(scaled)]
+    return next((d for d in range(4)
+                 if np.allclose(np.round(finite, d), finite, rtol=0, atol=1e-9)), 3)
+
+
 def _short_money(values: np.ndarray) -> list[str]:
-    """Tick labels in dollars (``$250k``, ``$10.2M``, ``−$1.25M``) with just enough decimals to
-    tell neighbouring ticks apart."""
-    finite = np.abs(values[np.isfinite(values)])
-    big = float(finite.max()) if finite.size else 0.0
+    """Tick labels in dollars (``$250k``, ``$8.25M``, ``−$1.2M``, ``$0``) with the fewest
+    decimals that write every tick exactly."""
+    finite = values[np.isfinite(values)]
+    big = float(np.abs(finite).max()) if finite.size else 0.0
     div, unit = next(((d, u) for d, u in ((1e9, "B"), (1e6, "M"), (1e3, "k")) if big >= d),
                      (1.0, ""))
-    steps = np.diff(np.sort(values[np.isfinite(values)]))
-    steps = steps[steps > 0]
-    step = float(steps.min()) / div if steps.size else 1.0
-    decimals = int(min(3, max(0, -np.floor(np.log10(step) + 1e-9)))) if step < 1 else 0
-    return [_escape(fmt_money(v / div, decimals) + (unit if v else "")) for v in values]
+    decimals = _fewest_decimals(values / div)
+    return [_escape(fmt_money(v / div, decimals) + unit if v else "$0") for v in values]
+
+
+def _short_percent(values: np.ndarray) -> list[str]:
+    """Tick labels of data in percent: ``2.5%``, ``10%``, ``−5%``."""
+    decimals = _fewest_decimals(values)
+    return [fmt_percent(v / 100, decimals) if v else "0%" for v in values]
+
+
+def _tick_labels(ax: Axes, axis: str, labels: Any) -> None:
+    """Major tick labels of ``axis`` written by ``labels`` (array of tick values -> texts)."""
+    from matplotlib.ticker import Formatter
+
+    class Labels(Formatter):
+        def format_ticks(self, values: Any) -> list[str]:
+            out: list[str] = labels(np.asarray(values, dtype=float))
+            return out
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            out: str = labels(np.array([x]))[0]
+            return out
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Labels())
 
 
 def _money_axis(ax: Axes, axis: str = "y") -> None:
     """Dollar tick labels on ``axis`` of data in dollars."""
-    from matplotlib.ticker import Formatter
-
-    class Dollars(Formatter):
-        def format_ticks(self, values: Any) -> list[str]:
-            return _short_money(np.asarray(values, dtype=float))
-
-        def __call__(self, x: float, pos: Any = None) -> str:
-            return _short_money(np.array([x]))[0]
-
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Dollars())
+    _tick_labels(ax, axis, _short_money)
 
 
 def _percent_axis(ax: Axes, axis: str = "x") -> None:
-    """Tick labels ``25%`` on ``axis`` of data in percent."""
-    from matplotlib.ticker import PercentFormatter
-
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(decimals=0))
+    """Percent tick labels on ``axis`` of data in percent."""
+    _tick_labels(ax, axis, _short_percent)
 
 
 def plot_hedge(result: HedgeLike, paths: pd.DataFrame | None = None,
