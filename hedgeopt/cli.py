@@ -150,8 +150,9 @@ def _solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_result(res, args.top)
     if args.out:
-        path = _shares_path(args.out)
-        res.to_frame().to_csv(path)
+        from hedgeopt.reporting.report import write_shares
+
+        path = write_shares(res, _shares_path(args.out))
         _say(args, f"\nwrote {path}")
     return 0
 
