@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from numbers import Integral, Real
 from typing import Any
 
@@ -126,6 +126,15 @@ def _signed(v: float, body: str) -> str:
     return (MINUS + body) if v < 0 and body.strip("0.,$%") else body
 
 
+def _write(x: Any, body: Callable[[float], str], inf: str = "inf") -> str:
+    """``body(|x|)`` with MINUS in front of a negative ``x`` (not of a value that rounds to
+    zero); ``""`` when ``x`` is missing, ``inf`` (signed) when infinite."""
+    v = _value(x)
+    if v is None:
+        return ""
+    return _signed(v, inf if math.isinf(v) else body(abs(v)))
+
+
 def fmt_money(x: Any, decimals: int = 0) -> str:
     """Dollars: ``$1,346,495``, ``−$35,988`` (``decimals`` places, default whole dollars).
 
@@ -134,12 +143,7 @@ def fmt_money(x: Any, decimals: int = 0) -> str:
     >>> fmt_money(12.5, 2)
     '$12.50'
     """
-    v = _value(x)
-    if v is None:
-        return ""
-    if math.isinf(v):
-        return _signed(v, "$inf")
-    return _signed(v, f"${abs(v):,.{decimals}f}")
+    return _write(x, lambda a: f"${a:,.{decimals}f}", "$inf")
 
 
 def fmt_dollars2(x: Any) -> str:
@@ -149,42 +153,26 @@ def fmt_dollars2(x: Any) -> str:
 
 def fmt_percent(x: Any, decimals: int = 2) -> str:
     """A fraction as a percentage: ``0.1554`` -> ``15.54%``, ``-0.032`` -> ``−3.20%``."""
-    v = _value(x)
-    if v is None:
-        return ""
-    return _signed(v, f"{abs(v) * 100:,.{decimals}f}%")
+    return _write(x, lambda a: f"{a * 100:,.{decimals}f}%", "inf%")
 
 
 def fmt_count(x: Any) -> str:
     """An integer count: ``32,100``, ``7`` (a float count is rounded: ``7.0`` -> ``7``)."""
-    v = _value(x)
-    if v is None:
-        return ""
-    if math.isinf(v):
-        return _signed(v, "inf")
-    return _signed(v, f"{abs(round(v)):,d}")
+    return _write(x, lambda a: f"{round(a):,d}")
 
 
 def fmt_shares(x: Any) -> str:
     """Shares: whole numbers as ``32,100``, fractional ones to 4 places without trailing zeros
     (``12.9515``, ``0.5``)."""
-    v = _value(x)
-    if v is None:
-        return ""
-    if math.isinf(v) or float(v).is_integer():
-        return fmt_count(v)
-    body = f"{abs(v):,.4f}".rstrip("0").rstrip(".")
-    return _signed(v, body)
+    return _write(x, lambda a: f"{round(a):,d}" if float(a).is_integer()
+                  else f"{a:,.4f}".rstrip("0").rstrip("."))
 
 
 def fmt_float(x: Any, digits: int = 4) -> str:
     """A plain number to ``digits`` significant digits: ``0.5``, ``1.235e+09``, ``−0.25``."""
-    v = _value(x)
-    if v is None:
-        return ""
-    if isinstance(x, Integral):
+    if isinstance(x, Integral) and not isinstance(x, bool):
         return fmt_count(x)
-    return _signed(v, f"{abs(v):.{digits}g}")
+    return _write(x, lambda a: f"{a:.{digits}g}")
 
 
 def fmt_seconds(x: Any) -> str:

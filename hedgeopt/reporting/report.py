@@ -29,6 +29,7 @@ from hedgeopt._version import __version__
 from hedgeopt.exposure import sector_exposure
 from hedgeopt.jsonable import iso_date, to_jsonable
 from hedgeopt.reporting.plots import PLOT_INSTALL
+from hedgeopt.text import fmt_money
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgeopt.book import BookResult
@@ -148,7 +149,8 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
 
 
 def _money(x: float) -> str:
-    return f"${x:,.2f}" if x >= 0 else f"-${-x:,.2f}"
+    """Dollars with cents and the display minus sign (hedgeopt.text): ``−$35,988.33``."""
+    return fmt_money(x, 2)
 
 
 def plots_available() -> bool:
