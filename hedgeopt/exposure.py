@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from hedgeopt.constraints.sectors import SectorCap
 
-if TYPE_CHECKING:  # pragma: no cover
-    from hedgeopt.result import HedgeResult
+__all__ = ["Positions", "sector_exposure"]
 
-__all__ = ["sector_exposure"]
+
+class Positions(Protocol):
+    """What :func:`sector_exposure` reads of a hedge (a :class:`~hedgeopt.HedgeResult`; typed
+    by this protocol so that the result can offer ``sector_exposure()`` without a cycle)."""
+
+    @property
+    def shares(self) -> pd.Series: ...
+
+    @property
+    def dollars(self) -> pd.Series: ...
+
+    @property
+    def notional(self) -> float: ...
+
+    @property
+    def constraints(self) -> Sequence[Any]: ...
 
 
 def _tightest(current: float, value: float, col: str) -> float:
@@ -22,14 +36,14 @@ def _tightest(current: float, value: float, col: str) -> float:
     return min(current, value) if col == "max" else max(current, value)
 
 
-def sector_exposure(res: HedgeResult, sectors: pd.Series | Mapping[str, str] | None = None
+def sector_exposure(res: Positions, sectors: pd.Series | Mapping[str, str] | None = None
                     ) -> pd.DataFrame | None:
     """Net and gross dollar exposure per sector, with the caps of any ``SectorCap``.
 
     Parameters
     ----------
-    res : HedgeResult
-        The hedge.
+    res : Positions
+        The hedge (a :class:`~hedgeopt.HedgeResult`).
     sectors : Series or mapping, optional
         Ticker -> sector. Default: the map of the result's first ``SectorCap`` constraint.
 

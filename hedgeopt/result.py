@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -203,19 +202,6 @@ class HedgeResult:
         """Net and gross dollars per sector with the caps (see
         :func:`hedgeopt.exposure.sector_exposure`); None without a sector map."""
         return sector_exposure(self, sectors)
-
-    def save(self, out_dir: str | Path, **kwargs: Any) -> dict[str, Path]:
-        """Write the CLI's files to ``out_dir``: ``shares.csv``, ``result.json``, ``report.md``
-        and its PNGs (see :func:`hedgeopt.write_outputs`, which takes the same keywords).
-
-        Returns
-        -------
-        dict
-            File name -> path of everything written.
-        """
-        from hedgeopt.reporting.report import write_outputs
-
-        return write_outputs(self, out_dir, **kwargs)
 
     def summary(self) -> pd.Series:
         """Solve facts and metrics in one Series (for tables of many results)."""

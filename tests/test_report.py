@@ -197,7 +197,7 @@ def test_write_book_per_basket_and_summary(market, tmp_path):
     assert math.isclose(data["elapsed"], out.elapsed)
 
 
-def test_save_writes_the_cli_files_and_floats_at_input_precision(tmp_path):
+def test_write_outputs_writes_the_cli_files_and_floats_at_input_precision(tmp_path):
     """Prices read as 12.9515 are written as 12.9515 (not 12.951499999999999, the %.17g
     text); every float in the CSV and the JSON reads back bit-identical."""
     rng = np.random.default_rng(3)
@@ -208,9 +208,9 @@ def test_save_writes_the_cli_files_and_floats_at_input_precision(tmp_path):
     basket = pd.Series(np.round(prices.to_numpy() @ [100.0, 50.0, 80.0, 20.0] * 1.01, 2),
                        index=dates, name="basket")
     res = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget()).solve()
-    written = res.save(tmp_path / "a", title="t")
+    written = ho.write_outputs(res, tmp_path / "a", title="t")
     assert sorted(written) == ["hedge.png", "report.md", "result.json", "shares.csv"]
-    assert sorted(ho.write_outputs(res, tmp_path / "b", plots=False)) == [
+    assert sorted(write_outputs(res, tmp_path / "b", plots=False)) == [
         "report.md", "result.json", "shares.csv"]
     lines = (tmp_path / "a" / "shares.csv").read_text().splitlines()
     assert lines[0] == "ticker,shares,price,dollars,weight"
