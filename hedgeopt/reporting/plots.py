@@ -304,8 +304,43 @@ def _sector_panel(ax: Axes, exposure: pd.DataFrame) -> None:
               frameon=False)
 
 
-def _crowded(xy: np.ndarray, placed: list[np.ndarray], gap: float = 14.0) -> bool:
-    return any(np.abs(xy - q).max() < gap for q in placed)
+def _overlaps(lo: np.ndarray, hi: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray]]
+              ) -> bool:
+    return any((lo < b_hi).all() and (b_lo < hi).all() for b_lo, b_hi in boxes)
+
+
+def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str],
+                  order: list[int], big: int | None = None) -> None:
+    """Annotate points (in ``order``) where the label fits inside the axes, is nearer its own
+    point than any other and covers neither another label nor a marker (``big``: the index of
+    a larger one); a point with no such spot stays unlabelled."""
+    px = ax.figure.dpi / 72.0  # display pixels per typographic point
+    xy = ax.transData.transform(np.column_stack([x, y]))
+    radius = [8.0 if j == big else 3.0 for j in range(len(xy))]  # ``big``: the chosen star
+    markers = {j: (p - r * px, p + r * px) for j, (p, r) in enumerate(zip(xy, radius,
+                                                                          strict=True))
+               if np.isfinite(p).all()}
+    box = ax.bbox
+    placed: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in order:
+        if not np.isfinite(xy[i]).all():
+            continue
+        size = np.array([5.0 * len(texts[i]) + 2, 10.0]) * px   # an 8 pt label, roughly
+        pad = 3 + radius[i]
+        left = -pad - size[0] / px
+        others_boxes = placed + [m for j, m in markers.items() if j != i]
+        for dx, dy in ((pad, -4), (pad, 4), (left, -4), (left, 4), (pad, -13), (left, -13)):
+            lo = xy[i] + np.array([dx, dy]) * px
+            hi = lo + size
+            inside = box.x0 <= lo[0] and hi[0] <= box.x1 and box.y0 <= lo[1] and hi[1] <= box.y1
+            gap = np.linalg.norm(np.maximum(np.maximum(lo - xy, xy - hi), 0.0), axis=1)
+            others = np.delete(gap, i)
+            own = not others.size or gap[i] < 0.75 * np.nanmin(others)  # clearly its point
+            if inside and own and not _overlaps(lo, hi, others_boxes):
+                placed.append((lo, hi))
+                ax.annotate(texts[i], (x[i], y[i]), textcoords="offset points",
+                            xytext=(dx, dy), fontsize=8)
+                break
 
 
 def plot_frontier(frontier: pd.DataFrame, title: str | None = None, ax: Axes | None = None,
@@ -368,24 +403,16 @@ def plot_frontier(frontier: pd.DataFrame, title: str | None = None, ax: Axes | N
     order = sorted(range(len(lams)), key=lambda i: (i not in (0, len(lams) - 1)
                                                      and not (chosen is not None
                                                               and np.isclose(lams[i], chosen))))
-    placed: list[np.ndarray] = []
-    for i in order:
-        if not ok[i] and any(logs):
-            continue
-        base = ax.transData.transform((x[i], y[i]))
-        for dx, dy in ((5, 5), (5, -13), (-30, 5), (-30, -13)):
-            xy = base + (dx + 12, dy + 4)
-            if not _crowded(xy, placed) and not _crowded(base + (dx, dy), [base], 3.0):
-                placed.append(xy)
-                ax.annotate(fmt_float(lams[i], 2), (x[i], y[i]), textcoords="offset points",
-                            xytext=(dx, dy), fontsize=8)
-                break
     ax.set_xlabel("std of the value gap d" + (" (log scale)" if logs[0] else ""))
     ax.set_ylabel("std of the P&L gap Δd" + (" (log scale)" if logs[1] else ""))
     ax.set_title(_escape(title or "lambda frontier (labels: lam)"), fontsize=10)
     ax.grid(alpha=0.3)
     if fig is not None:  # left with pyplot: the returned Axes has a text repr, drawn once
         fig.tight_layout()
+    star = None if chosen is None else next(
+        (i for i in range(len(lams)) if np.isclose(lams[i], float(chosen), rtol=0, atol=1e-12)),
+        None)
+    _label_points(ax, x, y, [fmt_float(v, 2) for v in lams], order, star)  # in the final layout
     return ax
 
 
