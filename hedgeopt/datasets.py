@@ -23,6 +23,7 @@ from hedgeopt.exceptions import DataNotFound, InputError
 __all__ = [
     "ORLIB_ENV_VAR",
     "ORLIB_NAMES",
+    "ORLIB_URL",
     "SECTOR_NAMES",
     "load_orlib",
     "orlib_dir",
@@ -397,6 +398,10 @@ def orlib_dir() -> Path | None:
     return None
 
 
+#: Where the OR-Library index-tracking files are published.
+ORLIB_URL = "http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html"
+
+
 def _orlib_file(k: int, path: str | os.PathLike | None) -> Path:
     """Locate ``indtrack{k}.txt`` or raise :class:`DataNotFound` listing where it looked."""
     name = f"indtrack{k}.txt"
@@ -416,7 +421,8 @@ def _orlib_file(k: int, path: str | os.PathLike | None) -> Path:
     raise DataNotFound(
         f"OR-Library file {name} not found; looked in: {'; '.join(looked)}. Pass path=... "
         f"(a directory or the file) or set the environment variable {ORLIB_ENV_VAR} to the "
-        "directory holding indtrack1.txt .. indtrack7.txt."
+        f"directory holding indtrack1.txt .. indtrack7.txt (download them from J.E. Beasley's "
+        f"OR-Library, {ORLIB_URL})."
     )
 
 
@@ -470,6 +476,12 @@ def _parse_orlib(
 
 def load_orlib(k: int, path: str | os.PathLike | None = None) -> tuple[pd.Series, pd.DataFrame]:
     """Load OR-Library index-tracking set ``indtrack{k}`` (Beasley), weekly, no dates.
+
+    Where the files come from: J.E. Beasley's OR-Library,
+    http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html (plain-text
+    ``indtrack1.txt`` .. ``indtrack7.txt``; sets 1-5 are the test problems of Beasley, Meade and
+    Chang, EJOR 148, 2003). Download them into one directory and set ``$HEDGEOPT_ORLIB`` to it,
+    or pass ``path``.
 
     =====  ==============  ======  =================
     k      market          stocks  columns returned

@@ -344,3 +344,15 @@ def test_orlib_bad_k(k):
     assert info.value.field == "k"
     if k == 8 and not isinstance(k, bool):
         assert "not available" in str(info.value)
+
+
+def test_where_the_orlib_files_come_from_is_said(tmp_path):
+    """The docstring, the README and the not-found error point at Beasley's OR-Library."""
+    import hedgeopt as ho
+
+    url = "http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html"
+    assert ho.datasets.ORLIB_URL == url
+    assert url in ho.datasets.load_orlib.__doc__
+    assert url in (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(ho.DataNotFound, match=re.escape(url)):
+        ho.datasets.load_orlib(1, path=tmp_path)

@@ -25,12 +25,14 @@ import numpy as np
 import pandas as pd
 
 from hedgeopt.context import HedgeContext, validate_pnl
+from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.exceptions import HedgeOptError, InputError
 from hedgeopt.metrics import window_metrics
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
 from hedgeopt.result import HedgeResult
+from hedgeopt.text import fmt_count, fmt_float, fmt_money, fmt_seconds
 from hedgeopt.validation import as_int, check_number
 from hedgeopt.workflow.fitting import (
     average_fits,
@@ -120,13 +122,38 @@ class TuneResult:
         """Shares of the refitted hedge."""
         return self.result.shares
 
+    def _facts(self) -> list[tuple[str, str]]:
+        best = ", ".join(f"{k}={_param(v)}" for k, v in self.best.items())
+        m = self.result.metrics
+        return [
+            ("scoring", f"{self.scoring} (geometric mean over folds of the validation $ stds; "
+                        f"lower is better)"),
+            ("search", f"{fmt_count(len(self.table))} candidates x {fmt_count(len(self.folds))} "
+                       f"folds, {fmt_count(self.n_solves)} solves, {fmt_seconds(self.seconds)}"),
+            ("best", best),
+            ("refit", f"{self.result.solver}: in-sample P&L gap std {fmt_money(m['pnl_te'])}, "
+                      f"value gap std {fmt_money(m['value_te'])}, {fmt_count(m['names'])} names"),
+        ]
+
+    def _tables(self, k: int) -> list[tuple[str, pd.DataFrame]]:
+        shown = self.table.head(k).set_index("rank")
+        cells = format_frame(shown, {"names": lambda x: fmt_float(x, 3), "window": _param,
+                                     "half_life": _param, "score": fmt_money})
+        return [(f"best {len(shown)} of {len(self.table)} candidates", cells),
+                ("validation folds", format_frame(self.folds))]
+
     def __repr__(self) -> str:
-        best = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
-                         for k, v in self.best.items())
-        head = self.table.head(5).to_string(float_format=lambda x: f"{x:,.4g}")
-        return (f"TuneResult(scoring={self.scoring!r}, {len(self.table)} candidates x "
-                f"{len(self.folds)} folds, {self.n_solves} solves, {self.seconds:.2f} s)\n"
-                f"  best: {best}\n{head}")
+        return text_block("TuneResult", self._facts(), self._tables(5))
+
+    def _repr_html_(self) -> str:
+        return html_block("TuneResult", self._facts(), self._tables(10))
+
+
+def _param(v: Any) -> str:
+    """A tuning parameter as read in a table: ``None`` (not used) as ``none``."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "none"
+    return v if isinstance(v, str) else fmt_float(v)
 
 
 # ------------------------------------------------------------------------------------------------
