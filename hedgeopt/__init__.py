@@ -27,6 +27,7 @@ from hedgeopt.exceptions import (
     InfeasibleError,
     InputError,
     MissingDependency,
+    NotFittedError,
     SolverError,
     SolverNotAvailable,
     VerificationError,
@@ -39,6 +40,7 @@ from hedgeopt.reporting.plots import plot_backtest, plot_frontier, plot_hedge
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers import available_solvers
 from hedgeopt.workflow.backtest import BacktestResult, backtest
+from hedgeopt.workflow.estimator import HedgeEstimator
 from hedgeopt.workflow.tuning import TuneResult, tune
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "DataNotFound",
     "Exclude",
     "HedgeContext",
+    "HedgeEstimator",
     "HedgeOptError",
     "HedgeProblem",
     "HedgeResult",
@@ -65,6 +68,7 @@ __all__ = [
     "Penalty",
     "MaxNames",
     "MissingDependency",
+    "NotFittedError",
     "MinPosition",
     "MinTrade",
     "Ridge",
