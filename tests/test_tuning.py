@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 import hedgeopt as ho
 from hedgeopt.workflow.fitting import fit_with, make_problem, ridge_scale
@@ -236,7 +237,7 @@ def test_orlib_tune_never_loses_to_returns_space_fit(k) -> None:
 def test_daily_tune_keeps_baseline_unless_evidence_clears_z() -> None:
     """Real daily data (SPY hedged with the stocks that have full data, 504-day windows): the
     choice is the returns-space fit itself, or a candidate whose paired fold evidence, recomputed
-    here from ``TuneResult.scores``, beats it by more than z standard errors."""
+    here from ``TuneResult.scores``, beats it by more than the Bonferroni z."""
     if ho.datasets.daily_dir() is None:
         pytest.skip("daily data not available")
     stocks, spy = ho.datasets.load_daily()
@@ -253,7 +254,9 @@ def test_daily_tune_keeps_baseline_unless_evidence_clears_z() -> None:
             np.testing.assert_allclose(tr.shares.to_numpy(), baseline.to_numpy(), rtol=1e-6,
                                        atol=1e-6 * baseline.abs().max())
         else:
-            assert diff.mean() + 2.0 * diff.std(ddof=1) / np.sqrt(len(diff)) < 0
+            z = norm.ppf(1 - 0.05 / (len(tr.table) - 1))  # Bonferroni over the alternatives
+            assert f"z={z:.3g}" in tr.reason
+            assert diff.mean() + z * diff.std(ddof=1) / np.sqrt(len(diff)) < 0
 
 
 def test_cv_splitter_folds_match_independent_fits(small) -> None:

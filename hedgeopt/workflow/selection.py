@@ -137,12 +137,12 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
                       "validation score")
     if rule == "paired":
         if m[best] + z * se[best] < 0:
-            return Choice(best, b, stats, f"rule 'paired' (z={z:g}): {evidence}, better by more "
-                          f"than {z:g} standard error(s); chose it")
-        return Choice(b, b, stats, f"rule 'paired' (z={z:g}): {evidence}, within {z:g} standard "
+            return Choice(best, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, better by more "
+                          f"than {z:.3g} standard error(s); chose it")
+        return Choice(b, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, within {z:.3g} standard "
                       f"error(s) of the baseline; kept {named}")
     threshold = m[best] + z * se[best]
     ok = [i for i in order if m[i] <= threshold]
     pick = b if b in ok else ok[0]
-    return Choice(pick, b, stats, f"rule 'one-se' (z={z:g}): {evidence}; chose the simplest "
-                  f"candidate within {z:g} standard error(s) of it: {_label(candidates[pick])}")
+    return Choice(pick, b, stats, f"rule 'one-se' (z={z:.3g}): {evidence}; chose the simplest "
+                  f"candidate within {z:.3g} standard error(s) of it: {_label(candidates[pick])}")
