@@ -139,8 +139,8 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
         if m[best] + z * se[best] < 0:
             return Choice(best, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, better by more "
                           f"than {z:.3g} standard error(s); chose it")
-        return Choice(b, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, within {z:.3g} standard "
-                      f"error(s) of the baseline; kept {named}")
+        return Choice(b, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, within {z:.3g} "
+                      f"standard error(s) of the baseline; kept {named}")
     threshold = m[best] + z * se[best]
     ok = [i for i in order if m[i] <= threshold]
     pick = b if b in ok else ok[0]
