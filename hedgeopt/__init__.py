@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         InfeasibleError,
         InputError,
         MissingDependency,
+        NotFittedError,
         SolverError,
         SolverNotAvailable,
         VerificationError,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from hedgeopt.result import HedgeResult
     from hedgeopt.solvers import available_solvers
     from hedgeopt.workflow.backtest import BacktestResult, backtest
+    from hedgeopt.workflow.estimator import HedgeEstimator
     from hedgeopt.workflow.tuning import TuneResult, tune
 
 #: subpackages loaded on first attribute access
@@ -67,7 +69,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hedgeopt.context": ("HedgeContext",),
     "hedgeopt.exceptions": (
         "DataNotFound", "HedgeOptError", "InfeasibleError", "InputError", "MissingDependency",
-        "SolverError", "SolverNotAvailable", "VerificationError",
+        "NotFittedError", "SolverError", "SolverNotAvailable", "VerificationError",
     ),
     "hedgeopt.metrics": ("basket_value", "compare", "evaluate", "tracking_objective"),
     "hedgeopt.objective": ("TrackingObjective",),
@@ -77,6 +79,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hedgeopt.result": ("HedgeResult",),
     "hedgeopt.solvers": ("available_solvers",),
     "hedgeopt.workflow.backtest": ("BacktestResult", "backtest"),
+    "hedgeopt.workflow.estimator": ("HedgeEstimator",),
     "hedgeopt.workflow.tuning": ("TuneResult", "tune"),
     "hedgeopt.reporting.report": ("write_outputs",),
 }
@@ -111,6 +114,7 @@ __all__ = [
     "DataNotFound",
     "Exclude",
     "HedgeContext",
+    "HedgeEstimator",
     "HedgeOptError",
     "HedgeProblem",
     "HedgeResult",
@@ -123,6 +127,7 @@ __all__ = [
     "Penalty",
     "MaxNames",
     "MissingDependency",
+    "NotFittedError",
     "MinPosition",
     "MinTrade",
     "Ridge",
