@@ -1,0 +1,422 @@
+r"""Subset selection: which names to hold under ``MaxNames`` (and ``MinPosition``).
+
+Choosing the held names is the hard part of a cardinality problem; the lots on a chosen set
+are easy (:mod:`.heuristic` on the restricted problem, :mod:`.restrict`). The search here
+works on the exact continuous value ``v(S)`` of a subset (:class:`~.subsetqp.SubsetQP`: the
+small QP with the budget, bounds, rows and turnover of the problem on ``S``) and uses the
+pricing of :meth:`~.subsetqp.SubsetQP.price` (a rank-one extension of the KKT factor on
+``S``) to pick the few candidates worth an exact solve.
+
+Phases (:func:`select_names`)
+-----------------------------
+1. **Forward selection** (Beasley, Meade and Chang 2003, and the greedy of most cardinality
+   papers since): from the names that cannot be zero, add the name whose exact ``v(S + j)``
+   is lowest among the ``width`` best priced ones, until ``K`` names are held or no name
+   lowers ``v``. A second start keeps the ``K`` largest weights of the continuous relaxation.
+2. **Exchange (swap) moves**: for each held name ``i`` (cheapest to remove first, by the
+   exact ``v(S - i)``), price every name on ``S - i`` and solve exactly for the best
+   ``width``; the first swap that lowers ``v`` is taken. Drops (when fewer names do better,
+   as minimum positions can make them) and adds (while ``|S| < K``) are tried alongside.
+   This stops at a 1-swap local optimum.
+3. **Large-neighbourhood search over subsets** while time remains (the kernel-search idea of
+   Guastaroba and Speranza 2012, "free some names, refill greedily", with randomised
+   refills): remove ``r`` held names (at random, the least useful, or a group correlated
+   through ``Q``), refill by randomised forward selection, run the swaps, keep the result
+   when it is better.
+
+Every value is an exact QP optimum with every linear constraint of the problem, so the best
+set found is feasible for the continuous problem on it; the whole shares on it are then
+checked by the problem's checker like any other answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hedgeopt.solvers.wholeshare.bounds import lot_bounds
+from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
+from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP, SubsetValue, selection_limits
+
+__all__ = ["Selection", "select_names", "forced_names"]
+
+#: tabu moves per LNS round
+TABU_MOVES = 50
+#: an LNS round's result becomes the next start when within this of the best (relative)
+ACCEPT = 0.02
+#: rounds without improvement after which the next round starts from the best again
+RESET = 30
+
+
+@dataclass
+class Selection:
+    """The best subset found.
+
+    Attributes
+    ----------
+    S : numpy.ndarray
+        The held names (sorted indices).
+    value : float
+        ``v(S)``, the continuous optimum on ``S`` (normalised objective).
+    w : numpy.ndarray
+        Its weights on ``S``.
+    pool : list of SubsetValue
+        The best distinct subsets evaluated, best first.
+    stats : dict
+        Counts: QP solves, swaps, LNS rounds and improvements, the phase that found ``S``.
+    """
+
+    S: np.ndarray
+    value: float
+    w: np.ndarray
+    pool: list[SubsetValue] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def forced_names(spec: WholeShareSpec) -> np.ndarray:
+    """Names that cannot be zero (their lot bounds exclude 0, or a minimum trade forbids
+    selling out a holding smaller than it)."""
+    zl, zu = lot_bounds(spec)
+    forced = (zl > 0) | (zu < 0)
+    if spec.current is not None and spec.min_trade is not None:
+        h = np.abs(np.asarray(spec.current, dtype=float))
+        forced |= (h > 0) & (h < np.asarray(spec.min_trade, dtype=float))
+    return np.flatnonzero(forced)
+
+
+def select_names(spec: WholeShareSpec, deadline: float, *, seed: int = 0, width: int = 6,
+                 log: Callable[[str], None] | None = None, max_rounds: int | None = None,
+                 patience: int | None = None) -> Selection | None:
+    """The best subset of names for ``spec`` found before ``deadline`` (module docstring).
+
+    Parameters
+    ----------
+    spec : WholeShareSpec
+        The problem; its name limit ``K`` (none: as many names as help) and minimum positions
+        shape the search.
+    deadline : float
+        ``time.perf_counter()`` value at which the search stops (after the current QP).
+    seed : int
+        Seed of the randomised refills and removals.
+    width : int
+        Candidates solved exactly per forward step or per removed name.
+    log : callable, optional
+        Progress messages.
+    max_rounds : int, optional
+        Cap on LNS rounds (with it the result does not depend on the machine's speed).
+    patience : int, optional
+        Stop the LNS after this many rounds without improvement (default: never, until
+        ``deadline``).
+
+    Returns
+    -------
+    Selection or None
+        None when no subset with a feasible continuous point was found.
+    """
+    sq = SubsetQP(spec)
+    K, _, _ = selection_limits(spec)
+    K = spec.n if K is None else min(int(K), spec.n)
+    forced = forced_names(spec)
+    if forced.size > K:
+        return None
+    search = _Search(sq, K, forced, deadline, np.random.default_rng(seed), width)
+    starts: list[tuple[str, np.ndarray]] = [("forward", search.forward(forced))]
+    if spec.relaxed is not None:
+        xr = np.abs(np.asarray(spec.relaxed, dtype=float))
+        top = np.argsort(-xr, kind="stable")
+        top = top[xr[top] > 1e-12 * max(float(xr.max()), 1e-300)]
+        keep = np.union1d(forced, top[: max(K - forced.size, 0)])
+        extra = np.setdiff1d(top, keep)
+        keep = np.union1d(keep, extra[: max(K - keep.size, 0)])
+        starts.append(("relaxation", search.forward(keep)))
+        sup = np.union1d(forced, top)
+        if sup.size > K:
+            starts.append(("backward", search.backward(sup)))
+    best: SubsetValue | None = None
+    found = ""
+    for how, S in starts:
+        cur = search.swaps(S)
+        if best is None or cur.value < best.value:
+            best, found = cur, how
+        if log:
+            log(f"selection {how}: v={cur.value:.10g} ({search.sq.solves} QPs)")
+    if best is None or not np.isfinite(best.value):
+        return None
+    rounds = improvements = stale = 0
+    walk = best  # where the next round starts: the last result when near the best
+    while time.perf_counter() < deadline and (max_rounds is None or rounds < max_rounds) \
+            and (patience is None or stale < patience):
+        start = search.swaps(search.refill(search.perturb(walk.S)))
+        cur = search.tabu(start, TABU_MOVES, best.value)
+        rounds += 1
+        stale += 1
+        if cur.value < walk.value or cur.value <= best.value + ACCEPT * abs(best.value):
+            walk = cur
+        if stale % RESET == 0:
+            walk = best
+        if cur.value < best.value - 1e-12 * abs(best.value):
+            best, found = cur, "LNS"
+            improvements += 1
+            stale = 0
+            if log:
+                log(f"selection LNS round {rounds}: v={best.value:.10g}")
+    assert best.w is not None
+    stats = {"qp_solves": sq.solves, "swaps": search.n_swaps, "lns_rounds": rounds,
+             "lns_improvements": improvements, "found_by": found}
+    return Selection(best.S, best.value, best.w, search.pool(), stats)
+
+
+class _Search:
+    """The moves of :func:`select_names` on one :class:`SubsetQP`."""
+
+    def __init__(self, sq: SubsetQP, K: int, forced: np.ndarray, deadline: float,
+                 rng: np.random.Generator, width: int) -> None:
+        self.sq, self.K, self.forced = sq, K, forced
+        self.deadline, self.rng, self.width = deadline, rng, width
+        self.n_swaps = 0
+        self.top: dict[bytes, SubsetValue] = {}
+        d = np.sqrt(np.maximum(sq.dQ, 1e-300))
+        self.corr = sq.Q / d[:, None] / d[None, :]
+        self.singles = sq.single_values()
+        self.thresholds = selection_limits(sq.spec)[1] is not None
+
+    def late(self) -> bool:
+        return time.perf_counter() >= self.deadline
+
+    def value(self, S: np.ndarray, near: SubsetValue | None = None) -> SubsetValue:
+        v = self.sq.value(S, near)
+        if np.isfinite(v.value):
+            self.top[v.S.tobytes()] = v
+            if len(self.top) > 4 * self.keep:
+                self.top = {x.S.tobytes(): x for x in self.pool()}
+        return v
+
+    keep = 8  #: subsets kept in the pool
+
+    def pool(self) -> list[SubsetValue]:
+        """The best distinct subsets evaluated, best first."""
+        return sorted(self.top.values(), key=lambda x: x.value)[: self.keep]
+
+    def candidates(self, cur: SubsetValue, exclude: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` names outside ``cur.S`` (and ``exclude``) with the largest priced gain,
+        best first, and the values the pricing predicts for them (by single-name value, and
+        no prediction, when ``cur`` has no solution)."""
+        n = self.sq.n
+        out = np.ones(n, dtype=bool)
+        out[cur.S] = False
+        out[exclude] = False
+        if cur.w is None or cur.sol is None:
+            score = -self.singles
+            pred = np.full(n, -np.inf)
+        else:
+            score = self.sq.price(cur)
+            out &= score > 0
+            pred = cur.value - score
+        idx = np.flatnonzero(out & np.isfinite(score))
+        if idx.size > k:
+            idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
+        idx = idx[np.argsort(-score[idx], kind="stable")]
+        return idx, pred[idx]
+
+    def best_addition(self, base: SubsetValue, exclude: np.ndarray, randomize: bool = False
+                      ) -> SubsetValue | None:
+        """The best of ``base.S + j`` over the best priced names ``j``, solved exactly in the
+        order of their predicted values until the best exact value beats the next
+        prediction (at most ``width`` solves; at least 3 when ``randomize``, which then takes
+        the second or third best now and then)."""
+        cand, pred = self.candidates(base, exclude, self.width)
+        vals: list[SubsetValue] = []
+        for a, j in enumerate(cand):
+            vals.append(self.value(np.append(base.S, j), base))
+            if a + 1 < cand.size and (not randomize or a >= 2):
+                if min(v.value for v in vals) <= pred[a + 1]:
+                    break
+        if not vals:
+            return None
+        order = np.argsort([v.value for v in vals], kind="stable")
+        pick = int(order[0])
+        if randomize and order.size > 1 and self.rng.random() < 0.3:
+            pick = int(order[min(int(self.rng.integers(1, 3)), order.size - 1)])
+        return vals[pick]
+
+    def forward(self, S0: np.ndarray, randomize: bool = False) -> np.ndarray:
+        """Add names (:meth:`best_addition`) up to ``K`` while ``v`` falls."""
+        S = np.unique(np.asarray(S0, dtype=np.int64))
+        cur = self.value(S)
+        while S.size < self.K and not self.late():
+            nxt = self.best_addition(cur, np.zeros(0, dtype=np.int64), randomize)
+            if nxt is None:
+                break
+            if np.isfinite(cur.value) and not nxt.value < cur.value - 1e-14 * abs(cur.value):
+                break
+            S, cur = nxt.S, nxt
+        return S
+
+    def swaps(self, S: np.ndarray) -> SubsetValue:
+        """Best-improvement exchanges until none lowers ``v``: every pair (held ``i``, new
+        ``j``) is predicted at once (:meth:`~.subsetqp.SubsetQP.swap_values`), the best
+        predicted ones are solved exactly (``width`` at a time, up to three rounds when the
+        predictions miss); drops (thresholds) and adds (below ``K``) alongside."""
+        cur = self.value(S)
+        fixed = np.isin(cur.S, self.forced)
+        while not self.late() and np.isfinite(cur.value):
+            nxt = self._best_swap(cur)
+            if nxt is None and self.sq.sign is not None and self.thresholds:
+                nxt = self._best_drop(cur)
+            if nxt is None and cur.S.size < self.K:
+                grown = self.value(self.forward(cur.S))
+                nxt = grown if grown.value < cur.value - 1e-12 * abs(cur.value) else None
+            if nxt is None:
+                break
+            cur = nxt
+            fixed = np.isin(cur.S, self.forced)
+        del fixed
+        return cur
+
+    def _best_swap(self, cur: SubsetValue) -> SubsetValue | None:
+        P = self.sq.swap_values(cur)
+        if P is None:
+            return None
+        P[np.isin(cur.S, self.forced)] = np.inf
+        k = cur.S.size
+        flat = P.ravel()
+        good = np.flatnonzero(flat < cur.value - 1e-12 * abs(cur.value))
+        if good.size == 0:
+            return None
+        good = good[np.argsort(flat[good], kind="stable")][: 3 * self.width]
+        for start in range(0, good.size, self.width):
+            if self.late():
+                break
+            best: SubsetValue | None = None
+            for f in good[start:start + self.width]:
+                i, j = divmod(int(f), self.sq.n)
+                S2 = np.append(np.delete(cur.S, i), j)
+                v = self.value(S2, cur)
+                if best is None or v.value < best.value:
+                    best = v
+            if best is not None and best.value < cur.value - 1e-12 * abs(cur.value):
+                self.n_swaps += 1
+                return best
+        del k
+        return None
+
+    def _best_drop(self, cur: SubsetValue) -> SubsetValue | None:
+        """The best ``S - i`` when dropping a name lowers ``v`` (minimum positions)."""
+        best: SubsetValue | None = None
+        for i in cur.S:
+            if i in self.forced or self.late():
+                continue
+            v = self.value(cur.S[cur.S != i], cur)
+            if v.value < cur.value - 1e-12 * abs(cur.value) and (best is None
+                                                                 or v.value < best.value):
+                best = v
+        return best
+
+    def tabu(self, start: SubsetValue, iters: int, best_value: float) -> SubsetValue:
+        """Tabu search over swaps from ``start`` for ``iters`` moves; returns the best set
+        seen. Every move is the best predicted non-tabu swap (solved exactly with the next
+        two, the best exact taken even when it is worse); a name that left may not come
+        back, and one that came may not leave, for a few moves, unless the swap would beat
+        ``best_value`` (aspiration)."""
+        rng = self.rng
+        n = self.sq.n
+        cur = start
+        best = start
+        ban_in = np.zeros(n, dtype=np.int64)   # iteration until which j may not enter
+        ban_out = np.zeros(n, dtype=np.int64)  # ... until which i may not leave
+        k = max(cur.S.size, 1)
+        for it in range(1, iters + 1):
+            if self.late():
+                break
+            P = self.sq.swap_values(cur)
+            if P is None:
+                break
+            P[np.isin(cur.S, self.forced)] = np.inf
+            tabu = (ban_out[cur.S] >= it)[:, None] | (ban_in >= it)[None, :]
+            asp = P < min(best.value, best_value) - 1e-12 * abs(best.value)
+            P = np.where(tabu & ~asp, np.inf, P)
+            flat = P.ravel()
+            cand = np.argpartition(flat, min(3, flat.size - 1))[:3]
+            cand = cand[np.isfinite(flat[cand])]
+            if cand.size == 0:
+                break
+            moves = []
+            for f in cand[np.argsort(flat[cand], kind="stable")]:
+                i, j = divmod(int(f), n)
+                v = self.value(np.append(np.delete(cur.S, i), j), cur)
+                moves.append((v, int(cur.S[i]), j))
+                if v.value <= flat[f] + 1e-9 * abs(flat[f]):
+                    break  # the prediction held: no better one among the next
+            nxt, out_name, in_name = min(moves, key=lambda m: m[0].value)
+            if not np.isfinite(nxt.value):
+                break
+            ban_in[out_name] = it + int(rng.integers(max(2, k // 4), max(3, k // 2) + 1))
+            ban_out[in_name] = it + int(rng.integers(1, max(2, k // 4) + 1))
+            cur = nxt
+            self.n_swaps += 1
+            if cur.value < best.value - 1e-12 * abs(best.value):
+                best = cur
+        return best
+
+    def backward(self, S0: np.ndarray) -> np.ndarray:
+        """Remove names (the cheapest of the ``width`` cheapest predicted, exactly) down to
+        ``K``; names at a zero bound go first and for free."""
+        cur = self.value(S0)
+        while cur.S.size > self.K and not self.late():
+            if cur.sol is None:
+                break
+            k = cur.S.size
+            held = np.isin(cur.S, self.forced)
+            zero = np.flatnonzero((cur.w == 0) & ~held) if cur.w is not None else []
+            if len(zero) > k - self.K:
+                zero = zero[: k - self.K]
+            if len(zero):
+                cur = self.value(np.delete(cur.S, zero), cur)
+                continue
+            cost = np.where(held, np.inf, self.sq.removal_costs(cur))
+            extra = k - self.K
+            if extra > 4:  # far above K: drop the cheapest third of the excess at once
+                drop = np.argsort(cost, kind="stable")[: max(1, extra // 3)]
+                drop = drop[np.isfinite(cost[drop])]
+                if drop.size == 0:
+                    break
+                cur = self.value(np.delete(cur.S, drop), cur)
+                continue
+            order = np.argsort(cost, kind="stable")[: self.width]
+            vals = [self.value(np.delete(cur.S, a), cur) for a in order if np.isfinite(cost[a])]
+            if not vals:
+                break
+            cur = min(vals, key=lambda v: v.value)
+        return cur.S
+
+    def perturb(self, S: np.ndarray) -> np.ndarray:
+        """Remove a few held names: at random, the least useful, or a correlated group."""
+        rng = self.rng
+        free = np.setdiff1d(S, self.forced)
+        if free.size == 0:
+            return S
+        r = int(rng.integers(2, max(3, free.size // 3 + 1))) if free.size > 2 else 1
+        r = min(r, free.size)
+        mode = rng.random()
+        if mode < 0.4:
+            drop = rng.choice(free, r, replace=False)
+        elif mode < 0.7:
+            cur = self.value(S)
+            cost = self.sq.removal_costs(cur)
+            loss = np.array([cost[np.searchsorted(cur.S, i)] for i in free])
+            loss = loss * (0.5 + rng.random(free.size))
+            drop = free[np.argsort(loss, kind="stable")[:r]]
+        else:
+            i = int(rng.choice(free))
+            c = np.abs(self.corr[i, free]) + 0.2 * rng.random(free.size)
+            drop = free[np.argsort(-c, kind="stable")[:r]]
+        return np.setdiff1d(S, drop)
+
+    def refill(self, S: np.ndarray) -> np.ndarray:
+        """Randomised forward selection from ``S`` (ban nothing: the swaps decide)."""
+        return self.forward(S, randomize=True)

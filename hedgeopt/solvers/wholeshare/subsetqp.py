@@ -1,0 +1,347 @@
+r"""The continuous problem on a subset of names, and the pricing of the names outside it.
+
+The subset-selection stage (:mod:`.selection`) scores a set ``S`` of held names by the exact
+continuous optimum with every other name at zero,
+
+.. math::  v(S) = \min_{w_S} \tfrac12 w_S^\top Q_{SS} w_S - q_S^\top w_S + c
+           \quad\text{s.t.}\quad lb_S \le w_S \le ub_S,\;
+           lo \le A_{:,S}\, w_S \le hi,\; \textstyle\sum_{i \in S} |w_i - h_i|
+           \le \tau - \sum_{i \notin S} |h_i|,
+
+the problem's merged linear form restricted to ``S`` (budget band, long-only, bounds, sector
+caps) and its turnover limit, solved by the active-set QP
+(:func:`~hedgeopt.solvers.activeset.solve_qp`) on the ``|S| x |S|`` block of the Gram matrix.
+A minimum position ``|w_i| >= m_i`` becomes the bound ``w_i >= m_i`` (or ``w_i <= -m_i``) on
+the held names, with the sign fixed by the name's bounds, else by its relaxed weight.
+The turnover is split, ``w = h + p - m`` with ``p, m >= 0``, into one more row.
+
+:meth:`SubsetQP.price` estimates, for every name ``j`` outside ``S`` at once, how much
+``v(S + j)`` falls below ``v(S)``: with the working set of the solution on ``S`` kept (free
+names ``F``, active rows ``E``, multipliers ``mu``), adding ``w_j`` lowers the objective by
+
+.. math::  \frac{g_j^2}{2 s_j}, \qquad g_j = (Q w)_j - q_j + A_{E j}^\top \mu_E, \qquad
+           s_j = Q_{jj} - b_j^\top K^{-1} b_j,\; b_j = \begin{bmatrix} Q_{F j} \\ A_{E j}
+           \end{bmatrix},\; K = \begin{bmatrix} Q_{FF} & A_{EF}^\top \\ A_{EF} & 0
+           \end{bmatrix}
+
+(the Schur complement of the bordered KKT matrix: a rank-one extension of its factor), exact
+while the working set stays right; only the sign of ``w_j`` its bounds allow counts. One
+factorisation of ``K`` and one multi right-hand-side solve price all ``N`` names in
+``O(|S|^2 N)``; the selection then solves the exact QP only on the best few.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+
+from hedgeopt.solvers.activeset import QPSolution, solve_qp
+from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
+
+__all__ = ["SubsetQP", "SubsetValue", "selection_limits"]
+
+
+@dataclass
+class SubsetValue:
+    """The continuous optimum on one subset.
+
+    Attributes
+    ----------
+    S : numpy.ndarray
+        The names (sorted indices).
+    value : float
+        ``v(S)`` (``+inf`` when the subset admits no point).
+    w : numpy.ndarray or None
+        Optimal weights of the names of ``S`` (None when infeasible).
+    sol : QPSolution or None
+        The QP's solution (working set and multipliers, for :meth:`SubsetQP.price`).
+    """
+
+    S: np.ndarray
+    value: float
+    w: np.ndarray | None
+    sol: QPSolution | None
+
+
+def selection_limits(spec: WholeShareSpec) -> tuple[int | None, np.ndarray | None,
+                                                      tuple[np.ndarray, float] | None]:
+    """The restrictions the selection reads: name limit, minimum weights, turnover.
+
+    The one place the selection stage reads the spec's restriction data, so a change of where
+    the rules keep it touches only this function.
+    """
+    K = spec.max_names
+    mw = spec.min_weight
+    mw = None if mw is None or not np.any(np.asarray(mw) > 0) else np.asarray(mw, dtype=float)
+    return K, mw, spec.turnover
+
+
+class SubsetQP:
+    """Exact continuous optima on subsets of names of ``spec`` (cached), and pricing.
+
+    Parameters
+    ----------
+    spec : WholeShareSpec
+        The whole-share problem; its form, turnover and minimum positions are kept.
+    cache : int
+        Number of subset values kept (least recently used are dropped).
+    """
+
+    def __init__(self, spec: WholeShareSpec, cache: int = 20000) -> None:
+        self.spec = spec
+        self.n = n = spec.n
+        self.Q = np.asarray(spec.Q, dtype=float)
+        self.q = np.asarray(spec.q, dtype=float)
+        self.c = float(spec.c)
+        self.dQ = np.diag(self.Q).copy()
+        f = spec.form
+        self.A = np.asarray(f.A, dtype=float).reshape(-1, n)
+        self.lo = np.asarray(f.lo, dtype=float)
+        self.hi = np.asarray(f.hi, dtype=float)
+        lb = np.asarray(f.lb, dtype=float).copy()
+        ub = np.asarray(f.ub, dtype=float).copy()
+        _, mw, turnover = selection_limits(spec)
+        #: the sign a held name takes (+1 long, -1 short, 0 either)
+        rel = np.zeros(n) if spec.relaxed is None else np.asarray(spec.relaxed, dtype=float)
+        sign = np.where(lb >= 0, 1.0, np.where(ub <= 0, -1.0, 0.0))
+        if mw is not None:
+            guess = np.where(rel != 0, np.sign(rel), np.where(self.q >= 0, 1.0, -1.0))
+            sign = np.where((sign == 0) & (mw > 0), guess, sign)
+            lb = np.where((mw > 0) & (sign > 0), np.maximum(lb, mw), lb)
+            ub = np.where((mw > 0) & (sign < 0), np.minimum(ub, -mw), ub)
+        self.sign = sign
+        self.lb, self.ub = lb, ub
+        self.turnover = turnover
+        if turnover is not None:
+            self.h = np.asarray(turnover[0], dtype=float)
+            self.tau = float(turnover[1])
+        self._cache: OrderedDict[bytes, SubsetValue] = OrderedDict()
+        self._cap = cache
+        self.solves = 0
+
+    # -- exact values -------------------------------------------------------------------------
+    def value(self, S: np.ndarray, near: SubsetValue | None = None) -> SubsetValue:
+        """``v(S)`` and its solution (cached by the set); ``near``, the solution on a set
+        that differs by a few names, gives the QP its working set as a warm start."""
+        S = np.unique(np.asarray(S, dtype=np.int64))
+        key = S.tobytes()
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        out = self._solve(S, near)
+        self._cache[key] = out
+        if len(self._cache) > self._cap:
+            self._cache.popitem(last=False)
+        return out
+
+    def _solve(self, S: np.ndarray, near: SubsetValue | None = None) -> SubsetValue:
+        self.solves += 1
+        if S.size == 0:
+            ok = bool(np.all(self.lo <= 1e-12) and np.all(self.hi >= -1e-12))
+            if self.turnover is not None:
+                ok = ok and float(np.abs(self.h).sum()) <= self.tau + 1e-12
+            return SubsetValue(S, self.c if ok else np.inf, np.zeros(0) if ok else None, None)
+        Q = self.Q[np.ix_(S, S)]
+        A = self.A[:, S]
+        if self.turnover is None:
+            sol = _qp(Q, self.q[S], self.lb[S], self.ub[S], A, self.lo, self.hi,
+                      _warm(S, near))
+            if sol is None:
+                return SubsetValue(S, np.inf, None, None)
+            w = sol.x
+        else:
+            sol, w = self._solve_turnover(S, Q, A)
+            if sol is None or w is None:
+                return SubsetValue(S, np.inf, None, None)
+        v = float(0.5 * w @ (Q @ w) - self.q[S] @ w + self.c)
+        return SubsetValue(S, v, w, sol)
+
+    def _solve_turnover(self, S: np.ndarray, Q: np.ndarray, A: np.ndarray
+                        ) -> tuple[QPSolution | None, np.ndarray | None]:
+        """The subset QP with the turnover split as ``w = h + p - m`` (``p, m >= 0``)."""
+        h = self.h[S]
+        lb, ub = self.lb[S], self.ub[S]
+        if np.any(lb > ub):
+            return None, None
+        # p in [max(lb - h, 0), max(ub - h, 0)], m in [max(h - ub, 0), max(h - lb, 0)]
+        plo, phi = np.maximum(lb - h, 0.0), np.maximum(ub - h, 0.0)
+        mlo, mhi = np.maximum(h - ub, 0.0), np.maximum(h - lb, 0.0)
+        k = S.size
+        QQ = np.block([[Q, -Q], [-Q, Q]])
+        g0 = Q @ h - self.q[S]
+        qq = -np.concatenate([g0, -g0])
+        rest = float(np.abs(self.h).sum() - np.abs(h).sum())
+        rows = [np.hstack([A, -A]), np.ones((1, 2 * k))]
+        lo = np.concatenate([self.lo - A @ h, [-np.inf]])
+        hi = np.concatenate([self.hi - A @ h, [self.tau - rest]])
+        sol = _qp(QQ, qq, np.concatenate([plo, mlo]), np.concatenate([phi, mhi]),
+                  np.vstack(rows), lo, hi)
+        if sol is None:
+            return None, None
+        return sol, h + sol.x[:k] - sol.x[k:]
+
+    # -- pricing ------------------------------------------------------------------------------
+    def removal_costs(self, cur: SubsetValue) -> np.ndarray:
+        """Estimated rise of ``v`` when each name of ``cur.S`` leaves it: ``w_i^2 / (2
+        [K^{-1}]_{ii})`` for a free name (exact while the working set stays right), 0 for a
+        name at a bound (minimum positions: tried first)."""
+        out = np.zeros(cur.S.size)
+        p = self._pricing(cur)
+        if p is not None and p.pos.size:
+            assert cur.w is not None
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[p.pos] = np.where(p.dinv > 1e-300, cur.w[p.pos] ** 2 / (2.0 * p.dinv),
+                                      np.inf)
+        return out
+
+    def single_values(self) -> np.ndarray:
+        """``v({j})`` for every name alone, in closed form (bounds and rows; the turnover is
+        left to the exact QP)."""
+        a, b = self.lb.copy(), self.ub.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j in range(self.A.shape[0]):
+                c = self.A[j]
+                lo, hi = self.lo[j], self.hi[j]
+                ra = np.where(c > 0, lo / c, hi / c)
+                rb = np.where(c > 0, hi / c, lo / c)
+                zero_ok = lo <= 0 <= hi
+                ra = np.where(c == 0, -np.inf if zero_ok else np.inf, ra)
+                rb = np.where(c == 0, np.inf if zero_ok else -np.inf, rb)
+                a = np.maximum(a, np.nan_to_num(ra, nan=-np.inf))
+                b = np.minimum(b, np.nan_to_num(rb, nan=np.inf))
+            vertex = np.where(self.dQ > 0, self.q / self.dQ, 0.0)
+        x = np.clip(vertex, a, b)
+        out = 0.5 * self.dQ * x * x - self.q * x + self.c
+        return np.where(a <= b, out, np.inf)
+
+    def _pricing(self, cur: SubsetValue, tol: float = 1e-12) -> _Pricing | None:
+        """The bordered-KKT quantities of the module docstring for every name (None when
+        ``cur`` has no solution)."""
+        if cur.w is None or cur.sol is None:
+            return None
+        S, w, sol = cur.S, cur.w, cur.sol
+        k = S.size
+        m = self.A.shape[0]
+        g = self.Q[:, S] @ w - self.q
+        E = np.flatnonzero(sol.active_rows[:m] != 0) if m else np.zeros(0, dtype=np.int64)
+        if m:
+            g = g + self.A.T @ sol.row_duals[:m]
+        free = sol.free[:k] if self.turnover is None else _split_free(sol.free, k)
+        pos = np.flatnonzero(free)
+        F = S[pos]
+        s = self.dQ.copy()
+        X = np.zeros((F.size, self.n))
+        dinv = np.zeros(F.size)
+        if F.size + E.size:
+            AE = self.A[E][:, F] if E.size else np.zeros((0, F.size))
+            K = np.block([[self.Q[np.ix_(F, F)], AE.T], [AE, np.zeros((E.size, E.size))]])
+            B = np.vstack([self.Q[F], self.A[E]])  # (|F| + |E|) x N
+            try:
+                Kinv = np.linalg.inv(K)
+            except np.linalg.LinAlgError:
+                Kinv = np.linalg.pinv(K)
+            Xall = Kinv @ B
+            s = s - np.einsum("ij,ij->j", B, Xall)
+            X = Xall[: F.size]
+            dinv = np.diag(Kinv)[: F.size].copy()
+        s = np.maximum(s, tol * np.maximum(self.dQ, 1e-300))
+        ok = ((-g > 0) & (self.ub > 0)) | ((-g < 0) & (self.lb < 0))
+        gain = np.where(ok, g * g / (2.0 * s), 0.0)
+        gain[S] = 0.0
+        return _Pricing(g, s, gain, pos, X, dinv)
+
+    def price(self, cur: SubsetValue) -> np.ndarray:
+        """Estimated decrease of ``v`` when each name outside ``cur.S`` joins it (module
+        docstring); 0 for names in ``S``, names whose allowed sign cannot help, and when
+        ``cur`` has no solution."""
+        p = self._pricing(cur)
+        return np.zeros(self.n) if p is None else p.gain
+
+    def swap_values(self, cur: SubsetValue) -> np.ndarray | None:
+        """Predicted ``v(S - i + j)`` for every held ``i`` (rows, in the order of ``cur.S``)
+        and every name ``j`` (columns; ``+inf`` for ``j`` in ``S`` and for names that cannot
+        enter), with the working set of ``cur`` kept: add ``j`` (bordering), then force
+        ``w_i = 0`` (one more equation), both exact for an equality-constrained QP,
+
+        .. math::  v(S) - \frac{g_j^2}{2 s_j} + \frac{(w_i + d_{ij} g_j / s_j)^2}
+                   {2 ([K^{-1}]_{ii} + d_{ij}^2 / s_j)}, \qquad d_j = K^{-1} b_j.
+
+        A held name at a zero bound costs nothing to remove. ``O(|S| N)`` for all pairs.
+        """
+        p = self._pricing(cur)
+        if p is None:
+            return None
+        assert cur.w is not None
+        k = cur.S.size
+        enter = p.gain > 0
+        out = np.full((k, self.n), np.inf)
+        base = cur.value - p.gain
+        out[:, enter] = base[enter]
+        at_bound = np.ones(k, dtype=bool)
+        at_bound[p.pos] = False
+        out[~at_bound] = np.inf
+        if p.pos.size:
+            wj = -p.g / p.s  # the entering weight
+            D = p.X  # |F| x N
+            xi = cur.w[p.pos][:, None] - D * wj[None, :]
+            den = p.dinv[:, None] + D * D / p.s[None, :]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rise = np.where(den > 1e-300, xi * xi / (2.0 * den), np.inf)
+            rows = base[None, :] + rise
+            out[p.pos] = np.where(enter[None, :], rows, np.inf)
+        out[:, cur.S] = np.inf
+        return out
+
+
+@dataclass
+class _Pricing:
+    """Pricing quantities for every name: Lagrangian gradient ``g``, Schur complement
+    ``s``, gain ``g^2 / 2s`` (0 where the name cannot help); ``pos`` the free names' places
+    in ``S``, ``X`` the rows of ``K^{-1} B`` for them and ``dinv`` the diagonal of
+    ``K^{-1}`` there."""
+
+    g: np.ndarray
+    s: np.ndarray
+    gain: np.ndarray
+    pos: np.ndarray
+    X: np.ndarray
+    dinv: np.ndarray
+
+
+def _warm(S: np.ndarray, near: SubsetValue | None) -> QPSolution | None:
+    """A warm start on ``S`` from the working set of ``near`` (new names free)."""
+    if near is None or near.sol is None or near.w is None or near.sol.x.size != near.S.size:
+        return None
+    pos = np.searchsorted(near.S, S)
+    pos = np.minimum(pos, near.S.size - 1)
+    known = near.S[pos] == S if near.S.size else np.zeros(S.size, dtype=bool)
+    bs = np.where(known, near.sol.bound_state[pos], 0).astype(np.int8)
+    x = np.where(known, near.sol.x[pos], 0.0)
+    return QPSolution(x=x, bound_duals=np.zeros(S.size), row_duals=near.sol.row_duals,
+                      status="optimal", iterations=0, kkt_residual=0.0, free=bs == 0,
+                      active_rows=near.sol.active_rows, bound_state=bs)
+
+
+def _split_free(free: np.ndarray, k: int) -> np.ndarray:
+    """Free names of the turnover split (``p`` or ``m`` free)."""
+    return free[:k] | free[k:2 * k]
+
+
+def _qp(Q: np.ndarray, q: np.ndarray, lb: np.ndarray, ub: np.ndarray, A: np.ndarray,
+        lo: np.ndarray, hi: np.ndarray, warm: QPSolution | None = None) -> QPSolution | None:
+    """The active-set QP, None when infeasible or unsolved."""
+    if np.any(lb > ub):
+        return None
+    try:
+        sol = solve_qp(Q, q, lb, ub, A if A.shape[0] else None,
+                       lo if A.shape[0] else None, hi if A.shape[0] else None, tol=1e-10,
+                       warm=warm)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return None
+    if sol.status != "optimal":
+        return None
+    return sol
