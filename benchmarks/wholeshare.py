@@ -41,9 +41,11 @@ BEST_KNOWN = {
 RESULTS = Path(__file__).resolve().parent / "results" / "wholeshare.json"
 
 
-def orlib_instance(k: int, setting: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Scaled prices (weeks 0..144) and the basket of OR-Library set ``k`` in ``setting``."""
-    notional = SETTINGS[setting]["notional"]
+def orlib_instance(k: int, setting: str = "A", notional: float | None = None
+                   ) -> tuple[pd.DataFrame, pd.Series]:
+    """Scaled prices (weeks 0..144) and the basket of OR-Library set ``k`` in ``setting``
+    (or at ``notional`` dollars)."""
+    notional = SETTINGS[setting]["notional"] if notional is None else notional
     index, prices = load_orlib(k)
     P = prices.iloc[:145].copy()
     p = P.iloc[144].to_numpy(dtype=float)

@@ -7,7 +7,9 @@ constraint of the spec (checked with :func:`~hedgeopt.solvers.wholeshare.violati
 Methods
 -------
 ``"HEURISTIC"``
-    Rounding, local search and large-neighbourhood search (:mod:`.heuristic`).
+    Rounding, local search and large-neighbourhood search (:mod:`.heuristic`); when the
+    problem chooses names (a binding ``MaxNames``, or ``MinPosition``), the subset selection
+    first and that search on the chosen names (:mod:`.cardinality`).
 ``"SCIP"``
     PySCIPOpt on the factor form, warm-started by a short heuristic run (a quarter of the time
     limit, at most 5 s), with the rest of the time for SCIP.
@@ -31,7 +33,8 @@ Modules, bottom to top (imports only point down)
 ``spec`` (the problem and the outcome), ``bounds`` (integer bounds, thresholds), ``check``
 (the checker), ``proofs`` (cheap proofs of infeasibility), ``state`` (search state),
 ``local`` (moves and repair), ``lattice`` and ``enumeration`` (exact subproblems),
-``rounding`` (rounding, dive), ``lns``, ``heuristic`` (the search pipeline), ``backends``
+``rounding`` (rounding, dive), ``lns``, ``heuristic`` (the search pipeline), ``subsetqp``,
+``selection``, ``subspec`` and ``cardinality`` (which names to hold, then the lots on them), ``backends``
 (installed MIP solvers), ``model`` (solver-neutral MIP data), ``scip``, ``cvxpy_mip``,
 ``translate`` (a :class:`~hedgeopt.problem.HedgeProblem` to a spec) and this module, the
 pipeline over all of them.
@@ -47,6 +50,7 @@ import numpy as np
 from hedgeopt.exceptions import InputError, SolverError
 from hedgeopt.solvers.registry import BACKENDS, get_backend
 from hedgeopt.solvers.wholeshare.bounds import lot_bounds
+from hedgeopt.solvers.wholeshare.cardinality import solve_search
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.cvxpy_mip import solve_cvxpy_mip
 from hedgeopt.solvers.wholeshare.enumeration import Searcher
@@ -144,7 +148,7 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
                 return _finish(spec, one, gap, t0, tol)
     scip_ok = BACKENDS["SCIP"].available()
     if key == "HEURISTIC":
-        out = solve_heuristic(spec, time_limit=left(), seed=seed, verbose=verbose,
+        out = solve_search(spec, time_limit=left(), seed=seed, verbose=verbose,
                               feasibility_only=feasibility_only)
         return _finish(spec, _unproven(out), gap, t0, tol)
     if key == "DEFAULT":
@@ -153,7 +157,7 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
             t_heur = 0.5 * left() if scip_ok else left()  # the rest: SCIP, to find or prove
         else:
             t_heur = 0.75 * left() if small else left()
-        out = solve_heuristic(spec, time_limit=t_heur, seed=seed, verbose=verbose,
+        out = solve_search(spec, time_limit=t_heur, seed=seed, verbose=verbose,
                               feasibility_only=feasibility_only)
         out = _finish(spec, _unproven(out), gap, t0, tol)
         if out.z is None and scip_ok and left() > 0:
@@ -177,7 +181,7 @@ def solve_whole_shares(spec: WholeShareSpec, method: str = "DEFAULT", *,
         warm = _finish(spec, one, gap, t0, tol)
     else:
         t_heur = min(0.25 * left(), 5.0)
-        warm = solve_heuristic(spec, time_limit=t_heur, seed=seed, verbose=verbose,
+        warm = solve_search(spec, time_limit=t_heur, seed=seed, verbose=verbose,
                                feasibility_only=feasibility_only)
         warm = _finish(spec, _unproven(warm), gap, t0, tol)
     if warm.status == "optimal" or (feasibility_only and warm.z is not None):

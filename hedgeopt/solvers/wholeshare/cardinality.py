@@ -26,7 +26,7 @@ from hedgeopt.solvers.wholeshare.subsetqp import selection_limits
 __all__ = ["chooses_names", "solve_search"]
 
 #: share of the time limit the selection gets (the lots on the chosen names get the rest)
-SELECTION_SHARE = 0.7
+SELECTION_SHARE = 0.85
 #: runners-up whose lots are searched after the best subset, time permitting
 RUNNERS_UP = 3
 

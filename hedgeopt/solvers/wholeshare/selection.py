@@ -67,7 +67,9 @@ class Selection:
     pool : list of SubsetValue
         The best distinct subsets evaluated, best first.
     stats : dict
-        Counts: QP solves, swaps, LNS rounds and improvements, the phase that found ``S``.
+        Counts: QP solves, swaps (and those the KKT check decided without a QP), LNS rounds
+        and improvements, the phase that found ``S``, and ``trace``: ``(seconds, value)``
+        at the end of the starts and at every improvement after.
     """
 
     S: np.ndarray
@@ -146,6 +148,8 @@ def select_names(spec: WholeShareSpec, deadline: float, *, seed: int = 0, width:
             log(f"selection {how}: v={cur.value:.10g} ({search.sq.solves} QPs)")
     if best is None or not np.isfinite(best.value):
         return None
+    t0 = search.t0
+    trace = [(time.perf_counter() - t0, best.value)]
     rounds = improvements = stale = 0
     walk = best  # where the next round starts: the last result when near the best
     while time.perf_counter() < deadline and (max_rounds is None or rounds < max_rounds) \
@@ -162,11 +166,13 @@ def select_names(spec: WholeShareSpec, deadline: float, *, seed: int = 0, width:
             best, found = cur, "LNS"
             improvements += 1
             stale = 0
+            trace.append((time.perf_counter() - t0, best.value))
             if log:
                 log(f"selection LNS round {rounds}: v={best.value:.10g}")
     assert best.w is not None
     stats = {"qp_solves": sq.solves, "swaps": search.n_swaps, "lns_rounds": rounds,
-             "lns_improvements": improvements, "found_by": found}
+             "lns_improvements": improvements, "found_by": found, "fast_swaps": sq.fast,
+             "trace": trace}
     return Selection(best.S, best.value, best.w, search.pool(), stats)
 
 
@@ -175,6 +181,7 @@ class _Search:
 
     def __init__(self, sq: SubsetQP, K: int, forced: np.ndarray, deadline: float,
                  rng: np.random.Generator, width: int) -> None:
+        self.t0 = time.perf_counter()
         self.sq, self.K, self.forced = sq, K, forced
         self.deadline, self.rng, self.width = deadline, rng, width
         self.n_swaps = 0
@@ -189,10 +196,18 @@ class _Search:
 
     def value(self, S: np.ndarray, near: SubsetValue | None = None) -> SubsetValue:
         v = self.sq.value(S, near)
-        if np.isfinite(v.value):
+        if np.isfinite(v.value) and v.S.size <= self.K:  # backward passes through larger
             self.top[v.S.tobytes()] = v
             if len(self.top) > 4 * self.keep:
                 self.top = {x.S.tobytes(): x for x in self.pool()}
+        return v
+
+    def swap_value(self, cur: SubsetValue, a: int, j: int) -> SubsetValue:
+        """``v(S - S[a] + j)`` (:meth:`~.subsetqp.SubsetQP.swap`), recorded like
+        :meth:`value`."""
+        v = self.sq.swap(cur, a, j)
+        if np.isfinite(v.value) and v.S.size <= self.K:
+            self.top[v.S.tobytes()] = v
         return v
 
     keep = 8  #: subsets kept in the pool
@@ -278,12 +293,27 @@ class _Search:
         del fixed
         return cur
 
+    def swap_matrix(self, cur: SubsetValue, mask: Callable[[np.ndarray], np.ndarray]
+                    ) -> np.ndarray | None:
+        """:meth:`~.subsetqp.SubsetQP.swap_values` over the best priced names, masked by
+        ``mask`` (forced names never leave); over all names when the floor of the names left
+        out is below the best masked prediction."""
+        limit = max(64, 4 * cur.S.size)
+        for lim in (limit, None):
+            got = self.sq.swap_values(cur, lim)
+            if got is None:
+                return None
+            P, floor = got
+            P[np.isin(cur.S, self.forced)] = np.inf
+            P = mask(P)
+            if not float(P.min(initial=np.inf)) > floor:
+                return P
+        return P
+
     def _best_swap(self, cur: SubsetValue) -> SubsetValue | None:
-        P = self.sq.swap_values(cur)
+        P = self.swap_matrix(cur, lambda P: P)
         if P is None:
             return None
-        P[np.isin(cur.S, self.forced)] = np.inf
-        k = cur.S.size
         flat = P.ravel()
         good = np.flatnonzero(flat < cur.value - 1e-12 * abs(cur.value))
         if good.size == 0:
@@ -295,14 +325,12 @@ class _Search:
             best: SubsetValue | None = None
             for f in good[start:start + self.width]:
                 i, j = divmod(int(f), self.sq.n)
-                S2 = np.append(np.delete(cur.S, i), j)
-                v = self.value(S2, cur)
+                v = self.swap_value(cur, i, j)
                 if best is None or v.value < best.value:
                     best = v
             if best is not None and best.value < cur.value - 1e-12 * abs(cur.value):
                 self.n_swaps += 1
                 return best
-        del k
         return None
 
     def _best_drop(self, cur: SubsetValue) -> SubsetValue | None:
@@ -333,13 +361,15 @@ class _Search:
         for it in range(1, iters + 1):
             if self.late():
                 break
-            P = self.sq.swap_values(cur)
+            aim = min(best.value, best_value) - 1e-12 * abs(best.value)
+
+            def mask(P: np.ndarray, it: int = it, S: np.ndarray = cur.S) -> np.ndarray:
+                tabu = (ban_out[S] >= it)[:, None] | (ban_in >= it)[None, :]
+                return np.where(tabu & ~(P < aim), np.inf, P)
+
+            P = self.swap_matrix(cur, mask)
             if P is None:
                 break
-            P[np.isin(cur.S, self.forced)] = np.inf
-            tabu = (ban_out[cur.S] >= it)[:, None] | (ban_in >= it)[None, :]
-            asp = P < min(best.value, best_value) - 1e-12 * abs(best.value)
-            P = np.where(tabu & ~asp, np.inf, P)
             flat = P.ravel()
             cand = np.argpartition(flat, min(3, flat.size - 1))[:3]
             cand = cand[np.isfinite(flat[cand])]
@@ -348,7 +378,7 @@ class _Search:
             moves = []
             for f in cand[np.argsort(flat[cand], kind="stable")]:
                 i, j = divmod(int(f), n)
-                v = self.value(np.append(np.delete(cur.S, i), j), cur)
+                v = self.swap_value(cur, i, j)
                 moves.append((v, int(cur.S[i]), j))
                 if v.value <= flat[f] + 1e-9 * abs(flat[f]):
                     break  # the prediction held: no better one among the next

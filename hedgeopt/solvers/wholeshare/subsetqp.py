@@ -121,6 +121,9 @@ class SubsetQP:
         self._cache: OrderedDict[bytes, SubsetValue] = OrderedDict()
         self._cap = cache
         self.solves = 0
+        #: swaps decided by the KKT check of :meth:`swap` instead of a QP
+        self.fast = 0
+        self._last: tuple[SubsetValue, _Pricing | None] | None = None
 
     # -- exact values -------------------------------------------------------------------------
     def value(self, S: np.ndarray, near: SubsetValue | None = None) -> SubsetValue:
@@ -220,13 +223,21 @@ class SubsetQP:
 
     def _pricing(self, cur: SubsetValue, tol: float = 1e-12) -> _Pricing | None:
         """The bordered-KKT quantities of the module docstring for every name (None when
-        ``cur`` has no solution)."""
+        ``cur`` has no solution); the last one is kept for :meth:`swap`."""
+        if self._last is not None and self._last[0] is cur:
+            return self._last[1]
+        p = self._new_pricing(cur, tol)
+        self._last = (cur, p)
+        return p
+
+    def _new_pricing(self, cur: SubsetValue, tol: float) -> _Pricing | None:
         if cur.w is None or cur.sol is None:
             return None
         S, w, sol = cur.S, cur.w, cur.sol
         k = S.size
         m = self.A.shape[0]
-        g = self.Q[:, S] @ w - self.q
+        QS = self.Q[S]  # rows (Q is symmetric): a contiguous copy
+        g = w @ QS - self.q
         E = np.flatnonzero(sol.active_rows[:m] != 0) if m else np.zeros(0, dtype=np.int64)
         if m:
             g = g + self.A.T @ sol.row_duals[:m]
@@ -235,11 +246,13 @@ class SubsetQP:
         F = S[pos]
         s = self.dQ.copy()
         X = np.zeros((F.size, self.n))
+        Xall = np.zeros((F.size + E.size, self.n))
+        Kinv = np.zeros((F.size + E.size, F.size + E.size))
         dinv = np.zeros(F.size)
         if F.size + E.size:
             AE = self.A[E][:, F] if E.size else np.zeros((0, F.size))
             K = np.block([[self.Q[np.ix_(F, F)], AE.T], [AE, np.zeros((E.size, E.size))]])
-            B = np.vstack([self.Q[F], self.A[E]])  # (|F| + |E|) x N
+            B = np.vstack([QS[pos], self.A[E]])  # (|F| + |E|) x N
             try:
                 Kinv = np.linalg.inv(K)
             except np.linalg.LinAlgError:
@@ -252,7 +265,7 @@ class SubsetQP:
         ok = ((-g > 0) & (self.ub > 0)) | ((-g < 0) & (self.lb < 0))
         gain = np.where(ok, g * g / (2.0 * s), 0.0)
         gain[S] = 0.0
-        return _Pricing(g, s, gain, pos, X, dinv)
+        return _Pricing(g, s, gain, pos, X, dinv, E, Kinv, Xall)
 
     def price(self, cur: SubsetValue) -> np.ndarray:
         """Estimated decrease of ``v`` when each name outside ``cur.S`` joins it (module
@@ -261,7 +274,8 @@ class SubsetQP:
         p = self._pricing(cur)
         return np.zeros(self.n) if p is None else p.gain
 
-    def swap_values(self, cur: SubsetValue) -> np.ndarray | None:
+    def swap_values(self, cur: SubsetValue, limit: int | None = None
+                    ) -> tuple[np.ndarray, float] | None:
         """Predicted ``v(S - i + j)`` for every held ``i`` (rows, in the order of ``cur.S``)
         and every name ``j`` (columns; ``+inf`` for ``j`` in ``S`` and for names that cannot
         enter), with the working set of ``cur`` kept: add ``j`` (bordering), then force
@@ -271,30 +285,122 @@ class SubsetQP:
                    {2 ([K^{-1}]_{ii} + d_{ij}^2 / s_j)}, \qquad d_j = K^{-1} b_j.
 
         A held name at a zero bound costs nothing to remove. ``O(|S| N)`` for all pairs.
+        With ``limit``, only the ``limit`` names of largest gain are computed (the others
+        stay ``+inf``); since the second term is not negative, no uncomputed swap predicts
+        less than the returned floor ``v(S) - gain`` of the best uncomputed name (``-inf``
+        when some are left out and ``+inf`` when none are).
         """
         p = self._pricing(cur)
         if p is None:
             return None
         assert cur.w is not None
         k = cur.S.size
-        enter = p.gain > 0
+        cols = np.flatnonzero(p.gain > 0)
+        floor = np.inf
+        if limit is not None and cols.size > limit:
+            part = np.argpartition(-p.gain[cols], limit)
+            floor = cur.value - float(p.gain[cols[part[limit]]])
+            cols = cols[part[:limit]]
         out = np.full((k, self.n), np.inf)
-        base = cur.value - p.gain
-        out[:, enter] = base[enter]
+        base = cur.value - p.gain[cols]
         at_bound = np.ones(k, dtype=bool)
         at_bound[p.pos] = False
-        out[~at_bound] = np.inf
+        out[np.ix_(at_bound, cols)] = base[None, :]
         if p.pos.size:
-            wj = -p.g / p.s  # the entering weight
-            D = p.X  # |F| x N
+            sj = p.s[cols]
+            wj = -p.g[cols] / sj  # the entering weight
+            D = p.X[:, cols]  # |F| x cols
             xi = cur.w[p.pos][:, None] - D * wj[None, :]
-            den = p.dinv[:, None] + D * D / p.s[None, :]
+            den = p.dinv[:, None] + D * D / sj[None, :]
             with np.errstate(divide="ignore", invalid="ignore"):
                 rise = np.where(den > 1e-300, xi * xi / (2.0 * den), np.inf)
-            rows = base[None, :] + rise
-            out[p.pos] = np.where(enter[None, :], rows, np.inf)
-        out[:, cur.S] = np.inf
+            out[np.ix_(p.pos, cols)] = base[None, :] + rise
+        return out, floor
+
+    def swap(self, cur: SubsetValue, a: int, j: int) -> SubsetValue:
+        """``v(S - S[a] + j)``: the update of :meth:`swap_values` made exact when its point
+        meets the KKT conditions of the new subset (bounds, rows, multiplier signs), else
+        the QP (warm-started from ``cur``)."""
+        S2 = np.append(np.delete(cur.S, a), j)
+        key = np.sort(S2).tobytes()
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        out = self._swap_kkt(cur, a, j)
+        if out is None:
+            return self.value(S2, cur)
+        self.fast += 1
+        self._cache[key] = out
+        if len(self._cache) > self._cap:
+            self._cache.popitem(last=False)
         return out
+
+    def _swap_kkt(self, cur: SubsetValue, a: int, j: int, tol: float = 1e-9
+                  ) -> SubsetValue | None:
+        """The swap's point from the bordered system, or None when it is not the optimum."""
+        if self.turnover is not None or cur.w is None or cur.sol is None:
+            return None
+        p = self._pricing(cur)
+        if p is None or not p.gain[j] > 0:
+            return None
+        sol = cur.sol
+        S, k = cur.S, cur.S.size
+        nF = p.pos.size
+        x = np.concatenate([cur.w[p.pos], sol.row_duals[p.E]]) if p.E.size else cur.w[p.pos]
+        wj = -p.g[j] / p.s[j]
+        d = p.Xall[:, j]
+        x1 = np.append(x - d * wj, wj)
+        where = np.flatnonzero(p.pos == a)
+        if where.size:  # the leaving name is free: one more equation w_i = 0
+            r = int(where[0])
+            col = np.append(p.Kinv[:, r] + d * d[r] / p.s[j], -d[r] / p.s[j])
+            x1 = x1 - (x1[r] / col[r]) * col
+        elif cur.w[a] != 0:
+            return None  # it sits at a non-zero bound (a minimum position): ask the QP
+        keep = np.ones(nF, dtype=bool)
+        if where.size:
+            keep[int(where[0])] = False
+        Fn = np.append(S[p.pos][keep], j)
+        wF = np.append(x1[:nF][keep], x1[-1])
+        mu = np.zeros(self.A.shape[0])
+        mu[p.E] = x1[nF:nF + p.E.size]
+        bound = np.setdiff1d(S[~np.isin(np.arange(k), p.pos)], [S[a]])
+        S2 = np.sort(np.append(Fn, bound))
+        w2 = np.zeros(S2.size)
+        w2[np.searchsorted(S2, Fn)] = wF
+        bpos = np.searchsorted(S2, bound)
+        w2[bpos] = cur.w[np.searchsorted(S, bound)]
+        scale = max(1.0, float(np.abs(w2).max(initial=0.0)))
+        lb, ub = self.lb[Fn], self.ub[Fn]
+        if np.any(wF <= lb + tol * scale) or np.any(wF >= ub - tol * scale):
+            return None  # a free name reaches a bound: the working set changes
+        m = self.A.shape[0]
+        if m:
+            aw = self.A[:, S2] @ w2
+            rs = sol.active_rows[:m]
+            ins = rs == 0
+            if np.any(ins & ((aw < self.lo - tol * scale) | (aw > self.hi + tol * scale))):
+                return None
+            eq = self.lo == self.hi
+            if np.any(~eq & (((rs > 0) & (mu < -tol)) | ((rs < 0) & (mu > tol)))):
+                return None
+        if bound.size:
+            g = self.Q[np.ix_(bound, S2)] @ w2 - self.q[bound]
+            if m:
+                g = g + self.A[:, bound].T @ mu
+            st = sol.bound_state[np.searchsorted(S, bound)]
+            gs = max(1.0, float(np.abs(self.q).max()))
+            if np.any(((st < 0) & (g < -tol * gs)) | ((st > 0) & (g > tol * gs))):
+                return None
+        else:
+            st = np.zeros(0, dtype=np.int8)
+        v = float(0.5 * w2 @ (self.Q[np.ix_(S2, S2)] @ w2) - self.q[S2] @ w2 + self.c)
+        bs = np.zeros(S2.size, dtype=np.int8)
+        bs[bpos] = st
+        qs = QPSolution(x=w2, bound_duals=np.zeros(S2.size), row_duals=mu, status="optimal",
+                        iterations=0, kkt_residual=0.0, free=bs == 0,
+                        active_rows=sol.active_rows.copy(), bound_state=bs)
+        return SubsetValue(S2, v, w2, qs)
 
 
 @dataclass
@@ -310,6 +416,9 @@ class _Pricing:
     pos: np.ndarray
     X: np.ndarray
     dinv: np.ndarray
+    E: np.ndarray
+    Kinv: np.ndarray
+    Xall: np.ndarray
 
 
 def _warm(S: np.ndarray, near: SubsetValue | None) -> QPSolution | None:
