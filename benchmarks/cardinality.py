@@ -1,18 +1,18 @@
 """Cardinality table of the whole-share suite (issue 15: "at most K names" at desk scale).
 
-Instances: OR-Library ``indtrack5`` (N=225, K=10), ``indtrack6`` (N=457, K=20) and ``indtrack7``
-(N=1317, K=30), prices scaled as in :mod:`benchmarks.wholeshare`, notional $10M, whole shares;
-and a synthetic daily universe (``hedgeopt.datasets.synthetic_market``: N=800 instruments, 504
-days, seed 11, $10M) with lots of 100 shares and K=25. All: ``lam = 0.3``, long-only, budget band
-0.98-1.0 of the notional, ``MaxNames(K)``, through the public API.
+Instances: OR-Library ``indtrack5`` (N=225, K=10), ``indtrack6`` (N=457, K=20) and
+``indtrack7`` (N=1317, K=30), prices scaled as in :mod:`benchmarks.wholeshare`, notional $10M,
+whole shares; and a synthetic daily universe (``hedgeopt.datasets.synthetic_market``: N=800
+instruments, 504 days, seed 11, $10M) with lots of 100 shares and K=25. All: ``lam = 0.3``,
+long-only, budget band 0.98-1.0 of the notional, ``MaxNames(K)``, through the public API.
 
-``J_best`` is the best value known (:data:`BEST_KNOWN`), found by long runs
-(:func:`long_runs`: the default pipeline with ``time_limit=240`` for seeds 1 and 2, the best
-verified value; ``python -m benchmarks.cardinality --long 240 --seeds 1,2``); when a run of the table beats it,
+``J_best`` is the best value known (:data:`BEST_KNOWN`), found by long runs (:func:`long_runs`:
+the default pipeline with ``time_limit=240`` for seeds 1 and 2, the best verified value;
+``python -m benchmarks.cardinality --long 240 --seeds 1,2``); when a run of the table beats it,
 the table says so and uses ours. "time to 1%" is read off the selection's trace in the
-``time_limit=60`` run: the first improvement within 1% of ``J_best`` (the lots on the chosen names
-change the value by less than 1e-6 relatively on the OR-Library instances), plus the time the
-pipeline spent before the selection (the relaxation).
+``time_limit=60`` run: the first improvement within 1% of ``J_best`` (the lots on the chosen
+names change the value by less than 1e-6 relatively on the OR-Library instances), plus the time
+the pipeline spent before the selection (the relaxation).
 
 Run ``python -m benchmarks.cardinality [--instances indtrack5,...] [--times 10,60]``; the
 whole-share suite (``python -m benchmarks --suite wholeshare``) prints the same table.
@@ -157,8 +157,8 @@ def table(out: dict[str, Any]) -> str:
             cells.append("—" if r["J"] is None else f"{r['ratio']:.4f}x ({r['seconds']:.1f} s)")
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     lines.append("| time to within 1% of J_best (default, longest run) | " + " | ".join(
-        f"{res[n]['time_to_1pct']:.1f} s" if res[n]["time_to_1pct"] is not None else "not reached"
-        for n in names) + " |")
+        f"{res[n]['time_to_1pct']:.1f} s" if res[n]["time_to_1pct"] is not None
+        else "not reached" for n in names) + " |")
     last = f"hedgeopt default, time_limit={out['times'][-1]:g}"
     lines.append("| reported bound / J_best (gap) | " + " | ".join(
         _bound_cell(res[n]["rows"][last], res[n]["J_best"]) for n in names) + " |")
@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = ap.parse_known_args(argv)
     names = [x for x in args.instances.split(",") if x]
     if args.long:
-        print(json.dumps(long_runs(names, args.long, [int(x) for x in args.seeds.split(",")]), indent=2))
+        seeds = [int(x) for x in args.seeds.split(",")]
+        print(json.dumps(long_runs(names, args.long, seeds), indent=2))
         return 0
     out = run(names, [float(x) for x in args.times.split(",") if x], args.seed)
     print(table(out))

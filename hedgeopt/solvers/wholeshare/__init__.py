@@ -34,10 +34,10 @@ Modules, bottom to top (imports only point down)
 (the checker), ``proofs`` (cheap proofs of infeasibility), ``state`` (search state),
 ``local`` (moves and repair), ``lattice`` and ``enumeration`` (exact subproblems),
 ``rounding`` (rounding, dive), ``lns``, ``heuristic`` (the search pipeline), ``subsetqp``,
-``selection``, ``subspec`` and ``cardinality`` (which names to hold, then the lots on them), ``backends``
-(installed MIP solvers), ``model`` (solver-neutral MIP data), ``scip``, ``cvxpy_mip``,
-``translate`` (a :class:`~hedgeopt.problem.HedgeProblem` to a spec) and this module, the
-pipeline over all of them.
+``selection``, ``subspec`` and ``cardinality`` (which names to hold, then the lots on them),
+``backends`` (installed MIP solvers), ``model`` (solver-neutral MIP data), ``scip``,
+``cvxpy_mip``, ``translate`` (a :class:`~hedgeopt.problem.HedgeProblem` to a spec) and this
+module, the pipeline over all of them.
 """
 
 from __future__ import annotations

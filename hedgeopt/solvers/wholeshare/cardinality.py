@@ -20,8 +20,8 @@ from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
 from hedgeopt.solvers.wholeshare.selection import select_names
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
-from hedgeopt.solvers.wholeshare.subspec import lift, restrict_spec
 from hedgeopt.solvers.wholeshare.subsetqp import selection_limits
+from hedgeopt.solvers.wholeshare.subspec import lift, restrict_spec
 
 __all__ = ["chooses_names", "solve_search"]
 

@@ -80,13 +80,14 @@ class Selection:
 
 
 def forced_names(spec: WholeShareSpec) -> np.ndarray:
-    """Names that cannot be zero (their lot bounds exclude 0, or a minimum trade forbids
-    selling out a holding smaller than it)."""
+    """Names that cannot be zero: their lot bounds exclude 0, or a rule's holes do (a minimum
+    trade forbids selling out a holding smaller than it)."""
     zl, zu = lot_bounds(spec)
     forced = (zl > 0) | (zu < 0)
-    if spec.current is not None and spec.min_trade is not None:
-        h = np.abs(np.asarray(spec.current, dtype=float))
-        forced |= (h > 0) & (h < np.asarray(spec.min_trade, dtype=float))
+    idx = np.arange(spec.n)
+    for rule in spec.restrictions():
+        if rule.holes:
+            forced |= ~rule.allowed(idx, np.zeros(spec.n))
     return np.flatnonzero(forced)
 
 
@@ -363,7 +364,8 @@ class _Search:
                 break
             aim = min(best.value, best_value) - 1e-12 * abs(best.value)
 
-            def mask(P: np.ndarray, it: int = it, S: np.ndarray = cur.S) -> np.ndarray:
+            def mask(P: np.ndarray, it: int = it, S: np.ndarray = cur.S,
+                     aim: float = aim) -> np.ndarray:
                 tabu = (ban_out[S] >= it)[:, None] | (ban_in >= it)[None, :]
                 return np.where(tabu & ~(P < aim), np.inf, P)
 
@@ -402,7 +404,8 @@ class _Search:
                 break
             k = cur.S.size
             held = np.isin(cur.S, self.forced)
-            zero = np.flatnonzero((cur.w == 0) & ~held) if cur.w is not None else []
+            zero = (np.flatnonzero((cur.w == 0) & ~held) if cur.w is not None
+                    else np.zeros(0, dtype=np.int64))
             if len(zero) > k - self.K:
                 zero = zero[: k - self.K]
             if len(zero):

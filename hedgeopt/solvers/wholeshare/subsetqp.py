@@ -36,7 +36,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 
 from hedgeopt.solvers.activeset import QPSolution, solve_qp
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
@@ -68,15 +67,19 @@ class SubsetValue:
 
 def selection_limits(spec: WholeShareSpec) -> tuple[int | None, np.ndarray | None,
                                                       tuple[np.ndarray, float] | None]:
-    """The restrictions the selection reads: name limit, minimum weights, turnover.
-
-    The one place the selection stage reads the spec's restriction data, so a change of where
-    the rules keep it touches only this function.
-    """
-    K = spec.max_names
-    mw = spec.min_weight
-    mw = None if mw is None or not np.any(np.asarray(mw) > 0) else np.asarray(mw, dtype=float)
-    return K, mw, spec.turnover
+    """What the selection reads of the rules: the name limit
+    (:meth:`~.spec.WholeShareSpec.name_limit`), the least weight of a held name (the rules'
+    :meth:`~.restrictions.Restriction.held_lots` in weights; None without thresholds) and a
+    convex turnover limit ``(h, tau)`` (:meth:`~.restrictions.Restriction.l1_limit`)."""
+    mw: np.ndarray | None = None
+    turnover = None
+    for rule in spec.restrictions():
+        held = rule.held_lots()
+        if held is not None and np.any(np.asarray(held) > 0):
+            least = np.asarray(held, dtype=float) * rule.u  # the least weight held, in lots
+            mw = least if mw is None else np.maximum(mw, least)
+        turnover = turnover or rule.l1_limit()
+    return spec.name_limit(), mw, turnover
 
 
 class SubsetQP:
@@ -157,9 +160,10 @@ class SubsetQP:
                 return SubsetValue(S, np.inf, None, None)
             w = sol.x
         else:
-            sol, w = self._solve_turnover(S, Q, A)
-            if sol is None or w is None:
+            sol, wt = self._solve_turnover(S, Q, A)
+            if sol is None or wt is None:
                 return SubsetValue(S, np.inf, None, None)
+            w = wt
         v = float(0.5 * w @ (Q @ w) - self.q[S] @ w + self.c)
         return SubsetValue(S, v, w, sol)
 
@@ -276,7 +280,7 @@ class SubsetQP:
 
     def swap_values(self, cur: SubsetValue, limit: int | None = None
                     ) -> tuple[np.ndarray, float] | None:
-        """Predicted ``v(S - i + j)`` for every held ``i`` (rows, in the order of ``cur.S``)
+        r"""Predicted ``v(S - i + j)`` for every held ``i`` (rows, in the order of ``cur.S``)
         and every name ``j`` (columns; ``+inf`` for ``j`` in ``S`` and for names that cannot
         enter), with the working set of ``cur`` kept: add ``j`` (bordering), then force
         ``w_i = 0`` (one more equation), both exact for an equality-constrained QP,

@@ -1,8 +1,9 @@
 """The whole-share problem restricted to a subset of names (the others held at zero).
 
 :func:`restrict_spec` gives the problem on the names ``S`` with every other name fixed at 0:
-the objective's block, the linear form's columns, the turnover limit less what selling out
-the other names trades, and the per-name restriction data sliced; :func:`lift` puts a lot
+the objective's block, the linear form's columns and each rule restricted
+(:meth:`~.restrictions.Restriction.restrict`: the per-name data sliced, the turnover limit
+less what selling out the other names trades); :func:`lift` puts a lot
 vector on ``S`` back into the full problem. A point of the restricted problem lifted is
 feasible for the full one whenever every name outside ``S`` may be 0 (the caller's checker
 decides; :func:`~.selection.forced_names` keeps the names that cannot be 0 in ``S``).
@@ -29,7 +30,7 @@ def restrict_spec(spec: WholeShareSpec, S: np.ndarray, relaxed: np.ndarray | Non
     spec : WholeShareSpec
         The full problem.
     S : numpy.ndarray
-        The names kept.
+        The names kept (sorted, distinct).
     relaxed : numpy.ndarray, optional
         A continuous point on ``S`` (the selection's optimum there), the rounding's start.
 
@@ -40,6 +41,8 @@ def restrict_spec(spec: WholeShareSpec, S: np.ndarray, relaxed: np.ndarray | Non
         bound of the full problem, and with minimum positions not even of the subset's).
     """
     S = np.asarray(S, dtype=np.int64)
+    if S.size > 1 and not np.all(np.diff(S) > 0):
+        raise ValueError("restrict_spec needs the names S sorted and distinct")
     n = spec.n
     f = spec.form
     A = np.asarray(f.A, dtype=float).reshape(-1, n)
@@ -56,12 +59,10 @@ def restrict_spec(spec: WholeShareSpec, S: np.ndarray, relaxed: np.ndarray | Non
         "relaxed_value": None,
         "names": [spec.name(int(i)) for i in S],
     }
-    if spec.turnover is not None:
-        h, tau = spec.turnover
-        h = np.asarray(h, dtype=float)
-        out = np.ones(n, dtype=bool)
-        out[S] = False
-        changes["turnover"] = (h[S].copy(), float(tau) - float(np.abs(h[out]).sum()))
+    keep = np.zeros(n, dtype=bool)
+    keep[S] = True
+    changes["rules"] = tuple(r for r in (rule.restrict(keep) for rule in spec.rules)
+                             if r is not None)
     for fld in dataclasses.fields(spec):
         if fld.name in changes:
             continue

@@ -134,6 +134,23 @@ class Restriction:
         """A point in weights the search rounds as a start (None: none)."""
         return None
 
+    def restrict(self: _R, keep: np.ndarray) -> _R | None:
+        """The rule on the names ``keep`` (a boolean mask) with every other name held at 0
+        (the subset selection's restricted problem, :mod:`..subspec`); None when it then
+        restricts nothing. The default slices the per-name data of :meth:`arrays` (whose
+        keys are the attribute names); a rule whose other numbers depend on the names left
+        out overrides it."""
+        out = copy.copy(self)
+        for name, arr in self.arrays().items():
+            setattr(out, name, np.asarray(arr)[keep].copy())
+        return out
+
+    def l1_limit(self) -> tuple[np.ndarray, float] | None:
+        """``(h, tau)`` when the rule is the convex limit ``sum_i |w_i - h_i| <= tau`` (in
+        weights), which the continuous subset problems of the selection then keep
+        (:mod:`..subsetqp`); None for other rules."""
+        return None
+
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         """Messages for the lots ``z`` (weights ``w``) beyond ``tol``."""
         return []

@@ -51,6 +51,13 @@ class TurnoverRule(Restriction):
     def arrays(self) -> dict[str, np.ndarray]:
         return {"h": self.h}
 
+    def restrict(self, keep: np.ndarray) -> TurnoverRule:
+        # selling out the names left out trades their holdings
+        return TurnoverRule(self.h[keep], self.tau - float(np.abs(self.h[~keep]).sum()))
+
+    def l1_limit(self) -> tuple[np.ndarray, float] | None:
+        return self.h, self.tau
+
     def violations(self, z: np.ndarray, w: np.ndarray, tol: float) -> list[str]:
         t = float(np.abs(w - self.h).sum())
         return [f"turnover {t:.12g} above {self.tau:.12g}"] if t > self.tau + tol else []

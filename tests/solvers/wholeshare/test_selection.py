@@ -1,0 +1,57 @@
+"""Subset selection against brute force over every subset of tiny problems."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+
+from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule, MinTradeRule
+from hedgeopt.solvers.wholeshare.selection import forced_names, select_names
+
+
+def _brute(spec, subset_value_cvxpy, sizes, min_weight=None) -> float:
+    n = spec.n
+    return min(subset_value_cvxpy(spec, np.array(S, dtype=np.int64), min_weight)
+               for k in sizes for S in itertools.combinations(range(n), k))
+
+
+def test_max_names_finds_the_best_subset(make_tiny, subset_value_cvxpy) -> None:
+    for seed, sector in ((0, False), (5, True)):
+        spec = make_tiny(7, seed=seed, rules=(MaxNamesRule(3),), sector=sector)
+        sel = select_names(spec, time.perf_counter() + 60, seed=seed, max_rounds=30)
+        assert sel is not None and sel.S.size <= 3
+        want = _brute(spec, subset_value_cvxpy, [3])  # more names never hurt here
+        np.testing.assert_allclose(sel.value, want, rtol=1e-6)
+        np.testing.assert_allclose(subset_value_cvxpy(spec, sel.S), sel.value, rtol=1e-6)
+
+
+def test_min_position_chooses_how_many_names(make_tiny, subset_value_cvxpy) -> None:
+    """No name limit, minimum positions of 0.22: any number of names (1 to 4) may win."""
+    spec = make_tiny(6, seed=3, rules=(MinPositionRule(np.full(6, 0.22)),), unit_scale=1e-6)
+    sel = select_names(spec, time.perf_counter() + 60, seed=0, max_rounds=30)
+    assert sel is not None
+    least = spec.restrictions()[0].held_lots() * spec.unit
+    want = _brute(spec, subset_value_cvxpy, range(1, 5), least)
+    np.testing.assert_allclose(sel.value, want, rtol=1e-6)
+    assert np.all(sel.w >= least[sel.S] - 1e-12)
+
+
+def test_forced_names_stay_in(make_tiny) -> None:
+    h = np.zeros(8)
+    h[6] = 0.05  # a holding below the minimum trade cannot be sold out
+    spec = make_tiny(8, seed=1, rules=(MaxNamesRule(3), MinTradeRule(h, np.full(8, 0.1))))
+    np.testing.assert_array_equal(forced_names(spec), [6])
+    sel = select_names(spec, time.perf_counter() + 30, max_rounds=5)
+    assert sel is not None and 6 in sel.S and sel.S.size <= 3
+
+
+def test_deterministic_for_a_seed(make_tiny) -> None:
+    spec = make_tiny(14, seed=2, rules=(MaxNamesRule(4),))
+    a = select_names(spec, time.perf_counter() + 60, seed=4, max_rounds=3)
+    b = select_names(spec, time.perf_counter() + 60, seed=4, max_rounds=3)
+    assert a is not None and b is not None
+    np.testing.assert_array_equal(a.S, b.S)
+    assert a.value == b.value
+    assert [v.value for v in a.pool] == sorted(v.value for v in a.pool)

@@ -1,0 +1,89 @@
+"""The subset QP against cvxpy, and its pricing / swap predictions against exact solves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hedgeopt.solvers.wholeshare.restrictions import MinPositionRule, TurnoverRule
+from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP
+
+
+def test_subset_values_match_cvxpy(make_tiny, subset_value_cvxpy) -> None:
+    spec = make_tiny(8, seed=1, sector=True)
+    sq = SubsetQP(spec)
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        S = np.sort(rng.choice(8, 3, replace=False))
+        got = sq.value(S)
+        want = subset_value_cvxpy(spec, S)
+        assert np.isfinite(want)
+        np.testing.assert_allclose(got.value, want, rtol=1e-6)
+        assert got.w is not None and np.all(got.w >= -1e-12)
+        assert 0.98 - 1e-9 <= got.w.sum() <= 1.0 + 1e-9
+        assert got.w[S < 4].sum() <= 0.5 + 1e-9  # the sector cap
+
+
+def test_turnover_and_min_position_subsets_match_cvxpy(make_tiny, subset_value_cvxpy) -> None:
+    h = np.array([0.3, 0.3, 0.2, 0.2, 0.0, 0.0])
+    spec = make_tiny(6, seed=2, rules=(TurnoverRule(h, 0.9),))
+    sq = SubsetQP(spec)
+    for S in ([0, 1, 4], [2, 4, 5], [0, 5]):
+        S = np.array(S)
+        want = subset_value_cvxpy(spec, S, turnover=(h, 0.9))
+        np.testing.assert_allclose(sq.value(S).value, want, rtol=1e-6)
+    mw = np.full(6, 0.3)
+    spec = make_tiny(6, seed=2, rules=(MinPositionRule(mw),), unit_scale=1e-6)
+    sq = SubsetQP(spec)
+    least = spec.restrictions()[0].held_lots() * spec.unit  # the least weight in whole lots
+    for S in ([0, 1, 4], [2, 3]):
+        S = np.array(S)
+        np.testing.assert_allclose(sq.value(S).value, subset_value_cvxpy(spec, S, least),
+                                   rtol=1e-6)
+    assert not np.isfinite(sq.value(np.arange(4)).value)  # 4 x 0.3 > 1: no point
+
+
+def test_kkt_swaps_equal_the_qp(make_tiny) -> None:
+    spec = make_tiny(12, seed=3)
+    sq = SubsetQP(spec)
+    cur = sq.value(np.array([0, 3, 5, 7]))
+    P, floor = sq.swap_values(cur)
+    assert floor == np.inf  # every name computed
+    fast = 0
+    for a in range(4):
+        for j in range(12):
+            if j in cur.S:
+                assert P[a, j] == np.inf
+                continue
+            exact = sq._solve(np.sort(np.append(np.delete(cur.S, a), j)))
+            got = sq._swap_kkt(cur, a, j)
+            if got is not None:
+                fast += 1
+                np.testing.assert_allclose(got.value, exact.value, rtol=1e-9)
+                np.testing.assert_allclose(got.w, exact.w, atol=1e-9)
+            via = sq.swap(cur, a, j)
+            np.testing.assert_allclose(via.value, exact.value, rtol=1e-9)
+    assert fast > 0  # the KKT check decides some swaps without a QP
+
+
+def test_predictions_are_exact_without_inequalities(make_tiny) -> None:
+    """Free signs and an equality budget: the working set never changes, so pricing and swap
+    predictions are the exact values."""
+    spec = make_tiny(10, seed=4)
+    spec.form.lb = np.full(10, -np.inf)
+    spec.form.lo = spec.form.hi = np.array([1.0])
+    sq = SubsetQP(spec)
+    cur = sq.value(np.array([1, 2, 6]))
+    gain = sq.price(cur)
+    P, _ = sq.swap_values(cur)
+    for j in range(10):
+        if j in cur.S:
+            continue
+        np.testing.assert_allclose(cur.value - gain[j], sq.value(np.append(cur.S, j)).value,
+                                   rtol=1e-9)
+        for a in range(3):
+            S2 = np.append(np.delete(cur.S, a), j)
+            np.testing.assert_allclose(P[a, j], sq.value(S2).value, rtol=1e-9)
+    cost = sq.removal_costs(cur)
+    for a in range(3):
+        np.testing.assert_allclose(cur.value + cost[a], sq.value(np.delete(cur.S, a)).value,
+                                   rtol=1e-9)
