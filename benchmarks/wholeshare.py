@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS.parent, help="directory of the JSON")
     ap.add_argument("--repeat", default=None, help=argparse.SUPPRESS)  # shared option, unused
+    ap.add_argument("--cardinality", default="indtrack5,indtrack6,indtrack7,synthetic800",
+                    help="instances of the cardinality table (benchmarks.cardinality; '' skips)")
+    ap.add_argument("--cardinality-times", default="10,60")
     args = ap.parse_args(argv)
     if orlib_dir() is None:
         print("OR-Library data not found (see hedgeopt.datasets.orlib_dir); skipping.")
@@ -261,6 +264,11 @@ def main(argv: list[str] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2, default=float))
     print(f"\nwrote {path}")
+    if args.cardinality:
+        from benchmarks import cardinality
+
+        cardinality.main(["--instances", args.cardinality, "--times", args.cardinality_times,
+                          "--seed", str(args.seed), "--out", str(args.out)])
     return 0
 
 
