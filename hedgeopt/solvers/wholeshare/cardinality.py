@@ -29,11 +29,17 @@ __all__ = ["chooses_names", "solve_search"]
 SELECTION_SHARE = 0.85
 #: runners-up whose lots are searched after the best subset, time permitting
 RUNNERS_UP = 3
+#: problems with at most this many names go to the whole-share search, whose exhaustive
+#: enumeration of them proves optimality (the selection would not)
+SMALL = 12
 
 
 def chooses_names(spec: WholeShareSpec) -> bool:
     """Whether ``spec`` asks which names to hold: a name limit below the names that the
-    continuous optimum holds (all names when it is unknown), or minimum positions."""
+    continuous optimum holds (all names when it is unknown), or minimum positions; and has
+    more than :data:`SMALL` names."""
+    if spec.n <= SMALL:
+        return False
     K, mw, _ = selection_limits(spec)
     if mw is not None:
         return True

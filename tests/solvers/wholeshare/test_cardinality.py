@@ -12,8 +12,9 @@ from hedgeopt.solvers.wholeshare.cardinality import chooses_names, solve_search
 from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule, TurnoverRule
 
 
-def _brute_lots(spec, K: int, top: int = 8) -> float:
-    """Every lot vector with at most ``K`` names of at most ``top`` lots each."""
+def _brute_lots(spec, K: int) -> float:
+    """Every lot vector with at most ``K`` names (none above the budget's 1.0 alone)."""
+    top = int(np.floor(1.0 / spec.unit.min()))
     best = np.inf
     for S in itertools.combinations(range(spec.n), K):
         for v in itertools.product(range(top + 1), repeat=K):
@@ -26,8 +27,8 @@ def _brute_lots(spec, K: int, top: int = 8) -> float:
 
 def test_whole_shares_with_max_names_match_brute_force(make_tiny) -> None:
     for seed, rules in ((0, (MaxNamesRule(2),)),
-                        (1, (MaxNamesRule(2), TurnoverRule(np.full(6, 1 / 6), 1.5)))):
-        spec = make_tiny(6, seed=seed, rules=rules, unit_scale=0.15)
+                        (1, (MaxNamesRule(2), TurnoverRule(np.full(13, 1 / 13), 1.9)))):
+        spec = make_tiny(13, seed=seed, rules=rules, unit_scale=0.15)
         assert chooses_names(spec)
         out = solve_whole_shares(spec, "HEURISTIC", time_limit=5, seed=0)
         assert out.z is not None and not violations(spec, out.z)
@@ -36,11 +37,15 @@ def test_whole_shares_with_max_names_match_brute_force(make_tiny) -> None:
 
 
 def test_names_not_chosen_go_to_the_lot_search(make_tiny) -> None:
-    spec = make_tiny(6, seed=0, rules=(MaxNamesRule(6),))
+    spec = make_tiny(13, seed=0, rules=(MaxNamesRule(13),))
     assert not chooses_names(spec)
     assert solve_search(spec, time_limit=1).method != "selection"
-    spec = make_tiny(6, seed=0, rules=(MinPositionRule(np.full(6, 0.1)),))
-    assert chooses_names(spec)
+    assert chooses_names(make_tiny(13, seed=0, rules=(MinPositionRule(np.full(13, 0.1)),)))
+    # small problems: the whole-share search enumerates them, which proves optimality
+    small = make_tiny(12, seed=0, rules=(MaxNamesRule(2),), unit_scale=0.15)
+    assert not chooses_names(small)
+    out = solve_search(small, time_limit=5)
+    assert out.method != "selection" and out.info.get("proven")
 
 
 def test_public_api_max_names_with_sector_caps_and_turnover(market) -> None:
