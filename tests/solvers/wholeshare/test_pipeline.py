@@ -52,7 +52,8 @@ def test_medium_default_respects_everything() -> None:
     assert violations(spec, out.z) == []
     assert out.value >= out.bound >= spec.relaxed_value - 1e-15
     assert out.status in ("optimal", "feasible")
-    assert out.method in ("rounding", "local search", "LNS", "enumeration", "SCIP", "warm start")
+    assert out.method in ("rounding", "local search", "LNS", "enumeration", "SCIP", "warm start",
+                          "selection")
 
 
 def test_errors() -> None:
