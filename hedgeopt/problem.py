@@ -28,6 +28,7 @@ from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
+from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
@@ -158,16 +159,18 @@ class HedgeProblem:
             forms.append((repr(c), f))
         return merge_forms(forms, self.ctx.n_assets)
 
-    def quadratic(self, form: LinearForm) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def quadratic(self, form: LinearForm, *, low_rank: bool = False
+                  ) -> tuple[Any, np.ndarray, float] | None:
         """``(Q, q, c)`` of the normalised objective plus penalties, or None if a penalty is not
-        quadratic on the feasible set (then the cvxpy backends are used)."""
-        Q, q, c = self.objective.quadratic(self.ctx)
+        quadratic on the feasible set (then the cvxpy backends are used). With ``low_rank``,
+        ``Q`` may be a :class:`~hedgeopt.solvers.lowrank.LowRankHessian` (N >> T)."""
+        Q, q, c = self.objective.quadratic(self.ctx, low_rank=low_rank)
         for p in self.penalties:
             term = p.quadratic(self.ctx, form.lb)
             if term is None:
                 return None
             d, g, c0 = term
-            Q[np.diag_indices_from(Q)] += d
+            Q = plus_diagonal(Q, np.broadcast_to(d, q.shape))
             q = q + g
             c += c0
         return Q, q, c
@@ -209,7 +212,7 @@ class HedgeProblem:
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
         form = self.linear_form()
-        qp = None if form is None or self.integer else self.quadratic(form)
+        qp = None if form is None or self.integer else self.quadratic(form, low_rank=True)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
@@ -250,7 +253,7 @@ class HedgeProblem:
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
 
     def _run(self, backend: Backend, form: LinearForm | None,
-             qp: tuple[np.ndarray, np.ndarray, float] | None, *, verbose: bool,
+             qp: tuple[Any, np.ndarray, float] | None, *, verbose: bool,
              **options: Any) -> Outcome:
         """One continuous backend: the native QP on the Gram form, or cvxpy (its metadata
         record says which)."""
