@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -23,6 +24,7 @@ from hedgeopt.exceptions import (
     VerificationError,
 )
 from hedgeopt.keys import arguments_key
+from hedgeopt.metrics import gap_variances
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
@@ -209,6 +211,18 @@ class HedgeProblem:
             No backend produced a verified solution (the message lists every attempt).
         """
         start = time.perf_counter()
+        tol, form, qp, backends, per_backend = self._plan(solver, tol, options)
+        if self.integer:
+            return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
+                                       start=start, **options)
+        return self._solve_continuous(form, qp, backends, per_backend, requested=solver,
+                                      tol=tol, verbose=verbose, start=start)
+
+    def _plan(self, solver: str | None, tol: float, options: dict[str, Any]) -> tuple[
+            float, LinearForm | None, tuple[Any, np.ndarray, float] | None, list[Backend],
+            dict[str, dict[str, Any]]]:
+        """Check the arguments and the constraints, merge the forms, build the quadratic and
+        pick the backends: ``(tol, form, qp, backends, options per backend)``."""
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
         form = self.linear_form()
@@ -217,9 +231,14 @@ class HedgeProblem:
                               linear=qp is not None or (self.integer and form is not None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
                                     requested=solver is not None)
-        if self.integer:
-            return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
-                                       start=start, **options)
+        return tol, form, qp, backends, per_backend
+
+    def _solve_continuous(self, form: LinearForm | None, qp: tuple[Any, np.ndarray, float] | None,
+                          backends: list[Backend], per_backend: dict[str, dict[str, Any]], *,
+                          requested: str | None, tol: float, verbose: bool, start: float
+                          ) -> HedgeResult:
+        """The attempts loop of a continuous solve (see :meth:`solve`)."""
+        solver = requested
         attempts: list[str] = []
         for backend in backends:
             try:
@@ -457,15 +476,33 @@ class HedgeProblem:
         """
         keep = self.lam
         rows = []
+        opts = dict(solve_options)
+        solver, tol, verbose = opts.pop("solver", None), opts.pop("tol", DEFAULT_TOL), opts.pop(
+            "verbose", False)
+        plan = None
         try:
             for lam in progress(list(lams), desc="frontier", quiet=quiet):
                 self.lam = lam
-                res = self.solve(**solve_options)
-                m = res.metrics
+                start = time.perf_counter()
+                if plan is None or self.integer:  # checks, forms and backends once
+                    plan = self._plan(solver, tol, opts)
+                    qp = plan[2]
+                else:  # the data and constraints are those just checked; only lam moved
+                    qp = (None if plan[2] is None or plan[1] is None
+                          else self.quadratic(plan[1], low_rank=True))
+                if self.integer:
+                    res = self._solve_integer(plan[3], requested=solver, tol=plan[0],
+                                              verbose=verbose, start=start, **opts)
+                else:
+                    res = self._solve_continuous(plan[1], qp, plan[3], plan[4], requested=solver,
+                                                 tol=plan[0], verbose=verbose, start=start)
+                n = res.shares.to_numpy()
+                var_pnl, var_value = gap_variances(self.ctx.P @ n - self.ctx.B)  # as metrics
                 rows.append({
-                    "lam": self.lam, "var_pnl": m["pnl_te"] ** 2, "var_value": m["value_te"] ** 2,
-                    "objective": res.objective, "pnl_te": m["pnl_te"], "value_te": m["value_te"],
-                    "names": int(m["names"]), "solver": res.solver,
+                    "lam": self.lam, "var_pnl": var_pnl, "var_value": var_value,
+                    "objective": res.objective, "pnl_te": math.sqrt(var_pnl),
+                    "value_te": math.sqrt(var_value), "names": int(np.count_nonzero(n)),
+                    "solver": res.solver,
                 })
         finally:
             self.lam = keep

@@ -434,3 +434,39 @@ def test_wide_problem_low_rank_solve_is_the_gram_optimum(wide_market, ref, lam, 
                                  rel=1e-6, abs=1e-9)
     assert res.objective == pytest.approx(ref.objective(res.shares, prices, basket, lam),
                                           rel=1e-12)
+
+
+def test_frontier_rows_are_the_points_metrics(market):
+    """The frontier's table (computed without the points' metrics) equals each point's
+    HedgeResult metrics exactly, and each point is verified like a solve."""
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    lams = [0.0, 0.4, 1.0]
+    fr = ho.HedgeProblem(prices, basket, lam=0.3, constraints=cons).frontier(lams, quiet=True)
+    for lam, row in zip(lams, fr.itertuples(), strict=True):
+        res = ho.HedgeProblem(prices, basket, lam=lam, constraints=cons).solve()
+        m = res.metrics
+        assert row.objective == pytest.approx(res.objective, rel=1e-9)
+        assert row.pnl_te == pytest.approx(m["pnl_te"], rel=1e-9)
+        assert row.value_te == pytest.approx(m["value_te"], rel=1e-9)
+        assert row.var_pnl == pytest.approx(m["pnl_te"] ** 2, rel=1e-9)
+        assert row.names == int(m["names"])
+
+
+def test_frontier_verifies_every_point(market, monkeypatch):
+    """A point whose solution breaks a constraint is not tabulated (verification per point)."""
+    prices, basket, sectors = market
+    prob = ho.HedgeProblem(prices, basket, lam=0.3,
+                           constraints=[ho.Budget(), ho.LongOnly()])
+    calls = []
+    import hedgeopt.problem as hp
+
+    real = hp.HedgeResult.build
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("solver"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hp.HedgeResult, "build", spy)
+    prob.frontier([0.0, 0.5, 1.0], quiet=True)
+    assert calls == ["ACTIVESET"] * 3

@@ -154,9 +154,9 @@ class LinearConstraint(Constraint):
     :func:`hedgeopt.keys.arguments_key`), so a solve that compiles and snaps builds each form
     once, and re-assigning or mutating an argument (``cap.max_weight = 0.2``,
     ``upper.iloc[0] = 1e5``) takes effect at the next solve. :meth:`check` never reads that
-    cache: it rebuilds the form from the arguments, so verification shares no state with the
-    solve it verifies. :meth:`_linear` also validates the arguments, so :meth:`validate` is
-    building the form.
+    cache: it builds its own form from the arguments (kept in a separate cache with the same
+    keys), so verification shares no state with the solve it verifies. :meth:`_linear` also
+    validates the arguments, so :meth:`validate` is building the form.
     """
 
     def __init__(self) -> None:
@@ -170,6 +170,17 @@ class LinearConstraint(Constraint):
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._linear(ctx))
         return self._cached[1]
+
+    def _check_form(self, ctx: HedgeContext) -> LinearForm:
+        """The form :meth:`check` verifies against: built by :meth:`_linear` from the arguments
+        and kept in a cache of its own (per context and argument value, like :meth:`linear`),
+        so re-solves are verified cheaply and never against the object the solve used."""
+        key = (ctx.version, arguments_key(self))
+        mine = getattr(self, "_verified", None)
+        if mine is None or mine[0] != key:
+            mine = (key, self._linear(ctx))
+            self._verified: tuple[Any, LinearForm] = mine
+        return mine[1]
 
     @abstractmethod
     def _linear(self, ctx: HedgeContext) -> LinearForm:
@@ -209,7 +220,7 @@ class LinearConstraint(Constraint):
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         n = shares_array(shares, ctx)
-        form = self._linear(ctx)  # not the cached form the solve used
+        form = self._check_form(ctx)  # never the form object the solve used
         w = ctx.weights_from_shares(n)
         out: list[str] = []
         for side, bound in (("below lower", form.lb), ("above upper", form.ub)):

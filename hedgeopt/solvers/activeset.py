@@ -254,6 +254,11 @@ class Hessian(Protocol):
         """The factor of the free blocks ``Q[F, F] + shift I``."""
 
 
+def _as_hessian(Q: object) -> Hessian | None:
+    """``Q`` if it is a :class:`Hessian` operator, else None (an array-like)."""
+    return Q if isinstance(Q, Hessian) else None
+
+
 class _Factor:
     """Cholesky factor ``R'R`` of ``Q[F0, F0] + shift * I`` for an index list ``F0``."""
 
@@ -431,7 +436,7 @@ class _Problem:
     def __init__(self, Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None,
                  ub: ArrayLike | None, A: ArrayLike | None, lo: ArrayLike | None,
                  hi: ArrayLike | None, ridge: float, tol: float) -> None:
-        self.op: Hessian | None = Q if isinstance(Q, Hessian) else None
+        self.op: Hessian | None = None if isinstance(Q, np.ndarray) else _as_hessian(Q)
         if self.op is None:
             Q = np.asarray(Q, dtype=float)
             if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:

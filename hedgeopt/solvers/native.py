@@ -31,7 +31,7 @@ def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearF
     x = sol.x
     value = None
     if x is not None:
-        qx = Q.matvec(x) if isinstance(Q, Hessian) else Q @ x
+        qx = Q @ x if isinstance(Q, np.ndarray) else Q.matvec(x)
         value = float(0.5 * x @ qx - q @ x + c)
     out = Outcome(
         status=sol.status, weights=x, objective=value, iterations=sol.iterations,
