@@ -328,6 +328,18 @@ class _Factor:
         Sa = Qn.take(new, 1).T
         if self.shift:
             Sa[np.arange(k), np.arange(k)] += self.shift
+        if not self._border(Qa, Sa, self.Q[new, new] + self.shift):
+            return False
+        self.idx = np.concatenate([self.idx, new])
+        self.rows.append((new, Qn))
+        self.mask[new] = True
+        return True
+
+    def _border(self, Qa: np.ndarray | None, Sa: np.ndarray, dg: np.ndarray) -> bool:
+        """Border ``R`` with the block ``[[., Qa], [Qa', Sa]]`` (``Qa``: ``(n0, k)`` Fortran
+        order or None when empty; ``Sa``: the shifted new block, overwritten; ``dg`` its
+        diagonal); False when the new pivots are not numerically positive."""
+        n0, k = self.n0, Sa.shape[0]
         if n0:
             C, info = lapack.dtrtrs(self.R, Qa, lower=0, trans=1, overwrite_b=1)
             if info != 0:
@@ -335,7 +347,7 @@ class _Factor:
             Sa -= C.T @ C
         else:
             C = np.zeros((0, k), order="F")
-        c = _cholesky(Sa, self.Q[new, new] + self.shift)
+        c = _cholesky(Sa, dg)
         if c is None:
             return False
         Rn = np.zeros((n0 + k, n0 + k), order="F")
@@ -343,9 +355,6 @@ class _Factor:
         Rn[:n0, n0:] = C
         Rn[n0:, n0:] = c
         self.R = Rn
-        self.idx = np.concatenate([self.idx, new])
-        self.rows.append((new, Qn))
-        self.mask[new] = True
         return True
 
     def qx(self, x: np.ndarray) -> np.ndarray:

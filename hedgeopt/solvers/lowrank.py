@@ -196,25 +196,12 @@ class _LowRankFactor(_Factor):
             self.sD = np.concatenate([self.sD, sDn])
             self.Wt = np.vstack([self.Wt, Wn])
         else:  # bordering, as the dense factor does
-            k, n0 = new.size, self.n0
             Sa = np.array(Gn @ Gn.T, order="F")
-            Sa[np.diag_indices_from(Sa)] += self.hess.d[new] + self.shift
-            if n0:
-                Qa = np.asfortranarray(self.Vt[self.idx] @ Gn.T)  # (n0, k)
-                C, info = lapack.dtrtrs(self.R, Qa, lower=0, trans=1, overwrite_b=1)
-                if info != 0:
-                    return False
-                Sa -= C.T @ C
-            else:
-                C = np.zeros((0, k), order="F")
-            c = _cholesky(Sa, np.einsum("ij,ij->i", Gn, Gn) + self.hess.d[new] + self.shift)
-            if c is None:
+            dg = self.hess.d[new] + self.shift
+            Sa[np.diag_indices_from(Sa)] += dg
+            Qa = np.asfortranarray(self.Vt[self.idx] @ Gn.T) if self.n0 else None  # (n0, k)
+            if not self._border(Qa, Sa, np.einsum("ij,ij->i", Gn, Gn) + dg):
                 return False
-            Rn = np.zeros((n0 + k, n0 + k), order="F")
-            Rn[:n0, :n0] = self.R
-            Rn[:n0, n0:] = C
-            Rn[n0:, n0:] = c
-            self.R = Rn
         self.idx = both
         self.mask[new] = True
         return True
