@@ -470,3 +470,15 @@ def test_frontier_verifies_every_point(market, monkeypatch):
     monkeypatch.setattr(hp.HedgeResult, "build", spy)
     prob.frontier([0.0, 0.5, 1.0], quiet=True)
     assert calls == ["ACTIVESET"] * 3
+
+
+def test_wide_problem_without_bounds_fits_exactly(wide_market, ref):
+    """N > 2T-1 with a budget only: some hedge tracks the window exactly (rank <= 2T-3 < N); the
+    singular free block goes straight to the regularised capacitance form and finds it."""
+    prices, basket, _ = wide_market
+    res = ho.HedgeProblem(prices, basket, lam=0.5, constraints=[ho.Budget()]).solve()
+    unhedged = ref.objective(np.zeros(prices.shape[1]), prices, basket, 0.5)
+    assert res.status == "optimal" and not res.violations
+    assert res.objective <= 1e-9 * unhedged
+    assert res.objective == pytest.approx(ref.objective(res.shares, prices, basket, 0.5),
+                                          rel=1e-9, abs=1e-12 * unhedged)

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import lapack
 
-from hedgeopt.solvers.activeset import _cholesky, _Factor
+from hedgeopt.solvers.activeset import _cholesky, _Factor, _Singular
 
 __all__ = ["LowRankHessian", "plus_diagonal"]
 
@@ -150,6 +150,14 @@ class _LowRankFactor(_Factor):
         idx = free.nonzero()[0] if free.dtype == bool else np.asarray(free, dtype=np.intp)
         G = self.Vt[idx]
         gram = None
+        if idx.size > self.k and float(np.min(self.hess.d[idx])) == 0.0:
+            # V_F'V_F has rank <= k < |F| and nothing lifts it: the block is singular, as the
+            # dense factor would find after several failed Cholesky factorisations of the whole
+            # block; start the automatic ridge (a preconditioner, see activeset) at the floor
+            # of the capacitance form instead
+            self.auto = max(self.auto, (self.floor - self.user_ridge) * (1.0 + 1e-9))
+            if self.auto > self.max_ridge:
+                raise _Singular
         while True:
             self.n_factor += 1
             if self._woodbury_ok(idx):
