@@ -44,6 +44,8 @@ __all__ = ["LowRankHessian", "plus_diagonal"]
 #: The capacitance form needs every ``D_i`` at least this fraction of the mean ``diag(V'V)``
 #: (below it ``I + W W'`` is too ill-conditioned; the block form is used instead).
 _WOODBURY_MIN = 1e-8
+#: ``Q[:, F] x_F`` gathers the columns ``V_F`` when ``|F|`` is below this fraction of ``N``.
+_GATHER = 0.3
 
 
 class LowRankHessian:
@@ -219,10 +221,14 @@ class _LowRankFactor(_Factor):
         idx = self.idx
         if idx.size == 0:
             return np.zeros(self.N)
-        xm = np.zeros(self.N)
-        xm[idx] = x[idx]
-        out = self.Vt @ (xm @ self.Vt)  # streams V twice; no gather of its columns
-        out += self.hess.d * xm
+        xi = x[idx]
+        if idx.size < _GATHER * self.N:  # a few columns of V: gather them
+            out = self.Vt @ (xi @ self.Vt[idx])
+        else:  # most of V: stream it rather than copy it
+            xm = np.zeros(self.N)
+            xm[idx] = xi
+            out = self.Vt @ (xm @ self.Vt)
+        out[idx] += self.hess.d[idx] * xi
         return out
 
     def solve(self, B: np.ndarray) -> np.ndarray:
