@@ -67,11 +67,16 @@ class TrackingObjective:
     def scale(self, ctx: HedgeContext) -> float:
         """The normaliser ``s``: unhedged variance in scaled units (1 if the basket is flat).
 
-        It is ``H_{N+1,N+1}(lam)``, read from the blocks' basket column (no Gram needed).
+        It is ``H_{N+1,N+1}(lam)``: read from the Gram, or from the blocks' basket column when
+        the solve uses the low-rank form (then no Gram is formed).
         """
-        levels, diffs = ctx.blocks
-        lv, dv = levels[:, -1], diffs[:, -1]
-        s = float((1.0 - self.lam) * (dv @ dv) + self.lam * (lv @ lv))
+        if self.low_rank_rows(ctx) < ctx.n_assets:
+            levels, diffs = ctx.blocks
+            lv, dv = levels[:, -1], diffs[:, -1]
+            s = float((1.0 - self.lam) * (dv @ dv) + self.lam * (lv @ lv))
+        else:
+            g = ctx.gram
+            s = float((1.0 - self.lam) * g.diffs[-1, -1] + self.lam * g.levels[-1, -1])
         return s if s > 0 and np.isfinite(s) else 1.0
 
     def quadratic(self, ctx: HedgeContext, *, low_rank: bool = False
@@ -105,10 +110,15 @@ class TrackingObjective:
         return (ctx.n_obs - 1 if self.lam < 1 else 0) + (ctx.n_obs if self.lam > 0 else 0)
 
     def diagonal(self, ctx: HedgeContext) -> np.ndarray:
-        """``diag(Q)`` of :meth:`quadratic` from the blocks' column norms (no Gram needed)."""
-        levels, diffs = ctx.blocks
-        h = ((1.0 - self.lam) * np.einsum("ij,ij->j", diffs, diffs)
-             + self.lam * np.einsum("ij,ij->j", levels, levels))
+        """``diag(Q)`` of :meth:`quadratic`: from the Gram's diagonal, or from the blocks' column
+        norms when the solve uses the low-rank form (then no Gram is formed)."""
+        if self.low_rank_rows(ctx) < ctx.n_assets:
+            levels, diffs = ctx.blocks
+            d1 = np.einsum("ij,ij->j", diffs, diffs)
+            d0 = np.einsum("ij,ij->j", levels, levels)
+        else:
+            d1, d0 = np.diagonal(ctx.gram.diffs), np.diagonal(ctx.gram.levels)
+        h = (1.0 - self.lam) * d1 + self.lam * d0
         return np.asarray(h[:-1] * (2.0 / self.scale(ctx)))
 
     def _stacked_t(self, ctx: HedgeContext, weight: float) -> np.ndarray:
