@@ -12,9 +12,14 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 import pandas as pd
-import scipy.optimize as sopt
 
-from hedgeopt.constraints.base import Constraint, LinearForm, _StructureChanged, merge_forms
+from hedgeopt.constraints.base import (
+    Constraint,
+    LinearForm,
+    _StructureChanged,
+    feasible_point,
+    merge_forms,
+)
 from hedgeopt.context import HedgeContext, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import (
@@ -474,36 +479,28 @@ class HedgeProblem:
             One row per lam: ``lam``, ``var_pnl`` (Var[Δd], $^2), ``var_value`` (Var[d], $^2),
             ``objective`` ($^2), ``pnl_te``, ``value_te`` ($), ``names``, ``solver``.
         """
-        keep = self.lam
-        rows = []
+        keep, rows, plan = self.lam, [], None
         opts = dict(solve_options)
-        solver, tol, verbose = opts.pop("solver", None), opts.pop("tol", DEFAULT_TOL), opts.pop(
-            "verbose", False)
-        plan = None
+        solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
+        tol = opts.pop("tol", DEFAULT_TOL)
         try:
             for lam in progress(list(lams), desc="frontier", quiet=quiet):
-                self.lam = lam
-                start = time.perf_counter()
-                if plan is None or self.integer:  # checks, forms and backends once
-                    plan = self._plan(solver, tol, opts)
-                    qp = plan[2]
-                else:  # the data and constraints are those just checked; only lam moved
-                    qp = (None if plan[2] is None or plan[1] is None
-                          else self.quadratic(plan[1], low_rank=True))
+                self.lam, start = lam, time.perf_counter()
                 if self.integer:
-                    res = self._solve_integer(plan[3], requested=solver, tol=plan[0],
-                                              verbose=verbose, start=start, **opts)
+                    res = self.solve(solver, tol=tol, verbose=verbose, **opts)
                 else:
-                    res = self._solve_continuous(plan[1], qp, plan[3], plan[4], requested=solver,
-                                                 tol=plan[0], verbose=verbose, start=start)
+                    if plan is None:  # checks, forms and backends once; then only lam moves
+                        plan = self._plan(solver, tol, opts)
+                    elif plan[1] is not None and plan[2] is not None:
+                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
+                    res = self._solve_continuous(*plan[1:], requested=solver, tol=plan[0],
+                                                 verbose=verbose, start=start)
                 n = res.shares.to_numpy()
-                var_pnl, var_value = gap_variances(self.ctx.P @ n - self.ctx.B)  # as metrics
-                rows.append({
-                    "lam": self.lam, "var_pnl": var_pnl, "var_value": var_value,
-                    "objective": res.objective, "pnl_te": math.sqrt(var_pnl),
-                    "value_te": math.sqrt(var_value), "names": int(np.count_nonzero(n)),
-                    "solver": res.solver,
-                })
+                v_pnl, v_val = gap_variances(self.ctx.P @ n - self.ctx.B)  # as res.metrics
+                rows.append({"lam": self.lam, "var_pnl": v_pnl, "var_value": v_val,
+                             "objective": res.objective, "pnl_te": math.sqrt(v_pnl),
+                             "value_te": math.sqrt(v_val), "names": int(np.count_nonzero(n)),
+                             "solver": res.solver})
         finally:
             self.lam = keep
         return pd.DataFrame(rows)
@@ -527,7 +524,7 @@ class HedgeProblem:
         maybe = [c.linear(self.ctx) for c in constraints if not c.integer]
         forms = [f for f in maybe if f is not None]
         if len(forms) == len(maybe):
-            return _lp_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
+            return feasible_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
         w = cp.Variable(self.ctx.n_assets)
         cons = [k for c in constraints if not c.integer for k in copy.copy(c).compile(w, self.ctx)]
         prob = cp.Problem(cp.Minimize(0), cons)
@@ -658,25 +655,6 @@ class HedgeProblem:
                 f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
 
 
-def _lp_point(form: LinearForm) -> np.ndarray | None:
-    """A point of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective), or None."""
-    n = form.lb.shape[0]
-    if np.any(form.lb > form.ub + 1e-12):
-        return None
-    eq = np.isfinite(form.lo) & (form.lo == form.hi)
-    up = np.isfinite(form.hi) & ~eq
-    dn = np.isfinite(form.lo) & ~eq
-    A_ub = np.vstack([form.A[up], -form.A[dn]])
-    b_ub = np.concatenate([form.hi[up], -form.lo[dn]])
-    res = sopt.linprog(
-        np.zeros(n), A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
-        A_eq=form.A[eq] if eq.any() else None, b_eq=form.lo[eq] if eq.any() else None,
-        bounds=list(zip(_finite_or_none(form.lb), _finite_or_none(form.ub), strict=True)),
-        method="highs",
-    )
-    return np.asarray(res.x, dtype=float) if res.status == 0 else None
-
-
 #: Seconds kept back from the whole-share backends for verifying their answer.
 _VERIFY_SECONDS = 0.05
 #: Least time (seconds) the culprit search of an infeasible whole-share problem gets, even when
@@ -713,8 +691,3 @@ def _undecided_message(limit: float, attempts: list[str], requested: str | None,
     else:
         msg += " A longer time_limit may decide it."
     return msg
-
-
-def _finite_or_none(b: np.ndarray) -> list[float | None]:
-    """Bounds for ``linprog``: None where a side is unbounded."""
-    return [float(x) if np.isfinite(x) else None for x in b]

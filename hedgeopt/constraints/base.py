@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import cvxpy as cp
 import numpy as np
 import pandas as pd
+import scipy.optimize as sopt
 
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
@@ -31,7 +32,7 @@ from hedgeopt.validation import as_dollars, as_float, as_fraction
 
 __all__ = [
     "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float", "as_fraction",
-    "merge_forms", "shares_array",
+    "feasible_point", "merge_forms", "shares_array",
 ]
 
 
@@ -109,6 +110,30 @@ def merge_forms(forms: list[tuple[str, LinearForm]], n: int) -> LinearForm:
     out.A, out.lo, out.hi = np.vstack(A), np.concatenate(lo), np.concatenate(hi)
     out.labels, out.owners = labels, owners
     return out
+
+
+def feasible_point(form: LinearForm) -> np.ndarray | None:
+    """A point of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective), or None."""
+    n = form.lb.shape[0]
+    if np.any(form.lb > form.ub + 1e-12):
+        return None
+    eq = np.isfinite(form.lo) & (form.lo == form.hi)
+    up = np.isfinite(form.hi) & ~eq
+    dn = np.isfinite(form.lo) & ~eq
+    A_ub = np.vstack([form.A[up], -form.A[dn]])
+    b_ub = np.concatenate([form.hi[up], -form.lo[dn]])
+    res = sopt.linprog(
+        np.zeros(n), A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+        A_eq=form.A[eq] if eq.any() else None, b_eq=form.lo[eq] if eq.any() else None,
+        bounds=list(zip(_finite_or_none(form.lb), _finite_or_none(form.ub), strict=True)),
+        method="highs",
+    )
+    return np.asarray(res.x, dtype=float) if res.status == 0 else None
+
+
+def _finite_or_none(b: np.ndarray) -> list[float | None]:
+    """Bounds for ``linprog``: None where a side is unbounded."""
+    return [float(x) if np.isfinite(x) else None for x in b]
 
 
 class Constraint(ABC):
