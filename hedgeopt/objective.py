@@ -13,6 +13,11 @@ Solvers see ``J / (B_r^2 s)`` where ``s = H_{N+1,N+1}(\\lambda)`` is the *unhedg
 and the price levels, so the solvers' tolerances are relative to the basket's own risk rather than
 to an absolute 1e-6 that decides the answer.
 
+When the window has fewer stacked rows than instruments (``k = 2T - 1 < N``, or ``T - 1`` / ``T``
+at ``lam = 0`` / ``1``), the native solver gets ``Q`` as the low-rank operator ``V'V``
+(:class:`~hedgeopt.solvers.lowrank.LowRankHessian`, ``V`` the ``k x N`` weighted blocks), and the
+``N x N`` Gram is never formed.
+
 cvxpy never sees the T x N data: it gets a factor ``F`` with ``F^T F = H / s`` of
 ``min(N + 1, 2T - 1)`` rows (a Cholesky factor of the Gram, or the R of a QR of the stacked data
 when there are fewer observations than instruments) as a :class:`cvxpy.Parameter`, so that
@@ -27,6 +32,7 @@ import scipy.linalg as sla
 
 from hedgeopt.context import HedgeContext, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM
+from hedgeopt.solvers.lowrank import LowRankHessian
 
 __all__ = ["TrackingObjective"]
 
@@ -45,6 +51,10 @@ class TrackingObjective:
         self.lam = validate_lam(lam)
         self._M: cp.Parameter | None = None
         self._m: cp.Parameter | None = None
+        # solve-side caches of the low-rank form: transposed blocks per context, the last form
+        self._blocks_t: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._low_rank: tuple[tuple[int, float], tuple[LowRankHessian, np.ndarray, float]
+                              ] | None = None
 
     def __repr__(self) -> str:
         return f"TrackingObjective(lam={self.lam:g})"
@@ -55,18 +65,82 @@ class TrackingObjective:
         return ctx.gram.combined(self.lam)
 
     def scale(self, ctx: HedgeContext) -> float:
-        """The normaliser ``s``: unhedged variance in scaled units (1 if the basket is flat)."""
-        g = ctx.gram
-        s = float((1.0 - self.lam) * g.diffs[-1, -1] + self.lam * g.levels[-1, -1])
+        """The normaliser ``s``: unhedged variance in scaled units (1 if the basket is flat).
+
+        It is ``H_{N+1,N+1}(lam)``: read from the Gram, or from the blocks' basket column when
+        the solve uses the low-rank form (then no Gram is formed).
+        """
+        if self.low_rank_rows(ctx) < ctx.n_assets:
+            levels, diffs = ctx.blocks
+            lv, dv = levels[:, -1], diffs[:, -1]
+            s = float((1.0 - self.lam) * (dv @ dv) + self.lam * (lv @ lv))
+        else:
+            g = ctx.gram
+            s = float((1.0 - self.lam) * g.diffs[-1, -1] + self.lam * g.levels[-1, -1])
         return s if s > 0 and np.isfinite(s) else 1.0
 
-    def quadratic(self, ctx: HedgeContext) -> tuple[np.ndarray, np.ndarray, float]:
-        """``(Q, q, c)`` with ``J / (B_r^2 s) = 0.5 w'Qw - q'w + c`` (the native solvers' form)."""
-        H = self.gram(ctx)
+    def quadratic(self, ctx: HedgeContext, *, low_rank: bool = False
+                  ) -> tuple[np.ndarray | LowRankHessian, np.ndarray, float]:
+        """``(Q, q, c)`` with ``J / (B_r^2 s) = 0.5 w'Qw - q'w + c`` (the native solvers' form).
+
+        With ``low_rank`` and fewer weighted rows than instruments (:meth:`low_rank_rows`),
+        ``Q`` is the :class:`~hedgeopt.solvers.lowrank.LowRankHessian` ``V'V`` of the ``k x N``
+        blocks ``V = sqrt(2/s) [sqrt(1-lam) ΔX_c; sqrt(lam) X_c]`` (instrument columns; the
+        basket column gives ``q = -V'v_b`` and ``c = |v_b|^2 / 2``); otherwise the dense
+        ``N x N`` array.
+        """
         s = self.scale(ctx)
+        if low_rank and self.low_rank_rows(ctx) < ctx.n_assets:
+            key = (ctx.version, self.lam)
+            if self._low_rank is None or self._low_rank[0] != key:
+                Vt = self._stacked_t(ctx, 2.0 / s)
+                Va, vb = Vt[:-1], Vt[-1]
+                self._low_rank = (key, (LowRankHessian.from_transposed(Va), -(Va @ vb),
+                                        0.5 * float(vb @ vb)))
+            low, q_low, c_low = self._low_rank[1]
+            return low, q_low.copy(), c_low
+        H = self.gram(ctx)
         Q = H[:-1, :-1] * (2.0 / s)
         q = H[:-1, -1] * (-2.0 / s)
         return Q, q, float(H[-1, -1] / s)
+
+    def low_rank_rows(self, ctx: HedgeContext) -> int:
+        """Rows of the weighted blocks at this ``lam``: ``T - 1`` differences (unless
+        ``lam = 1``) plus ``T`` levels (unless ``lam = 0``)."""
+        return (ctx.n_obs - 1 if self.lam < 1 else 0) + (ctx.n_obs if self.lam > 0 else 0)
+
+    def diagonal(self, ctx: HedgeContext) -> np.ndarray:
+        """``diag(Q)`` of :meth:`quadratic`: from the Gram's diagonal, or from the blocks' column
+        norms when the solve uses the low-rank form (then no Gram is formed)."""
+        if self.low_rank_rows(ctx) < ctx.n_assets:
+            levels, diffs = ctx.blocks
+            d1 = np.einsum("ij,ij->j", diffs, diffs)
+            d0 = np.einsum("ij,ij->j", levels, levels)
+        else:
+            d1, d0 = np.diagonal(ctx.gram.diffs), np.diagonal(ctx.gram.levels)
+        h = (1.0 - self.lam) * d1 + self.lam * d0
+        return np.asarray(h[:-1] * (2.0 / self.scale(ctx)))
+
+    def _stacked_t(self, ctx: HedgeContext, weight: float) -> np.ndarray:
+        """``sqrt(weight) [sqrt(1-lam) diffs; sqrt(lam) levels]'`` as a C-contiguous
+        ``(N+1) x k`` array, without zero-weight blocks (the transposed blocks are kept per
+        context)."""
+        if self._blocks_t is None or self._blocks_t[0] != ctx.version:
+            levels, diffs = ctx.blocks
+            self._blocks_t = (ctx.version, np.ascontiguousarray(diffs.T),
+                              np.ascontiguousarray(levels.T))
+        _, diffs_t, levels_t = self._blocks_t
+        parts = []
+        if self.lam < 1:
+            parts.append((diffs_t, np.sqrt(weight * (1.0 - self.lam))))
+        if self.lam > 0:
+            parts.append((levels_t, np.sqrt(weight * self.lam)))
+        out = np.empty((ctx.n_assets + 1, sum(b.shape[1] for b, _ in parts)))
+        col = 0
+        for block, a in parts:
+            np.multiply(block, a, out=out[:, col:col + block.shape[1]])
+            col += block.shape[1]
+        return out
 
     def scaled_value(self, w: np.ndarray, ctx: HedgeContext) -> float:
         """``J / B_r^2`` at weights ``w`` from the Gram (the plain-numpy check lives in metrics)."""
@@ -91,7 +165,7 @@ class TrackingObjective:
                 except np.linalg.LinAlgError:
                     vals, vecs = np.linalg.eigh(H)
                     return (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
-        levels, diffs = ctx.blocks
+        levels, diffs = ctx.blocks  # both blocks always: the parameter's shape must not change
         stacked = np.vstack(
             [diffs * np.sqrt((1.0 - self.lam) / s), levels * np.sqrt(self.lam / s)]
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -11,9 +12,14 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 import pandas as pd
-import scipy.optimize as sopt
 
-from hedgeopt.constraints.base import Constraint, LinearForm, _StructureChanged, merge_forms
+from hedgeopt.constraints.base import (
+    Constraint,
+    LinearForm,
+    _StructureChanged,
+    feasible_point,
+    merge_forms,
+)
 from hedgeopt.context import HedgeContext, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import (
@@ -24,11 +30,13 @@ from hedgeopt.exceptions import (
 )
 from hedgeopt.frontier_table import FrontierTable
 from hedgeopt.keys import arguments_key
+from hedgeopt.metrics import gap_variances
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
+from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
@@ -159,16 +167,18 @@ class HedgeProblem:
             forms.append((repr(c), f))
         return merge_forms(forms, self.ctx.n_assets)
 
-    def quadratic(self, form: LinearForm) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def quadratic(self, form: LinearForm, *, low_rank: bool = False
+                  ) -> tuple[Any, np.ndarray, float] | None:
         """``(Q, q, c)`` of the normalised objective plus penalties, or None if a penalty is not
-        quadratic on the feasible set (then the cvxpy backends are used)."""
-        Q, q, c = self.objective.quadratic(self.ctx)
+        quadratic on the feasible set (then the cvxpy backends are used). With ``low_rank``,
+        ``Q`` may be a :class:`~hedgeopt.solvers.lowrank.LowRankHessian` (N >> T)."""
+        Q, q, c = self.objective.quadratic(self.ctx, low_rank=low_rank)
         for p in self.penalties:
             term = p.quadratic(self.ctx, form.lb)
             if term is None:
                 return None
             d, g, c0 = term
-            Q[np.diag_indices_from(Q)] += d
+            Q = plus_diagonal(Q, np.broadcast_to(d, q.shape))
             q = q + g
             c += c0
         return Q, q, c
@@ -207,17 +217,34 @@ class HedgeProblem:
             No backend produced a verified solution (the message lists every attempt).
         """
         start = time.perf_counter()
+        tol, form, qp, backends, per_backend = self._plan(solver, tol, options)
+        if self.integer:
+            return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
+                                       start=start, **options)
+        return self._solve_continuous(form, qp, backends, per_backend, requested=solver,
+                                      tol=tol, verbose=verbose, start=start)
+
+    def _plan(self, solver: str | None, tol: float, options: dict[str, Any]) -> tuple[
+            float, LinearForm | None, tuple[Any, np.ndarray, float] | None, list[Backend],
+            dict[str, dict[str, Any]]]:
+        """Check the arguments and the constraints, merge the forms, build the quadratic and
+        pick the backends: ``(tol, form, qp, backends, options per backend)``."""
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
         form = self.linear_form()
-        qp = None if form is None or self.integer else self.quadratic(form)
+        qp = None if form is None or self.integer else self.quadratic(form, low_rank=True)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
                                     requested=solver is not None)
-        if self.integer:
-            return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
-                                       start=start, **options)
+        return tol, form, qp, backends, per_backend
+
+    def _solve_continuous(self, form: LinearForm | None, qp: tuple[Any, np.ndarray, float] | None,
+                          backends: list[Backend], per_backend: dict[str, dict[str, Any]], *,
+                          requested: str | None, tol: float, verbose: bool, start: float
+                          ) -> HedgeResult:
+        """The attempts loop of a continuous solve (see :meth:`solve`)."""
+        solver = requested
         attempts: list[str] = []
         for backend in backends:
             try:
@@ -251,7 +278,7 @@ class HedgeProblem:
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
 
     def _run(self, backend: Backend, form: LinearForm | None,
-             qp: tuple[np.ndarray, np.ndarray, float] | None, *, verbose: bool,
+             qp: tuple[Any, np.ndarray, float] | None, *, verbose: bool,
              **options: Any) -> Outcome:
         """One continuous backend: the native QP on the Gram form, or cvxpy (its metadata
         record says which)."""
@@ -455,18 +482,28 @@ class HedgeProblem:
             :class:`~hedgeopt.frontier_table.FrontierTable` (reprs with units; ``chosen`` is
             the problem's own lam, which :func:`hedgeopt.plot_frontier` marks).
         """
-        keep = self.lam
-        rows = []
+        keep, rows, plan = self.lam, [], None
+        opts = dict(solve_options)
+        solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
+        tol = opts.pop("tol", DEFAULT_TOL)
         try:
             for lam in progress(list(lams), desc="frontier", quiet=quiet):
-                self.lam = lam
-                res = self.solve(**solve_options)
-                m = res.metrics
-                rows.append({
-                    "lam": self.lam, "var_pnl": m["pnl_te"] ** 2, "var_value": m["value_te"] ** 2,
-                    "objective": res.objective, "pnl_te": m["pnl_te"], "value_te": m["value_te"],
-                    "names": int(m["names"]), "solver": res.solver,
-                })
+                self.lam, start = lam, time.perf_counter()
+                if self.integer:
+                    res = self.solve(solver, tol=tol, verbose=verbose, **opts)
+                else:
+                    if plan is None:  # checks, forms and backends once; then only lam moves
+                        plan = self._plan(solver, tol, opts)
+                    elif plan[1] is not None and plan[2] is not None:
+                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
+                    res = self._solve_continuous(*plan[1:], requested=solver, tol=plan[0],
+                                                 verbose=verbose, start=start)
+                n = res.shares.to_numpy()
+                v_pnl, v_val = gap_variances(self.ctx.P @ n - self.ctx.B)  # as res.metrics
+                rows.append({"lam": self.lam, "var_pnl": v_pnl, "var_value": v_val,
+                             "objective": res.objective, "pnl_te": math.sqrt(v_pnl),
+                             "value_te": math.sqrt(v_val), "names": int(np.count_nonzero(n)),
+                             "solver": res.solver})
         finally:
             self.lam = keep
         table = FrontierTable(rows)
@@ -492,7 +529,7 @@ class HedgeProblem:
         maybe = [c.linear(self.ctx) for c in constraints if not c.integer]
         forms = [f for f in maybe if f is not None]
         if len(forms) == len(maybe):
-            return _lp_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
+            return feasible_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
         w = cp.Variable(self.ctx.n_assets)
         cons = [k for c in constraints if not c.integer for k in copy.copy(c).compile(w, self.ctx)]
         prob = cp.Problem(cp.Minimize(0), cons)
@@ -623,25 +660,6 @@ class HedgeProblem:
                 f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
 
 
-def _lp_point(form: LinearForm) -> np.ndarray | None:
-    """A point of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective), or None."""
-    n = form.lb.shape[0]
-    if np.any(form.lb > form.ub + 1e-12):
-        return None
-    eq = np.isfinite(form.lo) & (form.lo == form.hi)
-    up = np.isfinite(form.hi) & ~eq
-    dn = np.isfinite(form.lo) & ~eq
-    A_ub = np.vstack([form.A[up], -form.A[dn]])
-    b_ub = np.concatenate([form.hi[up], -form.lo[dn]])
-    res = sopt.linprog(
-        np.zeros(n), A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
-        A_eq=form.A[eq] if eq.any() else None, b_eq=form.lo[eq] if eq.any() else None,
-        bounds=list(zip(_finite_or_none(form.lb), _finite_or_none(form.ub), strict=True)),
-        method="highs",
-    )
-    return np.asarray(res.x, dtype=float) if res.status == 0 else None
-
-
 #: Seconds kept back from the whole-share backends for verifying their answer.
 _VERIFY_SECONDS = 0.05
 #: Least time (seconds) the culprit search of an infeasible whole-share problem gets, even when
@@ -678,8 +696,3 @@ def _undecided_message(limit: float, attempts: list[str], requested: str | None,
     else:
         msg += " A longer time_limit may decide it."
     return msg
-
-
-def _finite_or_none(b: np.ndarray) -> list[float | None]:
-    """Bounds for ``linprog``: None where a side is unbounded."""
-    return [float(x) if np.isfinite(x) else None for x in b]

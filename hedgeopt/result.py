@@ -14,10 +14,35 @@ from hedgeopt.context import HedgeContext
 from hedgeopt.display import fmt_squared_dollars, format_frame, html_block, text_block
 from hedgeopt.exceptions import VerificationError
 from hedgeopt.exposure import sector_exposure
-from hedgeopt.metrics import evaluate, window_metrics
+from hedgeopt.metrics import evaluate, window_metrics, window_objective
 from hedgeopt.text import fmt_count, fmt_date, fmt_float, fmt_money, fmt_percent, fmt_seconds
 
 __all__ = ["HedgeResult"]
+
+
+class _LazyMetrics:
+    """The ``metrics`` field: given to the constructor, or computed on first read.
+
+    :meth:`HedgeResult.build` passes None and keeps the verified share vector and ``lam``
+    (``_source``); the first read of ``res.metrics`` then runs :func:`window_metrics` on them,
+    so a frontier, a tuning grid or a backtest that never reads the metrics of a re-solve does
+    not pay for them, and the values are those an eager computation gives (the same call on
+    the same arrays).
+    """
+
+    def __get__(self, obj: Any, objtype: Any = None) -> pd.Series:
+        if obj is None:  # no class-level default: ``metrics`` stays a constructor argument
+            raise AttributeError("metrics")
+        value = obj.__dict__.get("_metrics")
+        if value is None:
+            n, lam = obj._source or (obj.shares.to_numpy(dtype=float), obj.lam)
+            ctx = obj.ctx
+            value = window_metrics(n, ctx.P, ctx.B, ref=ctx.ref, lam=lam)
+            obj.__dict__["_metrics"] = value
+        return value
+
+    def __set__(self, obj: Any, value: pd.Series | None) -> None:
+        obj.__dict__["_metrics"] = value
 
 
 @dataclass
@@ -32,7 +57,8 @@ class HedgeResult:
         ``(1 - lam) Var[Δd] + lam Var[d]`` in dollars^2, recomputed from the raw prices with plain
         numpy (never the solver's number).
     metrics : pandas.Series
-        See :func:`hedgeopt.evaluate`.
+        See :func:`hedgeopt.evaluate`. Computed on first access for results made by
+        :meth:`build` (solves, frontier points, tuning and backtest fits).
     status : str
         ``"optimal"`` (continuous: certified by the backend; whole shares: gap closed), or
         ``"feasible"`` (whole shares: incumbent with a gap).
@@ -48,7 +74,7 @@ class HedgeResult:
 
     shares: pd.Series
     objective: float
-    metrics: pd.Series
+    metrics: pd.Series  # read through _LazyMetrics (installed below the class)
     status: str
     solver: str
     solve_time: float
@@ -64,12 +90,14 @@ class HedgeResult:
     relaxation: float | None = None
     attempts: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    #: (shares, lam) the lazy metrics are computed from (None: ``shares`` and ``lam``)
+    _source: tuple[np.ndarray, float] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, shares: np.ndarray, ctx: HedgeContext, lam: float,
               constraints: list[Constraint], *, tol: float, raise_on_violation: bool = True,
               **fields: Any) -> HedgeResult:
-        """Verify ``shares`` against every constraint and compute the metrics.
+        """Verify ``shares`` against every constraint; the objective now, the metrics lazily.
 
         Raises
         ------
@@ -83,11 +111,12 @@ class HedgeResult:
                 f"solution from {fields.get('solver', '?')} violates {len(violations)} "
                 f"constraint(s): " + "; ".join(violations[:5])
             )
-        metrics = window_metrics(shares, ctx.P, ctx.B, ref=ctx.ref, lam=lam)
         return cls(
             shares=pd.Series(shares, index=ctx.tickers, name="shares"),
-            objective=float(metrics["objective"]), metrics=metrics, lam=lam, ctx=ctx,
-            constraints=list(constraints), violations=violations, **fields,
+            objective=window_objective(shares, ctx.P, ctx.B, lam),
+            metrics=None,  # computed on first read (_LazyMetrics)
+            lam=lam, ctx=ctx, constraints=list(constraints), violations=violations,
+            _source=(shares, lam), **fields,
         )
 
     # -- views ------------------------------------------------------------------------------
@@ -248,3 +277,9 @@ class HedgeResult:
         held = int((self.shares != 0).sum())
         return html_block("HedgeResult", self._headline(),
                           [(f"largest positions ({len(top)} of {held} held)", format_frame(top))])
+
+
+# ``metrics`` is a dataclass field (a constructor argument, a record field of books); reading it
+# goes through the descriptor, which computes it on first access when it was given as None.
+HedgeResult.metrics = _LazyMetrics()
+

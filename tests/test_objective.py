@@ -190,3 +190,37 @@ def test_perfect_hedge_has_zero_objective(tiny, ref):
         res = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget()).solve(solver=solver)
         np.testing.assert_allclose(res.shares, [1.0, 2.0, 3.0], rtol=1e-6)
         assert res.objective <= 1e-9 * np.var(basket, ddof=1)
+
+
+# -- the low-rank form (N >> T) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_low_rank_quadratic_is_the_dense_quadratic(wide_market, ref, lam):
+    """2T - 1 < N: the operator ``V'V`` and ``q, c`` equal the np.cov quadratic."""
+    from hedgeopt.solvers.lowrank import LowRankHessian
+
+    prices, basket, _ = wide_market
+    ctx = ho.HedgeContext(prices, basket)
+    obj = ho.TrackingObjective(lam)
+    Q, q, c = obj.quadratic(ctx, low_rank=True)
+    assert isinstance(Q, LowRankHessian)
+    assert Q.rank == obj.low_rank_rows(ctx) == (len(prices) - 1) * (lam < 1) + len(prices) * (
+        lam > 0)
+    r = ref.quad(prices, basket, lam)
+    s = r.c  # the unhedged variance over notional^2
+    np.testing.assert_allclose(Q.dense(), 2 * r.G / s, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(q, 2 * r.g / s, rtol=1e-9, atol=1e-12)
+    assert c == pytest.approx(1.0, rel=1e-12)
+    np.testing.assert_allclose(obj.diagonal(ctx), np.diag(Q.dense()), rtol=1e-12)
+    assert obj.scale(ctx) == pytest.approx(s, rel=1e-12)
+
+
+def test_low_rank_form_only_when_rows_are_fewer_than_instruments(market, wide_market):
+    prices, basket, _ = market  # T=120, N=30
+    ctx = ho.HedgeContext(prices, basket)
+    Q, _, _ = ho.TrackingObjective(0.5).quadratic(ctx, low_rank=True)
+    assert isinstance(Q, np.ndarray)
+    np.testing.assert_allclose(ho.TrackingObjective(0.5).diagonal(ctx), np.diag(Q), rtol=1e-12)
+    wide = ho.HedgeContext(*wide_market[:2])
+    Q, _, _ = ho.TrackingObjective(0.5).quadratic(wide)  # the dense form unless asked
+    assert isinstance(Q, np.ndarray) and Q.shape == (80, 80)

@@ -377,3 +377,108 @@ def test_whole_share_shares_are_exact_lot_multiples():
     assert (res.shares.to_numpy() % lots.to_numpy() == 0).all()  # exact, not within 1e-9
     assert res.violations == []
     assert res.bound <= res.objective
+
+
+# ------------------------------------------------------------------------------------------------
+# many more instruments than observations: the low-rank path
+# ------------------------------------------------------------------------------------------------
+
+
+def _data_space_optimum(prices, basket, sectors, lam, ridge_strength, cap):
+    """An independent cvxpy model with the T x N data in it (no Gram): dollar weights ``w``
+    against relative prices, the objective over the unhedged variance, as hedgeopt defines it."""
+    import cvxpy as cp
+
+    P, B = prices.to_numpy(dtype=float), basket.to_numpy(dtype=float)
+    T, N = P.shape
+    R, b = P / P[-1], B / B[-1]
+    w = cp.Variable(N)
+    d = R @ w - b
+    dd = cp.diff(d)
+    labels = sectors.reindex(prices.columns).to_numpy()
+    A = np.vstack([(labels == s).astype(float) for s in pd.unique(labels)])
+    unhedged = (1 - lam) * np.var(np.diff(b), ddof=1) + lam * np.var(b, ddof=1)
+    f = ((1 - lam) * cp.sum_squares(dd - cp.sum(dd) / (T - 1)) / (T - 2)
+         + lam * cp.sum_squares(d - cp.sum(d) / T) / (T - 1)) / unhedged
+    prob = cp.Problem(cp.Minimize(f + ridge_strength * cp.sum_squares(w)),
+                      [cp.sum(w) == 1, w >= 0, A @ w <= cap])
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert prob.status == "optimal"
+    return float(prob.value)
+
+
+@pytest.mark.parametrize("lam, ridge", [(0.0, 0.0), (0.5, 0.0), (0.5, 0.01), (1.0, 0.1)])
+def test_wide_problem_low_rank_solve_is_the_gram_optimum(wide_market, ref, lam, ridge):
+    """T=40, N=80: the default solve runs on V'V; it equals the dense Gram QP and a share-space
+    cvxpy model, and its result is verified from the raw prices as usual."""
+    from hedgeopt.solvers.activeset import solve_qp
+    from hedgeopt.solvers.lowrank import LowRankHessian
+
+    prices, basket, sectors = wide_market
+    prob = ho.HedgeProblem(prices, basket, lam=lam, constraints=[
+        ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.4), ho.Ridge(ridge)])
+    form = prob.linear_form()
+    Q_low = prob.quadratic(form, low_rank=True)[0]
+    assert isinstance(Q_low, LowRankHessian)
+    res = prob.solve()
+    assert res.solver == "ACTIVESET" and res.status == "optimal" and not res.violations
+    Q, q, c = prob.quadratic(form)  # the dense Gram form
+    assert isinstance(Q, np.ndarray)
+    gram = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi)
+    w = ho.HedgeContext(prices, basket).weights_from_shares(res.shares.to_numpy())
+    ours = 0.5 * w @ Q @ w - q @ w + c
+    assert ours == pytest.approx(gram.objective + c, rel=1e-8, abs=1e-12)
+    if ridge > 0:  # strictly convex: the same hedge
+        np.testing.assert_allclose(w, gram.x, atol=1e-6)
+    assert ours == pytest.approx(_data_space_optimum(prices, basket, sectors, lam, ridge, 0.4),
+                                 rel=1e-6, abs=1e-9)
+    assert res.objective == pytest.approx(ref.objective(res.shares, prices, basket, lam),
+                                          rel=1e-12)
+
+
+def test_frontier_rows_are_the_points_metrics(market):
+    """The frontier's table (computed without the points' metrics) equals each point's
+    HedgeResult metrics exactly, and each point is verified like a solve."""
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    lams = [0.0, 0.4, 1.0]
+    fr = ho.HedgeProblem(prices, basket, lam=0.3, constraints=cons).frontier(lams, quiet=True)
+    for lam, row in zip(lams, fr.itertuples(), strict=True):
+        res = ho.HedgeProblem(prices, basket, lam=lam, constraints=cons).solve()
+        m = res.metrics
+        assert row.objective == pytest.approx(res.objective, rel=1e-9)
+        assert row.pnl_te == pytest.approx(m["pnl_te"], rel=1e-9)
+        assert row.value_te == pytest.approx(m["value_te"], rel=1e-9)
+        assert row.var_pnl == pytest.approx(m["pnl_te"] ** 2, rel=1e-9)
+        assert row.names == int(m["names"])
+
+
+def test_frontier_verifies_every_point(market, monkeypatch):
+    """A point whose solution breaks a constraint is not tabulated (verification per point)."""
+    prices, basket, sectors = market
+    prob = ho.HedgeProblem(prices, basket, lam=0.3,
+                           constraints=[ho.Budget(), ho.LongOnly()])
+    calls = []
+    import hedgeopt.problem as hp
+
+    real = hp.HedgeResult.build
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("solver"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hp.HedgeResult, "build", spy)
+    prob.frontier([0.0, 0.5, 1.0], quiet=True)
+    assert calls == ["ACTIVESET"] * 3
+
+
+def test_wide_problem_without_bounds_fits_exactly(wide_market, ref):
+    """N > 2T-1 with a budget only: some hedge tracks the window exactly (rank <= 2T-3 < N); the
+    singular free block goes straight to the regularised capacitance form and finds it."""
+    prices, basket, _ = wide_market
+    res = ho.HedgeProblem(prices, basket, lam=0.5, constraints=[ho.Budget()]).solve()
+    unhedged = ref.objective(np.zeros(prices.shape[1]), prices, basket, 0.5)
+    assert res.status == "optimal" and not res.violations
+    assert res.objective <= 1e-9 * unhedged
+    assert res.objective == pytest.approx(ref.objective(res.shares, prices, basket, 0.5),
+                                          rel=1e-9, abs=1e-12 * unhedged)

@@ -183,3 +183,23 @@ def test_result_shares_are_usable_by_evaluate(solved):
     prices, basket, res = solved
     m = ho.evaluate(res.shares, prices, basket, lam=0.3)
     pd.testing.assert_series_equal(m, res.metrics)
+
+
+def test_lazy_metrics_are_the_eager_metrics(market):
+    """build() leaves the metrics to the first read; they equal window_metrics bit for bit."""
+    from hedgeopt.metrics import window_metrics
+
+    prices, basket, sectors = market
+    res = ho.HedgeProblem(prices, basket, lam=0.3, constraints=[
+        ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]).solve()
+    assert res.__dict__["_metrics"] is None  # not computed yet
+    ctx = res.ctx
+    eager = window_metrics(res.shares.to_numpy(), ctx.P, ctx.B, ref=ctx.ref, lam=0.3)
+    pd.testing.assert_series_equal(res.metrics, eager, check_exact=True)
+    assert res.objective == res.metrics["objective"]  # the same operations, exactly
+    assert res.metrics is res.metrics  # computed once
+    # a result rebuilt from its record (books) carries the computed metrics
+    from hedgeopt.book.results import record_of
+
+    again = ho.HedgeResult(ctx=ctx, **record_of(res))
+    pd.testing.assert_series_equal(again.metrics, eager, check_exact=True)

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import cvxpy as cp
 import numpy as np
 import pandas as pd
+import scipy.optimize as sopt
 
 from hedgeopt.context import HedgeContext, as_ticker_series
 from hedgeopt.exceptions import InputError
@@ -31,7 +32,7 @@ from hedgeopt.validation import as_dollars, as_float, as_fraction
 
 __all__ = [
     "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float", "as_fraction",
-    "merge_forms", "shares_array",
+    "feasible_point", "merge_forms", "shares_array",
 ]
 
 
@@ -111,6 +112,30 @@ def merge_forms(forms: list[tuple[str, LinearForm]], n: int) -> LinearForm:
     return out
 
 
+def feasible_point(form: LinearForm) -> np.ndarray | None:
+    """A point of ``lb <= w <= ub, lo <= A w <= hi`` by a HiGHS LP (zero objective), or None."""
+    n = form.lb.shape[0]
+    if np.any(form.lb > form.ub + 1e-12):
+        return None
+    eq = np.isfinite(form.lo) & (form.lo == form.hi)
+    up = np.isfinite(form.hi) & ~eq
+    dn = np.isfinite(form.lo) & ~eq
+    A_ub = np.vstack([form.A[up], -form.A[dn]])
+    b_ub = np.concatenate([form.hi[up], -form.lo[dn]])
+    res = sopt.linprog(
+        np.zeros(n), A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+        A_eq=form.A[eq] if eq.any() else None, b_eq=form.lo[eq] if eq.any() else None,
+        bounds=list(zip(_finite_or_none(form.lb), _finite_or_none(form.ub), strict=True)),
+        method="highs",
+    )
+    return np.asarray(res.x, dtype=float) if res.status == 0 else None
+
+
+def _finite_or_none(b: np.ndarray) -> list[float | None]:
+    """Bounds for ``linprog``: None where a side is unbounded."""
+    return [float(x) if np.isfinite(x) else None for x in b]
+
+
 class Constraint(ABC):
     """A constraint on the hedge.
 
@@ -154,9 +179,9 @@ class LinearConstraint(Constraint):
     :func:`hedgeopt.keys.arguments_key`), so a solve that compiles and snaps builds each form
     once, and re-assigning or mutating an argument (``cap.max_weight = 0.2``,
     ``upper.iloc[0] = 1e5``) takes effect at the next solve. :meth:`check` never reads that
-    cache: it rebuilds the form from the arguments, so verification shares no state with the
-    solve it verifies. :meth:`_linear` also validates the arguments, so :meth:`validate` is
-    building the form.
+    cache: it builds its own form from the arguments (kept in a separate cache with the same
+    keys), so verification shares no state with the solve it verifies. :meth:`_linear` also
+    validates the arguments, so :meth:`validate` is building the form.
     """
 
     def __init__(self) -> None:
@@ -170,6 +195,17 @@ class LinearConstraint(Constraint):
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._linear(ctx))
         return self._cached[1]
+
+    def _check_form(self, ctx: HedgeContext) -> LinearForm:
+        """The form :meth:`check` verifies against: built by :meth:`_linear` from the arguments
+        and kept in a cache of its own (per context and argument value, like :meth:`linear`),
+        so re-solves are verified cheaply and never against the object the solve used."""
+        key = (ctx.version, arguments_key(self))
+        mine = getattr(self, "_verified", None)
+        if mine is None or mine[0] != key:
+            mine = (key, self._linear(ctx))
+            self._verified: tuple[Any, LinearForm] = mine
+        return mine[1]
 
     @abstractmethod
     def _linear(self, ctx: HedgeContext) -> LinearForm:
@@ -209,7 +245,7 @@ class LinearConstraint(Constraint):
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         n = shares_array(shares, ctx)
-        form = self._linear(ctx)  # not the cached form the solve used
+        form = self._check_form(ctx)  # never the form object the solve used
         w = ctx.weights_from_shares(n)
         out: list[str] = []
         for side, bound in (("below lower", form.lb), ("above upper", form.ub)):

@@ -154,12 +154,13 @@ sparse quadratic programming", in Reliable Numerical Computation, OUP (1990) 113
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import lapack
 
-__all__ = ["QPSolution", "solve_qp"]
+__all__ = ["Hessian", "QPSolution", "solve_qp"]
 
 _PIVOT_TOL = 1e-14  # potrf pivot^2 / diagonal below this: treat the block as singular
 _AUTO_RIDGE = 1e-12  # first automatic ridge, relative to mean(diag(Q)) ...
@@ -233,6 +234,31 @@ class _Singular(Exception):
     """Raised when the automatic ridge would exceed its limit."""
 
 
+@runtime_checkable
+class Hessian(Protocol):
+    """A structured ``Q`` that :func:`solve_qp` uses without an ``N x N`` array.
+
+    It provides the diagonal, products ``Q x`` and the factor of its free blocks (a
+    :class:`_Factor` subclass); see :class:`hedgeopt.solvers.lowrank.LowRankHessian`.
+    """
+
+    shape: tuple[int, int]
+
+    def diagonal(self) -> np.ndarray:
+        """``diag(Q)``."""
+
+    def matvec(self, x: np.ndarray, support: np.ndarray | None = None) -> np.ndarray:
+        """``Q @ x`` (``support``: the indices of the nonzeros of ``x``, if known)."""
+
+    def factor(self, user_ridge: float, base_ridge: float, max_ridge: float) -> _Factor:
+        """The factor of the free blocks ``Q[F, F] + shift I``."""
+
+
+def _as_hessian(Q: object) -> Hessian | None:
+    """``Q`` if it is a :class:`Hessian` operator, else None (an array-like)."""
+    return Q if isinstance(Q, Hessian) else None
+
+
 class _Factor:
     """Cholesky factor ``R'R`` of ``Q[F0, F0] + shift * I`` for an index list ``F0``."""
 
@@ -302,6 +328,18 @@ class _Factor:
         Sa = Qn.take(new, 1).T
         if self.shift:
             Sa[np.arange(k), np.arange(k)] += self.shift
+        if not self._border(Qa, Sa, self.Q[new, new] + self.shift):
+            return False
+        self.idx = np.concatenate([self.idx, new])
+        self.rows.append((new, Qn))
+        self.mask[new] = True
+        return True
+
+    def _border(self, Qa: np.ndarray | None, Sa: np.ndarray, dg: np.ndarray) -> bool:
+        """Border ``R`` with the block ``[[., Qa], [Qa', Sa]]`` (``Qa``: ``(n0, k)`` Fortran
+        order or None when empty; ``Sa``: the shifted new block, overwritten; ``dg`` its
+        diagonal); False when the new pivots are not numerically positive."""
+        n0, k = self.n0, Sa.shape[0]
         if n0:
             C, info = lapack.dtrtrs(self.R, Qa, lower=0, trans=1, overwrite_b=1)
             if info != 0:
@@ -309,7 +347,7 @@ class _Factor:
             Sa -= C.T @ C
         else:
             C = np.zeros((0, k), order="F")
-        c = _cholesky(Sa, self.Q[new, new] + self.shift)
+        c = _cholesky(Sa, dg)
         if c is None:
             return False
         Rn = np.zeros((n0 + k, n0 + k), order="F")
@@ -317,9 +355,6 @@ class _Factor:
         Rn[:n0, n0:] = C
         Rn[n0:, n0:] = c
         self.R = Rn
-        self.idx = np.concatenate([self.idx, new])
-        self.rows.append((new, Qn))
-        self.mask[new] = True
         return True
 
     def qx(self, x: np.ndarray) -> np.ndarray:
@@ -329,6 +364,15 @@ class _Factor:
             xi = x[idx] if rows is not self.Q else x
             out += xi @ rows
         return out
+
+    def costs(self, n_new: int, n_add: int, p: int, n_free: int, n_rows: int
+              ) -> tuple[float, float]:
+        """Flops of keeping this factor (``n_new`` indices after appending ``n_add``, ``p``
+        Schur rows) against a fresh factor of the ``n_free`` free variables and ``n_rows``
+        active rows: ``(schur, fresh)``."""
+        schur = 2.0 * n_new * n_new * (1 + p) + 1.0 * n_add * self.n0 * self.n0 + n_new * p * p
+        fresh = n_free ** 3 / 3.0 + 2.0 * n_free * n_free * (1 + n_rows)
+        return schur, fresh
 
     def solve(self, B: np.ndarray) -> np.ndarray:
         """Solve ``(Q[F0,F0] + shift I) X = B`` (B Fortran order, overwritten)."""
@@ -398,12 +442,15 @@ class _Iterate:
 class _Problem:
     """Validated data, scales and the equality-constrained subproblem solver."""
 
-    def __init__(self, Q: ArrayLike, q: ArrayLike, lb: ArrayLike | None,
+    def __init__(self, Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None,
                  ub: ArrayLike | None, A: ArrayLike | None, lo: ArrayLike | None,
                  hi: ArrayLike | None, ridge: float, tol: float) -> None:
-        Q = np.asarray(Q, dtype=float)
-        if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
-            raise ValueError(f"Q must be square, got shape {Q.shape}")
+        self.op: Hessian | None = None if isinstance(Q, np.ndarray) else _as_hessian(Q)
+        if self.op is None:
+            Q = np.asarray(Q, dtype=float)
+            if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
+                raise ValueError(f"Q must be square, got shape {Q.shape}")
+        assert isinstance(Q, (np.ndarray, Hessian))
         N = Q.shape[0]
         q = np.asarray(q, dtype=float).reshape(-1)
         if q.size != N:
@@ -411,7 +458,7 @@ class _Problem:
         if not np.isfinite(q).all():
             raise ValueError("q must be finite")
         self.N = N
-        self.Q = Q
+        self.Q: Any = Q  # an array, or the Hessian operator self.op
         self.q = q
         self.lb = self._vec(lb, N, -np.inf, "lb")
         self.ub = self._vec(ub, N, np.inf, "ub")
@@ -471,11 +518,20 @@ class _Problem:
         return v
 
     # ------------------------------------------------------------------ helpers
+    def factor(self) -> _Factor:
+        """An empty factor of the free blocks of ``Q`` (dense, or the structured one)."""
+        if self.op is not None:
+            return self.op.factor(self.ridge, self.base_ridge, self.max_ridge)
+        assert isinstance(self.Q, np.ndarray)
+        return _Factor(self.Q, self.ridge, self.base_ridge, self.max_ridge)
+
     def qx(self, x: np.ndarray, support: np.ndarray | None = None) -> np.ndarray:
         """``Q @ x`` using only the nonzero entries of ``x`` when they are few."""
         s = x.nonzero()[0] if support is None else support
         if s.size == 0:
             return np.zeros(self.N)
+        if self.op is not None:
+            return self.op.matvec(x, s)
         if s.size > _LARGE_SUPPORT * self.N:
             return self.Q @ x
         return x[s] @ self.Q[s]
@@ -738,10 +794,7 @@ def _update_factor(prob: _Problem, fac: _Factor, vs: np.ndarray, rs: np.ndarray)
     nF = int(np.count_nonzero(newfree))
     nD = fac.n0 - int(np.count_nonzero(newfree[fac.idx])) if fac.n0 else 0
     nE = int(np.count_nonzero(rs))
-    n0n = fac.n0 + add.size
-    p = nE + nD
-    schur = 2.0 * n0n * n0n * (1 + p) + 1.0 * add.size * fac.n0 * fac.n0 + n0n * p * p
-    fresh = nF ** 3 / 3.0 + 2.0 * nF * nF * (1 + nE)
+    schur, fresh = fac.costs(fac.n0 + add.size, add.size, nE + nD, nF, nE)
     if schur > fresh:
         fac.refactor(newfree)
     elif add.size and not fac.extend(add):
@@ -829,7 +882,7 @@ def _result(prob: _Problem, fac: _Factor, it: _Iterate, vs: np.ndarray, rs: np.n
                       objective=obj, method=method, factorizations=fac.n_factor)
 
 
-def solve_qp(Q: ArrayLike, q: ArrayLike, lb: ArrayLike | None = None,
+def solve_qp(Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None = None,
              ub: ArrayLike | None = None, A: ArrayLike | None = None,
              lo: ArrayLike | None = None, hi: ArrayLike | None = None, *,
              warm: QPSolution | None = None, ridge: float = 0.0, tol: float = 1e-9,
@@ -838,8 +891,10 @@ def solve_qp(Q: ArrayLike, q: ArrayLike, lb: ArrayLike | None = None,
 
     Parameters
     ----------
-    Q : array_like, shape (N, N)
-        Symmetric positive semidefinite matrix (not modified, not copied if float64).
+    Q : array_like, shape (N, N), or Hessian
+        Symmetric positive semidefinite matrix (not modified, not copied if float64), or a
+        structured one that is never formed (:class:`Hessian`, e.g. the low-rank
+        ``V'V + diag(d)`` of :class:`hedgeopt.solvers.lowrank.LowRankHessian`).
     q : array_like, shape (N,)
         Linear term; the objective is ``0.5 x'(Q + ridge I)x - q'x``.
     lb, ub : array_like or float, optional
@@ -885,7 +940,7 @@ def solve_qp(Q: ArrayLike, q: ArrayLike, lb: ArrayLike | None = None,
     """
     prob = _Problem(Q, q, lb, ub, A, lo, hi, ridge, tol)
     N, m = prob.N, prob.m
-    fac = _Factor(prob.Q, prob.ridge, prob.base_ridge, prob.max_ridge)
+    fac = prob.factor()
     if np.any(prob.lb > prob.ub) or np.any(prob.lo > prob.hi):
         return _infeasible(prob, fac)
     start = _warm_start(prob, warm)

@@ -1,7 +1,8 @@
 """The native continuous backend: the dense active-set QP on the Gram form.
 
-It takes the objective as ``0.5 w'Qw - q'w + c`` straight from the N x N Gram (no cvxpy
-canonicalisation, no T x N data) and the constraints as one merged
+It takes the objective as ``0.5 w'Qw - q'w + c`` straight from the N x N Gram, or from its
+low-rank factor when there are more instruments than observations (no cvxpy canonicalisation,
+no T x N data) and the constraints as one merged
 :class:`~hedgeopt.constraints.LinearForm`; its answers come with a KKT certificate.
 """
 
@@ -13,13 +14,13 @@ from typing import Any
 import numpy as np
 
 from hedgeopt.constraints.base import LinearForm
-from hedgeopt.solvers.activeset import QPSolution, solve_qp
+from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
 from hedgeopt.solvers.continuous import Outcome
 
 __all__ = ["solve_native"]
 
 
-def solve_native(Q: np.ndarray, q: np.ndarray, c: float, form: LinearForm, *,
+def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearForm, *,
                  warm: QPSolution | None = None, **options: Any
                  ) -> tuple[Outcome, QPSolution | None]:
     """Solve with the active-set QP; returns the outcome and the next warm start."""
@@ -28,7 +29,10 @@ def solve_native(Q: np.ndarray, q: np.ndarray, c: float, form: LinearForm, *,
         warm = None
     sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, **options)
     x = sol.x
-    value = float(0.5 * x @ (Q @ x) - q @ x + c) if x is not None else None
+    value = None
+    if x is not None:
+        qx = Q @ x if isinstance(Q, np.ndarray) else Q.matvec(x)
+        value = float(0.5 * x @ qx - q @ x + c)
     out = Outcome(
         status=sol.status, weights=x, objective=value, iterations=sol.iterations,
         seconds=time.perf_counter() - start, detail={"kkt_residual": sol.kkt_residual},

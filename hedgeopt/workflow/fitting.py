@@ -46,8 +46,7 @@ def ridge_scale(prob: HedgeProblem) -> float:
     the instruments' covariance toward ``ridge_scale * I`` with intensity ``r / (1 + r)``, the
     same meaning whatever N, the window length or the price levels.
     """
-    Q = prob.objective.quadratic(prob.ctx)[0]
-    scale = float(np.mean(np.diag(Q))) / 2.0
+    scale = float(np.mean(prob.objective.diagonal(prob.ctx))) / 2.0
     return scale if math.isfinite(scale) and scale > 0 else 1.0
 
 
