@@ -5,15 +5,19 @@ from hedgeopt._version import __version__ as __version__
 from hedgeopt.book import Book, BookResult, book_from_panel, solve_book
 from hedgeopt.config import ConfigError, load_book, load_config
 from hedgeopt.constraints import (
+    Beta,
     Bounds,
     Budget,
     Constraint,
     Custom,
     Exclude,
+    FactorExposure,
     LinearConstraint,
     LinearForm,
     LongOnly,
     MaxNames,
+    MaxParticipation,
+    MaxWeight,
     MinPosition,
     MinTrade,
     SectorCap,
@@ -42,6 +46,10 @@ from hedgeopt.workflow.backtest import BacktestResult, backtest
 from hedgeopt.workflow.tuning import TuneResult, tune
 
 __all__ = [
+    "Beta",
+    "FactorExposure",
+    "MaxParticipation",
+    "MaxWeight",
     "BacktestResult",
     "Book",
     "BookResult",

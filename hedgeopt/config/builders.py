@@ -145,7 +145,33 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
     mt = cons.get("min_trade")
     if isinstance(mt, dict):
         make("min_trade", mt, lambda: hc.MinTrade(files.series(mt["current"]), mt["dollars"]))
+    _desk_constraints(cons, files, make)
     return out, sc_map
+
+
+def _desk_constraints(cons: Mapping[str, Any], files: Files,
+                      make: Callable[[str, Any, Callable[[], hc.Constraint]], None]) -> None:
+    """Exposure, weight and liquidity limits: ``max_weight``, ``factor_exposure``, ``beta``,
+    ``max_participation``."""
+    mw = cons.get("max_weight")
+    if mw not in (None, False):
+        frac = files.series(mw["file"]) if isinstance(mw, dict) else mw
+        make("max_weight", mw, lambda: hc.MaxWeight(frac))
+    fe = cons.get("factor_exposure")
+    if isinstance(fe, dict):
+        loadings = files.frame(fe["loadings"])
+        make("factor_exposure", fe, lambda: hc.FactorExposure(
+            loadings, lower=fe.get("lower"), upper=fe.get("upper"), basket=fe.get("basket")))
+    be = cons.get("beta")
+    if isinstance(be, dict):
+        bench = files.dated_series(be["benchmark"])
+        make("beta", be, lambda: hc.Beta(bench, be.get("lower"), be.get("upper"),
+                                         relative=be.get("relative", True)))
+    mp = cons.get("max_participation")
+    if isinstance(mp, dict):
+        adv = files.series(mp["adv"])
+        held = files.series(mp["current"]) if "current" in mp else None
+        make("max_participation", mp, lambda: hc.MaxParticipation(adv, mp["fraction"], held))
 
 
 def add_constraints(prob: HedgeProblem, constraints: Iterable[Any]) -> HedgeProblem:

@@ -146,6 +146,38 @@ CONSTRAINTS = Table({
         "dollars": Field(Number(0), "Minimum dollar size of a trade.", required=True),
     })), "Each name traded for at least `dollars` or not at all (`ho.MinTrade`, whole-share).",
         example='{ current = "holdings.csv", dollars = 10000 }'),
+    "max_weight": Field(OneOf(_OFF, Number(0), Table({
+        "file": Field(FilePath(), "Per-ticker limits (`ticker, fraction`).", required=True),
+    })), "Each name's `|dollars| / notional` at most this (`ho.MaxWeight`), or per ticker from "
+         "`{ file = \"max_weight.csv\" }`.", example="0.05"),
+    "factor_exposure": Field(OneOf(_OFF, Table({
+        "loadings": Field(FilePath(), "Loadings `ticker, factor1, factor2, ...` (exposure per "
+                          "dollar held).", required=True),
+        "lower": Field(_WEIGHTS, "Floor on exposure / notional: one number, or `{ factor = "
+                       "number }`."),
+        "upper": Field(_WEIGHTS, "Cap, same forms."),
+        "basket": Field(Table({}, extra=Number(), extra_doc="factor = number"),
+                        "The basket's own exposure per factor: the limits then apply to hedge "
+                        "minus basket."),
+    })), "Factor exposure limits (`ho.FactorExposure`).",
+        example='{ loadings = "loadings.csv", lower = -0.05, upper = 0.05 }'),
+    "beta": Field(OneOf(_OFF, Table({
+        "benchmark": Field(FilePath(), "Benchmark prices by date (`date, value`), covering "
+                           "the window: betas are OLS slopes of daily returns.", required=True),
+        "lower": Field(Number(), "Floor on dollar beta / notional."),
+        "upper": Field(Number(), "Cap on dollar beta / notional."),
+        "relative": Field(Bool(), "Limit the hedge's beta minus the basket's.", default=True),
+    })), "Dollar beta limits (`ho.Beta`).",
+        example='{ benchmark = "spx.csv", lower = -0.02, upper = 0.02 }'),
+    "max_participation": Field(OneOf(_OFF, Table({
+        "adv": Field(FilePath(), "Average daily volume in shares (`ticker, adv`), every "
+                     "ticker.", required=True),
+        "fraction": Field(Number(0, 1, lo_open=True), "Largest traded fraction of ADV.",
+                          required=True),
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`); default: "
+                         "none (the position is the trade)."),
+    })), "Traded shares at most `fraction x ADV` per name (`ho.MaxParticipation`).",
+        example='{ adv = "adv.csv", fraction = 0.1 }'),
 }, doc="The constraint set. Each key is one constraint; `false` turns it off.", section=True)
 
 OUTPUT = Table({
