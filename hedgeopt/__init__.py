@@ -12,6 +12,7 @@ from hedgeopt.constraints import (
     Custom,
     Exclude,
     FactorExposure,
+    Leverage,
     LinearConstraint,
     LinearForm,
     LongOnly,
@@ -48,6 +49,7 @@ from hedgeopt.workflow.tuning import TuneResult, tune
 __all__ = [
     "Beta",
     "FactorExposure",
+    "Leverage",
     "MaxParticipation",
     "MaxWeight",
     "BacktestResult",

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import scipy.optimize as sopt
 
-from hedgeopt.constraints.base import Constraint, LinearForm, _StructureChanged, merge_forms
+from hedgeopt.constraints.base import (
+    AbsoluteRows,
+    Constraint,
+    LinearForm,
+    _StructureChanged,
+    merge_forms,
+    piecewise_form,
+)
 from hedgeopt.context import HedgeContext, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import (
@@ -208,10 +215,11 @@ class HedgeProblem:
         start = time.perf_counter()
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
-        form = self.linear_form()
+        form, absolute = piecewise_form(self.constraints, self.ctx)  # absolute: |w| rows
         qp = None if form is None or self.integer else self.quadratic(form)
         backends = candidates(solver, integer=self.integer,
-                              linear=qp is not None or (self.integer and form is not None))
+                              linear=qp is not None or (self.integer and form is not None
+                                                        and absolute is None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
                                     requested=solver is not None)
         if self.integer:
@@ -220,7 +228,8 @@ class HedgeProblem:
         attempts: list[str] = []
         for backend in backends:
             try:
-                out = self._run(backend, form, qp, verbose=verbose, **per_backend[backend.name])
+                out = self._run(backend, form, qp, absolute, verbose=verbose,
+                                **per_backend[backend.name])
             except SolverError as exc:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
@@ -250,13 +259,14 @@ class HedgeProblem:
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
 
     def _run(self, backend: Backend, form: LinearForm | None,
-             qp: tuple[np.ndarray, np.ndarray, float] | None, *, verbose: bool,
-             **options: Any) -> Outcome:
+             qp: tuple[np.ndarray, np.ndarray, float] | None,
+             absolute: AbsoluteRows | None = None, *, verbose: bool, **options: Any) -> Outcome:
         """One continuous backend: the native QP on the Gram form, or cvxpy (its metadata
         record says which)."""
         if not backend.via_cvxpy:
             assert form is not None and qp is not None
-            out, self._warm = solve_native(*qp, form, warm=self._warm, **options)
+            out, self._warm = solve_native(*qp, form, warm=self._warm, absolute=absolute,
+                                           **options)
             return out
         problem, w = self._cvxpy_problem()
         return solve_cvxpy(problem, w, backend, verbose=verbose, **options)

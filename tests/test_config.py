@@ -694,15 +694,17 @@ max_weight = 0.08
 factor_exposure = { loadings = "loadings.csv", upper = { value = 1.0 }, lower = 0.9 }
 beta = { benchmark = "bench.csv", lower = -0.05, upper = 0.05 }
 max_participation = { adv = "adv.csv", fraction = 0.1 }
+leverage = { gross = 1.0 }
 """
     prob = load_config(write(d, text)).build_problem()
     kinds = [type(c).__name__ for c in prob.constraints]
     assert kinds == ["Budget", "LongOnly", "MaxWeight", "FactorExposure", "Beta",
-                     "MaxParticipation"]
+                     "MaxParticipation", "Leverage"]
     api = ho.HedgeProblem(prices, basket, lam=0.3).add(
         ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.MaxWeight(0.08),
         ho.FactorExposure(loadings, lower=0.9, upper={"value": 1.0}),
-        ho.Beta(bench, -0.05, 0.05), ho.MaxParticipation(adv, 0.1)).solve()
+        ho.Beta(bench, -0.05, 0.05), ho.MaxParticipation(adv, 0.1),
+        ho.Leverage(gross=1.0)).solve()
     res = prob.solve()
     assert res.objective == pytest.approx(api.objective, rel=1e-9)
     assert res.violations == []

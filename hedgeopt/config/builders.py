@@ -151,8 +151,8 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
 
 def _desk_constraints(cons: Mapping[str, Any], files: Files,
                       make: Callable[[str, Any, Callable[[], hc.Constraint]], None]) -> None:
-    """Exposure, weight and liquidity limits: ``max_weight``, ``factor_exposure``, ``beta``,
-    ``max_participation``."""
+    """Exposure, weight, liquidity and leverage limits: ``max_weight``, ``factor_exposure``,
+    ``beta``, ``max_participation``, ``leverage``."""
     mw = cons.get("max_weight")
     if mw not in (None, False):
         frac = files.series(mw["file"]) if isinstance(mw, dict) else mw
@@ -172,6 +172,9 @@ def _desk_constraints(cons: Mapping[str, Any], files: Files,
         adv = files.series(mp["adv"])
         held = files.series(mp["current"]) if "current" in mp else None
         make("max_participation", mp, lambda: hc.MaxParticipation(adv, mp["fraction"], held))
+    lev = cons.get("leverage")
+    if isinstance(lev, dict):
+        make("leverage", lev, lambda: hc.Leverage(lev.get("gross"), lev.get("short")))
 
 
 def add_constraints(prob: HedgeProblem, constraints: Iterable[Any]) -> HedgeProblem:

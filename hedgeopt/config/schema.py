@@ -178,6 +178,11 @@ CONSTRAINTS = Table({
                          "none (the position is the trade)."),
     })), "Traded shares at most `fraction x ADV` per name (`ho.MaxParticipation`).",
         example='{ adv = "adv.csv", fraction = 0.1 }'),
+    "leverage": Field(OneOf(_OFF, Table({
+        "gross": Field(Number(0), "Largest `Σ |dollars_i| / notional`."),
+        "short": Field(Number(0), "Largest `Σ max(-dollars_i, 0) / notional`."),
+    })), "Gross and short exposure limits (`ho.Leverage`).",
+        example="{ gross = 1.2, short = 0.2 }"),
 }, doc="The constraint set. Each key is one constraint; `false` turns it off.", section=True)
 
 OUTPUT = Table({

@@ -7,6 +7,7 @@ from hedgeopt.constraints.cardinality import MaxNames, MinPosition
 from hedgeopt.constraints.custom import Custom
 from hedgeopt.constraints.factors import FactorExposure
 from hedgeopt.constraints.integer import IntegerConstraint
+from hedgeopt.constraints.leverage import Leverage
 from hedgeopt.constraints.lots import ShareLots
 from hedgeopt.constraints.participation import MaxParticipation
 from hedgeopt.constraints.positions import Bounds, Exclude, LongOnly
@@ -25,6 +26,7 @@ __all__ = [
     "Custom",
     "Exclude",
     "IntegerConstraint",
+    "Leverage",
     "LinearConstraint",
     "LinearForm",
     "LongOnly",
