@@ -26,6 +26,7 @@ from hedgeopt.constraints import (
     Turnover,
 )
 from hedgeopt.context import HedgeContext
+from hedgeopt.costs import BorrowCost, Term, TransactionCost
 from hedgeopt.exceptions import (
     DataNotFound,
     HedgeOptError,
@@ -54,6 +55,7 @@ __all__ = [
     "MaxWeight",
     "BacktestResult",
     "Book",
+    "BorrowCost",
     "BookResult",
     "ConfigError",
     "Bounds",
@@ -81,6 +83,8 @@ __all__ = [
     "SectorCap",
     "ShareLots",
     "SolverError",
+    "Term",
+    "TransactionCost",
     "SolverNotAvailable",
     "TrackingObjective",
     "TuneResult",

@@ -22,6 +22,7 @@ from hedgeopt.constraints.base import (
     piecewise_form,
 )
 from hedgeopt.context import HedgeContext, validate_lam
+from hedgeopt.costs.pricing import solve_priced
 from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
 from hedgeopt.exceptions import (
     InfeasibleError,
@@ -212,6 +213,9 @@ class HedgeProblem:
         SolverError
             No backend produced a verified solution (the message lists every attempt).
         """
+        if any(getattr(p, "exchange", 0.0) is None for p in self.penalties):  # dollar costs
+            return solve_priced(self, lambda: self.solve(solver, tol=tol, verbose=verbose,
+                                                         **options))
         start = time.perf_counter()
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()

@@ -1,4 +1,4 @@
-"""Fixtures of the desk constraints' tests: real daily prices and an independent cvxpy model.
+"""Fixture of the desk constraints' tests: an independent cvxpy model.
 
 ``reference`` solves the tracking problem as its own cvxpy model, written from the README's
 definition with ``np.cov`` (never hedgeopt's Gram or factor code), with the constraints written
@@ -7,47 +7,12 @@ by the test in dollar weights ``x_i = n_i P_ref,i / B_ref``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
-
-DAILY_ENV = "HEDGEOPT_DAILY"
-
-
-def daily_dir() -> Path | None:
-    """``$HEDGEOPT_DAILY``, else ``../shared/data/daily`` (cwd, then next to the checkout)."""
-    env = os.environ.get(DAILY_ENV, "").strip()
-    candidates = [Path(env)] if env else [
-        Path.cwd() / ".." / "shared" / "data" / "daily",
-        Path(__file__).resolve().parents[3] / "shared" / "data" / "daily"]
-    for d in candidates:
-        if (d / "stock_prices.csv").is_file() and (d / "spy_prices.csv").is_file():
-            return d
-    return None
-
-
-@pytest.fixture(scope="session")
-def real_daily() -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """``(stock prices, $10M SPY basket, SPY prices)``: the 12 stocks with data on every
-    common date, the last 504 days up to 2018-04-11."""
-    d = daily_dir()
-    if d is None:
-        pytest.skip("the real daily prices (../shared/data/daily) are not available")
-    stocks = pd.read_csv(d / "stock_prices.csv", index_col=0, parse_dates=True)
-    spy = pd.read_csv(d / "spy_prices.csv", index_col=0, parse_dates=True).iloc[:, 0]
-    common = stocks.index.intersection(spy.index)
-    stocks, spy = stocks.loc[common], spy.loc[common]
-    full = stocks.columns[stocks.notna().all()]
-    prices = stocks[full].iloc[-504:]
-    spy = spy.iloc[-504:]
-    basket = 1e7 * spy / spy.iloc[-1]
-    return prices, basket.rename("basket"), spy
-
 
 Cons = Callable[[cp.Variable], list]
 
