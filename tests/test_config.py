@@ -711,3 +711,27 @@ leverage = { gross = 1.0 }
     bad = text.replace("fraction = 0.1", "fraction = 10")
     with pytest.raises(ConfigError, match="max_participation.fraction"):
         load_config(write(d, bad, "bad.toml"))
+
+
+def test_cost_keys_price_the_objective(data):
+    d, prices, basket, sectors = data
+    text = BASE + """
+[objective.transaction_cost]
+bps = 10
+weight = 2
+
+[objective.borrow_cost]
+rate = 0.01
+horizon_days = 63
+"""
+    text = text.replace("lam = 0.3\n", "lam = 0.3\n", 1)
+    prob = load_config(write(d, text)).build_problem()
+    assert [type(p).__name__ for p in prob.penalties] == ["TransactionCost", "BorrowCost"]
+    res = prob.solve()
+    api = ho.HedgeProblem(prices, basket, lam=0.3).add(
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
+        ho.TransactionCost(bps=10, weight=2), ho.BorrowCost(0.01, 63)).solve()
+    assert res.objective == pytest.approx(api.objective, rel=1e-9)
+    assert res.info["cost_dollars"] == pytest.approx(api.info["cost_dollars"], rel=1e-9)
+    with pytest.raises(ConfigError, match="borrow_cost.rate"):
+        load_config(write(d, text.replace("rate = 0.01", "rate = 5"), "bad.toml"))

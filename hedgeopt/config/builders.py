@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 import hedgeopt.constraints as hc
+import hedgeopt.costs as hco
 from hedgeopt.config.files import Files
 from hedgeopt.config.locate import ConfigError, Loc, origin_error, relabel
 from hedgeopt.config.spec import plain, raw_of
@@ -21,7 +22,8 @@ from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import basket_value
 from hedgeopt.problem import HedgeProblem
 
-__all__ = ["LoadedHedge", "add_constraints", "build_constraints", "build_problem", "origin"]
+__all__ = ["LoadedHedge", "add_constraints", "build_constraints", "build_costs", "build_problem",
+           "origin"]
 
 
 @dataclass
@@ -175,6 +177,31 @@ def _desk_constraints(cons: Mapping[str, Any], files: Files,
     lev = cons.get("leverage")
     if isinstance(lev, dict):
         make("leverage", lev, lambda: hc.Leverage(lev.get("gross"), lev.get("short")))
+
+
+def build_costs(objective: Mapping[str, Any], at: Callable[[str], Loc], files: Files
+                ) -> list[Any]:
+    """The cost terms of a validated ``[objective]`` table (``transaction_cost``,
+    ``borrow_cost``), each carrying its ``_config_origin``."""
+    out: list[Any] = []
+    for key in ("transaction_cost", "borrow_cost"):
+        v = objective.get(key)
+        if not isinstance(v, dict):
+            continue
+        loc = at(f"objective.{key}")
+        try:
+            if key == "transaction_cost":
+                cur = files.series(v["current"]) if "current" in v else None
+                adv = files.series(v["adv"]) if "adv" in v else None
+                term: Any = hco.TransactionCost(cur, v.get("bps", 0.0), v.get("per_share", 0.0),
+                                                v.get("impact", 0.0), adv, v.get("weight", 1.0))
+            else:
+                term = hco.BorrowCost(v["rate"], v["horizon_days"], v.get("weight", 1.0))
+        except InputError as exc:
+            raise loc.error(str(exc), raw_of(v)) from None
+        term._config_origin = origin(loc, v)
+        out.append(term)
+    return out
 
 
 def add_constraints(prob: HedgeProblem, constraints: Iterable[Any]) -> HedgeProblem:

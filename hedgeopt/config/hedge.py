@@ -9,7 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from hedgeopt.config.builders import LoadedHedge, build_constraints, build_problem, origin
+from hedgeopt.config.builders import (
+    LoadedHedge,
+    build_constraints,
+    build_costs,
+    build_problem,
+    origin,
+)
 from hedgeopt.config.files import FileRef, Files
 from hedgeopt.config.locate import MISSING, ConfigError, Loc, Source
 from hedgeopt.config.schema import (
@@ -230,6 +236,7 @@ class HedgeConfig:
         sectors = files.series(data["sectors"], numeric=False) if "sectors" in data else None
         constraints, sc_map = build_constraints(self.get("constraints", {}) or {}, self._at,
                                                 files, sectors)
+        constraints += build_costs(self.get("objective", {}) or {}, self._at, files)
         labels = {
             "prices": origin(self._at("data.prices"), prices_ref),
             "basket": origin(self._at("data.basket" if basket is not None else
