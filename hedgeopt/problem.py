@@ -222,8 +222,7 @@ class HedgeProblem:
         form, absolute = piecewise_form(self.constraints, self.ctx)  # absolute: |w| rows
         qp = None if form is None or self.integer else self.quadratic(form)
         backends = candidates(solver, integer=self.integer,
-                              linear=qp is not None or (self.integer and form is not None
-                                                        and absolute is None))
+                              linear=qp is not None or (self.integer and form is not None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
                                     requested=solver is not None)
         if self.integer:
