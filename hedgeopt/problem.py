@@ -74,6 +74,8 @@ class HedgeProblem:
         Exponential observation weights (rows), see :class:`~hedgeopt.context.HedgeContext`.
     pnl : {"price", "reference"}
         P&L measure of the difference term, see :class:`~hedgeopt.context.HedgeContext`.
+    multipliers : dict or pandas.Series, optional
+        Contract multipliers (units x price x multiplier = dollars; results in units).
 
     Examples
     --------
@@ -83,8 +85,9 @@ class HedgeProblem:
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = DEFAULT_LAM,
                  constraints: Iterable[Constraint | Penalty] = (), reference: Any = None,
-                 half_life: float | None = None, pnl: str = DEFAULT_PNL) -> None:
-        self.ctx = HedgeContext(prices, basket, reference, half_life, pnl)
+                 half_life: float | None = None, pnl: str = DEFAULT_PNL,
+                 multipliers: Any = None) -> None:
+        self.ctx = HedgeContext(prices, basket, reference, half_life, pnl, multipliers)
         self.objective = TrackingObjective(lam)
         self.constraints: list[Constraint] = []
         self.penalties: list[Penalty] = []
@@ -141,7 +144,8 @@ class HedgeProblem:
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,
                     reference: Any = None) -> HedgeProblem:
         """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
-        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl)
+        m = self.ctx.multipliers if (self.ctx.multipliers != 1).any() else None
+        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl, m)
         for c in self._items():
             c.validate(ctx)
         same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs

@@ -735,3 +735,15 @@ horizon_days = 63
     assert res.info["cost_dollars"] == pytest.approx(api.info["cost_dollars"], rel=1e-9)
     with pytest.raises(ConfigError, match="borrow_cost.rate"):
         load_config(write(d, text.replace("rate = 0.01", "rate = 5"), "bad.toml"))
+
+
+def test_multipliers_key(data):
+    d, prices, basket, sectors = data
+    fut = prices.columns[0]
+    pd.Series({fut: 50.0}, name="multiplier").rename_axis("ticker").to_csv(d / "mult.csv")
+    text = BASE.replace('basket = "basket.csv"', 'basket = "basket.csv"\nmultipliers = "mult.csv"')
+    prob = load_config(write(d, text)).build_problem()
+    assert prob.ctx.multipliers[fut] == 50.0
+    api = ho.HedgeProblem(prices, basket, lam=0.3, multipliers={fut: 50.0}).add(
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25))
+    assert prob.solve().objective == pytest.approx(api.solve().objective, rel=1e-9)

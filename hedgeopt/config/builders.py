@@ -57,6 +57,8 @@ class LoadedHedge:
     constraints: list[Any]
     sectors: pd.Series | None
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: contract multipliers per ticker (``data.multipliers``), or None
+    multipliers: pd.Series | None = None
 
     def hedge_prices(self, exclude_constituents: bool = False) -> pd.DataFrame:
         """The hedge universe's columns of ``prices``."""
@@ -231,7 +233,11 @@ def build_problem(loaded: LoadedHedge, lam: float, reference: Any = None,
         except InputError as exc:
             raise relabel(exc, loaded.labels, "basket") from None
     try:
-        prob = HedgeProblem(prices, basket, lam=lam, reference=reference)
+        multipliers = loaded.multipliers
+        if multipliers is not None:
+            multipliers = multipliers[multipliers.index.isin(prices.columns)]
+        prob = HedgeProblem(prices, basket, lam=lam, reference=reference,
+                            multipliers=multipliers)
     except InputError as exc:
         raise relabel(exc, loaded.labels) from None
     return add_constraints(prob, loaded.constraints)

@@ -246,7 +246,9 @@ class HedgeConfig:
         }
         return LoadedHedge(prices=prices, basket=basket, units=units, universe=universe,
                            constraints=constraints, sectors=sectors if sectors is not None
-                           else sc_map, labels=labels)
+                           else sc_map, labels=labels,
+                           multipliers=(files.series(data["multipliers"])
+                                        if "multipliers" in data else None))
 
     def build(self, cache: dict[Any, Any] | None = None) -> tuple[HedgeProblem, LoadedHedge]:
         """Load the data; return the configured :class:`~hedgeopt.HedgeProblem` and the data.

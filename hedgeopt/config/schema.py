@@ -67,6 +67,9 @@ DATA = Table({
     "sectors": Field(FilePath(), "Sector map (`ticker, sector`): used by "
                      "`constraints.sector_cap` when it names no file, and for the report's "
                      "sector table.", example='"sectors.csv"'),
+    "multipliers": Field(FilePath(), "Contract multipliers (`ticker, multiplier`; absent "
+                         "tickers 1): units x price x multiplier = dollars, results in units.",
+                         example='"multipliers.csv"'),
 }, doc="Where the data are. Paths are relative to the TOML file.", section=True)
 
 OBJECTIVE = Table({
