@@ -37,3 +37,19 @@ def test_example_runs(name: str, pngs: list[str], tmp_path: Path) -> None:
     for png in pngs:
         assert (tmp_path / png).stat().st_size > 10_000
     assert proc.stdout.strip()
+
+
+def test_desk_hedge_example_runs(tmp_path: Path) -> None:
+    """examples/desk_hedge.py on the real daily prices: it prints both hedges' cost and
+    exposures, within the limits."""
+    from conftest import daily_dir
+
+    if daily_dir() is None:
+        pytest.skip("the real daily prices (../shared/data/daily) are not available")
+    env = {**os.environ, "HEDGEOPT_EXAMPLE_QUICK": "1", "HEDGEOPT_DAILY": str(daily_dir())}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "desk_hedge.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert out.count("trading cost $") == 2 and out.count("violations []") == 2
+    assert "ES" in out and "multiplier" in out
