@@ -26,7 +26,7 @@ from hedgeopt.constraints import (
     Turnover,
 )
 from hedgeopt.context import HedgeContext
-from hedgeopt.costs import BorrowCost, Term, TransactionCost
+from hedgeopt.costs import BorrowCost, Soft, Term, TransactionCost
 from hedgeopt.exceptions import (
     DataNotFound,
     HedgeOptError,
@@ -82,6 +82,7 @@ __all__ = [
     "Ridge",
     "SectorCap",
     "ShareLots",
+    "Soft",
     "SolverError",
     "Term",
     "TransactionCost",

@@ -62,6 +62,8 @@ class HedgeResult:
     relaxation: float | None = None
     attempts: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    #: soft constraints (``ho.Soft``): violations in their own units and in dollars, by repr
+    soft: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, shares: np.ndarray, ctx: HedgeContext, lam: float,

@@ -90,4 +90,8 @@ def solve_priced(problem: Priced, solve: Callable[[], Any]) -> Any:
     dollars = {repr(c): c.dollars(n, problem.ctx) for c in costs}
     res.info.update({"costs": dollars, "cost_dollars": float(sum(dollars.values())),
                      "cost_exchange": rates, "cost_solves": solves})
+    soft = {repr(c): c.report(n, problem.ctx) for c in costs if hasattr(c, "report")}
+    if soft:
+        res.info["soft"] = soft
+        res.soft = soft
     return res

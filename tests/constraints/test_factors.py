@@ -66,12 +66,12 @@ def test_relative_to_basket_on_real_prices(real_daily, cvx_reference) -> None:
 def test_whole_shares(market, method) -> None:
     prices, basket, _ = market
     L = _loadings(prices.columns)
-    c = ho.FactorExposure(L, lower=0.98, upper=1.02)  # "mkt", "value", "size" near 1
+    c = ho.FactorExposure(L, lower=0.95, upper=1.05)  # "mkt", "value", "size" near 1
     res = ho.HedgeProblem(prices, basket).add(
-        ho.Budget(band=(0.99, 1.0)), ho.LongOnly(), c, ho.ShareLots(10), ho.MaxNames(15)
-    ).solve(solver=method, time_limit=5)
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), c, ho.ShareLots(10), ho.MaxNames(20)
+    ).solve(solver=method, time_limit=10)
     e = L.T.to_numpy() @ _weights(res, prices, basket)
-    assert ((e >= 0.98 - 1e-9) & (e <= 1.02 + 1e-9)).all()
+    assert ((e >= 0.95 - 1e-9) & (e <= 1.05 + 1e-9)).all()
     assert np.allclose(res.shares % 10, 0)
     assert res.violations == []
 
