@@ -47,3 +47,16 @@ def test_bad_multipliers(market) -> None:
         ho.HedgeProblem(prices, basket, multipliers={prices.columns[0]: 0.0})
     with pytest.raises(ho.InputError, match="multipliers: unknown tickers"):
         ho.HedgeProblem(prices, basket, multipliers={"ES": 50.0})
+
+
+def test_report_shows_units_and_multipliers(market, tmp_path) -> None:
+    from hedgeopt.reporting.report import write_outputs
+
+    prices, basket, _ = market
+    fut = prices.columns[0]
+    res = ho.HedgeProblem(prices, basket, multipliers={fut: 50.0}).add(ho.Budget()).solve()
+    write_outputs(res, tmp_path, plots=False)
+    text = (tmp_path / "report.md").read_text()
+    assert "| ticker | units | price | multiplier | dollars | weight |" in text
+    frame = pd.read_csv(tmp_path / "shares.csv", index_col=0)
+    assert list(frame.columns) == ["units", "price", "multiplier", "dollars", "weight"]
