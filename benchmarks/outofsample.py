@@ -22,8 +22,13 @@ basket of 40 other names, and 20 stocks hedging the fixed-unit index of 100 name
 Every hedgeopt variant runs through ``backtest``; skfolio is refitted on the same windows. The table
 gives the geometric mean over windows of the ratio to skfolio and wins / losses.
 
-The peers are installed for this benchmark only (``pip install skfolio pyportfolioopt``); when
-absent their rows are reported as missing. Without the OR-Library files part 1 is skipped.
+Part 3, real daily data (``benchmarks/daily.py``): SPY and an equal-dollar five-stock basket
+hedged over rolling 504-day fits and 126-day holds on ``ho.datasets.load_daily()``, against both
+peers and the hindsight oracle (``--daily-step k`` runs every k-th window, for development).
+
+The peers are installed for this benchmark only (``pip install "hedgeopt[bench]"``); when
+absent their rows are reported as missing. Without the OR-Library files part 1 is skipped, without
+the daily files part 3.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 import hedgeopt as ho
+from benchmarks import daily
 from benchmarks.common import machine_info, markdown_table, write_json
 from hedgeopt.workflow.backtest import backtest
 from hedgeopt.workflow.tuning import tune
@@ -302,6 +308,27 @@ def rolling_table(rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 # main
 # ------------------------------------------------------------------------------------------------
 
+def run_daily(step: int) -> dict[str, Any] | None:
+    """Part 3 (see :mod:`benchmarks.daily`); None without the daily files."""
+    if ho.datasets.daily_dir() is None:
+        print("daily price files not found (set HEDGEOPT_DAILY): part 3 skipped")
+        return None
+    print(f"## Real daily data: rolling 504-day fits, 126-day holds (every {step}. window)\n")
+    fitters: dict[str, daily.Fitter] = {}
+    for name in daily.PEERS:
+        fit, module = METHODS[name]
+        if module is None or _available(module):
+            fitters[name] = fit
+    fitters.update({daily.BASELINE: daily.fit_baseline,
+                    "hedgeopt HedgeProblem default (lam=0, price)": daily.fit_default,
+                    daily.TUNED: daily.fit_tune_both, daily.ARGMIN: daily.fit_tune_both})
+    rows = daily.daily_rows(fitters, step=step)
+    table, summary = daily.daily_table(rows)
+    note = daily.reasons(rows)
+    print("\n" + table + "\n\n" + note + "\n")
+    return {"rows": rows, "summary": summary, "table": table + "\n\n" + note}
+
+
 def _sets(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
@@ -322,6 +349,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="synthetic seeds per scenario")
     parser.add_argument("--windows", type=int, default=None, help="rolling windows per seed")
     parser.add_argument("--no-synthetic", action="store_true", help="skip part 2")
+    parser.add_argument("--no-orlib", action="store_true", help="skip part 1")
+    parser.add_argument("--no-daily", action="store_true", help="skip part 3")
+    parser.add_argument("--daily-step", type=int, default=None,
+                        help="every k-th daily window (default 1, --quick 4)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"),
                         help="directory of outofsample.json")
     parser.add_argument("--repeat", default=None, help=argparse.SUPPRESS)  # from benchmarks
@@ -334,8 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "protocol": {"in_sample_weeks": [0, IN_SAMPLE_END], "out_of_sample_weeks":
                      [IN_SAMPLE_END, 290], "notional": NOTIONAL}}
 
-    if ho.datasets.orlib_dir() is None:
-        print("OR-Library data not found (set HEDGEOPT_ORLIB): part 1 skipped")
+    if args.no_orlib or ho.datasets.orlib_dir() is None:
+        print("part 1 skipped" if args.no_orlib else
+              "OR-Library data not found (set HEDGEOPT_ORLIB): part 1 skipped")
         payload["orlib"] = None
     else:
         print(f"## Out-of-sample dollar tracking, OR-Library (sets {sets})\n")
@@ -354,8 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rtable, rsummary = rolling_table(rrows)
         print("\n" + rtable + "\n")
         payload["rolling"] = {"rows": rrows, "summary": rsummary, "table": rtable}
+    if not args.no_daily:
+        payload["daily"] = run_daily(args.daily_step or (4 if args.quick else 1))
     path = write_json(Path(args.out) / "outofsample.json", payload)
-    md = [payload[part]["table"] for part in ("orlib", "rolling") if payload.get(part)]
+    md = [payload[part]["table"] for part in ("orlib", "rolling", "daily") if payload.get(part)]
     if payload.get("orlib"):
         md.insert(1, orlib_verdict(payload["orlib"]["rows"])[0])
     (Path(args.out) / "outofsample.md").write_text("\n\n".join(md) + "\n", encoding="utf-8")

@@ -13,7 +13,10 @@ against the returns-space fit (a paired block bootstrap of the out-of-sample wee
 difference more than one path's luck?), and saves the tuned hedge's out-of-sample picture.
 
 Run: ``python examples/index_tracking_orlib.py [sets]`` (default sets 1-4; e.g. ``1,5``).
-Needs the OR-Library files (see ``ho.datasets.orlib_dir()``); exits quietly without them.
+Needs the OR-Library files, from J.E. Beasley's OR-Library
+(http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html: download indtrack1.txt ..
+indtrack7.txt into one directory and set ``HEDGEOPT_ORLIB`` to it; see
+``ho.datasets.orlib_dir()``); exits quietly without them.
 ``HEDGEOPT_EXAMPLE_QUICK=1`` runs set 1 only; ``HEDGEOPT_EXAMPLE_OUT=DIR`` is where the PNG goes.
 """
 
@@ -70,7 +73,8 @@ def run_set(k: int) -> tuple[list[dict], pd.DataFrame]:
 
 def main(sets: list[int] | None = None) -> pd.DataFrame | None:
     if ho.datasets.orlib_dir() is None:
-        print("OR-Library data not found: set HEDGEOPT_ORLIB to the folder with indtrack*.txt")
+        print("OR-Library data not found: download indtrack1.txt .. indtrack7.txt from "
+              f"{ho.datasets.ORLIB_URL} and set HEDGEOPT_ORLIB to their folder")
         return None
     sets = sets or ([1] if QUICK else [1, 2, 3, 4])
     runs = [run_set(k) for k in sets]

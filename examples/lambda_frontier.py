@@ -46,8 +46,8 @@ def main() -> pd.DataFrame:
                                 if abs(x) >= 10 else f"{x:.2f}"))
     best = table.loc[int(np.argmin(table["oos_pnl_te"]))]
     print(f"\nbest out-of-sample P&L tracking at lam={best['lam']:g}")
-    fig = ho.plot_frontier(frontier, title="lambda frontier (in-sample), labels: lam")
-    fig.savefig(OUT / "lambda_frontier.png", dpi=90)
+    ax = ho.plot_frontier(frontier, title="lambda frontier (in-sample), labels: lam")
+    ax.figure.savefig(OUT / "lambda_frontier.png", dpi=90)
     print(f"figure in {OUT}")
     return table
 

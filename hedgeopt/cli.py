@@ -19,37 +19,34 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+# Only what the parser needs is imported here: ``hedgeopt --version`` and ``--help`` must not
+# pay for cvxpy, pandas or the solvers (each command imports what it runs, in its function).
 from hedgeopt._version import __version__
-from hedgeopt.config import load_book, load_config
-from hedgeopt.constraints import Budget, LongOnly, SectorCap, Turnover
-from hedgeopt.context import validate_lam
-from hedgeopt.datasets import synthetic_lots, synthetic_market
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import HedgeOptError, InputError, MissingDependency
-from hedgeopt.io import read_frame, read_series
-from hedgeopt.problem import HedgeProblem
-from hedgeopt.progress import progress
-from hedgeopt.reporting.report import write_outputs
-from hedgeopt.result import HedgeResult
 from hedgeopt.solvers.registry import BACKENDS
-from hedgeopt.text import fmt_date, fmt_number
-from hedgeopt.validation import check_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from hedgeopt.problem import HedgeProblem
+    from hedgeopt.result import HedgeResult
 
 __all__ = ["main"]
 
 
 def _print_result(res: HedgeResult, top: int) -> None:
+    import pandas as pd
+
+    from hedgeopt.display import format_frame
+
     table = res.to_frame(held_only=True)
     table = table.reindex(table["dollars"].abs().sort_values(ascending=False).index)
     shown = table.head(top)
     with pd.option_context("display.width", 120, "display.max_rows", top + 5):
-        print(shown.to_string(
-            formatters={"shares": "{:,.2f}".format, "price": "{:,.2f}".format,
-                        "dollars": "{:,.0f}".format, "weight": "{:.2%}".format}))
+        print(format_frame(shown).to_string())
     if len(table) > top:
         print(f"... {len(table) - top} more names")
     print()
@@ -57,6 +54,10 @@ def _print_result(res: HedgeResult, top: int) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from hedgeopt.constraints import Budget, LongOnly, SectorCap, Turnover
+    from hedgeopt.datasets import synthetic_lots, synthetic_market
+    from hedgeopt.problem import HedgeProblem
+
     prices, basket, sectors = synthetic_market(seed=args.seed)
     lots = synthetic_lots(prices, seed=args.seed)
     current = (lots * 0).astype(float)
@@ -78,6 +79,8 @@ def _flag_lam(args: argparse.Namespace) -> float | None:
     """``--lam`` checked and blamed on ``--lam`` (None when not given)."""
     if args.lam is None:
         return None
+    from hedgeopt.context import validate_lam
+
     try:
         return validate_lam(args.lam)
     except InputError as exc:
@@ -107,25 +110,30 @@ def _shares_path(out: str) -> Path:
 def _solve(args: argparse.Namespace) -> int:
     if args.config:
         return _solve_config(args)
+    from hedgeopt.io import read_frame, read_series
+    from hedgeopt.problem import HedgeProblem
     lam = _flag_lam(args)
     lam = DEFAULT_LAM if lam is None else lam
     opts = _read_options(args)
     prices = read_frame(args.prices, "--prices", **opts)
     basket = read_series(args.basket, "--basket", **opts)
     try:
-        prob = HedgeProblem(prices, basket, lam=lam)
+        prob = HedgeProblem(prices, basket, lam=lam, reference=args.reference)
     except InputError as exc:  # say which file the data error came from
         f = str(exc.field or "")
         if f.startswith("basket"):
             raise InputError(f"--basket {args.basket}: {exc}", field=exc.field) from None
+        if f == "reference" and args.reference is not None:
+            raise InputError(f"--reference {args.reference}: {exc}", field="--reference") from None
         if f.startswith("prices") or f in ("", "reference"):
             raise InputError(f"--prices {args.prices}: {exc}", field=exc.field) from None
         raise InputError(f"--{f.replace('_', '-')}: {exc}", field=exc.field) from None
-    if not args.no_budget:
-        prob.add(Budget())
-    if args.long_only:
-        prob.add(LongOnly())
+    for constraint in _quick_constraints(args):
+        prob.add(constraint)
     if args.sectors:
+        from hedgeopt.constraints import SectorCap
+        from hedgeopt.text import fmt_number
+
         if args.sector_cap is None:
             raise InputError("--sectors needs --sector-cap", field="--sector-cap")
         sectors = read_series(args.sectors, "--sectors", index="labels", sep=opts.get("sep"))
@@ -142,10 +150,39 @@ def _solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_result(res, args.top)
     if args.out:
-        path = _shares_path(args.out)
-        res.to_frame().to_csv(path)
+        from hedgeopt.reporting.report import write_shares
+
+        path = write_shares(res, _shares_path(args.out))
         _say(args, f"\nwrote {path}")
     return 0
+
+
+def _quick_constraints(args: argparse.Namespace) -> list[Any]:
+    """The constraints of the quick form's flags: ``--notional``/``--band`` (or
+    ``--no-budget``), ``--long-only``, ``--lots``; each error blames its flag."""
+    from hedgeopt.constraints import Budget, LongOnly, ShareLots
+
+    out: list[Any] = []
+    if args.no_budget:
+        given = [f for f, v in (("--notional", args.notional), ("--band", args.band)) if v]
+        if given:
+            raise InputError(f"{given[0]} sets the budget and cannot be combined with "
+                             f"--no-budget", field=given[0])
+    else:
+        try:
+            out.append(Budget(notional=args.notional,
+                              band=None if args.band is None else tuple(args.band)))
+        except InputError as exc:
+            flag = "--band" if exc.field == "band" else "--notional"
+            raise InputError(f"{flag}: {exc}", field=flag) from None
+    if args.long_only:
+        out.append(LongOnly())
+    if args.lots is not None:
+        try:
+            out.append(ShareLots(args.lots))
+        except InputError as exc:
+            raise InputError(f"--lots {args.lots}: {exc}", field="--lots") from None
+    return out
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -160,6 +197,10 @@ def frontier_table(prob: HedgeProblem, lams: list[float], quiet: bool | None = N
     Uses ``frontier``'s own bar when it has one (a ``quiet`` argument), else solves one lam at a
     time inside a bar drawn here.
     """
+    import pandas as pd
+
+    from hedgeopt.progress import progress
+
     if "quiet" in inspect.signature(prob.frontier).parameters:
         return prob.frontier(lams, quiet=quiet, **solve_options)
     rows = [prob.frontier([lam], **solve_options)
@@ -168,10 +209,15 @@ def frontier_table(prob: HedgeProblem, lams: list[float], quiet: bool | None = N
 
 
 def _solve_config(args: argparse.Namespace) -> int:
+    from hedgeopt.config import load_config
+    from hedgeopt.reporting.report import write_outputs
+
     legacy = [flag for flag, given in (
         ("--prices", args.prices), ("--basket", args.basket), ("--long-only", args.long_only),
         ("--no-budget", args.no_budget), ("--sectors", args.sectors),
-        ("--sector-cap", args.sector_cap is not None)) if given]
+        ("--sector-cap", args.sector_cap is not None), ("--lots", args.lots is not None),
+        ("--notional", args.notional is not None), ("--band", args.band is not None),
+        ("--reference", args.reference is not None)) if given]
     if legacy:
         raise InputError(f"{', '.join(legacy)} cannot be combined with a config file; set the "
                          f"data and constraints in {args.config}", field=legacy[0])
@@ -204,8 +250,12 @@ def _solve_config(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from hedgeopt.book import book_from_config, merge_failures, require_distributed, solve_book
+    from hedgeopt.config import load_book
     from hedgeopt.reporting.report import write_book
+    from hedgeopt.validation import check_number
 
     cfg = load_book(args.config)
     configured = book_from_config(cfg)
@@ -244,10 +294,9 @@ def _batch(args: argparse.Namespace) -> int:
                top=int(cfg.output["top"]), descriptions=configured.descriptions,
                sectors=configured.sectors, extra={"config_file": str(args.config)})
     if not args.quiet:
-        cols = ["status", "solver", "objective", "pnl_te", "value_te", "names", "seconds"]
+        cols = ("status", "solver", "objective", "pnl_te", "value_te", "names", "seconds")
         with pd.option_context("display.width", 140, "display.max_rows", 60):
-            print(result.summary[cols].to_string(
-                float_format=lambda x: f"{x:,.6g}", na_rep=""))
+            print(result.summary_cells(cols).to_string())
         print(f"\n{len(result.results)} solved, {len(result.failures)} failed in "
               f"{result.elapsed:.2f} s ({result.info.get('mode')}, "
               f"{result.info.get('workers')} worker(s)); wrote {out}")
@@ -258,6 +307,8 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _data_lines(prob: HedgeProblem) -> list[str]:
     """What ``check`` read: the parsed dates, rows, instruments, reference date, notional."""
+    from hedgeopt.text import fmt_date
+
     ctx = prob.ctx
     return [f"  dates: {fmt_date(ctx.dates[0])} to {fmt_date(ctx.dates[-1])}, {ctx.n_obs} rows; "
             f"{ctx.n_assets} instruments",
@@ -267,6 +318,8 @@ def _data_lines(prob: HedgeProblem) -> list[str]:
 
 def _check(args: argparse.Namespace) -> int:
     from hedgeopt.book import book_from_config
+    from hedgeopt.config import load_book, load_config
+    from hedgeopt.text import fmt_date
 
     text = Path(args.config).read_text(encoding="utf-8") if Path(args.config).is_file() else ""
     is_book = any(re.match(r"^\s*(\[\[?\s*(basket|defaults)\b|panel\s*=|units_table\s*=)",
@@ -319,6 +372,13 @@ def _read_flags(p: argparse.ArgumentParser) -> None:
                    help="decimal mark of the numbers (default: decided from the values)")
 
 
+def _demo_solvers() -> list[str]:
+    """The installed backends that solve the demo: continuous (the demo asks for no whole
+    shares) and not linear-only (its turnover limit is a sum of absolute values)."""
+    return [b.name for b in BACKENDS.values()
+            if b.continuous and not b.linear_only and b.available()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hedgeopt`` command."""
     parser = argparse.ArgumentParser(
@@ -327,16 +387,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hedgeopt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, lam_default: float | None = DEFAULT_LAM) -> None:
+    def common(p: argparse.ArgumentParser, lam_default: float | None = DEFAULT_LAM,
+               solvers: list[str] | None = None) -> None:
         p.add_argument("--lam", type=float, default=lam_default,
                        help=f"weight of Var[d] vs Var[Δd], in [0, 1] (default "
                             f"{DEFAULT_LAM:g}; with a config: objective.lam)")
-        p.add_argument("--solver", default=None, help=f"one of {', '.join(BACKENDS)}")
+        if solvers is None:
+            p.add_argument("--solver", default=None, help=f"one of {', '.join(BACKENDS)}")
+        else:
+            p.add_argument("--solver", default=None, type=str.upper, choices=solvers,
+                           help=f"one of {', '.join(solvers)} (default: the first that "
+                                f"solves)")
         p.add_argument("--top", type=int, default=15, help="rows of the hedge table to print")
 
     demo = sub.add_parser("demo", help="hedge a basket on the embedded synthetic market")
     demo.add_argument("--seed", type=int, default=7)
-    common(demo)
+    common(demo, solvers=_demo_solvers())
     demo.set_defaults(run=_demo)
 
     solve = sub.add_parser(
@@ -347,9 +413,26 @@ def build_parser() -> argparse.ArgumentParser:
                        "outputs); writes shares.csv, result.json, report.md, PNGs")
     solve.add_argument("--prices", help="CSV/Parquet: dates x tickers, dollars")
     solve.add_argument("--basket", help="CSV/Parquet: date, basket dollar value")
-    solve.add_argument("--long-only", action="store_true", help="no short positions")
-    solve.add_argument("--no-budget", action="store_true",
-                       help="do not force the hedge's value to the basket's at the last date")
+    quick = solve.add_argument_group("the quick form's constraints (without a config)")
+    short = quick.add_mutually_exclusive_group()
+    short.add_argument("--long-only", action="store_true", help="no short positions")
+    short.add_argument("--allow-short", dest="long_only", action="store_false",
+                       help="short positions allowed (the default)")
+    quick.add_argument("--no-budget", action="store_true",
+                       help="do not force the hedge's value to the basket's at the reference "
+                            "date")
+    quick.add_argument("--notional", type=float, metavar="DOLLARS",
+                       help="the hedge's dollar value at the reference date (default: the "
+                            "basket's value there)")
+    quick.add_argument("--band", type=float, nargs=2, metavar=("LO", "HI"),
+                       help="budget band: the hedge's value between LO and HI times the "
+                            "notional, e.g. --band 0.98 1.02")
+    quick.add_argument("--lots", type=int, metavar="N",
+                       help="whole lots of N shares (1 = whole shares; needs a whole-share "
+                            "solver, e.g. SCIP or HEURISTIC)")
+    quick.add_argument("--reference", metavar="DATE",
+                       help="date the hedge is put on, e.g. 2026-06-30 (default: the last "
+                            "date)")
     solve.add_argument("--sectors", help="CSV: ticker, sector")
     solve.add_argument("--sector-cap", type=float, help="max net weight per sector, e.g. 0.25")
     solve.add_argument("--out", help="with a config: output directory (overrides "

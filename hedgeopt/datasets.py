@@ -7,6 +7,8 @@ Two sources of price data:
   demo, the examples, the tests and the benchmarks. :func:`synthetic_lots` adds round lots.
 * :func:`load_orlib` — the OR-Library index-tracking sets ``indtrack1`` … ``indtrack7``
   (J.E. Beasley), read from a local copy found by :func:`orlib_dir`.
+* :func:`load_daily` — real daily adjusted closes of 20 US stocks and SPY (1990-2019, from
+  PyPortfolioOpt's test resources), read from a local copy found by :func:`daily_dir`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ import pandas as pd
 from hedgeopt.exceptions import DataNotFound, InputError
 
 __all__ = [
+    "DAILY_ENV_VAR",
     "ORLIB_ENV_VAR",
     "ORLIB_NAMES",
+    "ORLIB_URL",
     "SECTOR_NAMES",
+    "daily_dir",
+    "load_daily",
     "load_orlib",
     "orlib_dir",
     "synthetic_lots",
@@ -47,6 +53,9 @@ SECTOR_NAMES: tuple[str, ...] = (
 
 #: Environment variable naming a directory that holds ``indtrack1.txt`` … ``indtrack7.txt``.
 ORLIB_ENV_VAR = "HEDGEOPT_ORLIB"
+
+#: Environment variable naming a directory that holds ``stock_prices.csv`` and ``spy_prices.csv``.
+DAILY_ENV_VAR = "HEDGEOPT_DAILY"
 
 #: Market behind each OR-Library index-tracking file (from the OR-Library description page).
 ORLIB_NAMES: dict[int, str] = {
@@ -360,19 +369,20 @@ _ORLIB_K = range(1, 8)
 _IT7_SPLICED_BLOCK = 1088  # 1-based stock block of indtrack7 that is spliced (0.01 -> 9.47)
 
 
-def _orlib_candidates() -> list[tuple[str, Path]]:
+def _data_candidates(var: str = ORLIB_ENV_VAR, name: str = "orlib"
+                      ) -> list[tuple[str, Path]]:
     """Directories searched when no ``path`` is given, with a label each, in order."""
-    env = os.environ.get(ORLIB_ENV_VAR, "").strip()
+    env = os.environ.get(var, "").strip()
     if env:  # an explicit setting is authoritative: do not fall back silently
-        return [(f"${ORLIB_ENV_VAR}", Path(env).expanduser())]
+        return [(f"${var}", Path(env).expanduser())]
     return [
         (
-            "../shared/data/orlib relative to the working directory",
-            Path.cwd() / ".." / "shared" / "data" / "orlib",
+            f"../shared/data/{name} relative to the working directory",
+            Path.cwd() / ".." / "shared" / "data" / name,
         ),
         (
-            "shared/data/orlib next to the source checkout",
-            Path(__file__).resolve().parents[2] / "shared" / "data" / "orlib",
+            f"shared/data/{name} next to the source checkout",
+            Path(__file__).resolve().parents[2] / "shared" / "data" / name,
         ),
     ]
 
@@ -391,10 +401,14 @@ def orlib_dir() -> Path | None:
         The resolved directory, or None when no copy of the data is found (tests and
         benchmarks use this to skip).
     """
-    for _, d in _orlib_candidates():
+    for _, d in _data_candidates():
         if d.is_dir() and any(d.glob("indtrack[1-7].txt")):
             return d.resolve()
     return None
+
+
+#: Where the OR-Library index-tracking files are published.
+ORLIB_URL = "http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html"
 
 
 def _orlib_file(k: int, path: str | os.PathLike | None) -> Path:
@@ -409,14 +423,15 @@ def _orlib_file(k: int, path: str | os.PathLike | None) -> Path:
             return (p / name).resolve()
     else:
         looked = []
-        for label, d in _orlib_candidates():
+        for label, d in _data_candidates():
             looked.append(f"{d / name} ({label})")
             if (d / name).is_file():
                 return (d / name).resolve()
     raise DataNotFound(
         f"OR-Library file {name} not found; looked in: {'; '.join(looked)}. Pass path=... "
         f"(a directory or the file) or set the environment variable {ORLIB_ENV_VAR} to the "
-        "directory holding indtrack1.txt .. indtrack7.txt."
+        f"directory holding indtrack1.txt .. indtrack7.txt (download them from J.E. Beasley's "
+        f"OR-Library, {ORLIB_URL})."
     )
 
 
@@ -470,6 +485,12 @@ def _parse_orlib(
 
 def load_orlib(k: int, path: str | os.PathLike | None = None) -> tuple[pd.Series, pd.DataFrame]:
     """Load OR-Library index-tracking set ``indtrack{k}`` (Beasley), weekly, no dates.
+
+    Where the files come from: J.E. Beasley's OR-Library,
+    http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html (plain-text
+    ``indtrack1.txt`` .. ``indtrack7.txt``; sets 1-5 are the test problems of Beasley, Meade and
+    Chang, EJOR 148, 2003). Download them into one directory and set ``$HEDGEOPT_ORLIB`` to it,
+    or pass ``path``.
 
     =====  ==============  ======  =================
     k      market          stocks  columns returned
@@ -559,3 +580,75 @@ def load_orlib(k: int, path: str | os.PathLike | None = None) -> tuple[pd.Series
         pd.Series(index.copy(), index=weeks, name="index"),
         pd.DataFrame(prices.copy(), index=weeks.copy(), columns=cols),
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# real daily prices
+# ------------------------------------------------------------------------------------------------
+
+_DAILY_FILES = ("stock_prices.csv", "spy_prices.csv")
+
+
+def daily_dir() -> Path | None:
+    """The directory :func:`load_daily` reads when no ``path`` is given, or None.
+
+    Searched as :func:`orlib_dir` does, with ``$HEDGEOPT_DAILY`` and ``shared/data/daily``; a
+    directory qualifies if it holds both ``stock_prices.csv`` and ``spy_prices.csv``.
+    """
+    for _, d in _data_candidates(DAILY_ENV_VAR, "daily"):
+        if all((d / f).is_file() for f in _DAILY_FILES):
+            return d.resolve()
+    return None
+
+
+def load_daily(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Real daily adjusted closes: 20 US stocks and SPY, on their common dates.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The directory holding ``stock_prices.csv`` and ``spy_prices.csv`` (default:
+        :func:`daily_dir`).
+
+    Returns
+    -------
+    stocks : pandas.DataFrame
+        Dates (a ``DatetimeIndex`` named ``"date"``) x 20 tickers, on the dates both files
+        share (1993-01-29 .. 2018-04-11, 6,346 rows). Ragged at the start: a column is NaN
+        until the stock listed (e.g. BABA from 2014-09-19), with no gaps after; select the
+        columns with full data in a window with ``stocks.loc[a:b].dropna(axis=1)``.
+    spy : pandas.Series
+        SPY's adjusted close on the same dates, named ``"SPY"``.
+
+    Raises
+    ------
+    DataNotFound
+        If the files are not found (the message lists where it looked).
+    InputError
+        If a file lacks its ``date`` column or holds a non-positive price.
+    """
+    if path is not None:
+        dirs = [("path", Path(path).expanduser())]
+    else:
+        dirs = _data_candidates(DAILY_ENV_VAR, "daily")
+    found = next((d for _, d in dirs if all((d / f).is_file() for f in _DAILY_FILES)), None)
+    if found is None:
+        looked = "; ".join(f"{d} ({label})" for label, d in dirs)
+        raise DataNotFound(
+            f"daily price files {' and '.join(_DAILY_FILES)} not found; looked in: {looked}. "
+            f"Pass path=... or set the environment variable {DAILY_ENV_VAR} to their directory.")
+    frames = []
+    for name in _DAILY_FILES:
+        df = pd.read_csv(found / name)
+        if "date" not in df.columns:
+            raise InputError(f"{found / name}: no 'date' column", field="date")
+        df = df.set_index(pd.DatetimeIndex(pd.to_datetime(df.pop("date")), name="date"))
+        if (df <= 0).any().any():
+            bad = df.columns[(df <= 0).any()][0]
+            raise InputError(f"{found / name}: non-positive price of {bad}", field=str(bad))
+        frames.append(df.astype(float))
+    stocks, spy = frames
+    common = stocks.index.intersection(spy.index)
+    stocks = stocks.loc[common]
+    stocks.columns.name = "ticker"
+    return stocks, spy.loc[common, "SPY"].rename("SPY")

@@ -12,6 +12,7 @@ __all__ = [
     "InputError",
     "DataNotFound",
     "MissingDependency",
+    "NotFittedError",
     "InfeasibleError",
     "SolverError",
     "SolverNotAvailable",
@@ -37,6 +38,13 @@ class InputError(HedgeOptError, ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class NotFittedError(HedgeOptError, AttributeError):
+    """An estimator (:class:`~hedgeopt.HedgeEstimator`) was used before ``fit``.
+
+    Subclasses ``AttributeError`` as scikit-learn's ``NotFittedError`` does.
+    """
 
 
 class MissingDependency(HedgeOptError, ImportError):

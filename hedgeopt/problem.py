@@ -30,6 +30,7 @@ from hedgeopt.exceptions import (
     SolverError,
     VerificationError,
 )
+from hedgeopt.frontier_table import FrontierTable
 from hedgeopt.keys import arguments_key
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
@@ -467,7 +468,9 @@ class HedgeProblem:
         -------
         pandas.DataFrame
             One row per lam: ``lam``, ``var_pnl`` (Var[Δd], $^2), ``var_value`` (Var[d], $^2),
-            ``objective`` ($^2), ``pnl_te``, ``value_te`` ($), ``names``, ``solver``.
+            ``objective`` ($^2), ``pnl_te``, ``value_te`` ($), ``names``, ``solver``; a
+            :class:`~hedgeopt.frontier_table.FrontierTable` (reprs with units; ``chosen`` is
+            the problem's own lam, which :func:`hedgeopt.plot_frontier` marks).
         """
         keep = self.lam
         rows = []
@@ -483,7 +486,9 @@ class HedgeProblem:
                 })
         finally:
             self.lam = keep
-        return pd.DataFrame(rows)
+        table = FrontierTable(rows)
+        table.attrs["chosen_lam"] = keep
+        return table
 
     # -- infeasibility ----------------------------------------------------------------------
     def _feasible(self, constraints: list[Constraint]) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +11,11 @@ import pandas as pd
 
 from hedgeopt.constraints.base import Constraint
 from hedgeopt.context import HedgeContext
+from hedgeopt.display import fmt_squared_dollars, format_frame, html_block, text_block
 from hedgeopt.exceptions import VerificationError
-from hedgeopt.metrics import window_metrics
-from hedgeopt.text import fmt_date
+from hedgeopt.exposure import sector_exposure
+from hedgeopt.metrics import evaluate, window_metrics
+from hedgeopt.text import fmt_count, fmt_date, fmt_float, fmt_money, fmt_percent, fmt_seconds
 
 __all__ = ["HedgeResult"]
 
@@ -116,13 +118,58 @@ class HedgeResult:
         """The date the hedge is put on."""
         return self.ctx.reference_date
 
-    def paths(self) -> pd.DataFrame:
-        """Hedge and basket dollar paths over the window, with the gap ``d``."""
-        hedge = self.ctx.P @ self.shares.to_numpy()
-        return pd.DataFrame(
-            {"hedge": hedge, "basket": self.ctx.B, "gap": hedge - self.ctx.B},
-            index=self.ctx.dates,
-        )
+    @property
+    def basket_name(self) -> str:
+        """The basket's name (its Series name), or ``"basket"``."""
+        name = self.ctx.basket.name
+        return str(name) if name is not None and str(name) else "basket"
+
+    def paths(self, prices: pd.DataFrame | None = None,
+              basket: pd.Series | None = None) -> pd.DataFrame:
+        """Hedge and basket dollar paths with the gap ``d = hedge - basket``, on any window.
+
+        Parameters
+        ----------
+        prices, basket : pandas.DataFrame, pandas.Series, optional
+            A window to hold the shares through (e.g. the days after the reference date, for an
+            out-of-sample look). It needs a column for every ticker held (others may be
+            missing) and the basket on the same dates; both are validated as in
+            :func:`hedgeopt.evaluate`. Default: the estimation window.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``hedge``, ``basket``, ``gap`` ($) indexed by date. ``attrs["metrics"]`` holds
+            :func:`hedgeopt.evaluate` of the shares on that window (so a plot of an
+            out-of-sample window quotes out-of-sample numbers), ``attrs["basket_name"]`` the
+            basket's name and ``attrs["in_sample"]`` whether it is the estimation window.
+
+        Raises
+        ------
+        InputError
+            Only one of ``prices`` and ``basket``, a held ticker missing from ``prices``, or
+            data errors of the window (named as :class:`~hedgeopt.HedgeContext` names them).
+        """
+        if (prices is None) != (basket is None):
+            from hedgeopt.exceptions import InputError
+
+            raise InputError("paths() needs both prices and basket for another window, or "
+                             "neither for the estimation window",
+                             field="basket" if basket is None else "prices")
+        if prices is None or basket is None:
+            P, B, dates, metrics = self.ctx.P, self.ctx.B, self.ctx.dates, self.metrics
+            n = self.shares.to_numpy()
+        else:
+            held = self.shares[self.shares != 0]
+            metrics = evaluate(held, prices, basket, lam=self.lam)
+            window = HedgeContext(prices, basket)
+            n = held.reindex(window.tickers, fill_value=0.0).to_numpy()
+            P, B, dates = window.P, window.B, window.dates
+        hedge = P @ n
+        out = pd.DataFrame({"hedge": hedge, "basket": B, "gap": hedge - B}, index=dates)
+        out.attrs.update(metrics=metrics, basket_name=self.basket_name,
+                         in_sample=prices is None)
+        return out
 
     def to_frame(self, held_only: bool = False) -> pd.DataFrame:
         """One row per ticker: shares, reference price, dollars, weight.
@@ -140,11 +187,33 @@ class HedgeResult:
             df = df.rename(columns={"shares": "units"})
         return df[held] if held_only else df
 
-    def plot(self, **kwargs: Any) -> Any:
-        """Hedge vs basket paths, value gap and P&L gap (matplotlib Figure; ``plot`` extra)."""
+    def plot(self, prices: pd.DataFrame | None = None, basket: pd.Series | None = None, *,
+             paths: pd.DataFrame | None = None, **kwargs: Any) -> Any:
+        """Hedge vs basket paths, value gap and P&L gap (matplotlib Figure; ``plot`` extra).
+
+        With ``prices`` and ``basket``: on that window (out-of-sample), as
+        ``plot_hedge(res, paths=res.paths(prices, basket))``. Keywords go to
+        :func:`hedgeopt.plot_hedge` (``fig=``, ``title=``).
+        """
         from hedgeopt.reporting.plots import plot_hedge
 
-        return plot_hedge(self, **kwargs)
+        if prices is not None or basket is not None:
+            paths = self.paths(prices, basket)
+        return plot_hedge(self, paths=paths, **kwargs)
+
+    def plot_holdings(self, top: int = 15, sectors: pd.Series | Mapping[str, str] | None = None,
+                      **kwargs: Any) -> Any:
+        """The ``top`` largest positions and the sector exposure against the caps (see
+        :func:`hedgeopt.plot_holdings`)."""
+        from hedgeopt.reporting.plots import plot_holdings
+
+        return plot_holdings(self, top=top, sectors=sectors, **kwargs)
+
+    def sector_exposure(self, sectors: pd.Series | Mapping[str, str] | None = None
+                        ) -> pd.DataFrame | None:
+        """Net and gross dollars per sector with the caps (see
+        :func:`hedgeopt.exposure.sector_exposure`); None without a sector map."""
+        return sector_exposure(self, sectors)
 
     def summary(self) -> pd.Series:
         """Solve facts and metrics in one Series (for tables of many results)."""
@@ -159,44 +228,35 @@ class HedgeResult:
     def _headline(self) -> list[tuple[str, str]]:
         m = self.metrics
         rows = [
-            ("status", f"{self.status} ({self.solver}, {self.solve_time:.3f} s)"),
+            ("status", f"{self.status} ({self.solver}, {fmt_seconds(self.solve_time)})"),
+            ("basket", self.basket_name),
             ("reference date", fmt_date(self.reference_date)),
-            ("notional", f"${self.notional:,.2f}"),
-            ("lam", str(self.info.get("lam_label", f"{self.lam:g}"))),
-            ("objective", f"{self.objective:,.6g} $^2"),
-            ("P&L gap std", f"${m['pnl_te']:,.2f}"),
-            ("value gap std", f"${m['value_te']:,.2f}"),
-            ("hedge effectiveness", f"{m['effectiveness']:.4%}"),
-            ("P&L correlation", f"{m['pnl_corr']:.4f}"),
-            ("final / max |gap|", f"${m['final_gap']:,.2f} / ${m['max_abs_gap']:,.2f}"),
-            ("names, gross", f"{int(m['names'])}, ${m['gross']:,.2f}"),
+            ("notional", fmt_money(self.notional)),
+            ("lam", str(self.info.get("lam_label", fmt_float(self.lam)))),
+            ("objective", fmt_squared_dollars(self.objective)),
+            ("P&L gap std", fmt_money(m["pnl_te"])),
+            ("value gap std", fmt_money(m["value_te"])),
+            ("hedge effectiveness", fmt_percent(m["effectiveness"])),
+            ("P&L correlation", fmt_float(m["pnl_corr"])),
+            ("final / max |gap|", f"{fmt_money(m['final_gap'])} / {fmt_money(m['max_abs_gap'])}"),
+            ("names, gross", f"{fmt_count(m['names'])}, {fmt_money(m['gross'])}"),
         ]
         if self.bound is not None:
-            rows.append(("bound, gap", f"{self.bound:,.6g} $^2, {self.gap:.3%}"))
+            rows.append(("bound, gap",
+                         f"{fmt_squared_dollars(self.bound)}, {fmt_percent(self.gap, 3)}"))
         rows.append(("violations", str(len(self.violations)) if self.violations else "none"))
         return rows
 
-    def __repr__(self) -> str:
-        lines = ["HedgeResult"] + [f"  {k:<20} {v}" for k, v in self._headline()]
+    def _largest(self, k: int) -> pd.DataFrame:
         top = self.to_frame(held_only=True)
-        top = top.reindex(top["dollars"].abs().sort_values(ascending=False).index).head(10)
-        if len(top):
-            lines.append("  largest positions:")
-            for t, r in top.iterrows():
-                lines.append(
-                    f"    {t!s:<10} {r['shares']:>14,.4f} sh  ${r['dollars']:>16,.2f}  "
-                    f"{r['weight']:>8.2%}"
-                )
-        return "\n".join(lines)
+        return top.reindex(top["dollars"].abs().sort_values(ascending=False).index).head(k)
+
+    def __repr__(self) -> str:
+        return text_block("HedgeResult", self._headline(),
+                          [("largest positions", format_frame(self._largest(10)))])
 
     def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self._headline()
-        )
-        top = self.to_frame(held_only=True)
-        top = top.reindex(top["dollars"].abs().sort_values(ascending=False).index).head(20)
-        return (
-            f"<div><b>HedgeResult</b><table>{head}</table>"
-            f"{top.to_html(float_format=lambda x: f'{x:,.4f}')}</div>"
-        )
+        top = self._largest(20)
+        held = int((self.shares != 0).sum())
+        return html_block("HedgeResult", self._headline(),
+                          [(f"largest positions ({len(top)} of {held} held)", format_frame(top))])

@@ -176,7 +176,8 @@ def test_tuner_with_rehedge_limit(daily) -> None:
     prices, basket = daily
     limit = 1.5e6
     bt = backtest(prices, basket, CONS, fit_window=120, hold=60, rehedge=limit,
-                  tuner={"lam": (0.0,), "ridge": (0.0, 0.1), "folds": 2, "hold": 15})
+                  tuner={"lam": (0.0,), "ridge": (0.0, 0.1), "folds": 2, "hold": 15,
+                         "average": "pnl"})
     P = prices.to_numpy()
     for k in range(1, len(bt.periods)):
         row = bt.periods.iloc[k]

@@ -394,7 +394,10 @@ def test_whole_share_book_on_dask(panel, cluster, tmp_path):
         assert np.allclose(n / 100, np.round(n / 100)) and res.violations == []
         assert res.bound is not None and res.bound <= res.objective * (1 + 1e-12)
         assert out.summary.loc[k, "gap"] == res.gap
-    assert out.results["b00"].objective == pytest.approx(ref.objective, rel=1e-2)
+    # The searches stop on the clock, so their incumbents may differ under load; each one's
+    # proven bound must still hold for the other's hedge (the same problem was solved there).
+    got = out.results["b00"]
+    assert got.objective >= ref.bound * (1 - 1e-9) and ref.objective >= got.bound * (1 - 1e-9)
     write_book(out, tmp_path)
     import json
 

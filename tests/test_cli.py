@@ -56,7 +56,7 @@ def test_demo_prints_table_and_metrics(capsys):
     res = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM).add(
         ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
         ho.Turnover({}, max_dollars=1.2 * basket.iloc[-1])).solve()
-    assert f"{res.objective:,.6g} $^2" in out
+    assert f"{res.objective:.6g} $²" in out
     top = res.dollars.abs().idxmax()
     table_rows = [ln.split()[0] for ln in out.splitlines()[out.splitlines().index(header) + 1:]
                   if ln.strip()]
@@ -359,3 +359,100 @@ def test_dayfirst_and_monthfirst_exclude_each_other(capsys, files):
               "--dayfirst", "--monthfirst"])
     assert e.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------
+# start-up cost, the quick form's constraint flags, demo solvers, batch formats
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_do_not_import_cvxpy(flag):
+    """Measured with ``python -X importtime``: cvxpy was most of a 2.5 s ``--version``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = ("import sys\nfrom hedgeopt.cli import main\ntry:\n    main([" + repr(flag) + "])\n"
+            "except SystemExit as e:\n    code = e.code\n"
+            "heavy = [m for m in ('cvxpy', 'scipy', 'pandas', 'matplotlib') if m in sys.modules]\n"
+            "print('HEAVY', heavy, code)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=str(ROOT), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
+    assert ("hedgeopt " + ho.__version__ in proc.stdout) if flag == "--version" else \
+        ("demo" in proc.stdout and "batch" in proc.stdout)
+
+
+def test_import_hedgeopt_is_lazy_and_every_public_name_resolves():
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = ("import sys, hedgeopt as ho\nassert 'cvxpy' not in sys.modules\n"
+            "missing = [n for n in ho.__all__ if getattr(ho, n, None) is None]\n"
+            "print(missing, 'cvxpy' in sys.modules, ho.HedgeProblem.__module__)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=str(ROOT), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["[]", "True", "hedgeopt.problem"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ho.nope  # noqa: B018
+
+
+def _quick(capsys, files, tmp_path, *flags):
+    d, *_ = files
+    out_csv = tmp_path / "q.csv"
+    rc, out, err = run(capsys, "solve", "--prices", str(d / "P.csv"), "--basket",
+                       str(d / "B.csv"), "--out", str(out_csv), *flags)
+    return rc, out, err, out_csv
+
+
+def test_quick_form_notional_band_reference_long_only(capsys, files, tmp_path):
+    d, prices, basket, _ = files
+    ref = prices.index[60]
+    rc, out, err, csv = _quick(capsys, files, tmp_path, "--notional", "5e6", "--band", "0.9",
+                               "1.0", "--reference", f"{ref:%Y-%m-%d}", "--long-only",
+                               "--solver", "CLARABEL")
+    assert rc == 0, err
+    res = ho.HedgeProblem(prices, basket, lam=DEFAULT_LAM, reference=ref).add(
+        ho.Budget(notional=5e6, band=(0.9, 1.0)), ho.LongOnly()).solve(solver="CLARABEL")
+    table = pd.read_csv(csv, index_col=0)
+    np.testing.assert_allclose(table["shares"].reindex(prices.columns), res.shares, rtol=1e-6,
+                               atol=1e-6 * res.shares.abs().max())
+    value = float(table["shares"] @ prices.loc[ref, table.index])
+    assert 0.9 * 5e6 - 1e-3 <= value <= 5e6 + 1e-3
+    assert (table["shares"] >= 0).all()
+    assert f"reference date       {ref:%Y-%m-%d}" in out
+
+
+def test_quick_form_lots_and_allow_short(capsys, files, tmp_path):
+    rc, _, err, csv = _quick(capsys, files, tmp_path, "--lots", "10", "--band", "0.95", "1.05",
+                             "--allow-short", "--lam", "0.5")
+    assert rc == 0, err
+    shares = pd.read_csv(csv, index_col=0)["shares"]
+    np.testing.assert_array_equal(shares % 10, 0)
+    with pytest.raises(SystemExit) as stop:
+        main(["solve", "--prices", "P", "--basket", "B", "--long-only", "--allow-short"])
+    assert stop.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, blamed", [
+    (["--notional", "-5"], "--notional"), (["--band", "1.1", "0.9"], "--band"),
+    (["--lots", "0"], "--lots"), (["--reference", "1999-01-01"], "--reference"),
+    (["--no-budget", "--notional", "5e6"], "--notional"),
+])
+def test_quick_form_flag_errors_blame_the_flag(capsys, files, tmp_path, flags, blamed):
+    rc, _, err, _ = _quick(capsys, files, tmp_path, *flags)
+    assert rc == 2
+    assert f"InputError: {blamed}" in err, err
+
+
+def test_demo_offers_only_the_solvers_that_solve_it(capsys):
+    from hedgeopt.cli import build_parser
+
+    demo = build_parser()._subparsers._group_actions[0].choices["demo"]
+    (solver,) = [a for a in demo._actions if a.dest == "solver"]
+    assert "SCIP" not in solver.choices and "ACTIVESET" not in solver.choices
+    assert set(solver.choices) <= set(ho.available_solvers(integer=False))
+    for name in solver.choices:
+        rc, out, err = run(capsys, "demo", "--solver", name.lower(), "--top", "1")
+        assert rc == 0 and f"({name}," in out, err
+    with pytest.raises(SystemExit):
+        main(["demo", "--solver", "SCIP"])
+    assert "invalid choice" in capsys.readouterr().err

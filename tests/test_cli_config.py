@@ -222,6 +222,13 @@ def test_batch_in_process(capsys, book_dir):
     assert "2 solved, 2 failed" in out and "in-process" in out
     assert "basket tight: InfeasibleError" in err and "basket missing: ConfigError" in err
     _check_book_outputs(d / "book_out", prices, sectors, table)
+    # the printed summary writes every number with its unit, in one format per column
+    summary = pd.read_csv(d / "book_out" / "book_summary.csv", index_col=0)
+    row = summary.loc["alpha"]
+    line = next(ln for ln in out.splitlines() if ln.startswith("alpha"))
+    for cell in (f"${round(row['pnl_te']):,}", f"${round(row['value_te']):,}",
+                 f" {int(row['names'])} ", f"{row['objective']:.6g} $²"):
+        assert cell in line, (cell, line)
 
 
 def test_batch_on_a_local_cluster(capsys, book_dir, tmp_path):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hedgeopt as ho
 from hedgeopt.datasets import (
     ORLIB_ENV_VAR,
     SECTOR_NAMES,
@@ -344,3 +345,47 @@ def test_orlib_bad_k(k):
     assert info.value.field == "k"
     if k == 8 and not isinstance(k, bool):
         assert "not available" in str(info.value)
+
+
+def test_where_the_orlib_files_come_from_is_said(tmp_path):
+    """The docstring, the README and the not-found error point at Beasley's OR-Library."""
+    import hedgeopt as ho
+
+    url = "http://people.brunel.ac.uk/~mastjjb/jeb/orlib/indtrackinfo.html"
+    assert ho.datasets.ORLIB_URL == url
+    assert url in ho.datasets.load_orlib.__doc__
+    assert url in (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(ho.DataNotFound, match=re.escape(url)):
+        ho.datasets.load_orlib(1, path=tmp_path)
+needs_daily = pytest.mark.skipif(ho.datasets.daily_dir() is None, reason="daily data not found")
+
+
+@needs_daily
+def test_load_daily_matches_readme_facts() -> None:
+    """Facts from /work/shared/data/daily/README.md, checked against the loaded frames."""
+    stocks, spy = ho.datasets.load_daily()
+    assert stocks.shape == (6346, 20) and spy.shape == (6346,)
+    assert str(stocks.index[0].date()) == "1993-01-29"
+    assert str(stocks.index[-1].date()) == "2018-04-11"
+    assert stocks.index.equals(spy.index) and stocks.index.is_monotonic_increasing
+    assert int(stocks.notna().all().sum()) == 12
+    first = stocks.apply(lambda c: c.first_valid_index())
+    assert first["BABA"] == pd.Timestamp("2014-09-19")
+    assert first["AMZN"] == pd.Timestamp("1997-05-15")
+    # no gaps after a column's first valid value
+    for t in stocks:
+        assert stocks.loc[first[t]:, t].notna().all()
+    assert int(stocks.dropna().shape[0]) == 896
+    assert stocks["SHLD"].max() / stocks["SHLD"].iloc[-1] > 40  # the collapse (to about $3)
+
+
+def test_load_daily_missing_dir_names_where_it_looked(tmp_path) -> None:
+    with pytest.raises(ho.DataNotFound, match="HEDGEOPT_DAILY"):
+        ho.datasets.load_daily(tmp_path)
+    (tmp_path / "stock_prices.csv").write_text("day,A\n2020-01-02,1\n")
+    (tmp_path / "spy_prices.csv").write_text("date,SPY\n2020-01-02,1\n")
+    with pytest.raises(ho.InputError, match="date"):
+        ho.datasets.load_daily(tmp_path)
+    (tmp_path / "stock_prices.csv").write_text("date,A\n2020-01-02,-1\n")
+    with pytest.raises(ho.InputError, match="A"):
+        ho.datasets.load_daily(tmp_path)

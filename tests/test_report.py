@@ -195,3 +195,30 @@ def test_write_book_per_basket_and_summary(market, tmp_path):
     assert (tmp_path / "book" / "ok_2" / "report.md").exists()
     assert not (tmp_path / "book" / "tight" / "shares.csv").exists()
     assert math.isclose(data["elapsed"], out.elapsed)
+
+
+def test_write_outputs_writes_the_cli_files_and_floats_at_input_precision(tmp_path):
+    """Prices read as 12.9515 are written as 12.9515 (not 12.951499999999999, the %.17g
+    text); every float in the CSV and the JSON reads back bit-identical."""
+    rng = np.random.default_rng(3)
+    dates = pd.bdate_range("2026-01-02", periods=30)
+    raw = np.round(rng.uniform(10, 50, size=(30, 4)), 4)
+    raw[-1, 0] = 12.9515
+    prices = pd.DataFrame(raw, index=dates, columns=["AAA", "BBB", "CCC", "DDD"])
+    basket = pd.Series(np.round(prices.to_numpy() @ [100.0, 50.0, 80.0, 20.0] * 1.01, 2),
+                       index=dates, name="basket")
+    res = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget()).solve()
+    written = ho.write_outputs(res, tmp_path / "a", title="t")
+    assert sorted(written) == ["hedge.png", "report.md", "result.json", "shares.csv"]
+    assert sorted(write_outputs(res, tmp_path / "b", plots=False)) == [
+        "report.md", "result.json", "shares.csv"]
+    lines = (tmp_path / "a" / "shares.csv").read_text().splitlines()
+    assert lines[0] == "ticker,shares,price,dollars,weight"
+    row = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
+    assert row["price"] == "12.9515"
+    assert row["shares"] == repr(float(res.shares["AAA"]))
+    table = pd.read_csv(tmp_path / "a" / "shares.csv", index_col=0)
+    assert table["shares"].tolist() == res.shares.tolist()          # bit-identical
+    assert table["price"].tolist() == prices.iloc[-1].tolist()
+    data = strict_json(tmp_path / "a" / "result.json")
+    assert [data["shares"][t] for t in prices.columns] == res.shares.tolist()

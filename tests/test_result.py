@@ -106,23 +106,32 @@ def test_summary_table_of_many_results(market):
     assert table["objective"].tolist() == [r.objective for r in results]
 
 
+def _units(m: pd.Series) -> list[str]:
+    """The metrics as the reprs must write them, formatted here by hand: whole dollars,
+    percentages, integers."""
+    return [f"${round(m['pnl_te']):,}", f"${round(m['value_te']):,}",
+            f"{100 * m['effectiveness']:.2f}%", f"{m['pnl_corr']:.4f}",
+            f"{int(m['names'])}, ${round(m['gross']):,}"]
+
+
 def test_repr_contains_key_numbers(solved):
     _, _, res = solved
     text = repr(res)
     m = res.metrics
     assert text.startswith("HedgeResult")
     assert "optimal (OSQP" in text
-    assert f"{res.objective:,.6g}" in text
-    assert f"${m['pnl_te']:,.2f}" in text
-    assert f"${m['value_te']:,.2f}" in text
-    assert f"{m['effectiveness']:.4%}" in text
-    assert f"{m['pnl_corr']:.4f}" in text
-    assert "$10,000,000.00" in text
+    assert f"{res.objective:.6g} $²" in text
+    for cell in _units(m):
+        assert cell in text, cell
+    assert "$10,000,000\n" in text and "reference date       " + str(
+        res.reference_date.date()) in text
     assert "violations           none" in text
-    # the largest position is listed with its ticker, shares and dollars
+    # the largest position is listed with its ticker, shares, price, dollars and weight
     top = res.dollars.abs().idxmax()
     line = next(ln for ln in text.splitlines() if ln.strip().startswith(str(top)))
-    assert f"{res.shares[top]:,.4f}" in line and f"{res.dollars[top]:,.2f}" in line
+    shares = f"{res.shares[top]:,.4f}".rstrip("0").rstrip(".")
+    assert line.split() == [str(top), shares, f"${res.prices[top]:,.2f}",
+                            f"${round(res.dollars[top]):,}", f"{100 * res.weights[top]:.2f}%"]
 
 
 def test_repr_html_contains_key_numbers(solved):
@@ -130,10 +139,27 @@ def test_repr_html_contains_key_numbers(solved):
     page = res._repr_html_()
     m = res.metrics
     assert page.startswith("<div>") and "<table" in page
-    assert f"{res.objective:,.6g}" in page
-    assert f"${m['pnl_te']:,.2f}" in page
-    assert f"{m['effectiveness']:.4%}" in page
+    assert f"{res.objective:.6g} $²" in page
+    for cell in _units(m):
+        assert cell in page, cell
     assert str(res.dollars.abs().idxmax()) in page
+    assert "00:00:00" not in page and ".0000" not in page
+
+
+def test_reprs_write_negative_money_with_a_minus_sign_and_whole_shares_whole(market):
+    prices, basket, _ = market
+    res = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget(band=(0.9, 1.1)),
+                                                      ho.ShareLots(100)).solve()
+    short = res.dollars.idxmin()
+    assert res.dollars[short] < 0, "the test needs a short position"
+    text, page = repr(res), res._repr_html_()
+    cell = f"\u2212${round(-res.dollars[short]):,}"
+    assert cell in text and cell in page
+    assert "$-" not in text and "$-" not in page
+    whole = f"{int(res.shares[short]):,}".replace("-", "\u2212")
+    assert whole in text.splitlines()[[ln.strip().split(" ")[0] for ln in
+                                        text.splitlines()].index(str(short))]
+    assert ".0000" not in text
 
 
 def test_repr_lists_violations(market):

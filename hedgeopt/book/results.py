@@ -11,8 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.exceptions import HedgeOptError
 from hedgeopt.result import HedgeResult
+from hedgeopt.text import fmt_count, fmt_seconds
 
 __all__ = ["SUMMARY_COLUMNS", "BookResult", "Collector", "ResultMap", "record_of"]
 
@@ -107,9 +109,30 @@ class BookResult:
             raise HedgeOptError(f"{len(self.failures)} basket(s) failed; first {key!r}: "
                                 f"{type(exc).__name__}: {exc}") from exc
 
+    #: Columns of ``summary`` shown in the reprs (and the CLI's batch table).
+    SHOWN = ("status", "solver", "objective", "pnl_te", "value_te", "effectiveness", "names",
+             "gross", "seconds")
+
+    def summary_cells(self, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """``summary`` (its ``columns``, default :attr:`SHOWN` and any ``error``) written with
+        units: money in whole dollars, fractions in percent, counts as integers."""
+        cols = list(columns or self.SHOWN)
+        if self.failures and "error" not in cols:
+            cols.append("error")
+        return format_frame(self.summary[[c for c in cols if c in self.summary.columns]])
+
+    def _facts(self) -> list[tuple[str, str]]:
+        workers = self.info.get("workers")
+        how = str(self.info.get("mode", "?")) + (f", {workers} worker(s)" if workers else "")
+        return [("baskets", f"{fmt_count(len(self.results))} solved, "
+                            f"{fmt_count(len(self.failures))} failed"),
+                ("elapsed", f"{fmt_seconds(self.elapsed)} ({how})")]
+
     def __repr__(self) -> str:
-        return (f"BookResult({len(self.results)} solved, {len(self.failures)} failed, "
-                f"{self.elapsed:.2f} s, {self.info.get('mode', '?')})")
+        return text_block("BookResult", self._facts(), [("baskets", self.summary_cells())])
+
+    def _repr_html_(self) -> str:
+        return html_block("BookResult", self._facts(), [("baskets", self.summary_cells())])
 
 
 def _summary_row(rec: Mapping[str, Any], notional: float | None, seconds: float,

@@ -38,6 +38,7 @@ Layout (each module imports only those above it)
 
 from hedgeopt.config.book import BookConfig, book_from_dict, load_book
 from hedgeopt.config.builders import LoadedHedge, add_constraints, build_problem
+from hedgeopt.config.constraint_keys import INTEGER_KEYS
 from hedgeopt.config.files import FileRef
 from hedgeopt.config.hedge import HedgeConfig, load_config
 from hedgeopt.config.lines import scan_key_lines
@@ -52,7 +53,6 @@ from hedgeopt.config.schema import (
     DATA,
     FILE_OPTIONS,
     HEDGE_SCHEMA,
-    INTEGER_KEYS,
     OBJECTIVE,
     OUTPUT,
     READ_OPTIONS,

@@ -15,6 +15,7 @@ import pandas as pd
 
 import hedgeopt.constraints as hc
 import hedgeopt.costs as hco
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, KeyInputs
 from hedgeopt.config.files import Files
 from hedgeopt.config.locate import ConfigError, Loc, origin_error, relabel
 from hedgeopt.config.spec import plain, raw_of
@@ -28,7 +29,8 @@ __all__ = ["LoadedHedge", "add_constraints", "build_constraints", "build_costs",
 
 @dataclass
 class LoadedHedge:
-    """The data of one configured hedge, read and checked (before the problem is built).
+    """The data of one configured hedge, read and checked: what :func:`build_problem` turns
+    into a problem.
 
     Attributes
     ----------
@@ -78,7 +80,8 @@ def origin(loc: Loc, value: Any) -> dict[str, Any]:
 def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: Files,
                       sectors: pd.Series | None = None
                       ) -> tuple[list[hc.Constraint], pd.Series | None]:
-    """The constraints of a validated ``[constraints]`` table, and the sector cap's map.
+    """The constraints of a validated ``[constraints]`` table (one per key that is on, in
+    :data:`~hedgeopt.config.constraint_keys.CONSTRAINT_KEYS` order), and the sector cap's map.
 
     Parameters
     ----------
@@ -97,88 +100,22 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
         When a constraint rejects its values, at the constraint's key.
     """
     out: list[hc.Constraint] = []
-    sc_map = None
-
-    def make(key: str, value: Any, fn: Callable[[], hc.Constraint]) -> None:
-        loc = at(f"constraints.{key}")
+    inputs = KeyInputs(files, sectors)
+    for entry in CONSTRAINT_KEYS:
+        value = cons.get(entry.key, entry.field.default)
+        if value in (None, False):
+            continue  # off
+        loc = at(f"constraints.{entry.key}")
         try:
-            c: Any = fn()  # the origin rides on the constraint as an attribute
+            c: Any = entry.build(value, inputs)  # the origin rides on it as an attribute
         except ConfigError:
             raise
         except InputError as exc:
             raise loc.error(str(exc), raw_of(value)) from None
         c._config_origin = origin(loc, value)
         out.append(c)
-
-    budget = cons.get("budget", True)
-    if budget is True:
-        make("budget", budget, hc.Budget)
-    elif isinstance(budget, dict):
-        band = budget.get("band")
-        make("budget", budget, lambda: hc.Budget(
-            notional=budget.get("notional"), band=tuple(band) if band else None))
-    if cons.get("long_only"):
-        make("long_only", True, hc.LongOnly)
-    b = cons.get("bounds")
-    if isinstance(b, dict):
-        lower = files.series(b["lower_file"]) if "lower_file" in b else b.get("lower")
-        upper = files.series(b["upper_file"]) if "upper_file" in b else b.get("upper")
-        make("bounds", b, lambda: hc.Bounds(lower, upper, unit=b.get("unit", "shares")))
-    sc = cons.get("sector_cap")
-    if isinstance(sc, dict):
-        sc_map = files.series(sc["sectors"], numeric=False) if "sectors" in sc else sectors
-        make("sector_cap", sc, lambda: hc.SectorCap(
-            sc_map, max_weight=sc.get("max_weight"), min_weight=sc.get("min_weight")))
-    t = cons.get("turnover")
-    if isinstance(t, dict):
-        make("turnover", t, lambda: hc.Turnover(files.series(t["current"]), t["max_dollars"]))
-    ex = cons.get("exclude")
-    if ex not in (None, False):
-        names = files.names(ex["file"]) if isinstance(ex, dict) else ex
-        make("exclude", ex, lambda: hc.Exclude(list(names)))
-    lots = cons.get("lots")
-    if lots not in (None, False):
-        lot = files.series(lots["file"]) if isinstance(lots, dict) else lots
-        make("lots", lots, lambda: hc.ShareLots(lot))
-    k = cons.get("max_names")
-    if k not in (None, False):
-        make("max_names", k, lambda: hc.MaxNames(k))
-    mp = cons.get("min_position")
-    if mp not in (None, False):
-        make("min_position", mp, lambda: hc.MinPosition(mp))
-    mt = cons.get("min_trade")
-    if isinstance(mt, dict):
-        make("min_trade", mt, lambda: hc.MinTrade(files.series(mt["current"]), mt["dollars"]))
-    _desk_constraints(cons, files, make)
+    sc_map = next((c.sectors for c in out if isinstance(c, hc.SectorCap)), None)
     return out, sc_map
-
-
-def _desk_constraints(cons: Mapping[str, Any], files: Files,
-                      make: Callable[[str, Any, Callable[[], hc.Constraint]], None]) -> None:
-    """Exposure, weight, liquidity and leverage limits: ``max_weight``, ``factor_exposure``,
-    ``beta``, ``max_participation``, ``leverage``."""
-    mw = cons.get("max_weight")
-    if mw not in (None, False):
-        frac = files.series(mw["file"]) if isinstance(mw, dict) else mw
-        make("max_weight", mw, lambda: hc.MaxWeight(frac))
-    fe = cons.get("factor_exposure")
-    if isinstance(fe, dict):
-        loadings = files.frame(fe["loadings"])
-        make("factor_exposure", fe, lambda: hc.FactorExposure(
-            loadings, lower=fe.get("lower"), upper=fe.get("upper"), basket=fe.get("basket")))
-    be = cons.get("beta")
-    if isinstance(be, dict):
-        bench = files.dated_series(be["benchmark"])
-        make("beta", be, lambda: hc.Beta(bench, be.get("lower"), be.get("upper"),
-                                         relative=be.get("relative", True)))
-    mp = cons.get("max_participation")
-    if isinstance(mp, dict):
-        adv = files.series(mp["adv"])
-        held = files.series(mp["current"]) if "current" in mp else None
-        make("max_participation", mp, lambda: hc.MaxParticipation(adv, mp["fraction"], held))
-    lev = cons.get("leverage")
-    if isinstance(lev, dict):
-        make("leverage", lev, lambda: hc.Leverage(lev.get("gross"), lev.get("short")))
 
 
 def build_costs(objective: Mapping[str, Any], at: Callable[[str], Loc], files: Files

@@ -16,12 +16,12 @@ from hedgeopt.config.builders import (
     build_problem,
     origin,
 )
+from hedgeopt.config.constraint_keys import INTEGER_KEYS
 from hedgeopt.config.files import FileRef, Files
 from hedgeopt.config.locate import MISSING, ConfigError, Loc, Source
 from hedgeopt.config.schema import (
     FILE_OPTIONS,
     HEDGE_SCHEMA,
-    INTEGER_KEYS,
     READ_OPTIONS,
     WHOLE_SHARE_OPTIONS,
 )

@@ -7,6 +7,7 @@ Every key's type, default and documentation is here: validation reads it, and
 
 from __future__ import annotations
 
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS
 from hedgeopt.config.spec import (
     Array,
     Bool,
@@ -24,8 +25,6 @@ from hedgeopt.config.spec import (
 )
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.solvers.registry import BACKENDS
-
-_WEIGHTS = OneOf(Number(), Table({}, extra=Number(), extra_doc="sector = number"))
 
 DATA = Table({
     "prices": Field(FilePath(), "Prices of the hedge instruments (and of the basket's "
@@ -118,96 +117,9 @@ SOLVE = Table({
     "seed": Field(Number(integer=True), "Whole-share solves: random seed.", example="0"),
 }, doc="Solver choice and options.", section=True)
 
-_OFF = Off()
-CONSTRAINTS = Table({
-    "budget": Field(OneOf(Bool(), Table({
-        "notional": Field(Number(0, lo_open=True), "Target dollar value (default: the basket's "
-                          "value at the reference date)."),
-        "band": Field(Array(Number(), length=2), "`[lo, hi]` fractions of the notional."),
-    })), "Hedge value at the reference date: `true` = the basket's value, `{ notional = 1e7 }`, "
-         "`{ band = [0.98, 1.0] }`, or `false`.", default=True,
-        example="{ band = [0.98, 1.0] }"),
-    "long_only": Field(Bool(), "No short positions.", default=False, example="true"),
-    "bounds": Field(OneOf(_OFF, Table({
-        "lower": Field(Number(), "Lower limit for every name."),
-        "upper": Field(Number(), "Upper limit for every name."),
-        "lower_file": Field(FilePath(), "Per-ticker lower limits (`ticker, value`)."),
-        "upper_file": Field(FilePath(), "Per-ticker upper limits (`ticker, value`)."),
-        "unit": Field(String(choices=["shares", "dollars"]), "Unit of the limits.",
-                      default="shares"),
-    })), "Per-name limits in shares or dollars (`ho.Bounds`).",
-        example='{ upper = 2e6, unit = "dollars" }'),
-    "sector_cap": Field(OneOf(_OFF, Table({
-        "sectors": Field(FilePath(), "Sector map `ticker, sector` (default: `data.sectors`)."),
-        "max_weight": Field(_WEIGHTS, "Cap on net sector exposure / notional, or a table "
-                            "`{ Energy = 0.1, ... }` of per-sector caps."),
-        "min_weight": Field(_WEIGHTS, "Floor, same forms."),
-    })), "Net sector exposure as a fraction of the notional (`ho.SectorCap`).",
-        example='{ sectors = "sectors.csv", max_weight = 0.25 }'),
-    "turnover": Field(OneOf(_OFF, Table({
-        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
-                         required=True),
-        "max_dollars": Field(Number(0), "Limit on `Σ |n_i − h_i| P_ref,i` in dollars.",
-                             required=True),
-    })), "Dollar turnover from current holdings (`ho.Turnover`).",
-        example='{ current = "holdings.csv", max_dollars = 2e6 }'),
-    "exclude": Field(OneOf(_OFF, Array(String()), Table({
-        "file": Field(FilePath(), "One-column file of tickers.", required=True),
-    })), "Tickers not to hold: an array, or `{ file = \"restricted.csv\" }`.",
-        example='["ABC", "XYZ"]'),
-    "lots": Field(OneOf(_OFF, Number(0, lo_open=True), Table({
-        "file": Field(FilePath(), "Lot size per ticker (`ticker, lot`).", required=True),
-    })), "Round lots (`ho.ShareLots`): one lot size, or `{ file = \"lots.csv\" }`; "
-         "`lots = 1` means whole shares. Makes the problem whole-share.", example="100"),
-    "max_names": Field(OneOf(_OFF, Number(1, integer=True)), "Hold at most this many names "
-                       "(`ho.MaxNames`, whole-share).", example="40"),
-    "min_position": Field(OneOf(_OFF, Number(0)), "Each name held for at least this many "
-                          "dollars, or not at all (`ho.MinPosition`, whole-share).",
-                          example="25000"),
-    "min_trade": Field(OneOf(_OFF, Table({
-        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`).",
-                         required=True),
-        "dollars": Field(Number(0), "Minimum dollar size of a trade.", required=True),
-    })), "Each name traded for at least `dollars` or not at all (`ho.MinTrade`, whole-share).",
-        example='{ current = "holdings.csv", dollars = 10000 }'),
-    "max_weight": Field(OneOf(_OFF, Number(0), Table({
-        "file": Field(FilePath(), "Per-ticker limits (`ticker, fraction`).", required=True),
-    })), "Each name's `|dollars| / notional` at most this (`ho.MaxWeight`), or per ticker from "
-         "`{ file = \"max_weight.csv\" }`.", example="0.05"),
-    "factor_exposure": Field(OneOf(_OFF, Table({
-        "loadings": Field(FilePath(), "Loadings `ticker, factor1, factor2, ...` (exposure per "
-                          "dollar held).", required=True),
-        "lower": Field(_WEIGHTS, "Floor on exposure / notional: one number, or `{ factor = "
-                       "number }`."),
-        "upper": Field(_WEIGHTS, "Cap, same forms."),
-        "basket": Field(Table({}, extra=Number(), extra_doc="factor = number"),
-                        "The basket's own exposure per factor: the limits then apply to hedge "
-                        "minus basket."),
-    })), "Factor exposure limits (`ho.FactorExposure`).",
-        example='{ loadings = "loadings.csv", lower = -0.05, upper = 0.05 }'),
-    "beta": Field(OneOf(_OFF, Table({
-        "benchmark": Field(FilePath(), "Benchmark prices by date (`date, value`), covering "
-                           "the window: betas are OLS slopes of daily returns.", required=True),
-        "lower": Field(Number(), "Floor on dollar beta / notional."),
-        "upper": Field(Number(), "Cap on dollar beta / notional."),
-        "relative": Field(Bool(), "Limit the hedge's beta minus the basket's.", default=True),
-    })), "Dollar beta limits (`ho.Beta`).",
-        example='{ benchmark = "spx.csv", lower = -0.02, upper = 0.02 }'),
-    "max_participation": Field(OneOf(_OFF, Table({
-        "adv": Field(FilePath(), "Average daily volume in shares (`ticker, adv`), every "
-                     "ticker.", required=True),
-        "fraction": Field(Number(0, 1, lo_open=True), "Largest traded fraction of ADV.",
-                          required=True),
-        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`); default: "
-                         "none (the position is the trade)."),
-    })), "Traded shares at most `fraction x ADV` per name (`ho.MaxParticipation`).",
-        example='{ adv = "adv.csv", fraction = 0.1 }'),
-    "leverage": Field(OneOf(_OFF, Table({
-        "gross": Field(Number(0), "Largest `Σ |dollars_i| / notional`."),
-        "short": Field(Number(0), "Largest `Σ max(-dollars_i, 0) / notional`."),
-    })), "Gross and short exposure limits (`ho.Leverage`).",
-        example="{ gross = 1.2, short = 0.2 }"),
-}, doc="The constraint set. Each key is one constraint; `false` turns it off.", section=True)
+CONSTRAINTS = Table({k.key: k.field for k in CONSTRAINT_KEYS},
+                    doc="The constraint set. Each key is one constraint; `false` turns it off.",
+                    section=True)
 
 OUTPUT = Table({
     "dir": Field(DirPath(), "Output directory (created), relative to the TOML file; the "
@@ -286,8 +198,6 @@ READ_OPTIONS = ("date_format", "dayfirst", "sep", "decimal")
 #: Those that apply to every file of a config (the date settings only to prices and basket).
 FILE_OPTIONS = ("sep", "decimal")
 
-#: Constraints that need a whole-share solver.
-INTEGER_KEYS = ("lots", "max_names", "min_position", "min_trade")
 #: Keys of ``[solve]`` passed to whole-share solves only.
 WHOLE_SHARE_OPTIONS = ("time_limit", "gap", "threads", "seed")
 

@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from hedgeopt._version import __version__
+from hedgeopt.exposure import sector_exposure
 from hedgeopt.jsonable import iso_date, to_jsonable
 from hedgeopt.reporting.plots import PLOT_INSTALL
+from hedgeopt.text import fmt_money
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgeopt.book import BookResult
@@ -100,9 +102,14 @@ def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
 
 
 def write_shares(res: HedgeResult, path: str | Path) -> Path:
-    """Shares CSV: ``ticker, shares, price, dollars, weight`` for every ticker."""
+    """Shares CSV: ``ticker, shares, price, dollars, weight`` for every ticker.
+
+    Floats are written by their shortest round-trip text (Python's ``repr``: ``12.9515``, not
+    ``12.951499999999999``), so a value reads back bit-identical and a price read from a file
+    is written as it was read.
+    """
     p = Path(path)
-    res.to_frame().to_csv(p, float_format="%.17g")
+    res.to_frame().to_csv(p)
     return p
 
 
@@ -142,57 +149,8 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str],
 
 
 def _money(x: float) -> str:
-    return f"${x:,.2f}" if x >= 0 else f"-${-x:,.2f}"
-
-
-def sector_exposure(res: HedgeResult, sectors: pd.Series | Mapping[str, str] | None = None
-                    ) -> pd.DataFrame | None:
-    """Net and gross dollar exposure per sector, with the caps of any ``SectorCap``.
-
-    Parameters
-    ----------
-    res : HedgeResult
-        The hedge.
-    sectors : Series or mapping, optional
-        Ticker -> sector. Default: the map of the result's first ``SectorCap`` constraint.
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        Index ``sector``; columns ``names`` (held), ``net`` and ``gross`` dollars, ``weight``
-        (net / notional), ``min`` and ``max`` (the caps, NaN where none). None when no sector
-        map is known.
-    """
-    from hedgeopt.constraints.sectors import SectorCap
-
-    caps = [c for c in res.constraints if isinstance(c, SectorCap)]
-    if sectors is None:
-        if not caps:
-            return None
-        sectors = caps[0].sectors
-    smap = pd.Series(sectors).reindex(res.shares.index).fillna("(no sector)").astype(str)
-    dollars = res.dollars
-    df = pd.DataFrame({
-        "names": (res.shares != 0).groupby(smap).sum().astype(int),
-        "net": dollars.groupby(smap).sum(),
-        "gross": dollars.abs().groupby(smap).sum(),
-    })
-    df["weight"] = df["net"] / res.notional
-    df["min"] = np.nan
-    df["max"] = np.nan
-    for c in caps:
-        for col, value in (("max", c.max_weight), ("min", c.min_weight)):
-            if value is None:
-                continue
-            for s in df.index:
-                v = value.get(s) if isinstance(value, (Mapping, pd.Series)) else value
-                if v is not None and not pd.isna(v):
-                    cur = df.at[s, col]
-                    v = float(v)
-                    df.at[s, col] = v if pd.isna(cur) else (min(cur, v) if col == "max"
-                                                            else max(cur, v))
-    df.index.name = "sector"
-    return df.sort_values("gross", ascending=False)
+    """Dollars with cents and the display minus sign (hedgeopt.text): ``−$35,988.33``."""
+    return fmt_money(x, 2)
 
 
 def plots_available() -> bool:
@@ -345,7 +303,8 @@ def write_report(res: HedgeResult, out_dir: str | Path, *, title: str | None = N
             if frontier is not None and len(frontier):
                 from hedgeopt.reporting.plots import plot_frontier
 
-                written["frontier.png"] = _save(plot_frontier(frontier), out / "frontier.png")
+                written["frontier.png"] = _save(plot_frontier(frontier).figure,
+                                                out / "frontier.png")
                 images["lam frontier"] = "frontier.png"
         except ImportError as exc:  # MissingDependency: matplotlib went missing
             note = f"Plots skipped: {exc}"

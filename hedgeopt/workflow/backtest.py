@@ -23,10 +23,12 @@ from hedgeopt.constraints.budget import Budget
 from hedgeopt.constraints.trading import Turnover
 from hedgeopt.context import HedgeContext, validate_lam, validate_pnl
 from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
+from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import window_metrics
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
+from hedgeopt.text import fmt_count, fmt_date, fmt_float, fmt_money, fmt_seconds
 from hedgeopt.validation import as_int, check_number
 from hedgeopt.workflow.fitting import (
     average_fits,
@@ -116,11 +118,34 @@ class BacktestResult:
 
         return plot_backtest(self, **kwargs)
 
-    def __repr__(self) -> str:
+    #: Columns of ``periods`` shown in the reprs.
+    SHOWN = ("reference", "end", "rows", "pnl_te", "value_te", "final_gap", "effectiveness",
+             "names", "turnover", "costs", "lam")
+
+    def _facts(self) -> list[tuple[str, str]]:
         s = self.summary
-        return (f"BacktestResult({int(s['periods'])} periods, mean P&L gap std "
-                f"${s['pnl_te']:,.0f}, mean value gap std ${s['value_te']:,.0f}, turnover "
-                f"${s['turnover']:,.0f}, costs ${s['costs']:,.0f})")
+        p = self.periods
+        span = (f"{fmt_date(p['reference'].iloc[0])} to {fmt_date(p['end'].iloc[-1])}"
+                if len(p) else "no periods")
+        return [
+            ("periods", f"{fmt_count(s['periods'])} ({span}), {fmt_seconds(self.seconds)}"),
+            ("mean P&L gap std", fmt_money(s["pnl_te"])),
+            ("mean value gap std", fmt_money(s["value_te"])),
+            ("cumulative gap (net)", fmt_money(s["cum_gap"])),
+            ("mean |final gap|", fmt_money(s["mean_abs_final_gap"])),
+            ("names (mean)", fmt_float(s["names"], 3)),
+            ("turnover, costs", f"{fmt_money(s['turnover'])}, {fmt_money(s['costs'])}"),
+        ]
+
+    def _table(self) -> list[tuple[str, pd.DataFrame]]:
+        cols = [c for c in self.SHOWN if c in self.periods.columns]
+        return [("holding periods", format_frame(self.periods[cols]))]
+
+    def __repr__(self) -> str:
+        return text_block("BacktestResult", self._facts(), self._table())
+
+    def _repr_html_(self) -> str:
+        return html_block("BacktestResult", self._facts(), self._table())
 
 
 

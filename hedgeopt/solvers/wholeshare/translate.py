@@ -41,9 +41,12 @@ def whole_share_spec(problem: SpecSource,
                      factor: np.ndarray | None = None) -> WholeShareSpec:
     """The problem as the whole-share backends see it (:class:`WholeShareSpec`).
 
-    Reads ``problem``'s constraints one by one: lots, the name count, minimum positions,
-    minimum trades and the turnover become the spec's restrictions; every other constraint
-    must be linear and joins the merged form.
+    Reads ``problem``'s constraints one by one: :class:`~hedgeopt.constraints.ShareLots` gives
+    the lots; the constraints of a registered rule (:data:`.restrictions.RULES`, found by
+    :func:`.restrictions.rule_for`) are grouped by rule, and each rule builds itself from its
+    group (:meth:`~.restrictions.base.Restriction.build`), in registration order, into
+    :attr:`WholeShareSpec.rules`; every other constraint must be linear and joins the merged
+    form.
 
     Parameters
     ----------
@@ -64,8 +67,8 @@ def whole_share_spec(problem: SpecSource,
     Raises
     ------
     InputError
-        For constraints that cannot be combined with whole shares (several Turnover or
-        disagreeing MinTrade holdings, non-linear constraints, L1 penalties).
+        For constraints that cannot be combined with whole shares (non-linear constraints,
+        L1 penalties) or with each other (as a rule's ``build`` decides).
     """
     ctx = problem.ctx
     lots: np.ndarray | None = None

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cvxpy as cp
 import numpy as np
 
 from hedgeopt.constraints.cardinality import MaxNames
-from hedgeopt.context import HedgeContext
-from hedgeopt.solvers.wholeshare.restrictions.base import (
-    CvxpyBuild,
-    PointState,
-    Restriction,
-    ScipBuild,
-    SubsetTracker,
-    Tracker,
-)
+from hedgeopt.solvers.wholeshare.restrictions.base import Restriction, SubsetTracker, Tracker
+
+if TYPE_CHECKING:
+    from hedgeopt.context import HedgeContext
+    from hedgeopt.solvers.wholeshare.restrictions.base import CvxpyBuild, PointState, ScipBuild
 
 
 class MaxNamesRule(Restriction):

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hedgeopt.constraints.cardinality import MinPosition
-from hedgeopt.context import HedgeContext
 from hedgeopt.solvers.wholeshare.integers import EPS
-from hedgeopt.solvers.wholeshare.restrictions.base import (
-    CvxpyBuild,
-    Restriction,
-    ScipBuild,
-    _any_positive,
-)
+from hedgeopt.solvers.wholeshare.restrictions.base import Restriction, _any_positive
+
+if TYPE_CHECKING:
+    from hedgeopt.context import HedgeContext
+    from hedgeopt.solvers.wholeshare.restrictions.base import CvxpyBuild, ScipBuild
 
 
 class MinPositionRule(Restriction):

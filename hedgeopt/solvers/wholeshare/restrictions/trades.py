@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cvxpy as cp
 import numpy as np
 
 from hedgeopt.constraints.trading import MinTrade
-from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 from hedgeopt.solvers.wholeshare.integers import EPS
-from hedgeopt.solvers.wholeshare.restrictions.base import (
-    CvxpyBuild,
-    Restriction,
-    ScipBuild,
-)
+from hedgeopt.solvers.wholeshare.restrictions.base import Restriction
+
+if TYPE_CHECKING:
+    from hedgeopt.context import HedgeContext
+    from hedgeopt.solvers.wholeshare.restrictions.base import CvxpyBuild, ScipBuild
 
 
 class MinTradeRule(Restriction):

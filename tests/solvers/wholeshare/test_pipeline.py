@@ -1,11 +1,10 @@
-"""The whole-share entry point and the SCIP backend, against brute-force enumeration."""
+"""The whole-share entry point (the package's pipeline, solvers/wholeshare/__init__.py):
+methods against brute force, one deadline, proofs first, feasibility-only runs."""
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,55 +14,18 @@ from hedgeopt.solvers.wholeshare import (
     WholeShareSpec,
     find_feasible,
     infeasibility_proof,
-    solve_scip,
     solve_whole_shares,
     violations,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_heuristics import brute_force, make_spec, with_case  # noqa: E402
-
-from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule  # noqa: E402
-
-HAVE_SCIP = importlib.util.find_spec("pyscipopt") is not None
-needs_scip = pytest.mark.skipif(not HAVE_SCIP, reason="pyscipopt not installed")
-
-
-def _spec(case: str, seed: int):
-    return with_case(case, make_spec(5, seed))
-
-
-@needs_scip
-@pytest.mark.parametrize("case", ["budget", "max_names", "min_weight", "turnover", "min_trade"])
-def test_scip_alone_matches_brute_force(case: str) -> None:
-    pytest.importorskip("pyscipopt")
-    spec = _spec(case, 0)
-    bz, best = brute_force(spec)
-    out = solve_scip(spec, time_limit=20, gap=1e-9)
-    assert out.z is not None and violations(spec, out.z) == []
-    assert out.value == pytest.approx(best, rel=1e-7, abs=1e-12)
-    assert out.bound <= out.value * (1 + 1e-6) + 1e-12
-
-
-@needs_scip
-def test_scip_without_bounds_uses_indicators() -> None:
-    spec = make_spec(4, 2, long_only=False, ub=np.inf, rules=(MaxNamesRule(2),),
-                     band=(0.9, 1.0))
-    spec.form.lb = np.full(4, -np.inf)
-    bz = None
-    out = solve_scip(spec, time_limit=20, gap=1e-9)
-    assert out.z is not None and violations(spec, out.z) == []
-    assert np.count_nonzero(out.z) <= 2
-    # compare with a brute force over a generous box around the answer
-    s = out.z
-    best = out.value
-    import itertools
-
-    for z in itertools.product(*[range(int(v) - 3, int(v) + 4) for v in s]):
-        z = np.array(z)
-        if not violations(spec, z):
-            assert spec.value(z) >= best - 1e-9 * abs(best)
-    del bz
+from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule
+from tests.solvers.wholeshare.specs import (
+    HAVE_SCIP,
+    AtMostOneName,
+    brute_force,
+    make_spec,
+    needs_scip,
+    with_case,
+)
 
 
 @pytest.mark.parametrize("method", ["DEFAULT", "HEURISTIC", "SCIP"])
@@ -71,7 +33,7 @@ def test_scip_without_bounds_uses_indicators() -> None:
 def test_entry_point_methods(method: str, case: str) -> None:
     if method == "SCIP":
         pytest.importorskip("pyscipopt")
-    spec = _spec(case, 1)
+    spec = with_case(case, make_spec(5, 1))
     bz, best = brute_force(spec)
     out = solve_whole_shares(spec, method, time_limit=5, gap=1e-6)
     assert out.z.dtype == np.int64 and violations(spec, out.z) == []
@@ -104,10 +66,6 @@ def test_errors() -> None:
             with pytest.raises(SolverNotAvailable, match="pip install"):
                 solve_whole_shares(spec, name, time_limit=1)
 
-
-# ------------------------------------------------------------------------------------------
-# one deadline; proofs of infeasibility; feasibility-only runs
-# ------------------------------------------------------------------------------------------
 
 def _tenths_spec() -> WholeShareSpec:
     """Lots worth 0.3, 0.5 and 0.7 of the notional, -2..2 lots each, and a band 0.05..0.08:
@@ -165,17 +123,6 @@ def test_max_names_one_is_solved_exactly() -> None:
         assert out.status == "optimal"
 
 
-@needs_scip
-def test_scip_model_build_checks_the_deadline() -> None:
-    spec = make_spec(25, 4, lots_per_name=3.0, ub=1.0, rules=(MaxNamesRule(10),))
-    out = solve_scip(spec, time_limit=0.0)
-    assert out.z is None and out.status == "failed"
-    assert "model was being built" in out.info["reason"]
-    start = find_feasible(spec, time_limit=2).z
-    out = solve_scip(spec, time_limit=0.0, start=start)
-    assert out.method == "warm start" and np.array_equal(out.z, start)
-
-
 @pytest.mark.parametrize("method", ["DEFAULT", "HEURISTIC", "SCIP"])
 def test_time_limit_covers_the_whole_call(method: str) -> None:
     """N = 200, fine lots and a cardinality limit: every method returns within the limit
@@ -188,3 +135,12 @@ def test_time_limit_covers_the_whole_call(method: str) -> None:
     out = solve_whole_shares(spec, method, time_limit=1.0)
     assert time.perf_counter() - t0 < 1.0 + 0.75
     assert out.z is not None and violations(spec, out.z) == []
+
+
+def test_a_name_limit_of_one_from_any_rule_is_solved_name_by_name() -> None:
+    """The exact one-name path is the protocol's (name_limit), not MaxNames's."""
+    spec = make_spec(4, 3, rules=(AtMostOneName(),), ub=1.2, band=(0.9, 1.1), lots_per_name=3)
+    bz, best = brute_force(spec)
+    out = solve_whole_shares(spec, "DEFAULT", time_limit=5)
+    assert out.method == "one name" and out.status == "optimal"
+    assert out.value == pytest.approx(best, rel=1e-12)
