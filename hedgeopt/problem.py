@@ -14,7 +14,6 @@ import pandas as pd
 import scipy.optimize as sopt
 
 from hedgeopt.constraints.base import (
-    AbsoluteRows,
     Constraint,
     LinearForm,
     _StructureChanged,
@@ -224,7 +223,7 @@ class HedgeProblem:
         start = time.perf_counter()
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
-        form, absolute = piecewise_form(self.constraints, self.ctx)  # absolute: |w| rows
+        form = piecewise_form(self.constraints, self.ctx)  # with |w| rows in form.absolute
         qp = None if form is None or self.integer else self.quadratic(form)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
@@ -236,8 +235,7 @@ class HedgeProblem:
         attempts: list[str] = []
         for backend in backends:
             try:
-                out = self._run(backend, form, qp, absolute, verbose=verbose,
-                                **per_backend[backend.name])
+                out = self._run(backend, form, qp, verbose=verbose, **per_backend[backend.name])
             except SolverError as exc:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
@@ -267,14 +265,13 @@ class HedgeProblem:
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
 
     def _run(self, backend: Backend, form: LinearForm | None,
-             qp: tuple[np.ndarray, np.ndarray, float] | None,
-             absolute: AbsoluteRows | None = None, *, verbose: bool, **options: Any) -> Outcome:
+             qp: tuple[np.ndarray, np.ndarray, float] | None, *, verbose: bool,
+             **options: Any) -> Outcome:
         """One continuous backend: the native QP on the Gram form, or cvxpy (its metadata
         record says which)."""
         if not backend.via_cvxpy:
             assert form is not None and qp is not None
-            out, self._warm = solve_native(*qp, form, warm=self._warm, absolute=absolute,
-                                           **options)
+            out, self._warm = solve_native(*qp, form, warm=self._warm, **options)
             return out
         problem, w = self._cvxpy_problem()
         return solve_cvxpy(problem, w, backend, verbose=verbose, **options)

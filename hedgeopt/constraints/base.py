@@ -72,6 +72,9 @@ class LinearForm:
     hi: np.ndarray
     labels: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
+    #: piecewise-linear rows of the constraints that are not polyhedral (gross / short
+    #: leverage), set by :func:`piecewise_form`; None: the form is the whole set
+    absolute: AbsoluteRows | None = None
 
     @classmethod
     def free(cls, n: int) -> LinearForm:
@@ -149,11 +152,10 @@ class AbsoluteRows:
         return self.pos @ np.maximum(w, 0.0) + self.neg @ np.maximum(-w, 0.0)
 
 
-def piecewise_form(constraints: list[Constraint], ctx: HedgeContext
-                   ) -> tuple[LinearForm | None, AbsoluteRows | None]:
-    """The constraints as a merged :class:`LinearForm` plus the :class:`AbsoluteRows` of those
-    that are piecewise linear (None when there are none), or ``(None, None)`` when some
-    constraint is neither."""
+def piecewise_form(constraints: list[Constraint], ctx: HedgeContext) -> LinearForm | None:
+    """The constraints as a merged :class:`LinearForm` whose :attr:`~LinearForm.absolute`
+    holds the :class:`AbsoluteRows` of those that are piecewise linear (None when there are
+    none), or None when some constraint is neither."""
     forms, parts = [], []
     for c in constraints:
         f = c.linear(ctx)
@@ -162,10 +164,11 @@ def piecewise_form(constraints: list[Constraint], ctx: HedgeContext
             continue
         a = c.absolute(ctx)
         if a is None:
-            return None, None
+            return None
         parts.append(a)
     merged = merge_forms(forms, ctx.n_assets)
-    return merged, (AbsoluteRows.stack(parts, ctx.n_assets) if parts else None)
+    merged.absolute = AbsoluteRows.stack(parts, ctx.n_assets) if parts else None
+    return merged
 
 
 class Constraint(ABC):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.constraints.base import AbsoluteRows, LinearForm
+from hedgeopt.constraints.base import LinearForm
 from hedgeopt.solvers.activeset import QPSolution, solve_qp
 from hedgeopt.solvers.continuous import Outcome
 from hedgeopt.solvers.signsplit import solve_signed
@@ -21,19 +21,20 @@ __all__ = ["solve_native"]
 
 
 def solve_native(Q: np.ndarray, q: np.ndarray, c: float, form: LinearForm, *,
-                 warm: QPSolution | None = None, absolute: AbsoluteRows | None = None,
-                 **options: Any) -> tuple[Outcome, QPSolution | None]:
+                 warm: QPSolution | None = None, **options: Any
+                 ) -> tuple[Outcome, QPSolution | None]:
     """Solve with the active-set QP; returns the outcome and the next warm start.
 
-    ``absolute``: piecewise-linear rows (gross / short leverage), taken by fixing the signs of
-    the weights (:func:`~hedgeopt.solvers.signsplit.solve_signed`).
+    ``form.absolute``, piecewise-linear rows (gross / short leverage), are taken by fixing the
+    signs of the weights (:func:`~hedgeopt.solvers.signsplit.solve_signed`).
     """
     start = time.perf_counter()
     if warm is not None and warm.x.shape != q.shape:
         warm = None
     detail: dict[str, Any] = {}
-    if absolute is not None:
-        sol, detail["sign_rounds"] = solve_signed(Q, q, form, absolute, warm=warm, **options)
+    if form.absolute is not None:
+        sol, detail["sign_rounds"] = solve_signed(Q, q, form, form.absolute, warm=warm,
+                                                  **options)
     else:
         sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, **options)
     x = sol.x
