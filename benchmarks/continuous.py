@@ -709,6 +709,12 @@ def run(cfg: Config) -> dict[str, Any]:
         fs_json.append({"n": n, "t": t, "binding_sector_caps": r.binding, "names_held": r.names,
                         "rows": js})
     payload["first_solve"] = fs_json
+    from benchmarks.desk_rows import desk_rows
+    table, payload["desk"] = desk_rows(cfg.sizes, market, floor_stacked, cfg.lam, cfg.seed,
+                                       cfg.repeat, () if cfg.quick else (500,))
+    print("## Desk constraints: factor + beta + participation + leverage (first solve)\n")
+    print(table + "\n")
+    sys.stdout.flush()
     table, payload["lam_sweep"] = sweep_table(results)
     print("## 21-point lam sweep on an already-solved problem\n")
     print(table + "\n")

@@ -260,6 +260,11 @@ def main(argv: list[str] | None = None) -> None:
     sets = [int(x) for x in args.sets.split(",") if x]
     out = run(sets, args.time_limit, args.quick, args.seed, args.settings, args.big_time)
     print(table(out))
+    from benchmarks.wholeshare_participation import participation_rows
+    ptable, out["participation"] = participation_rows([k for k in sets if k <= 4],
+                                                      orlib_instance, args.time_limit, LAM)
+    print("\n## Setting A with participation limits (10% of a synthetic ADV)\n")
+    print(ptable)
     path = Path(args.out) / RESULTS.name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2, default=float))

@@ -17,15 +17,20 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from hedgeopt.book import Book, BookResult, book_from_panel, solve_book
     from hedgeopt.config import ConfigError, load_book, load_config
     from hedgeopt.constraints import (
+        Beta,
         Bounds,
         Budget,
         Constraint,
         Custom,
         Exclude,
+        FactorExposure,
+        Leverage,
         LinearConstraint,
         LinearForm,
         LongOnly,
         MaxNames,
+        MaxParticipation,
+        MaxWeight,
         MinPosition,
         MinTrade,
         SectorCap,
@@ -33,6 +38,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         Turnover,
     )
     from hedgeopt.context import HedgeContext
+    from hedgeopt.costs import BorrowCost, Soft, Term, TransactionCost
     from hedgeopt.exceptions import (
         DataNotFound,
         HedgeOptError,
@@ -65,8 +71,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "hedgeopt.constraints": (
         "Bounds", "Budget", "Constraint", "Custom", "Exclude", "LinearConstraint", "LinearForm",
         "LongOnly", "MaxNames", "MinPosition", "MinTrade", "SectorCap", "ShareLots", "Turnover",
+        "Beta", "FactorExposure", "Leverage", "MaxParticipation", "MaxWeight",
     ),
     "hedgeopt.context": ("HedgeContext",),
+    "hedgeopt.costs": ("BorrowCost", "Soft", "Term", "TransactionCost"),
     "hedgeopt.exceptions": (
         "DataNotFound", "HedgeOptError", "InfeasibleError", "InputError", "MissingDependency",
         "NotFittedError", "SolverError", "SolverNotAvailable", "VerificationError",
@@ -109,9 +117,18 @@ __all__ = [
     "ConfigError",
     "Bounds",
     "Budget",
+    "Beta",
+    "BorrowCost",
     "Constraint",
     "Custom",
     "DataNotFound",
+    "FactorExposure",
+    "Leverage",
+    "MaxParticipation",
+    "MaxWeight",
+    "Soft",
+    "Term",
+    "TransactionCost",
     "Exclude",
     "HedgeContext",
     "HedgeEstimator",

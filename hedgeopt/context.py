@@ -180,6 +180,11 @@ class HedgeContext:
     half_life : float, optional
         Exponential observation weights halving every ``half_life`` rows into the past; the
         variances become reliability-weighted (equal weights = the ddof=1 sample variance).
+    multipliers : dict or pandas.Series, optional
+        Contract multiplier per ticker (an index future: 50 x the index level); tickers absent
+        hold 1. The context then works in **units** (contracts): ``P`` is dollars per unit,
+        ``prices x multiplier``, so shares, lots, share bounds, turnover and participation are
+        in units and every dollar figure is ``units x price x multiplier``.
     pnl : {"price", "reference"}
         How the P&L term measures each period. ``"price"`` (default): price differences
         ``P_t - P_{t-1}``, the dollar P&L the shares made on that day. ``"reference"``: returns at
@@ -194,8 +199,13 @@ class HedgeContext:
     """
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, reference: Any = None,
-                 half_life: float | None = None, pnl: str = DEFAULT_PNL) -> None:
+                 half_life: float | None = None, pnl: str = DEFAULT_PNL,
+                 multipliers: Any = None) -> None:
         prices, basket = _validate(prices, basket)
+        #: contract multiplier per ticker (1 for plain shares)
+        self.multipliers: pd.Series = _multipliers(multipliers, prices.columns)
+        if multipliers is not None:
+            prices = prices * self.multipliers
         self.pnl = validate_pnl(pnl)
         #: unique per context (unlike ``id``), so compiled problems know when data changed
         self.version: int = next(_VERSIONS)
@@ -464,6 +474,17 @@ def _validate(prices: Any, basket: Any) -> tuple[pd.DataFrame, pd.Series]:
         raise InputError(f"basket: value on {fmt_date(basket.index[t])} is NaN or infinite",
                          field="basket")
     return prices, basket
+
+
+def _multipliers(values: Any, tickers: pd.Index) -> pd.Series:
+    """Multipliers per ticker (absent: 1), finite and > 0, or :class:`InputError`."""
+    if values is None:
+        return pd.Series(1.0, index=tickers)
+    m = as_ticker_series(values, tickers, "multipliers", fill=1.0, finite=True)
+    if (m <= 0).any():
+        raise InputError(f"multipliers must be > 0; not for {list(m.index[m <= 0][:10])}",
+                         field="multipliers")
+    return m
 
 
 def _reference_row(reference: Any, index: pd.Index) -> int:

@@ -24,9 +24,11 @@ day-to-day change of the dollar gap.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_LAM", "DEFAULT_PNL"]
+__all__ = ["DEFAULT_LAM", "DEFAULT_PNL", "DEFAULT_TOL"]
 
 #: Weight of the level term ``Var[d]`` in ``(1 - lam) Var[Δd] + lam Var[d]``.
 DEFAULT_LAM = 0.0
 #: How the P&L term measures a period: ``"price"`` (price differences) or ``"reference"``.
 DEFAULT_PNL = "price"
+#: Verification tolerance, relative to the notional ($10 on $10M).
+DEFAULT_TOL = 1e-6

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import time
 from collections.abc import Iterable
@@ -17,11 +16,13 @@ from hedgeopt.constraints.base import (
     Constraint,
     LinearForm,
     _StructureChanged,
-    feasible_point,
     merge_forms,
+    piecewise_form,
 )
 from hedgeopt.context import HedgeContext, validate_lam
-from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL
+from hedgeopt.costs.pricing import solve_priced
+from hedgeopt.defaults import DEFAULT_LAM, DEFAULT_PNL, DEFAULT_TOL
+from hedgeopt.diagnose import feasible, infeasible_error, undecided_message
 from hedgeopt.exceptions import (
     InfeasibleError,
     InputError,
@@ -46,8 +47,6 @@ from hedgeopt.validation import check_number
 
 __all__ = ["HedgeProblem"]
 
-#: Default verification tolerance, relative to the notional ($10 on $10M).
-DEFAULT_TOL = 1e-6
 #: Largest verification tolerance accepted (1% of the notional): a larger one verifies nothing.
 MAX_TOL = 1e-2
 #: Positions within this fraction of the notional of a bound (or of 0) are interior-point dust
@@ -75,6 +74,8 @@ class HedgeProblem:
         Exponential observation weights (rows), see :class:`~hedgeopt.context.HedgeContext`.
     pnl : {"price", "reference"}
         P&L measure of the difference term, see :class:`~hedgeopt.context.HedgeContext`.
+    multipliers : dict or pandas.Series, optional
+        Contract multipliers (units x price x multiplier = dollars; results in units).
 
     Examples
     --------
@@ -84,8 +85,9 @@ class HedgeProblem:
 
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = DEFAULT_LAM,
                  constraints: Iterable[Constraint | Penalty] = (), reference: Any = None,
-                 half_life: float | None = None, pnl: str = DEFAULT_PNL) -> None:
-        self.ctx = HedgeContext(prices, basket, reference, half_life, pnl)
+                 half_life: float | None = None, pnl: str = DEFAULT_PNL,
+                 multipliers: Any = None) -> None:
+        self.ctx = HedgeContext(prices, basket, reference, half_life, pnl, multipliers)
         self.objective = TrackingObjective(lam)
         self.constraints: list[Constraint] = []
         self.penalties: list[Penalty] = []
@@ -142,7 +144,8 @@ class HedgeProblem:
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,
                     reference: Any = None) -> HedgeProblem:
         """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
-        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl)
+        m = self.ctx.multipliers if (self.ctx.multipliers != 1).any() else None
+        ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl, m)
         for c in self._items():
             c.validate(ctx)
         same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs
@@ -216,6 +219,9 @@ class HedgeProblem:
         SolverError
             No backend produced a verified solution (the message lists every attempt).
         """
+        if any(getattr(p, "exchange", 0.0) is None for p in self.penalties):  # dollar costs
+            return solve_priced(self, lambda: self.solve(solver, tol=tol, verbose=verbose,
+                                                         **options))
         start = time.perf_counter()
         tol, form, qp, backends, per_backend = self._plan(solver, tol, options)
         if self.integer:
@@ -231,7 +237,7 @@ class HedgeProblem:
         pick the backends: ``(tol, form, qp, backends, options per backend)``."""
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
-        form = self.linear_form()
+        form = piecewise_form(self.constraints, self.ctx)  # with |w| rows in form.absolute
         qp = None if form is None or self.integer else self.quadratic(form, low_rank=True)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
@@ -253,8 +259,8 @@ class HedgeProblem:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
             if out.status == "infeasible":
-                if not self._feasible(self.constraints):
-                    raise self._infeasible_error()
+                if not feasible(self, self.constraints):
+                    raise infeasible_error(self, )
                 attempts.append(f"{backend.name}: reported infeasible, but the set is feasible")
                 continue
             if out.status != "optimal" or out.weights is None or out.objective is None:
@@ -403,7 +409,7 @@ class HedgeProblem:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
             if out.status == "infeasible":
-                raise self._infeasible_error(integer=True, proof=out.info.get("reason"),
+                raise infeasible_error(self, integer=True, proof=out.info.get("reason"),
                                              deadline=deadline, tol=tol)
             if out.z is None or out.value is None:  # a point always comes with its value
                 attempts.append(f"{method}: {out.info.get('reason', out.status)}")
@@ -429,20 +435,20 @@ class HedgeProblem:
         if found:
             raise SolverError("no whole-share backend produced a verified solution: "
                               + " | ".join(attempts))
-        raise SolverError(_undecided_message(limit, attempts, requested, spec))
+        raise SolverError(undecided_message(limit, attempts, requested, spec))
 
     def _relaxation(self, tol: float, deadline: float | None = None
                     ) -> tuple[np.ndarray, float]:
         """Continuous optimum with the integer restrictions dropped: (weights, normalised f).
 
         When it is infeasible, the :class:`InfeasibleError` names the culprits of the
-        whole-share problem (checked up to ``deadline``, see :meth:`_infeasible_error`).
+        whole-share problem (checked up to ``deadline``; :func:`.diagnose.infeasible_error`).
         """
         relaxed = self._sibling([c for c in self.constraints if not c.integer])
         try:
             res = relaxed.solve(tol=tol)
         except InfeasibleError:
-            raise self._infeasible_error(integer=True, deadline=deadline, tol=tol) from None
+            raise infeasible_error(self, integer=True, deadline=deadline, tol=tol) from None
         self._warm = relaxed._warm
         w = self.ctx.weights_from_shares(res.shares.to_numpy())
         assert res.solver_objective is not None  # a continuous solve always reports it
@@ -510,150 +516,6 @@ class HedgeProblem:
         table.attrs["chosen_lam"] = keep
         return table
 
-    # -- infeasibility ----------------------------------------------------------------------
-    def _feasible(self, constraints: list[Constraint]) -> bool:
-        """Whether ``constraints`` (integrality relaxed) admit a hedge: LP or conic check."""
-        return self._feasible_point(constraints) is not None
-
-    def _feasible_point(self, constraints: list[Constraint]) -> np.ndarray | None:
-        """Weights of a hedge meeting ``constraints`` with integrality relaxed, or None.
-
-        Linear constraints: a HiGHS LP; otherwise a zero-objective cvxpy problem (CLARABEL,
-        ECOS, OSQP in turn).
-
-        Raises
-        ------
-        SolverError
-            When no backend decides feasibility.
-        """
-        maybe = [c.linear(self.ctx) for c in constraints if not c.integer]
-        forms = [f for f in maybe if f is not None]
-        if len(forms) == len(maybe):
-            return feasible_point(merge_forms([("", f) for f in forms], self.ctx.n_assets))
-        w = cp.Variable(self.ctx.n_assets)
-        cons = [k for c in constraints if not c.integer for k in copy.copy(c).compile(w, self.ctx)]
-        prob = cp.Problem(cp.Minimize(0), cons)
-        for name in ("CLARABEL", "ECOS", "OSQP"):
-            try:
-                prob.solve(solver=name)
-            except (cp.error.SolverError, ValueError):
-                continue
-            if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-                return (np.asarray(w.value, dtype=float) if w.value is not None
-                        else np.zeros(self.ctx.n_assets))
-            if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-                return None
-        raise SolverError("could not decide feasibility with CLARABEL, ECOS or OSQP")
-
-    def _infeasible_error(self, integer: bool = False, proof: str | None = None,
-                          deadline: float | None = None, tol: float = DEFAULT_TOL
-                          ) -> InfeasibleError:
-        """The :class:`InfeasibleError` of a problem known to be infeasible.
-
-        Continuous problems: a constraint is a culprit when the others are feasible (LP or
-        conic check). Whole-share problems (``integer``): a culprit only when a hedge is found
-        that meets all the other constraints, in whole lots where some other constraint still
-        asks for them (:meth:`_whole_share_culprits`, up to ``deadline``); candidates that are
-        neither shown feasible nor proven infeasible in the time are listed as undecided.
-        ``proof`` is the reason the whole-share problem was proven infeasible, if known.
-        """
-        names = [repr(c) for c in self.constraints]
-        relaxed_ok = integer and self._feasible(self.constraints)
-        undecided: list[str] = []
-        if integer:
-            culprits, undecided = self._whole_share_culprits(deadline, tol)
-        else:
-            culprits = [
-                repr(c) for i, c in enumerate(self.constraints)
-                if self._feasible(self.constraints[:i] + self.constraints[i + 1:])
-            ]
-        what = "whole-share hedge" if relaxed_ok else "hedge"
-        msg = f"no {what} satisfies all {len(names)} constraints [{', '.join(names)}]."
-        if relaxed_ok:
-            ints = [repr(c) for c in self.constraints if c.integer]
-            others = [n for n, c in zip(names, self.constraints, strict=True)
-                      if n in culprits and not c.integer]
-            with_what = f"[{', '.join(others)}]" if others else "the other constraints"
-            msg += (f" The continuous relaxation is feasible: the whole-share restrictions "
-                    f"[{', '.join(ints)}] conflict with {with_what}")
-            msg += f" ({proof})." if proof else "."
-        elif proof:
-            msg += f" Proof: {proof}."
-        if culprits:
-            checked = " (each checked by a hedge that meets all the others)" if integer else ""
-            msg += f" Dropping any one of [{', '.join(culprits)}] makes it feasible{checked}."
-        elif not undecided:
-            msg += " No single constraint's removal restores feasibility."
-        if undecided:
-            msg += (f" Undecided in the time: whether dropping one of [{', '.join(undecided)}] "
-                    f"helps (no whole-share hedge found without it, and no proof that none "
-                    f"exists).")
-        if len(self.constraints) <= 10:
-            pairs = [
-                f"{a!r} + {b!r}" for a, b in itertools.combinations(self.constraints, 2)
-                if not self._feasible([a, b])
-            ]
-            singles = [repr(c) for c in self.constraints if not self._feasible([c])]
-            if singles:
-                msg += f" Infeasible on its own: {', '.join(singles)}."
-            elif pairs:
-                msg += f" Conflicting pairs: {'; '.join(pairs)}."
-        return InfeasibleError(msg, constraints=names, culprits=culprits)
-
-    def _whole_share_culprits(self, deadline: float | None, tol: float
-                              ) -> tuple[list[str], list[str]]:
-        """``(culprits, undecided)`` of an infeasible whole-share problem.
-
-        Dropping constraint ``c`` leaves the others; ``c`` is a culprit when a hedge meeting
-        them is found and re-checked with their own :meth:`check`: an LP / conic point when no
-        other constraint asks for whole shares, else a whole-share point from
-        :func:`~hedgeopt.solvers.wholeshare.find_feasible` (a cheap proof, rounding and repair, then
-        SCIP on the constraints alone). The others being infeasible with integrality relaxed,
-        or a proof, rules ``c`` out. The whole-share checks share the time left until
-        ``deadline`` (at least :data:`_DIAGNOSIS_SECONDS` in all); what is not decided in it is
-        undecided, never guessed.
-        """
-        from hedgeopt.exceptions import HedgeOptError
-        from hedgeopt.solvers.wholeshare import find_feasible
-
-        culprits: dict[int, bool | None] = {}
-        pending: list[tuple[int, list[Constraint]]] = []
-        for i in range(len(self.constraints)):
-            rest = self.constraints[:i] + self.constraints[i + 1:]
-            w = self._feasible_point(rest)
-            if w is None:
-                culprits[i] = False  # even the relaxation of the others is infeasible
-            elif not any(k.integer for k in rest):
-                culprits[i] = self._meets(rest, self.ctx.shares_from_weights(w), tol) or None
-            else:
-                pending.append((i, rest))
-        now = time.perf_counter()
-        end = max(deadline if deadline is not None else now + 2.0, now + _DIAGNOSIS_SECONDS)
-        factor = None  # the objective's factor, computed once for all candidates
-        for k, (i, rest) in enumerate(pending):
-            budget = min(max(end - time.perf_counter(), 0.0) / (len(pending) - k),
-                         _CULPRIT_SECONDS)
-            try:
-                spec = self._sibling(rest).whole_share_spec(factor=factor)
-                factor = spec.factor
-                out = find_feasible(spec, time_limit=budget, tol=tol)
-            except HedgeOptError:
-                culprits[i] = None
-                continue
-            if out.status == "infeasible":
-                culprits[i] = False
-            elif out.z is None:
-                culprits[i] = None
-            else:
-                culprits[i] = self._meets(rest, spec.lots * out.z, tol) or None
-        yes = [repr(self.constraints[i]) for i in sorted(culprits) if culprits[i]]
-        maybe = [repr(self.constraints[i]) for i in sorted(culprits) if culprits[i] is None]
-        return yes, maybe
-
-    def _meets(self, constraints: list[Constraint], shares: np.ndarray, tol: float) -> bool:
-        """Whether ``shares`` pass every constraint's own check (the verification of results)."""
-        return not any(c.check(shares, self.ctx, tol) for c in constraints)
-
     def __repr__(self) -> str:
         cons = ", ".join(repr(c) for c in self.constraints) or "none"
         return (f"HedgeProblem(T={self.ctx.n_obs}, N={self.ctx.n_assets}, lam={self.lam:g}, "
@@ -662,37 +524,6 @@ class HedgeProblem:
 
 #: Seconds kept back from the whole-share backends for verifying their answer.
 _VERIFY_SECONDS = 0.05
-#: Least time (seconds) the culprit search of an infeasible whole-share problem gets, even when
-#: the proof used up the time limit (within the one second of overhead the limit allows).
-_DIAGNOSIS_SECONDS = 0.3
-#: Most seconds the whole-share feasibility check of one culprit candidate gets.
-_CULPRIT_SECONDS = 2.0
-
-
 def _time_limit(value: Any) -> float:
     """``time_limit`` as seconds (a finite number > 0), else an :class:`InputError`."""
     return check_number(value, "time_limit", lo=0.0, lo_open=True)
-
-
-def _undecided_message(limit: float, attempts: list[str], requested: str | None,
-                       spec: Any) -> str:
-    """The :class:`SolverError` text when no whole-share point was found and none was proven
-    impossible: it says so, what ran, and what may help."""
-    msg = (f"no whole-share solution found in {limit:g} s; feasibility not decided (the "
-           f"continuous relaxation is feasible)")
-    if attempts:
-        msg += ": " + " | ".join(attempts)
-    msg += "."
-    f = spec.form
-    eq = [f.labels[j] if j < len(f.labels) else f"row {j}" for j in range(f.A.shape[0])
-          if np.isfinite(f.lo[j]) and f.lo[j] == f.hi[j]]
-    if eq:
-        msg += (f" The rows [{', '.join(eq)}] are equalities, which whole lots rarely meet "
-                f"exactly; a band, e.g. Budget(band=(0.99, 1.0)), usually makes the problem "
-                f"feasible.")
-    if requested is not None and str(requested).upper() == "HEURISTIC":
-        msg += (" The heuristic finds points but does not prove that none exist; "
-                "solver=None or solver='SCIP' can decide it.")
-    else:
-        msg += " A longer time_limit may decide it."
-    return msg

@@ -90,6 +90,8 @@ class HedgeResult:
     relaxation: float | None = None
     attempts: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    #: soft constraints (``ho.Soft``): violations in their own units and in dollars, by repr
+    soft: dict[str, Any] = field(default_factory=dict)
     #: (shares, lam) the lazy metrics are computed from (None: ``shares`` and ``lam``)
     _source: tuple[np.ndarray, float] | None = field(default=None, repr=False, compare=False)
 
@@ -122,7 +124,7 @@ class HedgeResult:
     # -- views ------------------------------------------------------------------------------
     @property
     def prices(self) -> pd.Series:
-        """Reference-date prices."""
+        """Reference-date dollars per share (per unit: price x multiplier, for contracts)."""
         return pd.Series(self.ctx.p_ref, index=self.ctx.tickers, name="price")
 
     @property
@@ -199,10 +201,20 @@ class HedgeResult:
         return out
 
     def to_frame(self, held_only: bool = False) -> pd.DataFrame:
-        """One row per ticker: shares, reference price, dollars, weight."""
+        """One row per ticker: shares, reference price, dollars, weight.
+
+        With contract multipliers (:class:`~hedgeopt.context.HedgeContext`): ``units``,
+        ``price`` (per unit, before the multiplier), ``multiplier``, ``dollars``, ``weight``.
+        """
         df = pd.concat([self.shares, self.prices, self.dollars, self.weights], axis=1)
         df.index.name = "ticker"
-        return df[df["shares"] != 0] if held_only else df
+        held = df["shares"] != 0
+        m = self.ctx.multipliers
+        if (m != 1).any():  # units x price x multiplier = dollars
+            df["price"] = df["price"] / m
+            df.insert(2, "multiplier", m)
+            df = df.rename(columns={"shares": "units"})
+        return df[held] if held_only else df
 
     def plot(self, prices: pd.DataFrame | None = None, basket: pd.Series | None = None, *,
              paths: pd.DataFrame | None = None, **kwargs: Any) -> Any:

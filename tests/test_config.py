@@ -676,3 +676,74 @@ def test_reference_documents_every_key():
     for k in ("workers", "scheduler", "retries"):
         assert f"`batch.{k}`" in doc
     assert not re.search(r"\|\s*\|\s*\|\s*\|\s*\|", doc)  # no empty rows
+
+
+def test_desk_constraint_keys_build_the_api_problem(data):
+    d, prices, basket, sectors = data
+    tickers = list(prices.columns)
+    rng = np.random.default_rng(2)
+    loadings = pd.DataFrame(rng.normal(1, 0.5, (len(tickers), 2)), index=tickers,
+                            columns=["mkt", "value"]).rename_axis("ticker")
+    loadings.to_csv(d / "loadings.csv")
+    bench = prices.mean(axis=1).rename("value")
+    bench.rename_axis("date").to_csv(d / "bench.csv")
+    adv = pd.Series(1e6, index=tickers, name="adv").rename_axis("ticker")
+    adv.to_csv(d / "adv.csv")
+    text = BASE.replace("sector_cap = { sectors = \"sectors.csv\", max_weight = 0.25 }", "") + """
+max_weight = 0.08
+factor_exposure = { loadings = "loadings.csv", upper = { value = 1.0 }, lower = 0.9 }
+beta = { benchmark = "bench.csv", lower = -0.05, upper = 0.05 }
+max_participation = { adv = "adv.csv", fraction = 0.1 }
+leverage = { gross = 1.0 }
+"""
+    prob = load_config(write(d, text)).build_problem()
+    kinds = [type(c).__name__ for c in prob.constraints]
+    assert kinds == ["Budget", "LongOnly", "MaxWeight", "FactorExposure", "Beta",
+                     "MaxParticipation", "Leverage"]
+    api = ho.HedgeProblem(prices, basket, lam=0.3).add(
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.MaxWeight(0.08),
+        ho.FactorExposure(loadings, lower=0.9, upper={"value": 1.0}),
+        ho.Beta(bench, -0.05, 0.05), ho.MaxParticipation(adv, 0.1),
+        ho.Leverage(gross=1.0)).solve()
+    res = prob.solve()
+    assert res.objective == pytest.approx(api.objective, rel=1e-9)
+    assert res.violations == []
+    bad = text.replace("fraction = 0.1", "fraction = 10")
+    with pytest.raises(ConfigError, match="max_participation.fraction"):
+        load_config(write(d, bad, "bad.toml"))
+
+
+def test_cost_keys_price_the_objective(data):
+    d, prices, basket, sectors = data
+    text = BASE + """
+[objective.transaction_cost]
+bps = 10
+weight = 2
+
+[objective.borrow_cost]
+rate = 0.01
+horizon_days = 63
+"""
+    text = text.replace("lam = 0.3\n", "lam = 0.3\n", 1)
+    prob = load_config(write(d, text)).build_problem()
+    assert [type(p).__name__ for p in prob.penalties] == ["TransactionCost", "BorrowCost"]
+    res = prob.solve()
+    api = ho.HedgeProblem(prices, basket, lam=0.3).add(
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25),
+        ho.TransactionCost(bps=10, weight=2), ho.BorrowCost(0.01, 63)).solve()
+    assert res.objective == pytest.approx(api.objective, rel=1e-9)
+    assert res.info["cost_dollars"] == pytest.approx(api.info["cost_dollars"], rel=1e-9)
+    with pytest.raises(ConfigError, match="borrow_cost.rate"):
+        load_config(write(d, text.replace("rate = 0.01", "rate = 5"), "bad.toml"))
+
+
+def test_multipliers_key(data):
+    d, prices, basket, sectors = data
+    fut = prices.columns[0]
+    pd.Series({fut: 50.0}, name="multiplier").rename_axis("ticker").to_csv(d / "mult.csv")
+    text = BASE.replace('basket = "basket.csv"', 'basket = "basket.csv"\nmultipliers = "mult.csv"')
+    prob = load_config(write(d, text)).build_problem()
+    assert prob.ctx.multipliers[fut] == 50.0
+    api = ho.HedgeProblem(prices, basket, lam=0.3, multipliers={fut: 50.0}).add(
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25))
+    assert prob.solve().objective == pytest.approx(api.solve().objective, rel=1e-9)

@@ -39,6 +39,22 @@ def test_example_runs(name: str, pngs: list[str], tmp_path: Path) -> None:
     assert proc.stdout.strip()
 
 
+def test_desk_hedge_example_runs(tmp_path: Path) -> None:
+    """examples/desk_hedge.py on the real daily prices: it prints both hedges' cost and
+    exposures, within the limits."""
+    env_dir = os.environ.get("HEDGEOPT_DAILY", "").strip()
+    data = Path(env_dir) if env_dir else EXAMPLES.parents[1] / "shared" / "data" / "daily"
+    if not (data / "stock_prices.csv").is_file():
+        pytest.skip("the real daily prices (../shared/data/daily) are not available")
+    env = {**os.environ, "HEDGEOPT_EXAMPLE_QUICK": "1", "HEDGEOPT_DAILY": str(data)}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "desk_hedge.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert out.count("trading cost $") == 2 and out.count("violations []") == 2
+    assert "ES" in out and "multiplier" in out
+
+
 # -- the notebook ----------------------------------------------------------------------------
 
 ROOT = EXAMPLES.parent

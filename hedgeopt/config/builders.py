@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 import hedgeopt.constraints as hc
+import hedgeopt.costs as hco
 from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, KeyInputs
 from hedgeopt.config.files import Files
 from hedgeopt.config.locate import ConfigError, Loc, origin_error, relabel
@@ -22,7 +23,8 @@ from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import basket_value
 from hedgeopt.problem import HedgeProblem
 
-__all__ = ["LoadedHedge", "add_constraints", "build_constraints", "build_problem", "origin"]
+__all__ = ["LoadedHedge", "add_constraints", "build_constraints", "build_costs", "build_problem",
+           "origin"]
 
 
 @dataclass
@@ -57,6 +59,8 @@ class LoadedHedge:
     constraints: list[Any]
     sectors: pd.Series | None
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: contract multipliers per ticker (``data.multipliers``), or None
+    multipliers: pd.Series | None = None
 
     def hedge_prices(self, exclude_constituents: bool = False) -> pd.DataFrame:
         """The hedge universe's columns of ``prices``."""
@@ -114,6 +118,31 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
     return out, sc_map
 
 
+def build_costs(objective: Mapping[str, Any], at: Callable[[str], Loc], files: Files
+                ) -> list[Any]:
+    """The cost terms of a validated ``[objective]`` table (``transaction_cost``,
+    ``borrow_cost``), each carrying its ``_config_origin``."""
+    out: list[Any] = []
+    for key in ("transaction_cost", "borrow_cost"):
+        v = objective.get(key)
+        if not isinstance(v, dict):
+            continue
+        loc = at(f"objective.{key}")
+        try:
+            if key == "transaction_cost":
+                cur = files.series(v["current"]) if "current" in v else None
+                adv = files.series(v["adv"]) if "adv" in v else None
+                term: Any = hco.TransactionCost(cur, v.get("bps", 0.0), v.get("per_share", 0.0),
+                                                v.get("impact", 0.0), adv, v.get("weight", 1.0))
+            else:
+                term = hco.BorrowCost(v["rate"], v["horizon_days"], v.get("weight", 1.0))
+        except InputError as exc:
+            raise loc.error(str(exc), raw_of(v)) from None
+        term._config_origin = origin(loc, v)
+        out.append(term)
+    return out
+
+
 def add_constraints(prob: HedgeProblem, constraints: Iterable[Any]) -> HedgeProblem:
     """``prob.add(c)`` for each constraint; an error names the constraint's config key."""
     for c in constraints:
@@ -141,7 +170,11 @@ def build_problem(loaded: LoadedHedge, lam: float, reference: Any = None,
         except InputError as exc:
             raise relabel(exc, loaded.labels, "basket") from None
     try:
-        prob = HedgeProblem(prices, basket, lam=lam, reference=reference)
+        multipliers = loaded.multipliers
+        if multipliers is not None:
+            multipliers = multipliers[multipliers.index.isin(prices.columns)]
+        prob = HedgeProblem(prices, basket, lam=lam, reference=reference,
+                            multipliers=multipliers)
     except InputError as exc:
         raise relabel(exc, loaded.labels) from None
     return add_constraints(prob, loaded.constraints)

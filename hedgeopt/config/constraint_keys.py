@@ -83,6 +83,25 @@ def _lots(lots: Any, inp: KeyInputs) -> hc.Constraint:
     return hc.ShareLots(inp.files.series(lots["file"]) if isinstance(lots, dict) else lots)
 
 
+def _max_weight(mw: Any, inp: KeyInputs) -> hc.Constraint:
+    return hc.MaxWeight(inp.files.series(mw["file"]) if isinstance(mw, dict) else mw)
+
+
+def _factor_exposure(fe: Any, inp: KeyInputs) -> hc.Constraint:
+    return hc.FactorExposure(inp.files.frame(fe["loadings"]), lower=fe.get("lower"),
+                             upper=fe.get("upper"), basket=fe.get("basket"))
+
+
+def _beta(be: Any, inp: KeyInputs) -> hc.Constraint:
+    return hc.Beta(inp.files.dated_series(be["benchmark"]), be.get("lower"), be.get("upper"),
+                   relative=be.get("relative", True))
+
+
+def _participation(mp: Any, inp: KeyInputs) -> hc.Constraint:
+    held = inp.files.series(mp["current"]) if "current" in mp else None
+    return hc.MaxParticipation(inp.files.series(mp["adv"]), mp["fraction"], held)
+
+
 _OFF = Off()
 _WEIGHTS = OneOf(Number(), Table({}, extra=Number(), extra_doc="sector = number"))
 
@@ -147,6 +166,44 @@ CONSTRAINT_KEYS: tuple[ConstraintKey, ...] = (
     })), "Each name traded for at least `dollars` or not at all (`ho.MinTrade`, whole-share).",
         example='{ current = "holdings.csv", dollars = 10000 }'),
                   lambda mt, inp: hc.MinTrade(inp.files.series(mt["current"]), mt["dollars"])),
+    ConstraintKey("max_weight", hc.MaxWeight, Field(OneOf(_OFF, Number(0), Table({
+        "file": Field(FilePath(), "Per-ticker limits (`ticker, fraction`).", required=True),
+    })), "Each name's `|dollars| / notional` at most this (`ho.MaxWeight`), or per ticker from "
+         "`{ file = \"max_weight.csv\" }`.", example="0.05"), _max_weight),
+    ConstraintKey("factor_exposure", hc.FactorExposure, Field(OneOf(_OFF, Table({
+        "loadings": Field(FilePath(), "Loadings `ticker, factor1, factor2, ...` (exposure per "
+                          "dollar held).", required=True),
+        "lower": Field(_WEIGHTS, "Floor on exposure / notional: one number, or `{ factor = "
+                       "number }`."),
+        "upper": Field(_WEIGHTS, "Cap, same forms."),
+        "basket": Field(Table({}, extra=Number(), extra_doc="factor = number"),
+                        "The basket's own exposure per factor: the limits then apply to hedge "
+                        "minus basket."),
+    })), "Factor exposure limits (`ho.FactorExposure`).",
+        example='{ loadings = "loadings.csv", lower = -0.05, upper = 0.05 }'), _factor_exposure),
+    ConstraintKey("beta", hc.Beta, Field(OneOf(_OFF, Table({
+        "benchmark": Field(FilePath(), "Benchmark prices by date (`date, value`), covering "
+                           "the window: betas are OLS slopes of daily returns.", required=True),
+        "lower": Field(Number(), "Floor on dollar beta / notional."),
+        "upper": Field(Number(), "Cap on dollar beta / notional."),
+        "relative": Field(Bool(), "Limit the hedge's beta minus the basket's.", default=True),
+    })), "Dollar beta limits (`ho.Beta`).",
+        example='{ benchmark = "spx.csv", lower = -0.02, upper = 0.02 }'), _beta),
+    ConstraintKey("max_participation", hc.MaxParticipation, Field(OneOf(_OFF, Table({
+        "adv": Field(FilePath(), "Average daily volume in shares (`ticker, adv`), every "
+                     "ticker.", required=True),
+        "fraction": Field(Number(0, 1, lo_open=True), "Largest traded fraction of ADV.",
+                          required=True),
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`); default: "
+                         "none (the position is the trade)."),
+    })), "Traded shares at most `fraction x ADV` per name (`ho.MaxParticipation`).",
+        example='{ adv = "adv.csv", fraction = 0.1 }'), _participation),
+    ConstraintKey("leverage", hc.Leverage, Field(OneOf(_OFF, Table({
+        "gross": Field(Number(0), "Largest `Σ |dollars_i| / notional`."),
+        "short": Field(Number(0), "Largest `Σ max(-dollars_i, 0) / notional`."),
+    })), "Gross and short exposure limits (`ho.Leverage`).",
+        example="{ gross = 1.2, short = 0.2 }"),
+                  lambda lev, inp: hc.Leverage(lev.get("gross"), lev.get("short"))),
 )
 
 #: Constraints that need a whole-share solver (their class is ``integer``).

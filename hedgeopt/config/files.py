@@ -110,6 +110,11 @@ class Files:
         return self._cached(ref, "series" + ("#" if numeric else "") + self._other_tag,
                             lambda: ref.series(numeric=numeric, **self.other))
 
+    def frame(self, ref: FileRef) -> pd.DataFrame:
+        """A numeric table by ticker (factor loadings)."""
+        return self._cached(ref, "labels" + self._other_tag,
+                            lambda: ref.frame(index="labels", numeric=True, **self.other))
+
     def names(self, ref: FileRef) -> list[str]:
         """A one-column file of tickers."""
         names: list[str] = self._cached(ref, "names" + self._other_tag,

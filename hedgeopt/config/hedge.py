@@ -9,7 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from hedgeopt.config.builders import LoadedHedge, build_constraints, build_problem, origin
+from hedgeopt.config.builders import (
+    LoadedHedge,
+    build_constraints,
+    build_costs,
+    build_problem,
+    origin,
+)
 from hedgeopt.config.constraint_keys import INTEGER_KEYS
 from hedgeopt.config.files import FileRef, Files
 from hedgeopt.config.locate import MISSING, ConfigError, Loc, Source
@@ -230,6 +236,7 @@ class HedgeConfig:
         sectors = files.series(data["sectors"], numeric=False) if "sectors" in data else None
         constraints, sc_map = build_constraints(self.get("constraints", {}) or {}, self._at,
                                                 files, sectors)
+        constraints += build_costs(self.get("objective", {}) or {}, self._at, files)
         labels = {
             "prices": origin(self._at("data.prices"), prices_ref),
             "basket": origin(self._at("data.basket" if basket is not None else
@@ -239,7 +246,9 @@ class HedgeConfig:
         }
         return LoadedHedge(prices=prices, basket=basket, units=units, universe=universe,
                            constraints=constraints, sectors=sectors if sectors is not None
-                           else sc_map, labels=labels)
+                           else sc_map, labels=labels,
+                           multipliers=(files.series(data["multipliers"])
+                                        if "multipliers" in data else None))
 
     def build(self, cache: dict[Any, Any] | None = None) -> tuple[HedgeProblem, LoadedHedge]:
         """Load the data; return the configured :class:`~hedgeopt.HedgeProblem` and the data.

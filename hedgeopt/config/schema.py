@@ -17,6 +17,7 @@ from hedgeopt.config.spec import (
     Field,
     FilePath,
     Number,
+    Off,
     OneOf,
     Separator,
     String,
@@ -65,6 +66,9 @@ DATA = Table({
     "sectors": Field(FilePath(), "Sector map (`ticker, sector`): used by "
                      "`constraints.sector_cap` when it names no file, and for the report's "
                      "sector table.", example='"sectors.csv"'),
+    "multipliers": Field(FilePath(), "Contract multipliers (`ticker, multiplier`; absent "
+                         "tickers 1): units x price x multiplier = dollars, results in units.",
+                         example='"multipliers.csv"'),
 }, doc="Where the data are. Paths are relative to the TOML file.", section=True)
 
 OBJECTIVE = Table({
@@ -75,6 +79,27 @@ OBJECTIVE = Table({
                       "Also tabulate and plot the lam frontier (`hedgeopt solve` only): an array "
                       "of lams, or a number of evenly spaced lams in [0, 1].",
                       example="[0, 0.25, 0.5, 0.75, 1]"),
+    "transaction_cost": Field(OneOf(Off(), Table({
+        "current": Field(FilePath(), "Current holdings in shares (`ticker, shares`); default: "
+                         "none."),
+        "bps": Field(Number(0), "Basis points of traded dollars.", default=0.0),
+        "per_share": Field(Number(0), "Dollars per traded share.", default=0.0),
+        "impact": Field(Number(0), "Square-root impact coefficient (needs `adv`).",
+                        default=0.0),
+        "adv": Field(FilePath(), "Average daily volume in shares (`ticker, adv`)."),
+        "weight": Field(Number(0), "Dollars of tracking std one dollar of cost is worth.",
+                        default=1.0),
+    })), "Trading cost priced into the objective (`ho.TransactionCost`).",
+        example="{ bps = 10, weight = 2 }"),
+    "borrow_cost": Field(OneOf(Off(), Table({
+        "rate": Field(Number(0, 1), "Annual borrow rate on short dollars (fraction).",
+                      required=True),
+        "horizon_days": Field(Number(0, lo_open=True), "Days the shorts are held.",
+                              required=True),
+        "weight": Field(Number(0), "Dollars of tracking std one dollar of cost is worth.",
+                        default=1.0),
+    })), "Borrow cost of the shorts priced into the objective (`ho.BorrowCost`).",
+        example="{ rate = 0.005, horizon_days = 63 }"),
 }, doc="The tracking objective.", section=True)
 
 SOLVE = Table({

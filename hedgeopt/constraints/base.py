@@ -31,8 +31,8 @@ from hedgeopt.keys import arguments_key
 from hedgeopt.validation import as_dollars, as_float, as_fraction
 
 __all__ = [
-    "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float", "as_fraction",
-    "feasible_point", "merge_forms", "shares_array",
+    "AbsoluteRows", "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float",
+    "as_fraction", "feasible_point", "merge_forms", "piecewise_form", "shares_array",
 ]
 
 
@@ -73,6 +73,9 @@ class LinearForm:
     hi: np.ndarray
     labels: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
+    #: piecewise-linear rows of the constraints that are not polyhedral (gross / short
+    #: leverage), set by :func:`piecewise_form`; None: the form is the whole set
+    absolute: AbsoluteRows | None = None
 
     @classmethod
     def free(cls, n: int) -> LinearForm:
@@ -136,6 +139,63 @@ def _finite_or_none(b: np.ndarray) -> list[float | None]:
     return [float(x) if np.isfinite(x) else None for x in b]
 
 
+@dataclass
+class AbsoluteRows:
+    """Piecewise-linear rows ``sum_i pos_ki max(w_i, 0) + neg_ki max(-w_i, 0) <= limit_k``.
+
+    Convex when ``pos, neg >= 0``: gross leverage is ``pos = neg = 1``, short exposure
+    ``pos = 0, neg = 1``. Linear once the sign of every ``w_i`` is fixed, which is how the
+    native solver takes them (:mod:`hedgeopt.solvers.signsplit`).
+
+    Attributes
+    ----------
+    pos, neg : numpy.ndarray
+        m x N non-negative coefficients of the long and the short part of each weight.
+    limit : numpy.ndarray
+        m limits (fractions of the notional).
+    labels : list of str
+        One description per row, used in messages.
+    """
+
+    pos: np.ndarray
+    neg: np.ndarray
+    limit: np.ndarray
+    labels: list[str] = field(default_factory=list)
+
+    @classmethod
+    def stack(cls, parts: list[AbsoluteRows], n: int) -> AbsoluteRows:
+        """All rows of ``parts`` in one block."""
+        return cls(
+            pos=np.vstack([np.zeros((0, n)), *[p.pos for p in parts]]),
+            neg=np.vstack([np.zeros((0, n)), *[p.neg for p in parts]]),
+            limit=np.concatenate([np.zeros(0), *[p.limit for p in parts]]),
+            labels=[label for p in parts for label in p.labels],
+        )
+
+    def values(self, w: np.ndarray) -> np.ndarray:
+        """The rows' left-hand sides at ``w``."""
+        return self.pos @ np.maximum(w, 0.0) + self.neg @ np.maximum(-w, 0.0)
+
+
+def piecewise_form(constraints: list[Constraint], ctx: HedgeContext) -> LinearForm | None:
+    """The constraints as a merged :class:`LinearForm` whose :attr:`~LinearForm.absolute`
+    holds the :class:`AbsoluteRows` of those that are piecewise linear (None when there are
+    none), or None when some constraint is neither."""
+    forms, parts = [], []
+    for c in constraints:
+        f = c.linear(ctx)
+        if f is not None:
+            forms.append((repr(c), f))
+            continue
+        a = c.absolute(ctx)
+        if a is None:
+            return None
+        parts.append(a)
+    merged = merge_forms(forms, ctx.n_assets)
+    merged.absolute = AbsoluteRows.stack(parts, ctx.n_assets) if parts else None
+    return merged
+
+
 class Constraint(ABC):
     """A constraint on the hedge.
 
@@ -162,6 +222,11 @@ class Constraint(ABC):
 
     def linear(self, ctx: HedgeContext) -> LinearForm | None:
         """The constraint as a :class:`LinearForm`, or None when it is not polyhedral."""
+        return None
+
+    def absolute(self, ctx: HedgeContext) -> AbsoluteRows | None:
+        """The constraint as :class:`AbsoluteRows` when it is piecewise linear in the signs of
+        the weights (gross and short leverage), else None."""
         return None
 
     def __repr__(self) -> str:

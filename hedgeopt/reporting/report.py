@@ -223,13 +223,22 @@ def render_report(res: HedgeResult, *, title: str | None = None,
     shown = held.head(top)
     out += [f"## Top holdings ({len(shown)} of {len(held)} held)", ""]
     if len(shown):
+        cols = list(held.columns)  # units, price, multiplier with contract multipliers
+        fmts = {"shares": "{:,.4f}", "units": "{:,.4f}", "price": "{:,.2f}",
+                "multiplier": "{:g}", "dollars": "{:,.2f}", "weight": "{:.2%}"}
         out.append(markdown_table(
-            [(t, r["shares"], r["price"], r["dollars"], r["weight"]) for t, r in shown.iterrows()],
-            ["ticker", "shares", "price", "dollars", "weight"],
-            [None, "{:,.4f}", "{:,.2f}", "{:,.2f}", "{:.2%}"]))
+            [(t, *(r[c] for c in cols)) for t, r in shown.iterrows()],
+            ["ticker", *cols], [None, *(fmts.get(c, "{}") for c in cols)]))
     else:
         out.append("The hedge holds nothing.")
     out.append("")
+    if res.soft:
+        out += ["## Soft constraints", ""]
+        out.append(markdown_table(
+            [(name, f"${v['dollars']:,.2f}", "; ".join(v["violations"]) or "none")
+             for name, v in res.soft.items()],
+            ["constraint", "violation, dollars", "violations in its own units"]))
+        out.append("")
     exposure = sector_exposure(res, sectors)
     if exposure is not None:
         out += ["## Sector exposure", "", markdown_table(

@@ -16,6 +16,7 @@ import numpy as np
 from hedgeopt.constraints.base import LinearForm
 from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
 from hedgeopt.solvers.continuous import Outcome
+from hedgeopt.solvers.signsplit import solve_signed
 
 __all__ = ["solve_native"]
 
@@ -23,11 +24,20 @@ __all__ = ["solve_native"]
 def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearForm, *,
                  warm: QPSolution | None = None, **options: Any
                  ) -> tuple[Outcome, QPSolution | None]:
-    """Solve with the active-set QP; returns the outcome and the next warm start."""
+    """Solve with the active-set QP; returns the outcome and the next warm start.
+
+    ``form.absolute``, piecewise-linear rows (gross / short leverage), are taken by fixing the
+    signs of the weights (:func:`~hedgeopt.solvers.signsplit.solve_signed`).
+    """
     start = time.perf_counter()
     if warm is not None and warm.x.shape != q.shape:
         warm = None
-    sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, **options)
+    detail: dict[str, Any] = {}
+    if form.absolute is not None:
+        sol, detail["sign_rounds"] = solve_signed(Q, q, form, form.absolute, warm=warm,
+                                                  **options)
+    else:
+        sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, **options)
     x = sol.x
     value = None
     if x is not None:
@@ -35,6 +45,6 @@ def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearF
         value = float(0.5 * x @ qx - q @ x + c)
     out = Outcome(
         status=sol.status, weights=x, objective=value, iterations=sol.iterations,
-        seconds=time.perf_counter() - start, detail={"kkt_residual": sol.kkt_residual},
+        seconds=time.perf_counter() - start, detail={"kkt_residual": sol.kkt_residual, **detail},
     )
     return out, (sol if sol.status == "optimal" else warm)

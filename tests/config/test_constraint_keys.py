@@ -24,6 +24,11 @@ lots = 10
 max_names = 7
 min_position = 25000
 min_trade = { current = "holdings.csv", dollars = 5000 }
+max_weight = 0.9
+factor_exposure = { loadings = "loadings.csv", upper = 10.0 }
+beta = { benchmark = "bench.csv", lower = -5, upper = 5 }
+max_participation = { adv = "adv.csv", fraction = 0.1 }
+leverage = { gross = 2.0 }
 """
 
 
@@ -48,6 +53,10 @@ def test_each_key_builds_its_constraint(market_dir) -> None:
     d, prices, _, _ = market_dir
     held = pd.Series([100.0, 200.0], index=prices.columns[:2], name="shares")
     held.rename_axis("ticker").to_csv(d / "holdings.csv")
+    pd.DataFrame({"f": 1.0}, index=prices.columns).rename_axis("ticker").to_csv(
+        d / "loadings.csv")
+    prices.mean(axis=1).rename("value").rename_axis("date").to_csv(d / "bench.csv")
+    pd.Series(1e9, index=prices.columns, name="adv").rename_axis("ticker").to_csv(d / "adv.csv")
     text = ALL_ON.replace("LAST", str(prices.columns[-1]))
     (d / "hedge.toml").write_text(text)
     cfg = load_config(d / "hedge.toml")

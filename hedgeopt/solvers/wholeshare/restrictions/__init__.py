@@ -1,4 +1,5 @@
-"""One object per whole-share restriction: turnover, name count, minimum position, minimum trade.
+"""One object per whole-share restriction: turnover, name count, minimum position, minimum trade,
+leverage.
 
 Each rule holds its restriction's data (in weights, :attr:`.spec.WholeShareSpec.rules` is a
 tuple of rule instances) and all of its arithmetic, for the translation, the checker, the
@@ -45,19 +46,21 @@ from __future__ import annotations
 
 from hedgeopt.constraints.base import Constraint
 from hedgeopt.solvers.wholeshare.restrictions.base import Restriction, Tracker
+from hedgeopt.solvers.wholeshare.restrictions.leverage import LeverageRule, LeverageTracker
 from hedgeopt.solvers.wholeshare.restrictions.names import MaxNamesRule, NamesTracker
 from hedgeopt.solvers.wholeshare.restrictions.positions import MinPositionRule
 from hedgeopt.solvers.wholeshare.restrictions.trades import MinTradeRule
 from hedgeopt.solvers.wholeshare.restrictions.turnover import TurnoverRule, TurnoverTracker
 
-__all__ = ["MaxNamesRule", "MinPositionRule", "MinTradeRule", "NamesTracker", "RULES",
-           "Restriction", "Tracker", "TurnoverRule", "TurnoverTracker", "rule_for"]
+__all__ = ["LeverageRule", "LeverageTracker", "MaxNamesRule", "MinPositionRule", "MinTradeRule",
+           "NamesTracker", "RULES", "Restriction", "Tracker", "TurnoverRule", "TurnoverTracker",
+           "rule_for"]
 
 
 #: The registration, in the order the translation builds the spec's rules (so the order the
 #: checker reports and the MIP builders add rows).
 RULES: tuple[type[Restriction], ...] = (TurnoverRule, MaxNamesRule, MinPositionRule,
-                                        MinTradeRule)
+                                        MinTradeRule, LeverageRule)
 
 
 def rule_for(c: Constraint) -> type[Restriction] | None:

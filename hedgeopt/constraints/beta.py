@@ -1,0 +1,117 @@
+"""Beta limits: the hedge's dollar beta to a benchmark (minus the basket's), per notional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgeopt.constraints.exposure import ExposureLimit
+from hedgeopt.context import HedgeContext, as_ticker_series
+from hedgeopt.exceptions import InputError
+from hedgeopt.text import fmt_date
+from hedgeopt.validation import as_float
+
+__all__ = ["Beta", "ols_betas"]
+
+
+def ols_betas(values: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
+    """OLS slopes of the simple daily returns of each column of ``values`` on the benchmark's.
+
+    ``beta_i = cov(r_i, r_m) / var(r_m)`` over the T-1 returns of the T rows (with an
+    intercept: the returns are centred).
+    """
+    r = values[1:] / values[:-1] - 1.0
+    m = benchmark[1:] / benchmark[:-1] - 1.0
+    m = m - m.mean()
+    return (m @ (r - r.mean(axis=0))) / (m @ m)
+
+
+class Beta(ExposureLimit):
+    """The hedge's dollar beta to a benchmark, as a fraction of the notional.
+
+    .. math::  \\ell \\le \\sum_i w_i \\beta_i - \\beta_B \\le u
+
+    with ``w_i = n_i P_{r,i} / B_r`` and, when ``relative``, ``beta_B`` the basket's own beta
+    (its dollar beta over its value). ``Beta(spx, -0.02, 0.02)`` is a hedge whose dollar beta is
+    within 2% of the notional of the basket's.
+
+    Parameters
+    ----------
+    benchmark : pandas.Series
+        Either the benchmark's **prices** on (at least) every date of the problem's window: the
+        betas of the instruments and of the basket are then the OLS slopes of their simple
+        daily returns on the benchmark's over the window (equal weights); or the **betas**
+        themselves, one per ticker of the universe (tickers absent are an error).
+    lower, upper : float, optional
+        Limits as fractions of the notional (``None``: no limit on that side).
+    relative : bool
+        Limit the hedge's beta minus the basket's (default) rather than the hedge's alone.
+    basket_beta : float, optional
+        The basket's beta, needed with given betas and ``relative=True`` (with benchmark
+        prices it is estimated like the others unless given).
+    """
+
+    row_kind = "beta"
+
+    def __init__(self, benchmark: pd.Series, lower: Any = None, upper: Any = None,
+                 relative: bool = True, basket_beta: float | None = None) -> None:
+        if not isinstance(benchmark, pd.Series):
+            raise InputError(f"Beta.benchmark must be a pandas Series (benchmark prices by "
+                             f"date, or betas by ticker), got {type(benchmark).__name__}",
+                             field="benchmark")
+        for side, v in (("lower", lower), ("upper", upper)):
+            if v is not None and not np.isscalar(v):
+                raise InputError(f"Beta.{side} must be a number, got {type(v).__name__}",
+                                 field=side)
+        super().__init__(lower, upper)
+        self.benchmark = benchmark
+        self.relative = bool(relative)
+        self.basket_beta = None if basket_beta is None else as_float(
+            basket_beta, "Beta.basket_beta", finite=True)
+
+    def betas(self, ctx: HedgeContext) -> tuple[np.ndarray, float | None]:
+        """``(beta per ticker, the basket's beta or None)`` for the problem's window."""
+        bench = self.benchmark
+        if ctx.dates.isin(bench.index).all() and not bench.index.isin(ctx.tickers).all():
+            m = pd.to_numeric(bench[~bench.index.duplicated()].reindex(ctx.dates),
+                              errors="coerce").to_numpy(dtype=float)
+            bad = ~np.isfinite(m) | (m <= 0)
+            if bad.any():
+                raise InputError(f"Beta.benchmark: price on {fmt_date(ctx.dates[bad][0])} is "
+                                 f"missing or not a positive number", field="benchmark")
+            if np.ptp(m[1:] / m[:-1]) == 0:
+                raise InputError("Beta.benchmark has constant returns over the window: no "
+                                 "beta can be estimated", field="benchmark")
+            beta = ols_betas(ctx.P, m)
+            basket = self.basket_beta
+            if basket is None:
+                basket = float(ols_betas(ctx.B[:, None], m)[0])
+            return beta, basket
+        if bench.index.isin(ctx.tickers).any():
+            beta = as_ticker_series(bench, ctx.tickers, "Beta.benchmark (betas)",
+                                    finite=True).to_numpy()
+            return beta, self.basket_beta
+        raise InputError(
+            f"Beta.benchmark is neither benchmark prices covering every date of the window "
+            f"({fmt_date(ctx.dates[0])} .. {fmt_date(ctx.dates[-1])}; "
+            f"{int((~ctx.dates.isin(bench.index)).sum())} dates missing) nor betas by ticker",
+            field="benchmark")
+
+    def exposures(self, ctx: HedgeContext) -> tuple[np.ndarray, list[str], np.ndarray]:
+        beta, basket = self.betas(ctx)
+        if self.relative and basket is None:
+            raise InputError("Beta: with given betas and relative=True, give basket_beta= (the "
+                             "basket's beta), or relative=False", field="basket_beta")
+        offset = np.array([basket if self.relative else 0.0])
+        return beta[None, :], ["hedge - basket" if self.relative else "hedge"], offset
+
+    def _repr_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for k in ("lower", "upper"):
+            if getattr(self, k) is not None:
+                args[k] = float(getattr(self, k))
+        if not self.relative:
+            args["relative"] = False
+        return args

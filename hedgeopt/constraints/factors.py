@@ -1,0 +1,102 @@
+"""Factor exposure limits: ``lower_f <= sum_i w_i L_if (- e_f) <= upper_f``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgeopt.constraints.exposure import ExposureLimit
+from hedgeopt.context import HedgeContext
+from hedgeopt.exceptions import InputError
+
+__all__ = ["FactorExposure"]
+
+
+class FactorExposure(ExposureLimit):
+    """The hedge's exposure to each factor, as a fraction of the notional.
+
+    .. math::  \\ell_f \\le \\sum_i w_i L_{if} - e_f \\le u_f, \\qquad w_i = n_i P_{r,i} / B_r
+
+    Parameters
+    ----------
+    loadings : pandas.DataFrame
+        Tickers x factors: exposure per dollar held (a stock with loading 1.2 on "value" adds
+        $1.20 of value exposure per dollar). It must cover every ticker of the universe (it may
+        hold more); NaN is an error, never "no exposure".
+    lower, upper : float, dict or pandas.Series, optional
+        Limits as fractions of the notional: one for every factor, or per factor (factors
+        absent from a dict / Series are not limited on that side).
+    basket : dict or pandas.Series, optional
+        The basket's own exposure per factor, in the same unit (``sum_j v_j L_jf`` over its
+        constituents' dollar weights ``v_j``); then the limits apply to hedge minus basket.
+        It must name every factor.
+    """
+
+    row_kind = "factor"
+
+    def __init__(self, loadings: pd.DataFrame, lower: Any = None, upper: Any = None,
+                 basket: Any = None) -> None:
+        if not isinstance(loadings, pd.DataFrame):
+            raise InputError(f"FactorExposure.loadings must be a DataFrame (tickers x factors), "
+                             f"got {type(loadings).__name__}", field="loadings")
+        if loadings.shape[1] == 0:
+            raise InputError("FactorExposure.loadings has no factor columns", field="loadings")
+        if loadings.index.has_duplicates or loadings.columns.has_duplicates:
+            raise InputError("FactorExposure.loadings repeats a ticker or a factor",
+                             field="loadings")
+        super().__init__(lower, upper)
+        self.loadings = loadings
+        self.basket = basket
+        names = self.factors()
+        self.limits(names)  # unknown factor names fail before a context exists
+        self._basket_exposure(names)
+
+    def factors(self) -> list[str]:
+        """The factor names (columns of ``loadings``), as strings."""
+        return [str(c) for c in self.loadings.columns]
+
+    def _basket_exposure(self, names: list[str]) -> np.ndarray:
+        if self.basket is None:
+            return np.zeros(len(names))
+        e = pd.Series(self.basket, dtype=float) if isinstance(self.basket, dict) else \
+            pd.Series(self.basket)
+        e.index = e.index.map(str)
+        missing = [n for n in names if n not in e.index]
+        unknown = sorted(set(e.index) - set(names))
+        if missing or unknown:
+            raise InputError(f"FactorExposure.basket must give one exposure per factor: "
+                             f"missing {missing}, unknown {unknown}", field="basket")
+        values = pd.to_numeric(e.reindex(names), errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            bad = [n for n, v in zip(names, values, strict=True) if not np.isfinite(v)]
+            raise InputError(f"FactorExposure.basket: not a finite number for {bad}",
+                             field="basket")
+        return values
+
+    def exposures(self, ctx: HedgeContext) -> tuple[np.ndarray, list[str], np.ndarray]:
+        names = self.factors()
+        pos = self.loadings.index.get_indexer(ctx.tickers)
+        if (pos < 0).any():
+            missing = sorted(map(str, ctx.tickers[pos < 0]))
+            raise InputError(f"FactorExposure.loadings misses {len(missing)} ticker(s): "
+                             f"{missing[:20]}", field="loadings")
+        L = self.loadings.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(L)
+        if bad.any():
+            i, f = np.argwhere(bad)[0]
+            raise InputError(f"FactorExposure.loadings: {int(bad.sum())} missing or non-numeric "
+                             f"value(s); first: ticker {ctx.tickers[i]!r}, factor {names[f]!r}",
+                             field="loadings")
+        return L.T.copy(), names, self._basket_exposure(names)
+
+    def _repr_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"factors": self.factors() if len(self.factors()) <= 5
+                                else f"<{len(self.factors())} factors>"}
+        for k in ("lower", "upper"):
+            if getattr(self, k) is not None:
+                args[k] = getattr(self, k)
+        if self.basket is not None:
+            args["basket"] = self.basket
+        return args

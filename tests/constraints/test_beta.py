@@ -1,0 +1,105 @@
+"""Beta: OLS betas of daily returns (numpy polyfit reference), hedge minus basket in a band."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+from hedgeopt.constraints.beta import ols_betas
+
+HAVE_SCIP = importlib.util.find_spec("pyscipopt") is not None
+
+
+def _polyfit_beta(values: np.ndarray, bench: np.ndarray) -> float:
+    r = np.diff(values) / values[:-1]
+    m = np.diff(bench) / bench[:-1]
+    return float(np.polyfit(m, r, 1)[0])
+
+
+def _weights(res, prices, basket) -> np.ndarray:
+    return res.shares.to_numpy() * prices.iloc[-1].to_numpy() / basket.iloc[-1]
+
+
+def test_ols_betas_match_polyfit(real_daily) -> None:
+    prices, _, spy = real_daily
+    got = ols_betas(prices.to_numpy(), spy.to_numpy())
+    want = [_polyfit_beta(prices[c].to_numpy(), spy.to_numpy()) for c in prices.columns]
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_band_around_the_basket_beta_on_real_prices(real_daily, cvx_reference) -> None:
+    prices, basket, spy = real_daily
+    betas = np.array([_polyfit_beta(prices[c].to_numpy(), spy.to_numpy())
+                      for c in prices.columns])
+    b_basket = _polyfit_beta(basket.to_numpy(), spy.to_numpy())  # 1: the basket is SPY
+    assert b_basket == pytest.approx(1.0, abs=1e-12)
+    free = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly()).solve()
+    gap = betas @ _weights(free, prices, basket) - b_basket
+    lo, hi = -abs(gap) / 3, abs(gap) / 3  # a third of the unconstrained beta gap
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(),
+                                              ho.Beta(spy, lo, hi)).solve()
+    net = betas @ _weights(res, prices, basket) - b_basket
+    assert lo - 1e-9 <= net <= hi + 1e-9
+    assert min(abs(net - lo), abs(net - hi)) < 1e-7  # it binds
+    x, obj = cvx_reference(prices, basket, 0.0, lambda x: [
+        sum(x) == 1, x >= 0, betas @ x - b_basket <= hi, betas @ x - b_basket >= lo])
+    assert res.objective == pytest.approx(obj, rel=1e-5)
+    np.testing.assert_allclose(_weights(res, prices, basket), x, atol=1e-5)
+    assert res.violations == []
+
+
+def test_given_betas_absolute(market, cvx_reference) -> None:
+    prices, basket, _ = market
+    betas = pd.Series(np.linspace(0.5, 1.5, prices.shape[1]), index=prices.columns)
+    res = ho.HedgeProblem(prices, basket).add(
+        ho.Budget(), ho.Beta(betas, upper=0.9, relative=False)).solve(solver="OSQP")
+    assert betas.to_numpy() @ _weights(res, prices, basket) <= 0.9 + 1e-7
+    x, obj = cvx_reference(prices, basket, 0.0,
+                           lambda x: [sum(x) == 1, betas.to_numpy() @ x <= 0.9])
+    assert res.objective == pytest.approx(obj, rel=1e-5)
+    with pytest.raises(ho.InputError, match="basket_beta"):
+        ho.HedgeProblem(prices, basket).add(ho.Beta(betas, -0.1, 0.1))
+    rel = ho.Beta(betas, -0.01, 0.01, basket_beta=1.0)
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), rel).solve()
+    assert abs(betas.to_numpy() @ _weights(res, prices, basket) - 1.0) <= 0.01 + 1e-9
+
+
+@pytest.mark.parametrize("method", ["HEURISTIC"] + (["SCIP"] if HAVE_SCIP else []))
+def test_whole_shares_beta_band(real_daily, method) -> None:
+    prices, basket, spy = real_daily
+    c = ho.Beta(spy, -0.02, 0.02)
+    res = ho.HedgeProblem(prices, basket).add(
+        ho.Budget(band=(0.99, 1.0)), ho.LongOnly(), c, ho.ShareLots(1), ho.MaxNames(8)
+    ).solve(solver=method, time_limit=5)
+    betas = np.array([_polyfit_beta(prices[k].to_numpy(), spy.to_numpy())
+                      for k in prices.columns])
+    assert abs(betas @ _weights(res, prices, basket) - 1.0) <= 0.02 + 1e-9
+    assert np.count_nonzero(res.shares) <= 8
+    assert res.violations == []
+
+
+def test_bad_benchmark(real_daily) -> None:
+    prices, basket, spy = real_daily
+    prob = ho.HedgeProblem(prices, basket)
+    with pytest.raises(ho.InputError, match="pandas Series"):
+        ho.Beta(spy.to_numpy(), -0.1, 0.1)
+    with pytest.raises(ho.InputError, match="neither benchmark prices.*1 dates missing"):
+        prob.add(ho.Beta(spy.drop(spy.index[10]), -0.1, 0.1))
+    holed = spy.copy()
+    holed.iloc[20] = np.nan
+    with pytest.raises(ho.InputError, match=f"price on {spy.index[20]:%Y-%m-%d}"):
+        prob.add(ho.Beta(holed, -0.1, 0.1))
+    with pytest.raises(ho.InputError, match="lower = 0.1 > upper = -0.1"):
+        ho.Beta(spy, 0.1, -0.1)
+
+
+def test_unreachable_band_names_beta(real_daily) -> None:
+    prices, basket, spy = real_daily
+    c = ho.Beta(spy, lower=2.0)  # long-only, budget 1: no stock here has beta 3
+    with pytest.raises(ho.InfeasibleError, match="Beta") as err:
+        ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(), c).solve()
+    assert repr(c) in err.value.culprits

@@ -1,0 +1,116 @@
+"""FactorExposure: L'w (minus the basket's exposure) within limits, against a cvxpy model."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+
+HAVE_SCIP = importlib.util.find_spec("pyscipopt") is not None
+
+
+def _loadings(tickers, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.normal(1.0, 0.6, size=(len(tickers), 3)), index=tickers,
+                        columns=["mkt", "value", "size"])
+
+
+def _weights(res, prices, basket) -> np.ndarray:
+    return res.shares.to_numpy() * prices.iloc[-1].to_numpy() / basket.iloc[-1]
+
+
+@pytest.mark.parametrize("solver", (None, "ACTIVESET", "OSQP", "CLARABEL"), ids=str)
+def test_limits_bind_and_match_reference(market, cvx_reference, solver) -> None:
+    prices, basket, _ = market
+    L = _loadings(prices.columns)
+    free = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly()).solve()
+    e0 = L.T.to_numpy() @ _weights(free, prices, basket)
+    upper = {"value": float(e0[1]) - 0.05}
+    lower = {"size": float(e0[2]) + 0.05}
+    res = ho.HedgeProblem(prices, basket).add(
+        ho.Budget(), ho.LongOnly(), ho.FactorExposure(L, lower=lower, upper=upper)
+    ).solve(solver=solver)
+    e = L.T.to_numpy() @ _weights(res, prices, basket)
+    assert e[1] == pytest.approx(upper["value"], abs=1e-7)
+    assert e[2] == pytest.approx(lower["size"], abs=1e-7)
+    Lm = L.to_numpy()
+    x, obj = cvx_reference(prices, basket, 0.0, lambda x: [
+        sum(x) == 1, x >= 0, Lm[:, 1] @ x <= upper["value"], Lm[:, 2] @ x >= lower["size"]])
+    assert res.objective == pytest.approx(obj, rel=1e-5)
+    assert res.violations == []
+
+
+def test_relative_to_basket_on_real_prices(real_daily, cvx_reference) -> None:
+    prices, basket, _ = real_daily
+    L = _loadings(prices.columns, seed=5)
+    basket_expo = pd.Series({"mkt": 1.1, "value": 0.9, "size": 1.2})
+    c = ho.FactorExposure(L, lower=-0.01, upper=0.01, basket=basket_expo)
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), c).solve()
+    w = _weights(res, prices, basket)
+    net = L.T.to_numpy() @ w - basket_expo.to_numpy()
+    assert (np.abs(net) <= 0.01 + 1e-9).all()
+    np.testing.assert_allclose(c.exposure(res.shares, res_ctx := ho.HedgeContext(prices, basket)),
+                               net, atol=1e-12)
+    Lm, e = L.to_numpy(), basket_expo.to_numpy()
+    x, obj = cvx_reference(prices, basket, 0.0, lambda x: [
+        sum(x) == 1, Lm.T @ x - e <= 0.01, Lm.T @ x - e >= -0.01])
+    assert res.objective == pytest.approx(obj, rel=1e-5)
+    assert c.check(res.shares, res_ctx) == []
+
+
+@pytest.mark.parametrize("method", ["HEURISTIC"] + (["SCIP"] if HAVE_SCIP else []))
+def test_whole_shares(market, method) -> None:
+    prices, basket, _ = market
+    L = _loadings(prices.columns)
+    c = ho.FactorExposure(L, lower=0.95, upper=1.05)  # "mkt", "value", "size" near 1
+    res = ho.HedgeProblem(prices, basket).add(
+        ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), c, ho.ShareLots(10), ho.MaxNames(20)
+    ).solve(solver=method, time_limit=10)
+    e = L.T.to_numpy() @ _weights(res, prices, basket)
+    assert ((e >= 0.95 - 1e-9) & (e <= 1.05 + 1e-9)).all()
+    assert np.allclose(res.shares % 10, 0)
+    assert res.violations == []
+
+
+def test_check_message_in_fractions_and_dollars(tiny) -> None:
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    L = pd.DataFrame({"f": [1.0, 0.0, 2.0]}, index=prices.columns)
+    shares = pd.Series({"AAA": 1.0, "BBB": 2.0, "CCC": 3.0})  # $15, $50, $15 of $80
+    c = ho.FactorExposure(L, upper=0.5)
+    assert c.exposure(shares, ctx)["f"] == pytest.approx(45 / 80)
+    (msg,) = c.check(shares, ctx)
+    assert "factor 'f'" in msg and "$45.00" in msg and "$40.00" in msg
+
+
+def test_bad_inputs(tiny) -> None:
+    prices, basket = tiny
+    prob = ho.HedgeProblem(prices, basket)
+    L = pd.DataFrame({"f": [1.0, 0.0, 2.0]}, index=prices.columns)
+    with pytest.raises(ho.InputError, match="DataFrame"):
+        ho.FactorExposure({"AAA": 1}, upper=0.1)
+    with pytest.raises(ho.InputError, match="give lower, upper"):
+        ho.FactorExposure(L)
+    with pytest.raises(ho.InputError, match="unknown names.*'g'"):
+        ho.FactorExposure(L, upper={"g": 0.1})
+    with pytest.raises(ho.InputError, match="missing.*'f'"):
+        ho.FactorExposure(L, upper=0.1, basket={"h": 1.0})
+    with pytest.raises(ho.InputError, match="misses 1 ticker.*CCC"):
+        prob.add(ho.FactorExposure(L.iloc[:2], upper=0.1))
+    bad = L.copy()
+    bad.loc["BBB", "f"] = np.nan
+    with pytest.raises(ho.InputError, match="ticker 'BBB', factor 'f'"):
+        prob.add(ho.FactorExposure(bad, upper=0.1))
+
+
+def test_unreachable_band_is_infeasible_and_named(market) -> None:
+    prices, basket, _ = market
+    L = _loadings(prices.columns)
+    c = ho.FactorExposure(L, lower={"mkt": 50.0})
+    with pytest.raises(ho.InfeasibleError, match="FactorExposure") as err:
+        ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(), c).solve()
+    assert repr(c) in err.value.culprits

@@ -1,0 +1,117 @@
+"""Leverage: gross and short exposure, ACTIVESET by sign flips against a cvxpy model."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+from hedgeopt.constraints.base import AbsoluteRows, LinearForm
+from hedgeopt.solvers.signsplit import solve_signed
+
+
+def _weights(res, prices, basket) -> np.ndarray:
+    return res.shares.to_numpy() * prices.iloc[-1].to_numpy() / basket.iloc[-1]
+
+
+@pytest.mark.parametrize("gross, short", [(1.05, 0.03), (1.1, None), (None, 0.01), (1.0, 0.5)])
+@pytest.mark.parametrize("solver", ("ACTIVESET", "CLARABEL", "OSQP"))
+def test_limits_bind_and_match_reference(market, cvx_reference, gross, short, solver) -> None:
+    prices, basket, _ = market
+    res = ho.HedgeProblem(prices, basket).add(
+        ho.Budget(), ho.Leverage(gross=gross, short=short)).solve(solver=solver)
+    w = _weights(res, prices, basket)
+
+    def cons(x):
+        out = [sum(x) == 1]
+        if gross is not None:
+            out.append(cp.norm1(x) <= gross)
+        if short is not None:
+            out.append(cp.sum(cp.neg(x)) <= short)
+        return out
+
+    _, obj = cvx_reference(prices, basket, 0.0, cons)
+    assert res.objective == pytest.approx(obj, rel=1e-6)
+    if gross is not None:
+        assert np.abs(w).sum() <= gross + 1e-7
+    if short is not None:
+        assert np.maximum(-w, 0).sum() <= short + 1e-7
+    assert res.violations == []
+
+
+def test_wide_long_short_on_many_sign_flips(wide_market, cvx_reference) -> None:
+    prices, basket, _ = wide_market  # N=80 > T=40: a dense long-short unconstrained fit
+    free = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Ridge(1e-3)).solve()
+    gross0 = float(np.abs(_weights(free, prices, basket)).sum())
+    assert gross0 > 1.5
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Ridge(1e-3),
+                                              ho.Leverage(gross=1.3)).solve(solver="ACTIVESET")
+    assert res.info["sign_rounds"] >= 2
+    ref = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.Ridge(1e-3),
+                                              ho.Leverage(gross=1.3)).solve(solver="CLARABEL")
+    assert res.objective <= ref.objective * (1 + 1e-7)
+    assert res.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert np.abs(_weights(res, prices, basket)).sum() == pytest.approx(1.3, abs=1e-8)
+
+
+def test_signed_solver_against_brute_force_qp() -> None:
+    """Random QPs: solve_signed equals cvxpy on min 0.5 x'Qx - q'x, |x|_1 <= g, neg(x) <= s."""
+    rng = np.random.default_rng(0)
+    for trial in range(20):
+        n = 12
+        M = rng.normal(size=(20, n))
+        Q = M.T @ M / 20 + 1e-3 * np.eye(n)
+        q = rng.normal(size=n) * 2
+        form = LinearForm.rows(n, np.ones((1, n)), 0.5, 1.0, ["sum"])
+        form.lb, form.ub = np.full(n, -1.0), np.full(n, 1.0)
+        rows = AbsoluteRows(np.array([np.ones(n), np.zeros(n)]), np.ones((2, n)),
+                            np.array([1.5, 0.2]), ["gross", "short"])
+        sol, _ = solve_signed(Q, q, form, rows)
+        x = cp.Variable(n)
+        prob = cp.Problem(cp.Minimize(0.5 * cp.quad_form(x, Q) - q @ x),
+                          [cp.sum(x) >= 0.5, cp.sum(x) <= 1, x >= -1, x <= 1,
+                           cp.norm1(x) <= 1.5, cp.sum(cp.neg(x)) <= 0.2])
+        prob.solve(solver="CLARABEL")
+        assert sol.status == "optimal", trial
+        f = 0.5 * sol.x @ Q @ sol.x - q @ sol.x
+        assert f == pytest.approx(prob.value, abs=1e-7), trial
+        assert rows.values(sol.x)[0] <= 1.5 + 1e-9 and rows.values(sol.x)[1] <= 0.2 + 1e-9
+
+
+def test_real_prices_gross_and_short(real_daily, cvx_reference) -> None:
+    prices, basket, _ = real_daily
+    res = ho.HedgeProblem(prices, basket).add(
+        ho.Budget(), ho.Leverage(gross=1.1, short=0.05)).solve()
+    assert res.solver == "ACTIVESET"
+    _, obj = cvx_reference(prices, basket, 0.0, lambda x: [
+        sum(x) == 1, cp.norm1(x) <= 1.1, cp.sum(cp.neg(x)) <= 0.05])
+    assert res.objective == pytest.approx(obj, rel=1e-6)
+    assert res.violations == []
+
+
+def test_check_messages_and_bad_inputs(tiny) -> None:
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    shares = pd.Series({"AAA": 4.0, "BBB": 2.0, "CCC": -6.0})  # $60, $50, -$30 on $80
+    c = ho.Leverage(gross=1.5, short=0.25)
+    assert c.exposures(shares, ctx) == {"gross": 140.0, "short": 30.0}
+    msgs = c.check(shares, ctx)
+    assert len(msgs) == 2
+    assert "gross exposure is $140.00" in msgs[0] and "$120.00" in msgs[0]
+    assert "short exposure is $30.00" in msgs[1] and "$20.00" in msgs[1]
+    with pytest.raises(ho.InputError, match="did you mean 1.2"):
+        ho.Leverage(gross=120)
+    with pytest.raises(ho.InputError, match=">= 0"):
+        ho.Leverage(short=-0.1)
+    with pytest.raises(ho.InputError, match="give gross, short"):
+        ho.Leverage()
+
+
+def test_infeasible_names_leverage(market) -> None:
+    prices, basket, _ = market
+    c = ho.Leverage(gross=0.5)  # a budget of 1 needs gross >= 1
+    with pytest.raises(ho.InfeasibleError, match="Leverage") as err:
+        ho.HedgeProblem(prices, basket).add(ho.Budget(), c).solve()
+    assert repr(c) in err.value.culprits

@@ -1,0 +1,40 @@
+"""BorrowCost: annual rate x horizon on short dollars; the priced optimum against an SOCP."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+
+import hedgeopt as ho
+
+
+def test_borrow_cost_dollars_and_priced_optimum(market, priced) -> None:
+    prices, basket, _ = market
+    rate = pd.Series(0.03, index=prices.columns)
+    bc = ho.BorrowCost(rate, horizon_days=90, weight=10.0)
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), bc).solve()
+    p, N = prices.iloc[-1].to_numpy(), basket.iloc[-1]
+    short = np.maximum(-res.shares.to_numpy() * p, 0)
+    assert res.info["cost_dollars"] == pytest.approx(0.03 * 90 / 365 * short.sum(), rel=1e-12)
+    _, best = priced(prices, basket, lambda x: (0.03 * 90 / 365 * N) * cp.sum(cp.neg(x)),
+                     10.0, lambda x: [cp.sum(x) == 1])
+    got = float(np.sqrt(res.objective)) + 10.0 * res.info["cost_dollars"]
+    assert got == pytest.approx(best, rel=1e-6)
+    free = ho.HedgeProblem(prices, basket).add(ho.Budget()).solve()
+    assert short.sum() < np.maximum(-free.dollars.to_numpy(), 0).sum()
+
+
+def test_long_only_costs_nothing_and_stays_on_activeset(market) -> None:
+    prices, basket, _ = market
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(),
+                                              ho.BorrowCost(0.05, 30)).solve()
+    assert res.solver == "ACTIVESET" and res.info["cost_dollars"] == 0.0
+
+
+def test_bad_rates() -> None:
+    with pytest.raises(ho.InputError, match="did you mean 0.05"):
+        ho.BorrowCost(5, 30)
+    with pytest.raises(ho.InputError, match="horizon_days must be > 0"):
+        ho.BorrowCost(0.01, 0)
