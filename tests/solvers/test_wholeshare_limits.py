@@ -234,12 +234,12 @@ def test_heuristic_alone_says_it_did_not_decide(market):
 def test_undecided_culprits_are_not_guessed(market, monkeypatch):
     """When the whole-share check of a candidate finds nothing and proves nothing, the
     candidate is listed as undecided, never as a culprit."""
-    import hedgeopt.solvers.wholeshare as mip
+    import hedgeopt.diagnose as diagnose
 
     def nothing(spec, **kw):
         return WholeShareOutcome(None, None, None, "failed", "rounding")
 
-    monkeypatch.setattr(mip, "find_feasible", nothing)
+    monkeypatch.setattr(diagnose, "find_feasible", nothing)
     prices, basket, _ = market
     cons = [ho.Budget(band=(0.98, 0.99)), ho.LongOnly(), ho.ShareLots(_big_lots(prices))]
     with pytest.raises(ho.InfeasibleError) as e:

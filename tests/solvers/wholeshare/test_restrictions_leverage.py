@@ -121,3 +121,18 @@ def test_tracker_follows_moves_and_tests_them_exactly() -> None:
         assert pair[a, b] == bool(np.all(rule.values(w) <= rule.limit + 1e-9))
     msgs = rule.violations(st.z, st.w, 1e-9)
     assert len(msgs) == int(np.sum(rule.values(st.w) > rule.limit + 1e-9))
+
+
+def test_restricted_rule_on_a_subset_is_the_full_rule_with_the_rest_at_zero() -> None:
+    """The selection's restricted problem: rows on the kept names equal the full rows at a
+    point that holds nothing elsewhere."""
+    rng = np.random.default_rng(5)
+    n = 9
+    rule = LeverageRule(np.array([np.ones(n), np.zeros(n)]), np.ones((2, n)),
+                        np.array([1.2, 0.1]), ["gross", "short"])
+    keep = rng.random(n) < 0.5
+    w = rng.normal(size=n) * keep
+    sub = rule.restrict(keep)
+    np.testing.assert_allclose(sub.values(w[keep]),
+                               [np.abs(w).sum(), np.maximum(-w, 0.0).sum()])
+    np.testing.assert_allclose(sub.values(w[keep]), rule.values(w))

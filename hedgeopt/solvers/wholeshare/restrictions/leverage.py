@@ -59,6 +59,10 @@ class LeverageRule(Restriction):
         rows = AbsoluteRows.stack([c.absolute(ctx) for c in constraints], ctx.n_assets)
         return cls(rows.pos, rows.neg, rows.limit, rows.labels)
 
+    def restrict(self, keep: np.ndarray) -> LeverageRule:
+        # the names left out are held at 0 and add nothing to any row: keep their columns out
+        return LeverageRule(self.pos[:, keep], self.neg[:, keep], self.limit, self.labels)
+
     def values(self, w: np.ndarray) -> np.ndarray:
         """Each row's left-hand side at ``w``."""
         return self.pos @ np.maximum(w, 0.0) + self.neg @ np.maximum(-w, 0.0)
