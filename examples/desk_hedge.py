@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,26 +31,12 @@ QUICK = os.environ.get("HEDGEOPT_EXAMPLE_QUICK") == "1"
 NOTIONAL = 10e6
 
 
-def daily_dir() -> Path | None:
-    """``$HEDGEOPT_DAILY`` or ``../shared/data/daily`` (cwd, then next to the checkout)."""
-    env = os.environ.get("HEDGEOPT_DAILY", "").strip()
-    for d in ([Path(env)] if env else [Path.cwd() / ".." / "shared" / "data" / "daily",
-                                       Path(__file__).resolve().parents[2] / "shared" / "data"
-                                       / "daily"]):
-        if (d / "stock_prices.csv").is_file():
-            return d
-    return None
-
-
 def load(days: int) -> tuple[pd.DataFrame, pd.Series]:
     """Stocks with data on every common date and SPY, the last ``days`` rows."""
-    d = daily_dir()
-    if d is None:
-        sys.exit("the daily prices (../shared/data/daily) are not available; set HEDGEOPT_DAILY")
-    stocks = pd.read_csv(d / "stock_prices.csv", index_col=0, parse_dates=True)
-    spy = pd.read_csv(d / "spy_prices.csv", index_col=0, parse_dates=True).iloc[:, 0]
-    common = stocks.index.intersection(spy.index)
-    stocks, spy = stocks.loc[common], spy.loc[common]
+    try:
+        stocks, spy = ho.datasets.load_daily()
+    except ho.DataNotFound as exc:
+        sys.exit(f"{exc}; set HEDGEOPT_DAILY")
     return stocks[stocks.columns[stocks.notna().all()]].iloc[-days:], spy.iloc[-days:]
 
 

@@ -7,10 +7,8 @@ test comparing a library number with a ``Ref`` number compares two independent c
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -223,32 +221,14 @@ def cvxpy_calls(monkeypatch) -> dict:
 # real daily prices (../shared/data/daily)
 # ------------------------------------------------------------------------------------------------
 
-DAILY_ENV = "HEDGEOPT_DAILY"
-
-
-def daily_dir() -> Path | None:
-    """``$HEDGEOPT_DAILY``, else ``../shared/data/daily`` (cwd, then next to the checkout)."""
-    env = os.environ.get(DAILY_ENV, "").strip()
-    candidates = [Path(env)] if env else [
-        Path.cwd() / ".." / "shared" / "data" / "daily",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "daily"]
-    for d in candidates:
-        if (d / "stock_prices.csv").is_file() and (d / "spy_prices.csv").is_file():
-            return d
-    return None
-
-
 @pytest.fixture(scope="session")
 def real_daily() -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """``(stock prices, $10M SPY basket, SPY prices)``: the 12 stocks with data on every
     common date, the last 504 days up to 2018-04-11."""
-    d = daily_dir()
-    if d is None:
+    try:
+        stocks, spy = ho.datasets.load_daily()
+    except ho.DataNotFound:
         pytest.skip("the real daily prices (../shared/data/daily) are not available")
-    stocks = pd.read_csv(d / "stock_prices.csv", index_col=0, parse_dates=True)
-    spy = pd.read_csv(d / "spy_prices.csv", index_col=0, parse_dates=True).iloc[:, 0]
-    common = stocks.index.intersection(spy.index)
-    stocks, spy = stocks.loc[common], spy.loc[common]
     full = stocks.columns[stocks.notna().all()]
     prices = stocks[full].iloc[-504:]
     spy = spy.iloc[-504:]
