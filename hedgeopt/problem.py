@@ -161,14 +161,10 @@ class HedgeProblem:
         return any(c.integer for c in self.constraints)
 
     def linear_form(self) -> LinearForm | None:
-        """All constraints intersected as one :class:`LinearForm` (None if one is not linear)."""
-        forms = []
-        for c in self.constraints:
-            f = c.linear(self.ctx)
-            if f is None:
-                return None
-            forms.append((repr(c), f))
-        return merge_forms(forms, self.ctx.n_assets)
+        """All constraints intersected as one :class:`LinearForm` (None if one is not linear:
+        :func:`~hedgeopt.constraints.base.piecewise_form` without piecewise-linear rows)."""
+        form = piecewise_form(self.constraints, self.ctx)
+        return form if form is not None and form.absolute is None else None
 
     def quadratic(self, form: LinearForm, *, low_rank: bool = False
                   ) -> tuple[Any, np.ndarray, float] | None:
@@ -301,8 +297,8 @@ class HedgeProblem:
         Backends leave positions of 1e-14 .. 1e-10 of the notional where a bound is active; a
         weight within ``DUST`` of a finite bound is set to it, so that ``names`` does not depend
         on the backend. Verification runs after this, on the snapped shares. ``form`` is the
-        merged form of :meth:`linear_form` when every constraint has one (else it is rebuilt
-        from the linear constraints alone).
+        merged form of :func:`~hedgeopt.constraints.base.piecewise_form` when every constraint
+        has one (else it is rebuilt from the linear constraints alone).
         """
         bounds = form
         if bounds is None:
