@@ -73,7 +73,7 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     sign = _first_signs(form, q, warm)
     scale = max(1.0, float(np.max(np.abs(q))), float(np.max(Q.diagonal())))  # array or operator
     slack_at = np.maximum(1.0, np.abs(rows.limit)) * tol
-    sub_warm = warm if _fits(warm, form.A.shape[0] + k) else None
+    sub_warm = _relabelled(warm, sign) if _fits(warm, form.A.shape[0] + k) else None
     restarted = relaxed = False
     solves = 0
     while solves < MAX_ROUNDS:
@@ -138,6 +138,16 @@ def _signs_of(x: np.ndarray, default: np.ndarray, form: LinearForm) -> np.ndarra
 def _fits(warm: QPSolution | None, m: int) -> bool:
     """Whether ``warm`` is a working set of a problem with ``m`` rows."""
     return warm is not None and warm.active_rows.shape[0] == m
+
+
+def _relabelled(sol: QPSolution | None, sign: np.ndarray) -> QPSolution | None:
+    """``sol``'s working set for the pattern ``sign``: a name held at 0 is at the bound 0 of
+    its new sign (the lower bound when long, the upper when short)."""
+    if sol is None:
+        return None
+    zero = (sol.bound_state != 0) & (sol.x == 0.0)
+    state = np.where(zero, np.where(sign > 0, -1, 1), sol.bound_state).astype(np.int8)
+    return replace(sol, bound_state=state)
 
 
 def _freed(sol: QPSolution, flip: np.ndarray) -> QPSolution:

@@ -12,10 +12,12 @@ from hedgeopt.solvers.signsplit import solve_signed
 
 
 def _problem(rng: np.random.Generator, n: int, t: int, *, rows: int = 0, box: float = 0.3,
-             pull: float = 3.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, LinearForm]:
-    """A tracking-like QP: Q = M'M / t (singular when n > t), a budget row ``sum w = 1`` and
-    ``rows`` random two-sided rows, long-short boxes ``[-box, box]``."""
-    M = rng.normal(size=(t, n))
+             pull: float = 3.0, common: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, LinearForm]:
+    """A tracking-like QP: Q = M'M / t (singular when n > t; ``common`` loads every column on
+    one factor, as prices do on the market), a budget row ``sum w = 1`` and ``rows`` random
+    two-sided rows, long-short boxes ``[-box, box]``."""
+    M = rng.normal(size=(t, n)) + common * rng.normal(size=(t, 1))
     y = M @ rng.normal(size=n) * pull / np.sqrt(n) + rng.normal(size=t)
     Q = M.T @ M / t
     A = np.vstack([np.ones(n), rng.normal(size=(rows, n)) / np.sqrt(n)])
@@ -171,3 +173,18 @@ def test_no_absolute_rows_is_the_plain_qp() -> None:
     sol, solves = solve_signed(Q, M.T @ y / 40, form, rows)
     assert solves == 1
     _check(sol, Q, M.T @ y / 40, form, rows, _reference(M, y, form, None, None))
+
+
+def test_warm_start_from_the_optimum_is_one_round_of_one_step() -> None:
+    """The working set of the answer, re-labelled for the signs it implies (a name at 0 sits at
+    the bound 0 of its sign), is the optimal one: one QP, one step."""
+    rng = np.random.default_rng(10)
+    M, y, Q, form = _problem(rng, 80, 160, box=1.0, pull=6.0, common=3.0)
+    q = M.T @ y / 160
+    rows = _abs_rows(80, 1.15, 0.05)
+    first, solves = solve_signed(Q, q, form, rows)
+    assert solves >= 2 and first.x.shape == (80,)
+    again, solves = solve_signed(Q, q, form, rows, warm=first)
+    assert solves == 1 and again.iterations == 1
+    np.testing.assert_allclose(again.x, first.x, atol=1e-10)
+    _check(again, Q, q, form, rows, _reference(M, y, form, 1.15, 0.05))
