@@ -1,0 +1,190 @@
+"""solve_signed (gross / short rows by sign flips) against a separate cvxpy model (CLARABEL)."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+from hedgeopt.constraints.base import AbsoluteRows, LinearForm
+from hedgeopt.solvers import signsplit
+from hedgeopt.solvers.signsplit import solve_signed
+
+
+def _problem(rng: np.random.Generator, n: int, t: int, *, rows: int = 0, box: float = 0.3,
+             pull: float = 3.0, common: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, LinearForm]:
+    """A tracking-like QP: Q = M'M / t (singular when n > t; ``common`` loads every column on
+    one factor, as prices do on the market), a budget row ``sum w = 1`` and ``rows`` random
+    two-sided rows, long-short boxes ``[-box, box]``."""
+    M = rng.normal(size=(t, n)) + common * rng.normal(size=(t, 1))
+    y = M @ rng.normal(size=n) * pull / np.sqrt(n) + rng.normal(size=t)
+    Q = M.T @ M / t
+    A = np.vstack([np.ones(n), rng.normal(size=(rows, n)) / np.sqrt(n)])
+    lo = np.concatenate([[1.0], np.full(rows, -0.05)])
+    hi = np.concatenate([[1.0], np.full(rows, 0.05)])
+    form = LinearForm.rows(n, A, lo, hi, ["budget", *[f"r{k}" for k in range(rows)]])
+    form.lb, form.ub = np.full(n, -box), np.full(n, box)
+    return M, y, Q, form
+
+
+def _abs_rows(n: int, gross: float | None, short: float | None) -> AbsoluteRows:
+    """Gross (long and short parts count) and short (short part counts) rows, those given."""
+    given = [(1.0, gross, "gross"), (0.0, short, "short")]
+    given = [g for g in given if g[1] is not None]
+    return AbsoluteRows(np.array([np.full(n, p) for p, _, _ in given]).reshape(-1, n),
+                        np.ones((len(given), n)), np.array([v for _, v, _ in given], dtype=float),
+                        [label for _, _, label in given])
+
+
+def _reference(M: np.ndarray, y: np.ndarray, form: LinearForm, gross: float | None,
+               short: float | None) -> float:
+    """The optimum of 0.5 w'Qw - q'w (Q = M'M/t, q = M'y/t) by CLARABEL, w in cvxpy's norm1."""
+    t, n = M.shape
+    x = cp.Variable(n)
+    cons = [form.A @ x >= form.lo, form.A @ x <= form.hi, x >= form.lb, x <= form.ub]
+    if gross is not None:
+        cons.append(cp.norm1(x) <= gross)
+    if short is not None:
+        cons.append(cp.sum(cp.neg(x)) <= short)
+    obj = 0.5 * cp.sum_squares(M @ x) / t - (M.T @ y / t) @ x
+    prob = cp.Problem(cp.Minimize(obj), cons)
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert prob.status == "optimal"
+    return float(prob.value)
+
+
+def _check(sol, Q, q, form, rows, ref: float) -> None:
+    assert sol.status == "optimal"
+    f = 0.5 * sol.x @ Q @ sol.x - q @ sol.x
+    assert f == pytest.approx(ref, abs=1e-7 * max(1.0, abs(ref)))
+    assert np.all(rows.values(sol.x) <= rows.limit + 1e-8)
+    assert np.all(sol.x >= form.lb - 1e-9) and np.all(sol.x <= form.ub + 1e-9)
+    ax = form.A @ sol.x
+    assert np.all(ax >= form.lo - 1e-8) and np.all(ax <= form.hi + 1e-8)
+
+
+@pytest.mark.parametrize("n, t", [(30, 60), (60, 25)], ids=["N<T", "N>T"])
+@pytest.mark.parametrize("extra", [0, 3], ids=["budget", "budget+rows"])
+@pytest.mark.parametrize("gross, short", [(1.2, None), (1.5, 0.1), (None, 0.05), (1.4, 0.2),
+                                          (50.0, None)],
+                         ids=["gross", "gross+short", "short", "dependent", "slack"])
+def test_random_long_short_against_clarabel(n, t, extra, gross, short) -> None:
+    rng = np.random.default_rng(1000 * n + 10 * extra + int(10 * (gross or 0)))
+    for _ in range(3):
+        M, y, Q, form = _problem(rng, n, t, rows=extra)
+        rows = _abs_rows(n, gross, short)
+        sol, solves = solve_signed(Q, M.T @ y / t, form, rows)
+        _check(sol, Q, M.T @ y / t, form, rows, _reference(M, y, form, gross, short))
+        assert 1 <= solves <= signsplit.MAX_ROUNDS
+
+
+def test_binding_gross_is_exact_and_carries_the_row() -> None:
+    rng = np.random.default_rng(3)
+    M, y, Q, form = _problem(rng, 40, 80, box=1.0, pull=6.0)
+    q = M.T @ y / 80
+    rows = _abs_rows(40, 1.1, None)
+    sol, _ = solve_signed(Q, q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.1, None))
+    assert rows.values(sol.x)[0] == pytest.approx(1.1, abs=1e-9)
+    assert sol.row_duals.shape == (form.A.shape[0] + 1,)  # form rows, then the gross row
+    assert sol.row_duals[-1] > 0
+
+
+def test_slack_rows_are_answered_by_the_relaxation(monkeypatch) -> None:
+    """A gross limit far above the unrestricted optimum's: the answer is the problem's
+    without the row (rows of the form only), equal to cvxpy's without any gross row."""
+    rng = np.random.default_rng(5)  # sign(q) is not the optimal pattern here
+    M, y, Q, form = _problem(rng, 30, 60, pull=6.0)
+    q = M.T @ y / 60
+    rows = _abs_rows(30, 100.0, None)
+    calls = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(a[4].shape[0])
+                        or real(*a, **k))
+    sol, solves = solve_signed(Q, q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, None, None))
+    assert solves == len(calls) == 2  # one signed round, then the relaxation answered
+    assert calls == [form.A.shape[0] + 1, form.A.shape[0]]
+    assert sol.row_duals.shape == (form.A.shape[0],)
+
+
+def test_relaxation_that_breaks_the_row_restarts_the_flips() -> None:
+    """A gross limit between the first signed round's and the unrestricted optimum's."""
+    rng = np.random.default_rng(5)
+    M, y, Q, form = _problem(rng, 60, 120, box=1.0, pull=8.0)
+    q = M.T @ y / 120
+    free, _ = solve_signed(Q, q, form, _abs_rows(60, 1e3, None))
+    g_free = float(np.abs(free.x).sum())
+    first = signsplit.solve_qp(Q, q, *_signed_bounds(form, q))
+    g_first = float(np.abs(first.x).sum())
+    assert g_first < g_free - 0.2
+    gross = 0.5 * (g_first + g_free)
+    rows = _abs_rows(60, gross, None)
+    sol, solves = solve_signed(Q, q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, gross, None))
+    assert rows.values(sol.x)[0] == pytest.approx(gross, abs=1e-8)
+    assert solves >= 3
+
+
+def _signed_bounds(form: LinearForm, q: np.ndarray):
+    """Bounds and rows of the first signed subproblem (signs of q) without absolute rows."""
+    pos = q >= 0
+    return (np.where(pos, 0.0, form.lb), np.where(pos, form.ub, 0.0), form.A, form.lo, form.hi)
+
+
+def test_infeasible_first_pattern_is_replaced_by_a_feasible_point() -> None:
+    """Every q_i < 0 signs every name short, which cannot fund a budget of 1."""
+    rng = np.random.default_rng(6)
+    M, y, Q, form = _problem(rng, 20, 50)
+    q = -np.abs(M.T @ y / 50) - 0.01
+    y2 = np.linalg.lstsq(M.T / 50, q, rcond=None)[0]  # the same q for the reference
+    rows = _abs_rows(20, 1.3, 0.15)
+    sol, _ = solve_signed(Q, q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y2, form, 1.3, 0.15))
+
+
+def test_infeasible_problem_reports_infeasible() -> None:
+    rng = np.random.default_rng(7)
+    _, _, Q, form = _problem(rng, 10, 30)
+    sol, _ = solve_signed(Q, np.ones(10), form, _abs_rows(10, 0.8, None))  # budget 1 > gross
+    assert sol.status == "infeasible"
+
+
+def test_warm_start_from_a_neighbour_gives_its_own_optimum() -> None:
+    rng = np.random.default_rng(8)
+    M, y, Q, form = _problem(rng, 50, 100, box=1.0, pull=6.0)
+    rows = _abs_rows(50, 1.2, 0.1)
+    q = M.T @ y / 100
+    first, _ = solve_signed(Q, q, form, rows)
+    y2 = y + 0.3 * rng.normal(size=100)
+    q2 = M.T @ y2 / 100
+    cold, _ = solve_signed(Q, q2, form, rows)
+    warm, _ = solve_signed(Q, q2, form, rows, warm=first)
+    ref = _reference(M, y2, form, 1.2, 0.1)
+    _check(cold, Q, q2, form, rows, ref)
+    _check(warm, Q, q2, form, rows, ref)
+
+
+def test_no_absolute_rows_is_the_plain_qp() -> None:
+    rng = np.random.default_rng(9)
+    M, y, Q, form = _problem(rng, 15, 40)
+    rows = AbsoluteRows(np.zeros((0, 15)), np.zeros((0, 15)), np.zeros(0), [])
+    sol, solves = solve_signed(Q, M.T @ y / 40, form, rows)
+    assert solves == 1
+    _check(sol, Q, M.T @ y / 40, form, rows, _reference(M, y, form, None, None))
+
+
+def test_warm_start_from_the_optimum_is_one_round_of_one_step() -> None:
+    """The working set of the answer, re-labelled for the signs it implies (a name at 0 sits at
+    the bound 0 of its sign), is the optimal one: one QP, one step."""
+    rng = np.random.default_rng(10)
+    M, y, Q, form = _problem(rng, 80, 160, box=1.0, pull=6.0, common=3.0)
+    q = M.T @ y / 160
+    rows = _abs_rows(80, 1.15, 0.05)
+    first, solves = solve_signed(Q, q, form, rows)
+    assert solves >= 2 and first.x.shape == (80,)
+    again, solves = solve_signed(Q, q, form, rows, warm=first)
+    assert solves == 1 and again.iterations == 1
+    np.testing.assert_allclose(again.x, first.x, atol=1e-10)
+    _check(again, Q, q, form, rows, _reference(M, y, form, 1.15, 0.05))
