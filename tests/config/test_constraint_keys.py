@@ -25,8 +25,8 @@ max_names = 7
 min_position = 25000
 min_trade = { current = "holdings.csv", dollars = 5000 }
 max_weight = 0.9
-factor_exposure = { loadings = "loadings.csv", upper = 10.0 }
-beta = { benchmark = "bench.csv", lower = -5, upper = 5 }
+factor_exposure = { loadings = "loadings.csv", upper = 1.0 }
+beta = { benchmark = "bench.csv", lower = -1, upper = 1 }
 max_participation = { adv = "adv.csv", fraction = 0.1 }
 leverage = { gross = 2.0 }
 """

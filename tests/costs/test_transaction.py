@@ -96,3 +96,27 @@ def test_bad_inputs(market) -> None:
         prob.add(ho.TransactionCost(bps=-3))
     with pytest.raises(ho.InputError, match="unknown tickers"):
         prob.add(ho.TransactionCost({"NOPE": 10.0}, bps=3))
+
+
+def test_unit_mistakes_in_costs(market) -> None:
+    prices, basket, cur = _setup(market)
+    prob = ho.HedgeProblem(prices, basket)
+    with pytest.raises(ho.InputError, match=r"bps = 500 basis points is 5% .*high_cost=True"):
+        ho.TransactionCost(cur, bps=500)
+    with pytest.raises(ho.InputError, match="per_share must be >= 0"):
+        ho.TransactionCost(cur, per_share=-0.01)
+    ho.TransactionCost(cur, bps=0.05)  # a tiny 0.05 bp is legitimate
+    # a per-share cost in cents given as dollars: above 2% of the traded dollars of a name
+    p = prices.iloc[-1]
+    cents = 0.03 * float(p.min())  # 3% of the cheapest unit
+    t = p.idxmin()
+    with pytest.raises(ho.InputError, match=f"cost of '{t}' is 3.0% .*high_cost=True") as err:
+        prob.add(ho.TransactionCost(cur, per_share=cents))
+    assert err.value.field == "per_share"
+    with pytest.raises(ho.InputError, match="NaN for ticker"):
+        prob.add(ho.TransactionCost(cur, bps=pd.Series(5.0, prices.columns).mask(
+            prices.columns == t)))
+    high = ho.TransactionCost(cur, per_share=cents, high_cost=True)
+    r = high.linear_rate(ho.HedgeContext(prices, basket))
+    np.testing.assert_allclose(r, np.full(prices.shape[1], cents))
+    assert "high_cost=True" in repr(high)
