@@ -153,6 +153,9 @@ BASKET = Table({
                     example='"energy_basket.csv"'),
     "prices": Field(FilePath(), "Shorthand for `data.prices` (this basket's own prices).",
                     canon="data.prices", example='"energy_prices.csv"'),
+    "multipliers": Field(FilePath(), "Shorthand for `data.multipliers` (this basket's "
+                         "contract multipliers).", canon="data.multipliers",
+                         example='"futures_multipliers.csv"'),
     "lam": Field(OBJECTIVE.fields["lam"].spec, "Shorthand for `objective.lam`.",
                  canon="objective.lam", example="0.5"),
     "reference": Field(DateLike(), "Shorthand for `data.reference`.", canon="data.reference",
