@@ -7,7 +7,7 @@ Every key's type, default and documentation is here: validation reads it, and
 
 from __future__ import annotations
 
-from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, SOFT_FIELD, SOFT_KEY
 from hedgeopt.config.spec import (
     Array,
     Bool,
@@ -100,6 +100,12 @@ OBJECTIVE = Table({
                         default=1.0),
     })), "Borrow cost of the shorts priced into the objective (`ho.BorrowCost`).",
         example="{ rate = 0.005, horizon_days = 63 }"),
+    "terms": Field(Array(String(), min_len=1),
+                   "User objective terms (`ho.Term`): import paths `module:function` (a module "
+                   "on `sys.path`) or `file.py:function` (relative to the TOML file) of "
+                   "functions `fn(w, ctx) -> cvxpy expression`, convex, added to the normalised "
+                   "objective (cvxpy backends only).",
+                   example='["desk_terms.py:crowding"]'),
 }, doc="The tracking objective.", section=True)
 
 SOLVE = Table({
@@ -117,7 +123,7 @@ SOLVE = Table({
     "seed": Field(Number(integer=True), "Whole-share solves: random seed.", example="0"),
 }, doc="Solver choice and options.", section=True)
 
-CONSTRAINTS = Table({k.key: k.field for k in CONSTRAINT_KEYS},
+CONSTRAINTS = Table({**{k.key: k.field for k in CONSTRAINT_KEYS}, SOFT_KEY: SOFT_FIELD},
                     doc="The constraint set. Each key is one constraint; `false` turns it off.",
                     section=True)
 
