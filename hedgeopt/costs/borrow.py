@@ -8,7 +8,7 @@ import cvxpy as cp
 import numpy as np
 
 from hedgeopt.context import HedgeContext, as_ticker_series
-from hedgeopt.costs.base import CostTerm, shown
+from hedgeopt.costs.base import CostTerm, LinearCost, shown
 from hedgeopt.exceptions import InputError
 from hedgeopt.validation import as_float
 
@@ -74,6 +74,10 @@ class BorrowCost(CostTerm):
         r = self._rates(as_ticker_series(self.rate, ctx.tickers, "BorrowCost.rate", fill=0.0,
                                          finite=True).to_numpy(), ctx.tickers)
         return r * self.horizon_days / DAYS_PER_YEAR
+
+    def linear_cost(self, ctx: HedgeContext) -> LinearCost:
+        """``per_dollar_i B_r max(-w_i, 0)`` dollars."""
+        return LinearCost(short_rate=self.per_dollar(ctx) * ctx.notional)
 
     def validate(self, ctx: HedgeContext) -> None:
         self.per_dollar(ctx)

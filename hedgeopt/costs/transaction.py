@@ -6,8 +6,9 @@ r"""Transaction cost of moving from the current holdings to the hedge, in dollar
 
 with ``sigma_i`` the std of the daily simple returns of instrument ``i`` over the window (the
 square-root market-impact law). The linear part is what ACTIVESET takes when every trade has a
-known side (the bounds say ``n_i >= h_i``, e.g. long-only from nothing); otherwise, and with
-impact, the cvxpy backends take it.
+known side (the bounds say ``n_i >= h_i``, e.g. long-only from nothing), and what the
+whole-share search and SCIP take exactly (:meth:`TransactionCost.linear_cost`); otherwise, and
+with impact, the cvxpy backends take it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import cvxpy as cp
 import numpy as np
 
 from hedgeopt.context import HedgeContext, as_ticker_series
-from hedgeopt.costs.base import CostTerm, per_ticker, shown
+from hedgeopt.costs.base import CostTerm, LinearCost, per_ticker, shown
 from hedgeopt.exceptions import InputError
 from hedgeopt.validation import as_float
 
@@ -124,6 +125,16 @@ class TransactionCost(CostTerm):
                              f"{list(ctx.tickers[adv <= 0][:10])}", field="adv")
         sigma = np.std(ctx.P[1:] / ctx.P[:-1] - 1.0, axis=0, ddof=1)
         return self.impact * sigma * ctx.p_ref / np.sqrt(adv)
+
+    def linear_cost(self, ctx: HedgeContext) -> LinearCost | None:
+        """``rate_i B_r / P_ref,i |w_i - h_i|`` dollars (None with market impact)."""
+        if self.impact_rate(ctx).any():
+            return None
+        return LinearCost(trade_ref=ctx.weights_from_shares(self.held(ctx)),
+                          trade_rate=self.linear_rate(ctx) * ctx.notional / ctx.p_ref)
+
+    def nonlinear_part(self) -> str:
+        return f"its market impact (impact={self.impact:g}, |trade|^1.5)"
 
     def validate(self, ctx: HedgeContext) -> None:
         self.held(ctx)

@@ -77,12 +77,24 @@ def test_impact_goes_to_cvxpy_and_matches_socp(market, priced) -> None:
     assert _objective(res, res.info["cost_dollars"], 3.0) == pytest.approx(best, rel=1e-5)
 
 
-def test_whole_shares_say_which_backends_take_costs(market) -> None:
+def test_whole_shares_price_linear_costs(market) -> None:
     prices, basket, cur = _setup(market)
-    prob = ho.HedgeProblem(prices, basket).add(ho.Budget(band=(0.99, 1)), ho.ShareLots(1),
-                                               ho.TransactionCost(cur, bps=10))
-    with pytest.raises(ho.InputError, match=r"TransactionCost\(bps=10.*OSQP / CLARABEL"):
-        prob.solve()
+    base = [ho.Budget(band=(0.99, 1)), ho.ShareLots(1)]
+    cost = ho.TransactionCost(cur, bps=10, per_share=0.01, weight=2.0)
+    res = ho.HedgeProblem(prices, basket).add(*base, cost).solve(solver="HEURISTIC",
+                                                                time_limit=3)
+    n = res.shares.to_numpy()
+    p = prices.iloc[-1].to_numpy()
+    recount = float((10e-4 * p + 0.01) @ np.abs(n - cur.to_numpy()))
+    assert res.info["cost_dollars"] == pytest.approx(recount, rel=1e-12)
+    mu = res.info["cost_exchange"][repr(cost)]
+    plain = ho.HedgeProblem(prices, basket).add(*base).solve(solver="HEURISTIC", time_limit=3)
+    n0 = plain.shares.to_numpy()
+    # priced at the same rate, the cost-aware hedge is the cheaper one, and it trades less
+    cost0 = float((10e-4 * p + 0.01) @ np.abs(n0 - cur.to_numpy()))
+    assert res.objective + mu * recount < plain.objective + mu * cost0
+    assert recount < cost0
+    assert np.allclose(n, np.round(n)) and res.violations == []
 
 
 def test_bad_inputs(market) -> None:
