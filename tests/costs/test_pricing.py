@@ -137,3 +137,23 @@ def test_nonlinear_terms_name_themselves_and_the_backends(market) -> None:
     term = ho.Term(lambda w, ctx: 0.01 * cp.sum_squares(w), name="spread")
     with pytest.raises(ho.InputError, match=r"Term\('spread'\).*HEURISTIC, SCIP.*OSQP"):
         ho.HedgeProblem(prices, basket).add(*base, term).solve(time_limit=2)
+
+
+@pytest.mark.skipif(not HAVE_SCIP, reason="pyscipopt not installed")
+def test_real_prices_scip_and_the_search_agree(real_daily) -> None:
+    prices, basket, _ = real_daily
+    current = (0.4 * basket.iloc[-1] / prices.shape[1] / prices.iloc[-1]).round()
+    out = {}
+    for method in ("HEURISTIC", "SCIP"):
+        terms = [ho.TransactionCost(current, bps=10, per_share=0.01, weight=4.0),
+                 ho.BorrowCost(0.02, 63)]
+        res = ho.HedgeProblem(prices, basket).add(
+            ho.Budget(band=(0.98, 1.0)), ho.ShareLots(1), *terms).solve(solver=method,
+                                                                        time_limit=4)
+        n = res.shares.to_numpy()
+        p = prices.iloc[-1].to_numpy()
+        recount = float((10e-4 * p + 0.01) @ np.abs(n - current.to_numpy())
+                        + 0.02 * 63 / 365 * np.maximum(-n * p, 0.0).sum())
+        assert res.info["cost_dollars"] == pytest.approx(recount, rel=1e-12)
+        out[method] = res.info["priced_objective"]
+    assert out["HEURISTIC"] == pytest.approx(out["SCIP"], rel=1e-6)
