@@ -154,7 +154,8 @@ def build_costs(objective: Mapping[str, Any], at: Callable[[str], Loc], files: F
                 cur = files.series(v["current"]) if "current" in v else None
                 adv = files.series(v["adv"]) if "adv" in v else None
                 term: Any = hco.TransactionCost(cur, v.get("bps", 0.0), v.get("per_share", 0.0),
-                                                v.get("impact", 0.0), adv, v.get("weight", 1.0))
+                                                v.get("impact", 0.0), adv, v.get("weight", 1.0),
+                                                high_cost=v.get("high_cost", False))
             else:
                 term = hco.BorrowCost(v["rate"], v["horizon_days"], v.get("weight", 1.0))
         except InputError as exc:

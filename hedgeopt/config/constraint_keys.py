@@ -102,12 +102,13 @@ def _max_weight(mw: Any, inp: KeyInputs) -> hc.Constraint:
 
 def _factor_exposure(fe: Any, inp: KeyInputs) -> hc.Constraint:
     return hc.FactorExposure(inp.files.frame(fe["loadings"]), lower=fe.get("lower"),
-                             upper=fe.get("upper"), basket=fe.get("basket"))
+                             upper=fe.get("upper"), basket=fe.get("basket"),
+                             leverage=fe.get("leverage", False))
 
 
 def _beta(be: Any, inp: KeyInputs) -> hc.Constraint:
     return hc.Beta(inp.files.dated_series(be["benchmark"]), be.get("lower"), be.get("upper"),
-                   relative=be.get("relative", True))
+                   relative=be.get("relative", True), leverage=be.get("leverage", False))
 
 
 def _participation(mp: Any, inp: KeyInputs) -> hc.Constraint:
@@ -192,6 +193,9 @@ CONSTRAINT_KEYS: tuple[ConstraintKey, ...] = (
         "basket": Field(Table({}, extra=Number(), extra_doc="factor = number"),
                         "The basket's own exposure per factor: the limits then apply to hedge "
                         "minus basket."),
+        "leverage": Field(Bool(), "Allow limits beyond ±1 of the notional (net of the basket) "
+                          "or beyond the largest loading (otherwise refused as a likely "
+                          "percent).", default=False),
     })), "Factor exposure limits (`ho.FactorExposure`).",
         example='{ loadings = "loadings.csv", lower = -0.05, upper = 0.05 }'), _factor_exposure),
     ConstraintKey("beta", hc.Beta, Field(OneOf(_OFF, Table({
@@ -200,6 +204,8 @@ CONSTRAINT_KEYS: tuple[ConstraintKey, ...] = (
         "lower": Field(Number(), "Floor on dollar beta / notional."),
         "upper": Field(Number(), "Cap on dollar beta / notional."),
         "relative": Field(Bool(), "Limit the hedge's beta minus the basket's.", default=True),
+        "leverage": Field(Bool(), "Allow a band beyond ±1 of the notional (otherwise refused "
+                          "as a likely percent: `-2` meaning 2%).", default=False),
     })), "Dollar beta limits (`ho.Beta`).",
         example='{ benchmark = "spx.csv", lower = -0.02, upper = 0.02 }'), _beta),
     ConstraintKey("max_participation", hc.MaxParticipation, Field(OneOf(_OFF, Table({

@@ -89,6 +89,8 @@ OBJECTIVE = Table({
         "adv": Field(FilePath(), "Average daily volume in shares (`ticker, adv`)."),
         "weight": Field(Number(0), "Dollars of tracking std one dollar of cost is worth.",
                         default=1.0),
+        "high_cost": Field(Bool(), "Allow a linear cost above 2% of a name's traded dollars "
+                           "(otherwise refused as a unit mistake).", default=False),
     })), "Trading cost priced into the objective (`ho.TransactionCost`).",
         example="{ bps = 10, weight = 2 }"),
     "borrow_cost": Field(OneOf(Off(), Table({

@@ -144,3 +144,25 @@ def test_soft_errors_name_the_line(market_dir, old, new, where, words) -> None:
         load_config(d / "hedge.toml").build_problem()
     line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("soft"))
     assert f"hedge.toml:{line}: {where}" in str(err.value) and words in str(err.value)
+
+
+def test_percent_guards_and_their_opt_ins_in_config(market_dir) -> None:
+    d, prices, _, _ = market_dir
+    prices.mean(axis=1).rename("value").rename_axis("date").to_csv(d / "bench.csv")
+    head = SOFT.split("[constraints]")[0] + "[constraints]\nbudget = true\n"
+    wide = head + 'beta = { benchmark = "bench.csv", lower = -2, upper = 2 }\n'
+    (d / "hedge.toml").write_text(wide)
+    with pytest.raises(ConfigError, match=r"hedge.toml:\d+: constraints.beta .*did you mean "
+                                          r"-0.02"):
+        load_config(d / "hedge.toml").build_problem()
+    (d / "hedge.toml").write_text(wide.replace("upper = 2 }", "upper = 2, leverage = true }"))
+    beta = load_config(d / "hedge.toml").build_problem().constraints[-1]
+    assert isinstance(beta, ho.Beta) and beta.leverage
+    cost = head + "\n[objective.transaction_cost]\nbps = 500\n"
+    cost = cost.replace("[objective]\nlam = 0.3\n", "")
+    (d / "hedge.toml").write_text(cost)
+    with pytest.raises(ConfigError, match=r"objective.transaction_cost.*high_cost=True"):
+        load_config(d / "hedge.toml").build_problem()
+    (d / "hedge.toml").write_text(cost.replace("bps = 500", "bps = 500\nhigh_cost = true"))
+    term = load_config(d / "hedge.toml").build_problem().penalties[0]
+    assert term.high_cost
