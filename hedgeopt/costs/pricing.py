@@ -3,7 +3,10 @@
 See :mod:`hedgeopt.costs.base` for the rate: each cost term ``c`` is priced at
 ``mu_c = 2 weight_c sqrt(J)`` dollars squared per dollar at the optimum; the fixed point
 ``mu_{k+1} = 2 weight sqrt(J(n_k))`` from ``mu_0 = 0`` is iterated with re-solves through
-parameters until ``mu`` moves by less than :data:`RATE_TOL` (relative).
+parameters until ``mu`` moves by less than :data:`RATE_TOL` (relative) or than the rate of a
+tracking std of :data:`STD_FLOOR` times the notional (absolute). A whole-share problem takes
+the rate of its continuous relaxation's fixed point and is solved once at it: the whole-share
+backends price the linear costs exactly (:mod:`hedgeopt.solvers.wholeshare.spec`).
 """
 
 from __future__ import annotations
