@@ -148,12 +148,27 @@ class HedgeProblem:
         ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl, m)
         for c in self._items():
             c.validate(ctx)
-        same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs
-        self.ctx = ctx
-        if not same:
+        same_names = ctx.tickers.equals(self.ctx.tickers)
+        if not (same_names and ctx.n_obs == self.ctx.n_obs):
             self._compiled = None
+        self.ctx = ctx
+        if not same_names:  # the working set of the same names stays a (mere) first guess
             self._warm = None
         return self
+
+    @property
+    def warm_start(self) -> Any:
+        """The working set the next native solve starts from (the last optimal
+        :class:`~hedgeopt.solvers.activeset.QPSolution`, or None).
+
+        A first guess only: any value, even another problem's, gives the same verified answer
+        (the solver checks its own KKT conditions); a good one saves iterations.
+        """
+        return self._warm
+
+    @warm_start.setter
+    def warm_start(self, value: Any) -> None:
+        self._warm = value
 
     @property
     def integer(self) -> bool:
