@@ -238,6 +238,30 @@ def test_update_data_with_new_shape_recompiles(long_market):
     assert res.objective == pytest.approx(fresh.objective, rel=1e-8)
 
 
+def test_update_data_keeps_the_warm_start_as_a_guess_only(long_market):
+    """A window of another length and the same names keeps the native solver's last working
+    set as the next first guess (a stale one: the answer is a fresh problem's); other names
+    drop it; any value set by hand, even a foreign problem's, gives the same answer."""
+    p1, b1, sectors = _window(long_market, 0, 120)
+    p2, b2, _ = _window(long_market, 0, 90)
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.5)]
+    prob = ho.HedgeProblem(p1, b1, lam=0.2, constraints=cons)
+    prob.solve()
+    first = prob.warm_start
+    assert first is not None and first.status == "optimal"
+    res = prob.update_data(p2, b2).solve()
+    assert prob.warm_start is not first  # the next solve's own working set
+    fresh = ho.HedgeProblem(p2, b2, lam=0.2, constraints=cons).solve()
+    assert res.solver == fresh.solver == "ACTIVESET"
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-9)
+    other = ho.HedgeProblem(p2, b2 * 0 + p2.iloc[:, 0] * 1e4, lam=0.9, constraints=cons)
+    other.solve()
+    prob.warm_start = other.warm_start  # another problem's optimum
+    assert prob.solve().objective == pytest.approx(fresh.objective, rel=1e-9)
+    prob.update_data(p2.iloc[:, 1:], b2)
+    assert prob.warm_start is None
+
+
 def test_update_data_validates_constraints(long_market):
     p1, b1, _ = _window(long_market, 0, 120)
     prob = ho.HedgeProblem(p1, b1).add(ho.Exclude([p1.columns[0]]))
