@@ -36,6 +36,7 @@ from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult, verify
+from hedgeopt.solvers.activeset import extrapolated_warm_start
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
@@ -306,6 +307,18 @@ class HedgeProblem:
             info={"solver_seconds": out.seconds, **(out.detail or {})},
         )
 
+    def _predict_warm(self, path: list[tuple[float, Any]], lam: float,
+                      form: LinearForm | None) -> None:
+        """Warm-start the next point of a frontier from the working set the last two points
+        extrapolate to (:func:`~hedgeopt.solvers.activeset.extrapolated_warm_start`)."""
+        if len(path) < 2 or form is None or form.absolute is not None:
+            return
+        (l0, s0), (l1, s1) = path
+        if s1 is not self._warm or l1 == l0:
+            return
+        self._warm = extrapolated_warm_start(s0, s1, (lam - l1) / (l1 - l0), form.lb, form.ub,
+                                             form.A, form.lo, form.hi)
+
     def _frontier_row(self, shares: np.ndarray, backend: Backend, out: Outcome,
                       attempts: list[str], *, tol: float, start: float) -> dict[str, Any]:
         """Verify a backend's shares and make their row of :meth:`frontier` (no
@@ -530,6 +543,7 @@ class HedgeProblem:
             the problem's own lam, which :func:`hedgeopt.plot_frontier` marks).
         """
         keep, rows, plan = self.lam, [], None
+        path: list[tuple[float, Any]] = []  # (lam, native solution) of the last points
         opts = dict(solve_options)
         solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
         tol = opts.pop("tol", DEFAULT_TOL)
@@ -543,9 +557,12 @@ class HedgeProblem:
                         plan = self._plan(solver, tol, opts)
                     elif plan[1] is not None and plan[2] is not None:
                         plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
+                    self._predict_warm(path, lam, plan[1])
                     rows.append(self._solve_continuous(
                         *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
                         build=self._frontier_row))
+                    if getattr(self._warm, "status", None) == "optimal":  # the native answer
+                        path = [*path[-1:], (lam, self._warm)]
                     continue
                 rows.append(self._row(res.shares.to_numpy(), res.solver))
         finally:
