@@ -36,12 +36,12 @@ from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
 from hedgeopt.result import HedgeResult, verify
-from hedgeopt.solvers.activeset import extrapolated_warm_start
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
+from hedgeopt.solvers.warm_path import extrapolated_warm_start
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 from hedgeopt.solvers.wholeshare.translate import whole_share_spec
 from hedgeopt.validation import check_number
@@ -310,7 +310,7 @@ class HedgeProblem:
     def _predict_warm(self, path: list[tuple[float, Any]], lam: float,
                       form: LinearForm | None) -> None:
         """Warm-start the next point of a frontier from the working set the last two points
-        extrapolate to (:func:`~hedgeopt.solvers.activeset.extrapolated_warm_start`)."""
+        extrapolate to (:func:`~hedgeopt.solvers.warm_path.extrapolated_warm_start`)."""
         if len(path) < 2 or form is None or form.absolute is not None:
             return
         (l0, s0), (l1, s1) = path

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hedgeopt.solvers.activeset import QPSolution, extrapolated_warm_start, solve_qp
+from hedgeopt.solvers.activeset import QPSolution, solve_qp
 
 cp = pytest.importorskip("cvxpy")
 
@@ -345,38 +345,6 @@ def test_stale_warm_start_from_another_problem(market, kind):
         assert sol.status == "optimal" and sol.x[7] == 0.01
         assert sol.objective == pytest.approx(cold.objective, rel=1e-10)
         assert_matches_reference(sol, Q, q, cons)
-
-
-def test_extrapolated_warm_start_along_a_lam_path(sweep_grams):
-    """The working set extrapolated from the last two points of a path is a guess: the next
-    point's optimum is the cold one, in fewer subproblems over the path than the plain warm
-    start; a pair that does not fit together gives the last solution back."""
-    (Q0, q0), (Q1, q1), sector = sweep_grams
-    cons = constraint_set("sectors", sector)
-    lams = np.linspace(0.0, 1.0, 11)
-    sols, plain_its, pred_its = [], 0, 0
-    prev = None
-    for i, lam in enumerate(lams):
-        Q, q = (1 - lam) * Q1 + lam * Q0, (1 - lam) * q1 + lam * q0
-        cold = solve_qp(Q, q, **cons)
-        plain = solve_qp(Q, q, **cons, warm=prev)
-        guess = (extrapolated_warm_start(sols[-2], sols[-1], (lam - lams[i - 1])
-                                         / (lams[i - 1] - lams[i - 2]), **cons)
-                 if i >= 2 else prev)
-        sol = solve_qp(Q, q, **cons, warm=guess)
-        assert sol.status == "optimal"
-        assert sol.objective == pytest.approx(cold.objective, rel=1e-10, abs=1e-12)
-        if i >= 2:
-            plain_its += plain.iterations
-            pred_its += sol.iterations
-        sols.append(sol)
-        prev = sol
-    assert_matches_reference(sols[-1], Q, q, cons)
-    assert pred_its <= plain_its
-    other = solve_qp(Q0[:50, :50], q0[:50], **constraint_set("long_only", sector[:50]))
-    assert extrapolated_warm_start(other, sols[-1], 1.0, cons["lb"], cons["ub"]) is sols[-1]
-    assert extrapolated_warm_start(sols[-2], sols[-1], np.nan, cons["lb"], cons["ub"]) \
-        is sols[-1]
 
 
 def test_warm_start_of_other_size_is_ignored(market):
