@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import cvxpy as cp
@@ -35,12 +35,13 @@ from hedgeopt.metrics import gap_variances
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
-from hedgeopt.result import HedgeResult
+from hedgeopt.result import HedgeResult, verify
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
+from hedgeopt.solvers.warm_path import extrapolated_warm_start
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 from hedgeopt.solvers.wholeshare.translate import whole_share_spec
 from hedgeopt.validation import check_number
@@ -148,12 +149,27 @@ class HedgeProblem:
         ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl, m)
         for c in self._items():
             c.validate(ctx)
-        same = ctx.tickers.equals(self.ctx.tickers) and ctx.n_obs == self.ctx.n_obs
-        self.ctx = ctx
-        if not same:
+        same_names = ctx.tickers.equals(self.ctx.tickers)
+        if not (same_names and ctx.n_obs == self.ctx.n_obs):
             self._compiled = None
+        self.ctx = ctx
+        if not same_names:  # the working set of the same names stays a (mere) first guess
             self._warm = None
         return self
+
+    @property
+    def warm_start(self) -> Any:
+        """The working set the next native solve starts from (the last optimal
+        :class:`~hedgeopt.solvers.activeset.QPSolution`, or None).
+
+        A first guess only: any value, even another problem's, gives the same verified answer
+        (the solver checks its own KKT conditions); a good one saves iterations.
+        """
+        return self._warm
+
+    @warm_start.setter
+    def warm_start(self, value: Any) -> None:
+        self._warm = value
 
     @property
     def integer(self) -> bool:
@@ -246,9 +262,16 @@ class HedgeProblem:
 
     def _solve_continuous(self, form: LinearForm | None, qp: tuple[Any, np.ndarray, float] | None,
                           backends: list[Backend], per_backend: dict[str, dict[str, Any]], *,
-                          requested: str | None, tol: float, verbose: bool, start: float
-                          ) -> HedgeResult:
-        """The attempts loop of a continuous solve (see :meth:`solve`)."""
+                          requested: str | None, tol: float, verbose: bool, start: float,
+                          build: Callable[..., Any] | None = None) -> Any:
+        """The attempts loop of a continuous solve (see :meth:`solve`).
+
+        ``build(shares, backend, out, attempts, tol=, start=)`` verifies a backend's shares and
+        makes the answer, raising :class:`VerificationError` to go on to the next backend
+        (default :meth:`_build_result`, a :class:`HedgeResult`; :meth:`frontier` makes one row of
+        its table instead).
+        """
+        build = self._build_result if build is None else build
         solver = requested
         attempts: list[str] = []
         for backend in backends:
@@ -265,22 +288,57 @@ class HedgeProblem:
             if out.status != "optimal" or out.weights is None or out.objective is None:
                 attempts.append(f"{backend.name}: status {out.status}")
                 continue
-            weights = self._snap(out.weights, form)
+            shares = self.ctx.shares_from_weights(self._snap(out.weights, form))
             try:
-                return HedgeResult.build(
-                    self.ctx.shares_from_weights(weights), self.ctx, self.lam,
-                    self.constraints, tol=tol, status="optimal", solver=backend.name,
-                    solve_time=time.perf_counter() - start,
-                    solver_objective=self.objective.dollars2(out.objective, self.ctx),
-                    iterations=out.iterations, attempts=attempts,
-                    info={"solver_seconds": out.seconds, **(out.detail or {})},
-                )
+                return build(shares, backend, out, attempts, tol=tol, start=start)
             except VerificationError as exc:
                 attempts.append(f"{backend.name}: {exc}")
         if solver is not None:
             raise SolverError(f"the requested solver {backends[0].name} produced no verified "
                               f"solution (solver=None would try the others): {attempts[0]}")
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
+
+    def _build_result(self, shares: np.ndarray, backend: Backend, out: Outcome,
+                      attempts: list[str], *, tol: float, start: float) -> HedgeResult:
+        """The verified :class:`HedgeResult` of a continuous backend's shares."""
+        assert out.objective is not None  # checked by the attempts loop
+        return HedgeResult.build(
+            shares, self.ctx, self.lam, self.constraints, tol=tol, status="optimal",
+            solver=backend.name, solve_time=time.perf_counter() - start,
+            solver_objective=self.objective.dollars2(out.objective, self.ctx),
+            iterations=out.iterations, attempts=attempts,
+            info={"solver_seconds": out.seconds, **(out.detail or {})},
+        )
+
+    def _predict_warm(self, path: list[tuple[float, Any]], lam: float,
+                      form: LinearForm | None) -> None:
+        """Warm-start the next point of a frontier from the working set the last two points
+        extrapolate to (:func:`~hedgeopt.solvers.warm_path.extrapolated_warm_start`)."""
+        if len(path) < 2 or form is None or form.absolute is not None:
+            return
+        (l0, s0), (l1, s1) = path
+        if s1 is not self._warm or l1 == l0:
+            return
+        self._warm = extrapolated_warm_start(s0, s1, (lam - l1) / (l1 - l0), form.lb, form.ub,
+                                             form.A, form.lo, form.hi)
+
+    def _frontier_row(self, shares: np.ndarray, backend: Backend, out: Outcome,
+                      attempts: list[str], *, tol: float, start: float) -> dict[str, Any]:
+        """Verify a backend's shares and make their row of :meth:`frontier` (no
+        :class:`HedgeResult`, no pandas objects: the table is the only output)."""
+        verify(shares, self.ctx, self.constraints, tol, backend.name)
+        return self._row(shares, backend.name)
+
+    def _row(self, shares: np.ndarray, solver: str) -> dict[str, Any]:
+        """A row of :meth:`frontier` for verified shares: the gap variances of one gap path,
+        and the objective from them as :func:`~hedgeopt.metrics.window_objective` computes it
+        (the same operations, so it equals ``HedgeResult.objective`` bit for bit)."""
+        v_pnl, v_val = gap_variances(self.ctx.P @ shares - self.ctx.B)
+        lam = self.lam
+        return {"lam": lam, "var_pnl": v_pnl, "var_value": v_val,
+                "objective": (1.0 - lam) * v_pnl + lam * v_val, "pnl_te": math.sqrt(v_pnl),
+                "value_te": math.sqrt(v_val), "names": int(np.count_nonzero(shares)),
+                "solver": solver}
 
     def _run(self, backend: Backend, form: LinearForm | None,
              qp: tuple[Any, np.ndarray, float] | None, *, verbose: bool,
@@ -489,6 +547,7 @@ class HedgeProblem:
             the problem's own lam, which :func:`hedgeopt.plot_frontier` marks).
         """
         keep, rows, plan = self.lam, [], None
+        path: list[tuple[float, Any]] = []  # (lam, native solution) of the last points
         opts = dict(solve_options)
         solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
         tol = opts.pop("tol", DEFAULT_TOL)
@@ -502,14 +561,14 @@ class HedgeProblem:
                         plan = self._plan(solver, tol, opts)
                     elif plan[1] is not None and plan[2] is not None:
                         plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
-                    res = self._solve_continuous(*plan[1:], requested=solver, tol=plan[0],
-                                                 verbose=verbose, start=start)
-                n = res.shares.to_numpy()
-                v_pnl, v_val = gap_variances(self.ctx.P @ n - self.ctx.B)  # as res.metrics
-                rows.append({"lam": self.lam, "var_pnl": v_pnl, "var_value": v_val,
-                             "objective": res.objective, "pnl_te": math.sqrt(v_pnl),
-                             "value_te": math.sqrt(v_val), "names": int(np.count_nonzero(n)),
-                             "solver": res.solver})
+                    self._predict_warm(path, lam, plan[1])
+                    rows.append(self._solve_continuous(
+                        *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
+                        build=self._frontier_row))
+                    if getattr(self._warm, "status", None) == "optimal":  # the native answer
+                        path = [*path[-1:], (lam, self._warm)]
+                    continue
+                rows.append(self._row(res.shares.to_numpy(), res.solver))
         finally:
             self.lam = keep
         table = FrontierTable(rows)

@@ -17,7 +17,25 @@ from hedgeopt.exposure import sector_exposure
 from hedgeopt.metrics import evaluate, window_metrics, window_objective
 from hedgeopt.text import fmt_count, fmt_date, fmt_float, fmt_money, fmt_percent, fmt_seconds
 
-__all__ = ["HedgeResult"]
+__all__ = ["HedgeResult", "verify"]
+
+
+def verify(shares: np.ndarray, ctx: HedgeContext, constraints: list[Constraint], tol: float,
+           solver: str, *, raise_on_violation: bool = True) -> list[str]:
+    """The violations of ``shares`` (every constraint's :meth:`check`, in user units).
+
+    Raises
+    ------
+    VerificationError
+        If there is one and ``raise_on_violation`` (the message names ``solver``).
+    """
+    violations = [v for c in constraints for v in c.check(shares, ctx, tol)]
+    if violations and raise_on_violation:
+        raise VerificationError(
+            f"solution from {solver} violates {len(violations)} constraint(s): "
+            + "; ".join(violations[:5])
+        )
+    return violations
 
 
 class _LazyMetrics:
@@ -107,12 +125,8 @@ class HedgeResult:
             If a constraint is violated beyond ``tol`` (relative to the notional).
         """
         shares = np.asarray(shares, dtype=float)
-        violations = [v for c in constraints for v in c.check(shares, ctx, tol)]
-        if violations and raise_on_violation:
-            raise VerificationError(
-                f"solution from {fields.get('solver', '?')} violates {len(violations)} "
-                f"constraint(s): " + "; ".join(violations[:5])
-            )
+        violations = verify(shares, ctx, constraints, tol, fields.get("solver", "?"),
+                            raise_on_violation=raise_on_violation)
         return cls(
             shares=pd.Series(shares, index=ctx.tickers, name="shares"),
             objective=window_objective(shares, ctx.P, ctx.B, lam),

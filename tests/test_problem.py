@@ -238,6 +238,30 @@ def test_update_data_with_new_shape_recompiles(long_market):
     assert res.objective == pytest.approx(fresh.objective, rel=1e-8)
 
 
+def test_update_data_keeps_the_warm_start_as_a_guess_only(long_market):
+    """A window of another length and the same names keeps the native solver's last working
+    set as the next first guess (a stale one: the answer is a fresh problem's); other names
+    drop it; any value set by hand, even a foreign problem's, gives the same answer."""
+    p1, b1, sectors = _window(long_market, 0, 120)
+    p2, b2, _ = _window(long_market, 0, 90)
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.5)]
+    prob = ho.HedgeProblem(p1, b1, lam=0.2, constraints=cons)
+    prob.solve()
+    first = prob.warm_start
+    assert first is not None and first.status == "optimal"
+    res = prob.update_data(p2, b2).solve()
+    assert prob.warm_start is not first  # the next solve's own working set
+    fresh = ho.HedgeProblem(p2, b2, lam=0.2, constraints=cons).solve()
+    assert res.solver == fresh.solver == "ACTIVESET"
+    assert res.objective == pytest.approx(fresh.objective, rel=1e-9)
+    other = ho.HedgeProblem(p2, b2 * 0 + p2.iloc[:, 0] * 1e4, lam=0.9, constraints=cons)
+    other.solve()
+    prob.warm_start = other.warm_start  # another problem's optimum
+    assert prob.solve().objective == pytest.approx(fresh.objective, rel=1e-9)
+    prob.update_data(p2.iloc[:, 1:], b2)
+    assert prob.warm_start is None
+
+
 def test_update_data_validates_constraints(long_market):
     p1, b1, _ = _window(long_market, 0, 120)
     prob = ho.HedgeProblem(p1, b1).add(ho.Exclude([p1.columns[0]]))
@@ -454,22 +478,56 @@ def test_frontier_rows_are_the_points_metrics(market):
 
 
 def test_frontier_verifies_every_point(market, monkeypatch):
-    """A point whose solution breaks a constraint is not tabulated (verification per point)."""
+    """A point whose solution breaks a constraint is not tabulated (verification per point):
+    the frontier goes on to the next backend for that point alone."""
     prices, basket, sectors = market
     prob = ho.HedgeProblem(prices, basket, lam=0.3,
                            constraints=[ho.Budget(), ho.LongOnly()])
-    calls = []
     import hedgeopt.problem as hp
 
-    real = hp.HedgeResult.build
+    calls = []
+    real_verify = hp.verify
 
-    def spy(*args, **kwargs):
-        calls.append(kwargs.get("solver"))
-        return real(*args, **kwargs)
+    def spy(shares, ctx, constraints, tol, solver, **kw):
+        calls.append(solver)
+        return real_verify(shares, ctx, constraints, tol, solver, **kw)
 
-    monkeypatch.setattr(hp.HedgeResult, "build", spy)
-    prob.frontier([0.0, 0.5, 1.0], quiet=True)
-    assert calls == ["ACTIVESET"] * 3
+    real_native = hp.solve_native
+
+    def short_at_half(*args, **kwargs):
+        out, warm = real_native(*args, **kwargs)
+        if prob.lam == 0.5:  # a "solution" that shorts the first name: must not be tabulated
+            out.weights = out.weights.copy()
+            out.weights[0] = -0.01
+        return out, warm
+
+    monkeypatch.setattr(hp, "verify", spy)
+    monkeypatch.setattr(hp, "solve_native", short_at_half)
+    table = prob.frontier([0.0, 0.5, 1.0], quiet=True)
+    assert calls[:2] == ["ACTIVESET", "ACTIVESET"] and calls[-1] == "ACTIVESET"
+    assert len(calls) == 4 and calls[2] != "ACTIVESET"  # the next backend, verified too
+    assert list(table["solver"]) == ["ACTIVESET", calls[2], "ACTIVESET"]
+    monkeypatch.undo()
+    for lam, row in zip([0.0, 0.5, 1.0], table.itertuples(), strict=True):
+        exact = ho.HedgeProblem(prices, basket, lam=lam,
+                                constraints=[ho.Budget(), ho.LongOnly()]).solve()
+        assert row.objective == pytest.approx(exact.objective, rel=1e-6)
+
+
+def test_frontier_rows_match_results(market):
+    """Each row of the lean frontier path equals what a HedgeResult of the same shares says."""
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    prob = ho.HedgeProblem(prices, basket, lam=0.3, constraints=cons)
+    table = prob.frontier([0.0, 0.25, 1.0], quiet=True)
+    for row in table.itertuples():
+        res = ho.HedgeProblem(prices, basket, lam=row.lam, constraints=cons).solve()
+        m = ho.evaluate(res.shares, prices, basket, lam=row.lam)
+        assert row.objective == pytest.approx(m["objective"], rel=1e-7)
+        assert row.pnl_te == pytest.approx(m["pnl_te"], rel=1e-7)
+        assert row.value_te == pytest.approx(m["value_te"], rel=1e-7)
+        assert row.var_pnl == pytest.approx(m["pnl_te"] ** 2, rel=1e-7)
+        assert row.names == int(m["names"])
 
 
 def test_wide_problem_without_bounds_fits_exactly(wide_market, ref):

@@ -321,3 +321,45 @@ def test_choice_is_deterministic_and_explained(small) -> None:
     ratio = (sc.loc[(row["pnl"], row["lam"], row["ridge"])].to_numpy()
              / sc.loc[("reference", 0.0, 0.0)].to_numpy())
     assert row["vs_baseline"] == pytest.approx(np.exp(np.log(ratio).mean()), rel=1e-10)
+
+
+def test_warm_started_search_gives_the_cold_choice_and_shares() -> None:
+    """The fold solves warm-start along a path through the grid and the refit from its
+    candidate's last fold (speed only): every fold loss, the choice made from them and the
+    refitted shares equal those of independent cold Clarabel solves of each candidate (N > T:
+    the low-rank path; the default grid and rule, 4 folds to keep it short)."""
+    from hedgeopt.workflow.selection import choose
+    from hedgeopt.workflow.tuning import KEYS, _z
+
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=90, n_days=40, n_basket=30,
+                                                     seed=11)
+    tr = tune(prices, basket, CONS, folds=4, quiet=True)
+    folds = validation_folds(len(prices), 4)
+    cands = tr.table[KEYS].drop_duplicates().to_dict("records")
+    assert len(cands) == 18 and len(folds) == 4
+    losses = np.empty((len(cands), len(folds)))
+    for j, (ref, end) in enumerate(folds):
+        probs = {}  # one compiled cvxpy problem per P&L measure (Clarabel has no warm start)
+        for c, params in enumerate(cands):
+            if params["pnl"] not in probs:
+                ridge = ho.Ridge(0.0)
+                probs[params["pnl"]] = (ridge, make_problem(
+                    prices.iloc[:ref + 1], basket.iloc[:ref + 1], pnl=params["pnl"],
+                    constraints=[*CONS, ridge]))
+            ridge, prob = probs[params["pnl"]]
+            prob.lam = params["lam"]
+            ridge.strength = params["ridge"] * ridge_scale(prob)
+            res = prob.solve("CLARABEL")
+            pnl_te, value_te = _gap_stats(res.shares.to_numpy(), prices.to_numpy()[ref:end + 1],
+                                          basket.to_numpy()[ref:end + 1])
+            losses[c, j] = np.sqrt(pnl_te * value_te)
+            got = tr.scores[(tr.scores[KEYS[3:]] == [params["lam"], params["ridge"]]).all(axis=1)
+                            & (tr.scores["pnl"] == params["pnl"]) & (tr.scores["fold"] == j)]
+            assert got["loss"].iloc[0] == pytest.approx(losses[c, j], rel=1e-4)
+    choice = choose(cands, losses, rule="paired", z=_z(None, "paired", len(cands)))
+    assert {k: tr.best[k] for k in KEYS} == cands[choice.index]
+    top = choose(cands, losses, rule="best")  # and the ranking's winner, which is not kept here
+    assert tr.table.iloc[0][KEYS].to_dict() == cands[top.index] != cands[choice.index]
+    _, cold = fit_with(prices, basket, CONS, tr.best, solver="CLARABEL")
+    np.testing.assert_allclose(tr.result.weights.to_numpy(), cold.weights.to_numpy(),
+                               atol=1e-5)

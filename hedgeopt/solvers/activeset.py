@@ -96,9 +96,17 @@ keep it fast and finite:
   almost everything at once and then shrink the free set over many steps);
 * **partial exchanges** - the KKT violations (the "infeasibilities") are counted; when
   their number does not fall below its best value, only the ``k`` largest violations are
-  exchanged, ``k`` halving at each step without progress down to one, and full block
-  exchanges resume as soon as the count improves (in the spirit of the block principal
-  pivoting safeguards of Júdice and Pires, 1994, and Kim and Park, 2011);
+  exchanged, ``k`` halving at each step without progress down to one; ``k`` doubles again
+  after a step that lowers the count below the previous step's while every violation left
+  is dual (a bound to release or a row to drop: the free set is still growing), and full
+  block exchanges resume as soon as the count falls below its best value (in the spirit of
+  the block principal pivoting safeguards of Júdice and Pires, 1994, and Kim and Park,
+  2011). The doubling matters when the optimal free set is much larger than the rank of
+  ``Q`` (``N >> T`` with a small ridge): the count then falls by a few per step from above
+  its early best, and halving alone would free one variable per subproblem (OR-Library 7,
+  ``N = 1317``, ``T = 145``, lam 0 and relative ridge 0.001, ~900 free at the optimum:
+  100 PDAS steps and ~1,150 primal ones without it, 30 PDAS steps with it). Doubling after
+  any progress instead lets problems whose free set is near the rank thrash;
 * **primal fallback** - if the iteration limit is hit, a working set repeats with single
   exchanges, or the active rows cannot be satisfied, a primal active-set method takes
   over: a feasible point is found by one linear program (``scipy.optimize.linprog``,
@@ -948,6 +956,7 @@ def solve_qp(Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None = None,
     method = "pdas"
     best: _Iterate | None = None
     best_count = N + m + 1
+    prev_count = N + m + 1
     k_allow = N + m
     polished = False
     last_bad = np.zeros(0, dtype=np.intp)
@@ -978,10 +987,15 @@ def solve_qp(Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None = None,
             seen.add(key)
             if n_inf < best_count:
                 best_count, best, k_allow = n_inf, it, n_inf
+            elif n_inf < prev_count and not repeated and not np.any(new != 0):
+                # fewer violations than last step and all of them dual (a bound to release,
+                # a row to drop): the free set is still growing toward the optimum, widen again
+                k_allow = min(n_inf, 2 * k_allow)
             else:  # no progress: exchange fewer indices (halving), down to one
                 if repeated and k_allow <= 1:
                     break
                 k_allow = max(1, min(k_allow, n_inf) // 2)
+            prev_count = n_inf
             # freeing many variables at once overshoots: at most max(16, |F|) per step
             rel = (new == 0) & (idx < N)
             cap = max(_GROW_MIN, N - int(np.count_nonzero(vs)))

@@ -79,6 +79,7 @@ class LowRankHessian:
             raise ValueError("d must be finite and >= 0")
         self.shape: tuple[int, int] = (n, n)
         self._vdiag = np.einsum("ij,ij->i", Vt, Vt) if vdiag is None else vdiag
+        self._grams = _GramCache(Vt)
 
     @property
     def rank(self) -> int:
@@ -107,6 +108,7 @@ class LowRankHessian:
         """``Q + diag(d)`` sharing ``V``."""
         out = LowRankHessian.__new__(LowRankHessian)
         out._set(self.Vt, self.d + np.asarray(d, dtype=float), self._vdiag)
+        out._grams = self._grams  # same V: the Grams of its column blocks are shared
         return out
 
     def dense(self) -> np.ndarray:
@@ -126,6 +128,47 @@ def plus_diagonal(Q: np.ndarray | LowRankHessian, d: ArrayLike) -> np.ndarray | 
         return Q.plus_diagonal(d)
     Q[np.diag_indices_from(Q)] += d
     return Q
+
+
+class _GramCache:
+    """The Gram ``V_F V_F'`` (``k x k``) of the last column block ``F`` asked for, updated for
+    the next block by the columns that left and joined it.
+
+    The capacitance matrix of a free block with a uniform diagonal is ``I + V_F V_F' / D``;
+    re-solves with another ridge, and the first factor of a warm-started solve, ask for a block
+    close to the last one, so the ``O(k^2 |F|)`` product becomes ``O(k^2 |changed|)``. The
+    update is recomputed from scratch once the changes since the last exact product exceed the
+    block's size (bounded round-off drift).
+    """
+
+    def __init__(self, Vt: np.ndarray) -> None:
+        self.Vt = Vt
+        self.mask: np.ndarray | None = None
+        self.G = np.zeros((0, 0))
+        self.drift = 0
+
+    def gram(self, idx: np.ndarray) -> np.ndarray:
+        """``V_F V_F'`` for the indices ``idx`` (a new array: callers may modify it)."""
+        Vt = self.Vt
+        mask = np.zeros(Vt.shape[0], dtype=bool)
+        mask[idx] = True
+        if self.mask is not None:
+            gone = (self.mask & ~mask).nonzero()[0]
+            came = (mask & ~self.mask).nonzero()[0]
+            n_changed = gone.size + came.size
+            if self.drift + n_changed <= idx.size:
+                G = self.G.copy()
+                if gone.size:
+                    Vg = Vt[gone]
+                    G -= Vg.T @ Vg
+                if came.size:
+                    Vc = Vt[came]
+                    G += Vc.T @ Vc
+                self.mask, self.G, self.drift = mask, G, self.drift + n_changed
+                return G.copy()
+        Vf = Vt[idx]
+        self.mask, self.G, self.drift = mask, Vf.T @ Vf, 0
+        return self.G.copy()
 
 
 class _LowRankFactor(_Factor):
@@ -163,9 +206,14 @@ class _LowRankFactor(_Factor):
         while True:
             self.n_factor += 1
             if self._woodbury_ok(idx):
-                sD = np.sqrt(self.hess.d[idx] + self.shift)
+                Dv = self.hess.d[idx] + self.shift
+                sD = np.sqrt(Dv)
                 Wt = G / sD[:, None]
-                C = Wt.T @ Wt
+                if Dv[0] == Dv[-1] and np.all(Dv == Dv[0]):  # uniform: I + V_F V_F' / D
+                    C = self.hess._grams.gram(idx)
+                    C /= Dv[0]
+                else:
+                    C = Wt.T @ Wt
                 C[np.diag_indices_from(C)] += 1.0
                 L = _cholesky(np.asfortranarray(C), C.diagonal().copy())
                 if L is not None:

@@ -51,12 +51,14 @@ def ridge_scale(prob: HedgeProblem) -> float:
 
 
 def fit_with(prices: pd.DataFrame, basket: pd.Series, constraints: Sequence[Any],
-             params: Mapping[str, Any], *, prior: Any = None, solver: str | None = None
-             ) -> tuple[HedgeProblem, HedgeResult]:
+             params: Mapping[str, Any], *, prior: Any = None, solver: str | None = None,
+             warm: Any = None) -> tuple[HedgeProblem, HedgeResult]:
     """Fit on the last ``params["window"]`` rows with ``params`` (as in ``TuneResult.best``).
 
     The ridge is relative (see :func:`hedgeopt.tune`); the problem's last penalty is the
-    :class:`~hedgeopt.Ridge` term with the absolute strength.
+    :class:`~hedgeopt.Ridge` term with the absolute strength. ``warm`` is a first guess of the
+    native solver's working set (:attr:`HedgeProblem.warm_start`; the answer does not depend
+    on it).
     """
     win = params.get("window")
     P = prices if win is None else prices.iloc[-int(win):]
@@ -65,6 +67,7 @@ def fit_with(prices: pd.DataFrame, basket: pd.Series, constraints: Sequence[Any]
     prob = make_problem(P, B, lam=params.get("lam", 0.0), constraints=[*constraints, ridge_term],
                         half_life=params.get("half_life"), pnl=params.get("pnl", "reference"))
     ridge_term.strength = float(params.get("ridge", 0.0)) * ridge_scale(prob)
+    prob.warm_start = warm
     return prob, prob.solve(solver)
 
 

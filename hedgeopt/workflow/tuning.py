@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from scipy.stats import norm
 from hedgeopt.context import HedgeContext, validate_pnl
 from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.exceptions import HedgeOptError, InputError
-from hedgeopt.metrics import window_metrics
+from hedgeopt.metrics import gap_variances
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
@@ -204,7 +204,18 @@ def _grid(values: Any, name: str) -> tuple[Any, ...]:
     return out
 
 
-def _fold_loss(m: pd.Series, scoring: str) -> float:
+def _fold_stats(n: np.ndarray, P: np.ndarray, B: np.ndarray) -> dict[str, float]:
+    """The validation statistics of shares ``n`` held on the rows of ``P`` and ``B``: the
+    ones :func:`~hedgeopt.metrics.window_metrics` gives (by the same operations, so the same
+    numbers), without the others that a fold does not read."""
+    d = P @ n - B
+    nan = float("nan")
+    var_dd, var_d = gap_variances(d) if len(d) >= 3 else (nan, nan)
+    return {"pnl_te": math.sqrt(var_dd), "value_te": math.sqrt(var_d),
+            "rms_gap": float(np.sqrt(np.mean(d**2))), "names": float(np.count_nonzero(n))}
+
+
+def _fold_loss(m: Mapping[str, float], scoring: str) -> float:
     """The validation loss of one fold under a named scoring."""
     if scoring == "pnl_te":
         return float(m["pnl_te"])
@@ -325,8 +336,8 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         fold_rows = [(0, r, e) for r, e in validation_folds(base.n_obs, folds, hold)]
     else:
         fold_rows = folds_from_cv(cv, base.prices, base.basket)
-    scores = _validation_scores(base, cons, fixed, grids, fold_rows, prior, solver, quiet,
-                                scoring)
+    scores, warm = _validation_scores(base, cons, fixed, grids, fold_rows, prior, solver, quiet,
+                                      scoring)
     n_solves = len(scores)
     table, choice_row, reason = _table(scores, scoring, select, _z(z, select, len(scores)
                                                                    // len(fold_rows)))
@@ -339,7 +350,8 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
     result = final = None
     if refit:
         fits = [fit_with(base.prices, base.basket, [*cons, *fixed], params, prior=prior,
-                         solver=solver) for params in members]
+                         solver=solver, warm=warm.get(tuple(params[k] for k in KEYS)))
+                for params in members]
         n_solves += len(fits)
         members = [{**params, "ridge_strength": float(prob_m.penalties[-1].strength)}
                    for params, (prob_m, _) in zip(members, fits, strict=True)]
@@ -397,15 +409,25 @@ def _grids(lam: Any, ridge: Any, half_life: Any, window: Any, pnl: Any
 def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
                        grids: dict[str, tuple[Any, ...]], fold_rows: list[tuple[int, int, int]],
                        prior: Any, solver: str | None, quiet: bool | None,
-                       scoring: Scoring = "both") -> pd.DataFrame:
+                       scoring: Scoring = "both"
+                       ) -> tuple[pd.DataFrame, dict[tuple[Any, ...], Any]]:
     """One row per candidate and fold: the validation metrics of the fold's fit and its
-    ``loss`` under ``scoring``.
+    ``loss`` under ``scoring``; and, per candidate (its :data:`KEYS` values), the working set
+    of its last fold's solve (the warm start of its refit on the whole window).
 
     One problem per (P&L measure, window, half-life), its data swapped fold by fold; ``lam`` and
-    the ridge strength are changed in place between solves.
+    the ridge strength are changed in place between solves. Every solve warm-starts from the
+    one before it (a first guess only: the answers do not depend on it), so the order is a
+    path through the grid: a snake over (lam, ridge) within a fold, the reverse path in the
+    next fold (whose first candidate is then the last one solved, on a window that only grew),
+    and the last working set of one problem starts the next problem's first solve.
     """
     P_all, B_all = base.prices, base.basket
-    rows: list[dict[str, Any]] = []
+    path = [(i_lam, r) for i_lam in range(len(grids["lam"]))
+            for r in (grids["ridge"][::-1] if i_lam % 2 else grids["ridge"])]
+    rows: list[tuple[int, dict[str, Any]]] = []
+    last_fold: dict[tuple[Any, ...], Any] = {}
+    carry: Any = None
     for pnl_mode, win, hl in progress(
         list(itertools.product(grids["pnl"], grids["window"], grids["half_life"])),
         desc="tune", quiet=quiet,
@@ -419,32 +441,40 @@ def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
                 prob = make_problem(fit_P, fit_B, lam=grids["lam"][0],
                                     constraints=[*cons, *fixed, ridge_term],
                                     half_life=hl, pnl=pnl_mode)
+                prob.warm_start = carry
             else:
                 update_problem(prob, fit_P, fit_B)
             Pv, Bv = base.P[ref:end + 1], base.B[ref:end + 1]
-            for i_lam, lam_v in enumerate(grids["lam"]):
+            scales: dict[int, float] = {}
+            for i_lam, r in path[::-1] if j % 2 else path:
+                lam_v = grids["lam"][i_lam]
                 prob.lam = lam_v
-                scale = ridge_scale(prob)
-                # snake order: each solve warm-starts from a neighbouring candidate
-                for r in grids["ridge"][::-1] if i_lam % 2 else grids["ridge"]:
-                    ridge_term.strength = float(r) * scale
-                    row = {"pnl": pnl_mode, "window": win, "half_life": hl, "lam": float(lam_v),
-                           "ridge": float(r), "fold": j}
-                    try:
-                        shares = prob.solve(solver).shares
-                    except HedgeOptError:
-                        row.update(pnl_te=math.inf, value_te=math.inf, rms_gap=math.inf, names=0,
-                                   fails=1, loss=math.inf)
-                    else:  # a scoring error is the caller's: it propagates
-                        m = window_metrics(shares.to_numpy(), Pv, Bv, ref=0)
-                        row.update(pnl_te=m["pnl_te"], value_te=m["value_te"],
-                                   rms_gap=m["rms_gap"], names=int(m["names"]), fails=0,
-                                   loss=_loss(scoring, m, shares, P_all, B_all, ref, end))
-                    rows.append(row)
-    return pd.DataFrame(rows)
+                if i_lam not in scales:
+                    scales[i_lam] = ridge_scale(prob)
+                ridge_term.strength = float(r) * scales[i_lam]
+                row = {"pnl": pnl_mode, "window": win, "half_life": hl, "lam": float(lam_v),
+                       "ridge": float(r), "fold": j}
+                try:
+                    shares = prob.solve(solver).shares
+                except HedgeOptError:
+                    row.update(pnl_te=math.inf, value_te=math.inf, rms_gap=math.inf, names=0,
+                               fails=1, loss=math.inf)
+                else:  # a scoring error is the caller's: it propagates
+                    m = _fold_stats(shares.to_numpy(), Pv, Bv)
+                    row.update(pnl_te=m["pnl_te"], value_te=m["value_te"],
+                               rms_gap=m["rms_gap"], names=int(m["names"]), fails=0,
+                               loss=_loss(scoring, m, shares, P_all, B_all, ref, end))
+                    if j == len(fold_rows) - 1:
+                        last_fold[tuple(row[k] for k in KEYS)] = prob.warm_start
+                rows.append((path.index((i_lam, r)), row))
+        carry = prob.warm_start if prob is not None else None
+    # the rows in the grid's order within each fold, whatever order they were solved in
+    n_path = len(path)
+    order = sorted(range(len(rows)), key=lambda i: (i // n_path, rows[i][0]))
+    return pd.DataFrame([rows[i][1] for i in order]), last_fold
 
 
-def _loss(scoring: Scoring, m: pd.Series, shares: pd.Series, prices: pd.DataFrame,
+def _loss(scoring: Scoring, m: Mapping[str, float], shares: pd.Series, prices: pd.DataFrame,
           basket: pd.Series, ref: int, end: int) -> float:
     """A fold's validation loss (a callable gets the fold's hedge and validation rows)."""
     if isinstance(scoring, str):

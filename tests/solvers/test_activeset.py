@@ -321,6 +321,32 @@ def test_warm_sweep_levels_to_differences(sweep_grams):
     assert_matches_reference(prev, Q, q, cons)
 
 
+@pytest.mark.parametrize("kind", ["long_only", "sectors", "box"])
+def test_stale_warm_start_from_another_problem(market, kind):
+    """A warm start is a guess only: the working set of a *different* problem (other data,
+    duplicated columns, a pinned variable, other bounds), or a made-up one, gives the same
+    certified optimum as a cold start."""
+    Q, q, sector = market
+    R, b, sector2 = make_market(400, 300, seed=4, n_dup=20)  # other data, degenerate ties
+    Q2, q2 = tracking_qp(R, b)
+    cons = constraint_set(kind, sector)
+    cons["lb"][7] = cons["ub"][7] = 0.01  # a pinned variable in the problem solved
+    other = constraint_set("sectors" if kind != "sectors" else "long_only", sector2)
+    stale = solve_qp(Q2, q2, **other)
+    rng = np.random.default_rng(3)
+    made_up = QPSolution(x=np.zeros(300), bound_duals=np.zeros(300),
+                         row_duals=np.zeros(cons["A"].shape[0] + 3), status="optimal",
+                         iterations=0, kkt_residual=0.0, free=rng.random(300) < 0.5,
+                         active_rows=rng.integers(-1, 2, cons["A"].shape[0] + 3).astype(np.int8),
+                         bound_state=rng.integers(-1, 2, 300).astype(np.int8))
+    cold = solve_qp(Q, q, **cons)
+    for warm in (stale, made_up):
+        sol = solve_qp(Q, q, **cons, warm=warm)
+        assert sol.status == "optimal" and sol.x[7] == 0.01
+        assert sol.objective == pytest.approx(cold.objective, rel=1e-10)
+        assert_matches_reference(sol, Q, q, cons)
+
+
 def test_warm_start_of_other_size_is_ignored(market):
     Q, q, sector = market
     cons = constraint_set("long_only", sector)

@@ -1,0 +1,54 @@
+"""Warm starts along a path of problems (a lam frontier): the working set the last two
+solutions of :func:`~hedgeopt.solvers.activeset.solve_qp` extrapolate to."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from hedgeopt.solvers.activeset import QPSolution
+
+__all__ = ["extrapolated_warm_start"]
+
+
+def extrapolated_warm_start(prev: QPSolution, cur: QPSolution, t: float, lb: ArrayLike,
+                            ub: ArrayLike, A: ArrayLike | None = None,
+                            lo: ArrayLike | None = None, hi: ArrayLike | None = None
+                            ) -> QPSolution:
+    """A warm start for the next problem of a path, from the last two solutions.
+
+    Along a path of problems (a lam frontier), the solution and its multipliers move
+    smoothly between changes of the working set; the working set of ``cur + t (cur - prev)``
+    (``t``: the next step over the last one) predicts the next change: a free variable that
+    would cross its bound is fixed there, a fixed one whose multiplier would change sign is
+    freed, an active inequality row whose multiplier would change sign is dropped and an
+    inactive row that would be violated is activated. A first guess only (see ``warm`` of
+    :func:`solve_qp`: the answer does not depend on it); ``cur`` itself when the two do not
+    fit together.
+    """
+    x0, x1 = np.asarray(prev.x, dtype=float), np.asarray(cur.x, dtype=float)
+    N = x1.size
+    if x0.shape != x1.shape or np.shape(cur.bound_state) != (N,) or not np.isfinite(t):
+        return cur
+    lbv = np.broadcast_to(np.asarray(lb, dtype=float), (N,))
+    ubv = np.broadcast_to(np.asarray(ub, dtype=float), (N,))
+    x = x1 + t * (x1 - x0)
+    z = cur.bound_duals + t * (cur.bound_duals - prev.bound_duals)
+    vs = np.asarray(cur.bound_state, dtype=np.int8).copy()
+    free = vs == 0
+    vs[free & (x < lbv)] = -1
+    vs[free & (x > ubv)] = 1
+    vs[((vs < 0) & (z > 0)) | ((vs > 0) & (z < 0))] = 0
+    rs = np.asarray(cur.active_rows, dtype=np.int8).copy()
+    if A is not None and rs.size and np.shape(prev.row_duals) == rs.shape:
+        Am = np.asarray(A, dtype=float).reshape(rs.size, N)
+        lov = np.broadcast_to(np.asarray(-np.inf if lo is None else lo, dtype=float), rs.shape)
+        hiv = np.broadcast_to(np.asarray(np.inf if hi is None else hi, dtype=float), rs.shape)
+        mu = cur.row_duals + t * (cur.row_duals - prev.row_duals)
+        ax = Am @ x
+        rs[(rs == 0) & (ax > hiv)] = 1
+        rs[(rs == 0) & (ax < lov)] = -1
+        rs[((rs > 0) & (mu < 0)) | ((rs < 0) & (mu > 0))] = 0
+    return QPSolution(x=x, bound_duals=z, row_duals=cur.row_duals, status="guess",
+                      iterations=0, kkt_residual=np.inf, free=vs == 0, active_rows=rs,
+                      bound_state=vs)

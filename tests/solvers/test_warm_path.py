@@ -1,0 +1,55 @@
+"""Warm starts along a lam path (``hedgeopt.solvers.warm_path``): a guess only, checked
+against cold solves and the Clarabel reference of the active-set tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hedgeopt.solvers.activeset import solve_qp
+from hedgeopt.solvers.warm_path import extrapolated_warm_start
+from tests.solvers.test_activeset import (
+    assert_matches_reference,
+    constraint_set,
+    make_market,
+    tracking_qp,
+)
+
+
+@pytest.fixture(scope="module")
+def sweep_grams():
+    """Levels Gram Q0 and differences Gram Q1 of one market, N = 200, T = 500."""
+    R, b, sector = make_market(500, 200, seed=5)
+    return tracking_qp(R, b, "levels"), tracking_qp(R, b, "diff"), sector
+
+
+def test_extrapolated_warm_start_along_a_lam_path(sweep_grams):
+    """The working set extrapolated from the last two points of a path is a guess: the next
+    point's optimum is the cold one, in fewer subproblems over the path than the plain warm
+    start; a pair that does not fit together gives the last solution back."""
+    (Q0, q0), (Q1, q1), sector = sweep_grams
+    cons = constraint_set("sectors", sector)
+    lams = np.linspace(0.0, 1.0, 11)
+    sols, plain_its, pred_its = [], 0, 0
+    prev = None
+    for i, lam in enumerate(lams):
+        Q, q = (1 - lam) * Q1 + lam * Q0, (1 - lam) * q1 + lam * q0
+        cold = solve_qp(Q, q, **cons)
+        plain = solve_qp(Q, q, **cons, warm=prev)
+        guess = (extrapolated_warm_start(sols[-2], sols[-1], (lam - lams[i - 1])
+                                         / (lams[i - 1] - lams[i - 2]), **cons)
+                 if i >= 2 else prev)
+        sol = solve_qp(Q, q, **cons, warm=guess)
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(cold.objective, rel=1e-10, abs=1e-12)
+        if i >= 2:
+            plain_its += plain.iterations
+            pred_its += sol.iterations
+        sols.append(sol)
+        prev = sol
+    assert_matches_reference(sols[-1], Q, q, cons)
+    assert pred_its <= plain_its
+    other = solve_qp(Q0[:50, :50], q0[:50], **constraint_set("long_only", sector[:50]))
+    assert extrapolated_warm_start(other, sols[-1], 1.0, cons["lb"], cons["ub"]) is sols[-1]
+    assert extrapolated_warm_start(sols[-2], sols[-1], np.nan, cons["lb"], cons["ub"]) \
+        is sols[-1]
