@@ -35,7 +35,7 @@ import pandas as pd
 import hedgeopt as ho
 from benchmarks.common import markdown_table
 from hedgeopt.workflow.fitting import fit_with
-from hedgeopt.workflow.tuning import tune
+from hedgeopt.workflow.tuning import _params, tune
 
 FIT, HOLD = 504, 126
 NOTIONAL = 1e7
@@ -119,9 +119,7 @@ def fit_tune_both(prices: pd.DataFrame, basket: pd.Series
                   ) -> tuple[pd.Series, pd.Series, str]:
     """tune's hedge, the refit of its table's argmin, and its reason."""
     tr = tune(prices, basket, CONS, quiet=True)
-    top = tr.table.iloc[0]
-    params = {k: top[k] for k in ("lam", "ridge", "half_life", "window", "pnl")}
-    argmin = fit_with(prices, basket, CONS, params)[1].shares
+    argmin = fit_with(prices, basket, CONS, _params(tr.table.iloc[0]))[1].shares
     return tr.shares, argmin, tr.reason
 
 

@@ -32,21 +32,33 @@ import pandas as pd
 
 from hedgeopt.exceptions import InputError
 
-__all__ = ["BASELINE", "RULES", "Choice", "choose"]
+__all__ = ["BASELINE", "RULES", "Choice", "choose", "departures", "is_baseline"]
 
 #: The returns-space minimum tracking-error fit: where every robust choice starts.
 BASELINE: dict[str, Any] = {"pnl": "reference", "window": None, "half_life": None, "lam": 0.0,
-                            "ridge": 0.0}
+                            "ridge": 0.0, "value_horizon": None, "shrinkage": 0.0}
 RULES = ("paired", "one-se", "best")
 
 
 def departures(params: Mapping[str, Any]) -> tuple[Any, ...]:
     """Sort key of simplicity: how far a parameter set is from :data:`BASELINE`."""
     hl, win = params.get("half_life"), params.get("window")
+    # a value horizon only departs from the baseline when the value term has weight (lam > 0)
+    horizon = params.get("value_horizon") is not None and params.get("lam", 0.0) > 0
     n = sum([params.get("lam", 0.0) > 0, params.get("ridge", 0.0) > 0, hl is not None,
-             win is not None, params.get("pnl") != BASELINE["pnl"]])
-    return (n, params.get("lam", 0.0), params.get("ridge", 0.0),
+             win is not None, params.get("pnl") != BASELINE["pnl"], horizon,
+             params.get("shrinkage", 0.0) > 0])
+    return (n, params.get("lam", 0.0), params.get("ridge", 0.0), params.get("shrinkage", 0.0),
             -(hl if hl is not None else np.inf), -(win if win is not None else np.inf))
+
+
+def is_baseline(params: Mapping[str, Any]) -> bool:
+    """Whether ``params`` is :data:`BASELINE` (keys it does not name take the baseline's value;
+    a value horizon without a value term, ``lam = 0``, changes nothing)."""
+    same = {**BASELINE, **params}
+    if same.get("lam", 0.0) == 0:
+        same["value_horizon"] = None
+    return all(same[k] == v for k, v in BASELINE.items())
 
 
 class Choice:
@@ -72,6 +84,10 @@ class Choice:
 
 def _label(params: Mapping[str, Any]) -> str:
     parts = [f"lam {params['lam']:g}", f"ridge {params['ridge']:g}", f"{params['pnl']} P&L"]
+    if params.get("value_horizon") is not None and params["lam"] > 0:
+        parts.append(f"value horizon {params['value_horizon']}")
+    if params.get("shrinkage", 0.0) > 0:
+        parts.append(f"factor shrinkage {params['shrinkage']:g}")
     if params.get("half_life") is not None:
         parts.append(f"half-life {params['half_life']:g}")
     if params.get("window") is not None:
@@ -86,7 +102,8 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
     Parameters
     ----------
     candidates : sequence of dict
-        Parameter sets (``pnl``, ``window``, ``half_life``, ``lam``, ``ridge``).
+        Parameter sets (``pnl``, ``window``, ``half_life``, ``lam``, ``ridge``, and optionally
+        ``value_horizon``, ``shrinkage``; absent keys take the baseline's values).
     losses : numpy.ndarray
         ``losses[c, j]``: validation loss of candidate ``c`` on fold ``j`` (lower is better;
         ``inf`` for a failed fit).
@@ -106,8 +123,8 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
     L = np.log(np.asarray(losses, dtype=float))
     n_folds = L.shape[1]
     order = sorted(range(len(candidates)), key=lambda i: departures(candidates[i]))
-    b = next((i for i in order if dict(candidates[i]) == BASELINE), order[0])
-    is_base = dict(candidates[b]) == BASELINE
+    b = next((i for i in order if is_baseline(candidates[i])), order[0])
+    is_base = is_baseline(candidates[b])
     named = "the returns-space baseline" if is_base else "the simplest candidate"
     absent = "" if is_base else " (the returns-space baseline is not in the grid)"
     with np.errstate(invalid="ignore"):

@@ -29,6 +29,7 @@ from hedgeopt.context import HedgeContext, validate_pnl
 from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.exceptions import HedgeOptError, InputError
 from hedgeopt.metrics import window_metrics
+from hedgeopt.objective import validate_horizon
 from hedgeopt.problem import HedgeProblem
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty, Ridge
@@ -64,6 +65,8 @@ DEFAULT_GRID: dict[str, tuple[Any, ...]] = {
     "half_life": (None,),
     "window": (None,),
     "pnl": ("reference", "price"),
+    "value_horizon": (None,),
+    "shrinkage": (0.0,),
 }
 
 SCORINGS = ("pnl_te", "value_te", "both")
@@ -78,7 +81,9 @@ DEFAULT_FOLDS = 8
 #: 7 of 92 and lost in all 7 (see ``benchmarks/outofsample.py``).
 DEFAULT_ALPHA = 0.05
 #: The parameters that make a candidate (the columns of ``TuneResult.scores`` before the fold).
-KEYS = ["pnl", "window", "half_life", "lam", "ridge"]
+KEYS = ["pnl", "window", "half_life", "value_horizon", "shrinkage", "lam", "ridge"]
+#: The grids that make one problem each (``lam`` and ``ridge`` are changed in place).
+PROBLEM_KEYS = ["pnl", "window", "half_life", "value_horizon", "shrinkage"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -100,8 +105,10 @@ class TuneResult:
         (their quotient), ``chosen``, ``baseline`` (flags), ``rank``.
     best : dict
         The chosen candidate's parameters (not always the first row: see ``reason``):
-        ``lam``, ``ridge`` (relative), ``half_life``, ``window``, ``pnl``, and
-        ``ridge_strength`` (the absolute :class:`~hedgeopt.Ridge` strength of its refit).
+        ``lam``, ``ridge`` (relative), ``half_life``, ``window``, ``pnl``, ``value_horizon``
+        (rows, or None), ``shrinkage``, and ``ridge_strength`` (the absolute
+        :class:`~hedgeopt.Ridge` strength of its refit): everything
+        :func:`~hedgeopt.workflow.fitting.fit_with` needs to reproduce the hedge.
     members : list of dict
         The parameter sets whose refits are averaged into ``result`` (see ``average``); the
         first is ``best``.
@@ -219,7 +226,9 @@ Scoring = str | Callable[[pd.Series, pd.DataFrame, pd.Series], float]
 def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (), *,
          lam: Any = DEFAULT_GRID["lam"], ridge: Any = None,
          half_life: Any = DEFAULT_GRID["half_life"], window: Any = DEFAULT_GRID["window"],
-         pnl: Any = DEFAULT_GRID["pnl"], prior: Any = None, penalties: Iterable[Penalty] = (),
+         pnl: Any = DEFAULT_GRID["pnl"], value_horizon: Any = DEFAULT_GRID["value_horizon"],
+         shrinkage: Any = DEFAULT_GRID["shrinkage"], prior: Any = None,
+         penalties: Iterable[Penalty] = (),
          folds: int = DEFAULT_FOLDS, hold: int | None = None, cv: Any = None,
          scoring: Scoring = "both", select: str = "paired", z: float | None = None,
          average: int | str = 1, solver: str | None = None, refit: bool = True,
@@ -258,6 +267,14 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         ``P_t - P_{t-1}`` (the dollar P&L of the shares on that day); ``"reference"`` uses
         ``r_t P_ref`` (each day's return at today's dollar exposure), so that old days are not
         weighted by old price levels.
+    value_horizon : int, "hold", None or sequence
+        Value terms to try (see :class:`~hedgeopt.objective.TrackingObjective`): ``H`` makes
+        the value term ``Var[d_{t+H} - d_t]``; ``"hold"`` is the folds' hold (the validation
+        horizon, resolved to rows in ``TuneResult.best``); None is the level ``Var[d]``. With
+        ``lam = 0`` the value term has no weight, so ``H`` is tried only with ``lam > 0``.
+    shrinkage : float or sequence
+        Intensities in [0, 1] of the shrinkage of the objective's Gram toward its one-factor
+        model (see :class:`~hedgeopt.objective.TrackingObjective`); 0 is none.
     prior : None, "equal" or weights
         The point the ridge pulls toward (see :class:`~hedgeopt.Ridge`).
     penalties : iterable of Penalty
@@ -325,6 +342,7 @@ def tune(prices: pd.DataFrame, basket: pd.Series, constraints: Iterable[Any] = (
         fold_rows = [(0, r, e) for r, e in validation_folds(base.n_obs, folds, hold)]
     else:
         fold_rows = folds_from_cv(cv, base.prices, base.basket)
+    grids.update(_objective_grids(value_horizon, shrinkage, fold_rows))
     scores = _validation_scores(base, cons, fixed, grids, fold_rows, prior, solver, quiet,
                                 scoring)
     n_solves = len(scores)
@@ -394,6 +412,20 @@ def _grids(lam: Any, ridge: Any, half_life: Any, window: Any, pnl: Any
     return grids
 
 
+def _objective_grids(value_horizon: Any, shrinkage: Any,
+                     fold_rows: list[tuple[int, int, int]]) -> dict[str, tuple[Any, ...]]:
+    """The checked grids of the objective options; ``"hold"`` becomes the folds' hold (the
+    shortest, in rows)."""
+    hold = min(e - r for _, r, e in fold_rows)
+    horizons = tuple(dict.fromkeys(
+        hold if h == "hold" else validate_horizon(h)
+        for h in _grid(value_horizon, "value_horizon")))
+    shrinks = _grid(shrinkage, "shrinkage")
+    for a in shrinks:
+        check_number(a, "shrinkage", lo=0.0, hi=1.0)
+    return {"value_horizon": horizons, "shrinkage": tuple(float(a) for a in shrinks)}
+
+
 def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
                        grids: dict[str, tuple[Any, ...]], fold_rows: list[tuple[int, int, int]],
                        prior: Any, solver: str | None, quiet: bool | None,
@@ -406,30 +438,34 @@ def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
     """
     P_all, B_all = base.prices, base.basket
     rows: list[dict[str, Any]] = []
-    for pnl_mode, win, hl in progress(
-        list(itertools.product(grids["pnl"], grids["window"], grids["half_life"])),
+    for pnl_mode, win, hl, horizon, shrink in progress(
+        list(itertools.product(*(grids.get(k, (None,)) for k in PROBLEM_KEYS))),
         desc="tune", quiet=quiet,
     ):
+        lams = [v for v in grids["lam"] if horizon is None or v > 0]  # lam 0: no value term
+        shrink = 0.0 if shrink is None else shrink
         ridge_term = Ridge(0.0, prior=prior)
         prob: HedgeProblem | None = None
         for j, (first, ref, end) in enumerate(fold_rows):
             lo = first if win is None else max(first, ref - int(win) + 1)
             fit_P, fit_B = P_all.iloc[lo:ref + 1], B_all.iloc[lo:ref + 1]
             if prob is None:
-                prob = make_problem(fit_P, fit_B, lam=grids["lam"][0],
+                prob = make_problem(fit_P, fit_B, lam=lams[0],
                                     constraints=[*cons, *fixed, ridge_term],
-                                    half_life=hl, pnl=pnl_mode)
+                                    half_life=hl, pnl=pnl_mode, value_horizon=horizon,
+                                    shrinkage=shrink)
             else:
                 update_problem(prob, fit_P, fit_B)
             Pv, Bv = base.P[ref:end + 1], base.B[ref:end + 1]
-            for i_lam, lam_v in enumerate(grids["lam"]):
+            for i_lam, lam_v in enumerate(lams):
                 prob.lam = lam_v
                 scale = ridge_scale(prob)
                 # snake order: each solve warm-starts from a neighbouring candidate
                 for r in grids["ridge"][::-1] if i_lam % 2 else grids["ridge"]:
                     ridge_term.strength = float(r) * scale
-                    row = {"pnl": pnl_mode, "window": win, "half_life": hl, "lam": float(lam_v),
-                           "ridge": float(r), "fold": j}
+                    row = {"pnl": pnl_mode, "window": win, "half_life": hl,
+                           "value_horizon": horizon, "shrinkage": float(shrink),
+                           "lam": float(lam_v), "ridge": float(r), "fold": j}
                     try:
                         shares = prob.solve(solver).shares
                     except HedgeOptError:
@@ -481,7 +517,7 @@ def _table(scores: pd.DataFrame, scoring: Scoring, select: str, z: float
             "fails": int(g["fails"].sum()),
         })
     table = pd.DataFrame(table_rows)
-    for c in ("window", "half_life"):
+    for c in ("window", "half_life", "value_horizon"):
         table[c] = table[c].astype(object).where(table[c].notna(), None)
     if not np.isfinite(table["score"]).any():
         raise HedgeOptError("every candidate failed on some validation fold; "
@@ -495,10 +531,12 @@ def _table(scores: pd.DataFrame, scoring: Scoring, select: str, z: float
     # prefer less ridge, lower lam, no half-life, the full window
     table["_hl"] = table["half_life"].astype(float).fillna(np.inf)
     table["_win"] = table["window"].astype(float).fillna(np.inf)
+    table["_hz"] = table["value_horizon"].astype(float).fillna(np.inf)
     table["_score"] = table["score"].round(10)
-    table = table.sort_values(["_score", "ridge", "lam", "_hl", "_win"],
-                              ascending=[True, True, True, False, False], kind="stable")
-    table = table.drop(columns=["_hl", "_win", "_score"]).reset_index(drop=True)
+    table = table.sort_values(["_score", "ridge", "shrinkage", "lam", "_hl", "_win", "_hz"],
+                              ascending=[True, True, True, True, False, False, False],
+                              kind="stable")
+    table = table.drop(columns=["_hl", "_win", "_hz", "_score"]).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table, int(np.flatnonzero(table["chosen"])[0]), choice.reason
 
@@ -514,7 +552,9 @@ def _params(row: pd.Series) -> dict[str, Any]:
     return {"lam": float(row["lam"]), "ridge": float(row["ridge"]),
             "half_life": None if row["half_life"] is None else float(row["half_life"]),
             "window": None if row["window"] is None else int(row["window"]),
-            "pnl": str(row["pnl"])}
+            "pnl": str(row["pnl"]),
+            "value_horizon": None if row["value_horizon"] is None else int(row["value_horizon"]),
+            "shrinkage": float(row["shrinkage"])}
 
 
 def _members(table: pd.DataFrame, chosen: int, average: Any, integer: bool
