@@ -115,6 +115,23 @@ def fit_default(prices: pd.DataFrame, basket: pd.Series) -> pd.Series:
     return ho.HedgeProblem(prices, basket, constraints=CONS).solve().shares
 
 
+#: Fixed objective options (no selection: their out-of-sample ratios are evidence as they are).
+HORIZON = "hedgeopt lam=0.1, value_horizon=5 (reference)"
+SHRUNK = "hedgeopt shrinkage=0.1, 1 factor (lam=0, reference)"
+
+
+def fit_horizon(prices: pd.DataFrame, basket: pd.Series) -> pd.Series:
+    """The value term on 5-period changes of the gap, at lam 0.1, returns-space P&L."""
+    return ho.HedgeProblem(prices, basket, lam=0.1, pnl="reference", value_horizon=5,
+                           constraints=CONS).solve().shares
+
+
+def fit_shrunk(prices: pd.DataFrame, basket: pd.Series) -> pd.Series:
+    """The returns-space fit on the Gram shrunk 10% toward its one-factor model."""
+    return ho.HedgeProblem(prices, basket, lam=0.0, pnl="reference", shrinkage=0.1,
+                           constraints=CONS).solve().shares
+
+
 def fit_tune_both(prices: pd.DataFrame, basket: pd.Series
                   ) -> tuple[pd.Series, pd.Series, str]:
     """tune's hedge, the refit of its table's argmin, and its reason."""
