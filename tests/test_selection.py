@@ -87,3 +87,19 @@ def test_baseline_among_objective_options() -> None:
     got = choose(cands, losses, rule="paired", z=2.0)
     assert got.index == 0 and got.baseline == 1
     assert "value horizon 5" in got.reason
+
+
+def test_ill_posed_window_chooses_the_best_score_when_no_baseline() -> None:
+    """With the returns-space fit absent (N > T - 2) the paired rule chooses the argmin and
+    says why; with the baseline present ``ill_posed`` changes nothing."""
+    simplest, other = _cand(ridge=0.001), _cand(ridge=0.1, lam=0.1)
+    base = np.linspace(1.0, 2.0, 8)
+    noisy = base * np.exp(-0.05 + 0.3 * np.array([1, -1] * 4))  # better, far within the noise
+    kept = choose([simplest, other], np.vstack([base, noisy]), rule="paired", z=2.75)
+    assert kept.index == 0 and "kept the simplest candidate" in kept.reason
+    got = choose([simplest, other], np.vstack([base, noisy]), rule="paired", z=2.75,
+                 ill_posed=True)
+    assert got.index == 1 and got.baseline == 0 and "not unique" in got.reason
+    with_base = choose([_cand(), other], np.vstack([base, noisy]), rule="paired", z=2.75,
+                       ill_posed=True)
+    assert with_base.index == 0

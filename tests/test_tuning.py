@@ -362,3 +362,21 @@ def test_objective_options_as_candidates(small) -> None:
         tune(prices, basket, CONS, value_horizon="week", **kw)
     with pytest.raises(ho.InputError, match="shrinkage"):
         tune(prices, basket, CONS, shrinkage=2.0, **kw)
+
+
+def test_ill_posed_window_takes_the_validation_argmin(wide, small) -> None:
+    """N > T - 2 (60 names, 40 rows): no returns-space fit in the grid, so the paired rule
+    chooses the best validation score and says why; N < T - 2 keeps the paired test."""
+    prices, basket = wide
+    tr = tune(prices, basket, CONS, folds=2, hold=6, quiet=True)
+    assert "not unique" in tr.reason
+    assert tr.table["chosen"].iloc[0] and tr.best == {**_first(tr.table), "ridge_strength":
+                                                     tr.best["ridge_strength"]}
+    narrow = tune(*small, CONS, lam=(0.0, 0.1), ridge=(0.0, 0.1), folds=3, hold=15, quiet=True)
+    assert "not unique" not in narrow.reason
+
+
+def _first(table: pd.DataFrame) -> dict:
+    from hedgeopt.workflow.tuning import _params
+
+    return _params(table.iloc[0])

@@ -12,7 +12,8 @@ validation loss to the baseline's on the same fold (paired: a volatile fold move
 
 * ``"paired"`` (default): the candidate with the lowest ``m_c`` is chosen if
   ``m_c + z s_c < 0`` (it beats the baseline by more than ``z`` standard errors), else the
-  baseline.
+  baseline. On an ill-posed window (``ill_posed``: the returns-space fit is not unique, so it is
+  not a candidate) the lowest ``m_c`` is chosen: no shipped estimator is there to protect.
 * ``"one-se"``: the classical one-standard-error rule around the best: every candidate with
   ``m_c <= m_best + z s_best`` is as good as the best within its noise, and the simplest of them
   (fewest departures from the baseline, then the smallest lam, ridge, the longest half-life and
@@ -38,6 +39,10 @@ __all__ = ["BASELINE", "RULES", "Choice", "choose", "departures", "is_baseline"]
 BASELINE: dict[str, Any] = {"pnl": "reference", "window": None, "half_life": None, "lam": 0.0,
                             "ridge": 0.0, "value_horizon": None, "shrinkage": 0.0}
 RULES = ("paired", "one-se", "best")
+#: Why ``"paired"`` chooses the argmin on an ill-posed window (see :func:`choose`).
+ILL_POSED_REASON = ("the returns-space fit is not unique here (N > T - 2), so there is no "
+                    "shipped estimator to protect and the regularisation must be chosen from "
+                    "the data")
 
 
 def departures(params: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -96,7 +101,7 @@ def _label(params: Mapping[str, Any]) -> str:
 
 
 def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
-           rule: str = "paired", z: float = 1.0) -> Choice:
+           rule: str = "paired", z: float = 1.0, ill_posed: bool = False) -> Choice:
     """Choose a candidate from its validation losses (candidates x folds, positive).
 
     Parameters
@@ -111,6 +116,13 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
         See the module docstring.
     z : float
         Standard errors of evidence required (``"paired"``) or tolerated (``"one-se"``).
+    ill_posed : bool
+        The returns-space fit is not unique on these data (``N > T - 2``: more names than the
+        ``T - 1`` centred returns have directions; :func:`hedgeopt.tune` then has ridge 0.001
+        instead of 0). With ``"paired"`` and no returns-space baseline
+        among the candidates there is no shipped estimator to protect, only the smallest
+        regularisation of an ill-posed fit, whose strength must be chosen from the data: the
+        best validation score is chosen (see :data:`ILL_POSED_REASON`).
 
     Returns
     -------
@@ -153,6 +165,9 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
         return Choice(best, b, stats, f"rule 'best': {evidence}; chose it: it has the best "
                       "validation score")
     if rule == "paired":
+        if ill_posed and not is_base:
+            return Choice(best, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}; chose the best "
+                          f"validation score: {ILL_POSED_REASON}")
         if m[best] + z * se[best] < 0:
             return Choice(best, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, better by more "
                           f"than {z:.3g} standard error(s); chose it")
