@@ -112,6 +112,8 @@ METHODS: dict[str, tuple[Fitter, str | None]] = {
     "skfolio BenchmarkTracker": (fit_skfolio, "skfolio"),
     "PyPortfolioOpt ex-post TE": (fit_pypfopt, "pypfopt"),
     "hedgeopt lam=0.5 (plain)": (fit_plain, None),
+    daily.HORIZON: (daily.fit_horizon, None),
+    daily.SHRUNK: (daily.fit_shrunk, None),
     TUNED: (fit_tuned, None),
 }
 
@@ -321,6 +323,7 @@ def run_daily(step: int) -> dict[str, Any] | None:
             fitters[name] = fit
     fitters.update({daily.BASELINE: daily.fit_baseline,
                     "hedgeopt HedgeProblem default (lam=0, price)": daily.fit_default,
+                    daily.HORIZON: daily.fit_horizon, daily.SHRUNK: daily.fit_shrunk,
                     daily.TUNED: daily.fit_tune_both, daily.ARGMIN: daily.fit_tune_both})
     rows = daily.daily_rows(fitters, step=step)
     table, summary = daily.daily_table(rows)

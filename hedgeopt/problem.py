@@ -77,6 +77,11 @@ class HedgeProblem:
         P&L measure of the difference term, see :class:`~hedgeopt.context.HedgeContext`.
     multipliers : dict or pandas.Series, optional
         Contract multipliers (units x price x multiplier = dollars; results in units).
+    value_horizon, shrinkage, shrink_factors
+        Objective options (see :class:`~hedgeopt.objective.TrackingObjective`): the value term
+        as the variance of ``value_horizon``-period changes of the gap, and the shrinkage of the
+        objective's Gram toward a ``shrink_factors``-factor model. They change what is minimised;
+        ``res.objective`` stays ``(1 - lam) Var[Δd] + lam Var[d]`` of the hedge found.
 
     Examples
     --------
@@ -87,9 +92,11 @@ class HedgeProblem:
     def __init__(self, prices: pd.DataFrame, basket: pd.Series, lam: float = DEFAULT_LAM,
                  constraints: Iterable[Constraint | Penalty] = (), reference: Any = None,
                  half_life: float | None = None, pnl: str = DEFAULT_PNL,
-                 multipliers: Any = None) -> None:
+                 multipliers: Any = None, value_horizon: int | None = None,
+                 shrinkage: float = 0.0, shrink_factors: int = 1) -> None:
         self.ctx = HedgeContext(prices, basket, reference, half_life, pnl, multipliers)
-        self.objective = TrackingObjective(lam)
+        self.objective = TrackingObjective(lam, value_horizon, shrinkage, shrink_factors)
+        self.objective.validate(self.ctx)
         self.constraints: list[Constraint] = []
         self.penalties: list[Penalty] = []
         self._compiled: tuple[cp.Problem, cp.Variable] | None = None
@@ -104,7 +111,9 @@ class HedgeProblem:
     def _sibling(self, constraints: list[Constraint]) -> HedgeProblem:
         """A problem on the same validated data and lam with other constraints (no re-checks)."""
         other = object.__new__(HedgeProblem)
-        other.ctx, other.objective = self.ctx, TrackingObjective(self.lam)
+        o = self.objective
+        other.ctx, other.objective = self.ctx, TrackingObjective(
+            self.lam, o.value_horizon, o.shrinkage, o.shrink_factors)
         other.constraints = list(constraints)
         other.penalties = list(self.penalties)
         other._compiled, other._fresh, other._warm = None, None, self._warm
@@ -147,6 +156,7 @@ class HedgeProblem:
         """Swap in a new window of data; same tickers keep the compiled problem (DPP re-solve)."""
         m = self.ctx.multipliers if (self.ctx.multipliers != 1).any() else None
         ctx = HedgeContext(prices, basket, reference, self.ctx.half_life, self.ctx.pnl, m)
+        self.objective.validate(ctx)
         for c in self._items():
             c.validate(ctx)
         same_names = ctx.tickers.equals(self.ctx.tickers)

@@ -224,3 +224,154 @@ def test_low_rank_form_only_when_rows_are_fewer_than_instruments(market, wide_ma
     wide = ho.HedgeContext(*wide_market[:2])
     Q, _, _ = ho.TrackingObjective(0.5).quadratic(wide)  # the dense form unless asked
     assert isinstance(Q, np.ndarray) and Q.shape == (80, 80)
+
+
+# ------------------------------------------------------------------------------------------------
+# value_horizon: Var[d_{t+H} - d_t]; shrinkage toward a factor model
+# ------------------------------------------------------------------------------------------------
+
+def _horizon_objective(n, prices, basket, lam, H):
+    """``(1-lam) Var[Δd] + lam Var[d_{t+H} - d_t]`` recounted with numpy (ddof=1)."""
+    d = prices.to_numpy() @ n - basket.to_numpy()
+    return (1 - lam) * np.var(np.diff(d), ddof=1) + lam * np.var(d[H:] - d[:-H], ddof=1)
+
+
+def _weights_to_shares(w, prices, basket):
+    return w * basket.iloc[-1] / prices.iloc[-1].to_numpy()
+
+
+@pytest.mark.parametrize("H", [1, 5, 21])
+@pytest.mark.parametrize("lam", [0.3, 1.0])
+def test_value_horizon_is_the_variance_of_h_period_changes(market, lam, H):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    obj = ho.TrackingObjective(lam, value_horizon=H)
+    rng = np.random.default_rng(H)
+    for _ in range(3):
+        w = rng.normal(scale=0.1, size=ctx.n_assets)
+        expected = _horizon_objective(_weights_to_shares(w, prices, basket), prices, basket,
+                                      lam, H)
+        assert obj.scaled_value(w, ctx) * ctx.notional**2 == pytest.approx(expected, rel=1e-9)
+        Q, q, c = obj.quadratic(ctx)
+        normalised = 0.5 * w @ Q @ w - q @ w + c
+        assert obj.dollars2(normalised, ctx) == pytest.approx(expected, rel=1e-9)
+    B = basket.to_numpy()
+    unhedged = (1 - lam) * np.var(np.diff(B), ddof=1) + lam * np.var(B[H:] - B[:-H], ddof=1)
+    assert obj.dollars2(1.0, ctx) == pytest.approx(unhedged, rel=1e-10)
+
+
+def test_value_horizon_one_is_the_price_pnl_term(market):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    w = np.random.default_rng(3).normal(scale=0.1, size=ctx.n_assets)
+    a = ho.TrackingObjective(0.7, value_horizon=1).scaled_value(w, ctx)
+    assert a == pytest.approx(ho.TrackingObjective(0.0).scaled_value(w, ctx), rel=1e-12)
+
+
+def test_value_horizon_solve_matches_a_cvxpy_model(market):
+    """The optimum of the horizon objective against a share-space cvxpy model written here."""
+    prices, basket, _ = market
+    H, lam = 10, 0.5
+    res = ho.HedgeProblem(prices, basket, lam=lam, value_horizon=H).add(
+        ho.Budget(), ho.LongOnly()).solve()
+    assert res.solver == "ACTIVESET"
+    P, B = prices.to_numpy(), basket.to_numpy()
+    x = cp.Variable(P.shape[1], nonneg=True)  # dollars at the reference date / notional
+    d = (P / P[-1]) @ x - B / B[-1]
+    dd, dh = d[1:] - d[:-1], d[H:] - d[:-H]
+    T = len(B)
+    var = ((1 - lam) * cp.sum_squares(dd - cp.sum(dd) / (T - 1)) / (T - 2)
+           + lam * cp.sum_squares(dh - cp.sum(dh) / (T - H)) / (T - H - 1))
+    unhedged = _horizon_objective(np.zeros(P.shape[1]), prices, basket, lam, H) / B[-1] ** 2
+    cp.Problem(cp.Minimize(var / unhedged), [cp.sum(x) == 1]).solve(solver="CLARABEL")
+    n_ref = x.value * B[-1] / P[-1]
+    got = _horizon_objective(res.shares.to_numpy(), prices, basket, lam, H)
+    best = _horizon_objective(n_ref, prices, basket, lam, H)
+    assert got == pytest.approx(best, rel=1e-5)
+    assert got <= best * (1 + 1e-6)
+    # res.objective stays the documented (1 - lam) Var[Δd] + lam Var[d]
+    dn = P @ res.shares.to_numpy() - B
+    assert res.objective == pytest.approx((1 - lam) * np.var(np.diff(dn), ddof=1)
+                                          + lam * np.var(dn, ddof=1), rel=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["OSQP", "CLARABEL"])
+@pytest.mark.parametrize("options", [{"value_horizon": 10}, {"shrinkage": 0.3},
+                                     {"value_horizon": 5, "shrinkage": 0.5, "shrink_factors": 3}])
+def test_options_agree_between_activeset_and_cvxpy(market, solver, options):
+    prices, basket, _ = market
+
+    def solve(s):
+        prob = ho.HedgeProblem(prices, basket, lam=0.4, **options).add(ho.Budget(),
+                                                                        ho.LongOnly())
+        res = prob.solve(solver=s)
+        w = prob.ctx.weights_from_shares(res.shares.to_numpy())
+        return prob.objective.scaled_value(w, prob.ctx)
+
+    assert solve(solver) == pytest.approx(solve("ACTIVESET"), rel=1e-5)
+
+
+def _factor_model(G, k):
+    """The factor-model target written from its definition: top-k eigenpairs + diagonal."""
+    vals, vecs = np.linalg.eigh(G)
+    top = np.argsort(vals)[::-1][:k]
+    L = vecs[:, top] * np.sqrt(vals[top])
+    F = L @ L.T
+    np.fill_diagonal(F, np.diag(G))
+    return F
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_shrinkage_is_toward_the_factor_model_of_the_active_covariance(market, k):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    a, lam = 0.4, 0.2
+    obj = ho.TrackingObjective(lam, shrinkage=a, shrink_factors=k)
+    X = np.column_stack([prices.to_numpy() / prices.iloc[-1].to_numpy(),
+                         -basket.to_numpy() / basket.iloc[-1]])
+    G = (1 - lam) * np.cov(np.diff(X, axis=0), rowvar=False) + lam * np.cov(X, rowvar=False)
+    expected = (1 - a) * G + a * _factor_model(G, k)
+    np.testing.assert_allclose(obj.gram(ctx), expected, rtol=1e-9, atol=1e-14)
+    # variances (and so the normaliser and the ridge scale) are kept
+    assert obj.scale(ctx) == pytest.approx(G[-1, -1], rel=1e-12)
+
+
+@pytest.mark.parametrize("options", [{"value_horizon": 7}, {"shrinkage": 0.3},
+                                     {"value_horizon": 3, "shrinkage": 0.2, "shrink_factors": 2}])
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_low_rank_form_of_the_options_is_the_dense_form(wide_market, options, lam):
+    prices, basket = wide_market[0].iloc[:35], wide_market[1].iloc[:35]
+    ctx = ho.HedgeContext(prices, basket)
+    obj = ho.TrackingObjective(lam, **options)
+    assert obj.low_rank_rows(ctx) < ctx.n_assets
+    low, q_low, c_low = obj.quadratic(ctx, low_rank=True)
+    Q, q, c = ho.TrackingObjective(lam, **options).quadratic(ctx)
+    np.testing.assert_allclose(low.dense(), Q, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(q_low, q, rtol=1e-9, atol=1e-12)
+    assert c_low == pytest.approx(c, rel=1e-10)
+    np.testing.assert_allclose(obj.diagonal(ctx), np.diag(Q), rtol=1e-9)
+    F = obj.factor(ctx)
+    np.testing.assert_allclose(F.T @ F, obj.gram(ctx) / obj.scale(ctx), rtol=1e-7, atol=1e-10)
+
+
+def test_options_are_checked():
+    with pytest.raises(ho.InputError, match="value_horizon"):
+        ho.TrackingObjective(0.5, value_horizon=0)
+    with pytest.raises(ho.InputError, match="value_horizon"):
+        ho.TrackingObjective(0.5, value_horizon=2.5)
+    with pytest.raises(ho.InputError, match="shrinkage"):
+        ho.TrackingObjective(0.5, shrinkage=1.5)
+    with pytest.raises(ho.InputError, match="shrink_factors"):
+        ho.TrackingObjective(0.5, shrinkage=0.5, shrink_factors=0)
+    assert repr(ho.TrackingObjective(0.5, value_horizon=5, shrinkage=0.25)) == (
+        "TrackingObjective(lam=0.5, value_horizon=5, shrinkage=0.25, shrink_factors=1)")
+
+
+def test_value_horizon_longer_than_the_window_is_an_error(tiny):
+    prices, basket = tiny
+    with pytest.raises(ho.InputError, match=rf"value_horizon = {len(prices)} needs at least "
+                                            rf"{len(prices) + 2} rows"):
+        ho.HedgeProblem(prices, basket, lam=0.5, value_horizon=len(prices))
+    prob = ho.HedgeProblem(prices, basket, lam=0.5, value_horizon=2)
+    with pytest.raises(ho.InputError, match="value_horizon = 2 needs at least 4 rows"):
+        prob.update_data(prices.iloc[:3], basket.iloc[:3])

@@ -67,3 +67,39 @@ def test_baseline_absent_uses_simplest_and_failed_fold() -> None:
     assert ch.stats.loc[2, "vs_baseline"] == np.inf
     with pytest.raises(ho.InputError, match="select"):
         choose(cands, losses, rule="argmax")
+
+
+def test_baseline_among_objective_options() -> None:
+    """A horizon without a value term (lam 0) is the baseline; shrinkage and a weighted
+    horizon are departures; candidates written without the new keys still find it."""
+    from hedgeopt.workflow.selection import is_baseline
+
+    assert is_baseline(_cand(value_horizon=5)) and is_baseline({"pnl": "reference", "lam": 0.0,
+                                                                  "ridge": 0.0, "window": None,
+                                                                  "half_life": None})
+    assert not is_baseline(_cand(lam=0.1, value_horizon=5))
+    assert not is_baseline(_cand(shrinkage=0.2))
+    assert departures(_cand(lam=0.1, value_horizon=5))[0] == 2
+    assert departures(_cand(shrinkage=0.2))[0] == 1
+    cands = [_cand(lam=0.1, value_horizon=5), _cand(), _cand(shrinkage=0.2)]
+    base = np.linspace(1.0, 2.0, 8)
+    losses = np.vstack([base * 0.8, base, base * 0.99])
+    got = choose(cands, losses, rule="paired", z=2.0)
+    assert got.index == 0 and got.baseline == 1
+    assert "value horizon 5" in got.reason
+
+
+def test_ill_posed_window_chooses_the_best_score_when_no_baseline() -> None:
+    """With the returns-space fit absent (N > T - 2) the paired rule chooses the argmin and
+    says why; with the baseline present ``ill_posed`` changes nothing."""
+    simplest, other = _cand(ridge=0.001), _cand(ridge=0.1, lam=0.1)
+    base = np.linspace(1.0, 2.0, 8)
+    noisy = base * np.exp(-0.05 + 0.3 * np.array([1, -1] * 4))  # better, far within the noise
+    kept = choose([simplest, other], np.vstack([base, noisy]), rule="paired", z=2.75)
+    assert kept.index == 0 and "kept the simplest candidate" in kept.reason
+    got = choose([simplest, other], np.vstack([base, noisy]), rule="paired", z=2.75,
+                 ill_posed=True)
+    assert got.index == 1 and got.baseline == 0 and "not unique" in got.reason
+    with_base = choose([_cand(), other], np.vstack([base, noisy]), rule="paired", z=2.75,
+                       ill_posed=True)
+    assert with_base.index == 0

@@ -353,13 +353,74 @@ def test_warm_started_search_gives_the_cold_choice_and_shares() -> None:
             pnl_te, value_te = _gap_stats(res.shares.to_numpy(), prices.to_numpy()[ref:end + 1],
                                           basket.to_numpy()[ref:end + 1])
             losses[c, j] = np.sqrt(pnl_te * value_te)
-            got = tr.scores[(tr.scores[KEYS[3:]] == [params["lam"], params["ridge"]]).all(axis=1)
+            got = tr.scores[(tr.scores[KEYS[-2:]] == [params["lam"], params["ridge"]]).all(axis=1)
                             & (tr.scores["pnl"] == params["pnl"]) & (tr.scores["fold"] == j)]
             assert got["loss"].iloc[0] == pytest.approx(losses[c, j], rel=1e-4)
-    choice = choose(cands, losses, rule="paired", z=_z(None, "paired", len(cands)))
+    # N > T - 2: the returns-space fit is not unique, so the paired rule takes the argmin
+    choice = choose(cands, losses, rule="best")
     assert {k: tr.best[k] for k in KEYS} == cands[choice.index]
-    top = choose(cands, losses, rule="best")  # and the ranking's winner, which is not kept here
-    assert tr.table.iloc[0][KEYS].to_dict() == cands[top.index] != cands[choice.index]
+    assert tr.table.iloc[0][KEYS].to_dict() == cands[choice.index]
+    paired = choose(cands, losses, rule="paired", z=_z(None, "paired", len(cands)))
+    assert paired.index != choice.index  # the case would not tell the rules apart otherwise
     _, cold = fit_with(prices, basket, CONS, tr.best, solver="CLARABEL")
     np.testing.assert_allclose(tr.result.weights.to_numpy(), cold.weights.to_numpy(),
                                atol=1e-5)
+
+
+def test_objective_options_as_candidates(small) -> None:
+    """value_horizon and shrinkage grids: lam 0 is not repeated per horizon, 'hold' is the
+    folds' hold, each fold score is the hedge fitted with that option, and the refit of
+    ``best`` is reproduced by fit_with (the result documents everything it needs)."""
+    prices, basket = small
+    kw = dict(lam=(0.0, 0.2), ridge=(0.0,), pnl=("reference",), folds=3, hold=15)
+    tr = tune(prices, basket, CONS, value_horizon=(None, "hold", 3), shrinkage=(0.0, 0.3), **kw)
+    cands = set(map(tuple, tr.table[["value_horizon", "shrinkage", "lam"]]
+                    .itertuples(index=False)))
+    assert cands == {(None, 0.0, 0.0), (None, 0.0, 0.2), (15, 0.0, 0.2), (3, 0.0, 0.2),
+                     (None, 0.3, 0.0), (None, 0.3, 0.2), (15, 0.3, 0.2), (3, 0.3, 0.2)}
+    assert tr.table["baseline"].sum() == 1
+    base = tr.table[tr.table["baseline"]].iloc[0]
+    assert (base["lam"], base["value_horizon"], base["shrinkage"]) == (0.0, None, 0.0)
+    # one fold's score recomputed from a problem built here
+    folds = validation_folds(len(prices), 3, 15)
+    ref, end = folds[1]
+    prob = ho.HedgeProblem(prices.iloc[:ref + 1], basket.iloc[:ref + 1], lam=0.2, pnl="reference",
+                           value_horizon=3, shrinkage=0.3, constraints=CONS)
+    pnl_te, value_te = _gap_stats(prob.solve().shares.to_numpy(),
+                                  prices.to_numpy()[ref:end + 1], basket.to_numpy()[ref:end + 1])
+    s = tr.scores
+    row = s[(s["fold"] == 1) & (s["value_horizon"] == 3) & (s["shrinkage"] == 0.3)
+            & (s["lam"] == 0.2)].iloc[0]
+    assert row["pnl_te"] == pytest.approx(pnl_te, rel=1e-6)
+    assert row["value_te"] == pytest.approx(value_te, rel=1e-6)
+    # the choice is documented and reproducible
+    forced = tune(prices, basket, CONS, value_horizon=3, shrinkage=0.3, select="best",
+                  lam=0.2, ridge=0.0, pnl="reference", folds=3, hold=15)
+    assert forced.best["value_horizon"] == 3 and forced.best["shrinkage"] == 0.3
+    assert "value horizon 3" in forced.reason and "factor shrinkage 0.3" in forced.reason
+    direct = fit_with(prices, basket, CONS, forced.best)[1]
+    np.testing.assert_allclose(forced.shares.to_numpy(), direct.shares.to_numpy(), rtol=1e-9)
+    again = tune(prices, basket, CONS, value_horizon=(None, "hold", 3), shrinkage=(0.0, 0.3), **kw)
+    assert again.best == tr.best and again.reason == tr.reason
+    with pytest.raises(ho.InputError, match="value_horizon"):
+        tune(prices, basket, CONS, value_horizon="week", **kw)
+    with pytest.raises(ho.InputError, match="shrinkage"):
+        tune(prices, basket, CONS, shrinkage=2.0, **kw)
+
+
+def test_ill_posed_window_takes_the_validation_argmin(wide, small) -> None:
+    """N > T - 2 (60 names, 40 rows): no returns-space fit in the grid, so the paired rule
+    chooses the best validation score and says why; N < T - 2 keeps the paired test."""
+    prices, basket = wide
+    tr = tune(prices, basket, CONS, folds=2, hold=6, quiet=True)
+    assert "not unique" in tr.reason
+    assert tr.table["chosen"].iloc[0] and tr.best == {**_first(tr.table), "ridge_strength":
+                                                     tr.best["ridge_strength"]}
+    narrow = tune(*small, CONS, lam=(0.0, 0.1), ridge=(0.0, 0.1), folds=3, hold=15, quiet=True)
+    assert "not unique" not in narrow.reason
+
+
+def _first(table: pd.DataFrame) -> dict:
+    from hedgeopt.workflow.tuning import _params
+
+    return _params(table.iloc[0])

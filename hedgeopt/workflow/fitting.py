@@ -25,11 +25,13 @@ __all__ = ["average_fits", "fit_with", "make_problem", "ridge_scale", "update_pr
 
 def make_problem(prices: pd.DataFrame, basket: pd.Series, *, lam: float = 0.0,
                  constraints: Iterable[Any] = (), half_life: float | None = None,
-                 pnl: str = "reference") -> HedgeProblem:
-    """A :class:`HedgeProblem` with the P&L measure ``pnl`` ("price" or "reference")."""
+                 pnl: str = "reference", value_horizon: int | None = None,
+                 shrinkage: float = 0.0) -> HedgeProblem:
+    """A :class:`HedgeProblem` with the P&L measure ``pnl`` ("price" or "reference") and the
+    objective options ``value_horizon`` and ``shrinkage`` (one factor)."""
     validate_pnl(pnl)
     return HedgeProblem(prices, basket, lam=lam, constraints=constraints, half_life=half_life,
-                        pnl=pnl)
+                        pnl=pnl, value_horizon=value_horizon, shrinkage=shrinkage)
 
 
 def update_problem(prob: HedgeProblem, prices: pd.DataFrame, basket: pd.Series) -> HedgeProblem:
@@ -65,7 +67,9 @@ def fit_with(prices: pd.DataFrame, basket: pd.Series, constraints: Sequence[Any]
     B = basket if win is None else basket.iloc[-int(win):]
     ridge_term = Ridge(0.0, prior=prior)
     prob = make_problem(P, B, lam=params.get("lam", 0.0), constraints=[*constraints, ridge_term],
-                        half_life=params.get("half_life"), pnl=params.get("pnl", "reference"))
+                        half_life=params.get("half_life"), pnl=params.get("pnl", "reference"),
+                        value_horizon=params.get("value_horizon"),
+                        shrinkage=params.get("shrinkage", 0.0))
     ridge_term.strength = float(params.get("ridge", 0.0)) * ridge_scale(prob)
     prob.warm_start = warm
     return prob, prob.solve(solver)

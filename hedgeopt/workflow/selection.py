@@ -12,7 +12,8 @@ validation loss to the baseline's on the same fold (paired: a volatile fold move
 
 * ``"paired"`` (default): the candidate with the lowest ``m_c`` is chosen if
   ``m_c + z s_c < 0`` (it beats the baseline by more than ``z`` standard errors), else the
-  baseline.
+  baseline. On an ill-posed window (``ill_posed``: the returns-space fit is not unique, so it is
+  not a candidate) the lowest ``m_c`` is chosen: no shipped estimator is there to protect.
 * ``"one-se"``: the classical one-standard-error rule around the best: every candidate with
   ``m_c <= m_best + z s_best`` is as good as the best within its noise, and the simplest of them
   (fewest departures from the baseline, then the smallest lam, ridge, the longest half-life and
@@ -32,21 +33,37 @@ import pandas as pd
 
 from hedgeopt.exceptions import InputError
 
-__all__ = ["BASELINE", "RULES", "Choice", "choose"]
+__all__ = ["BASELINE", "RULES", "Choice", "choose", "departures", "is_baseline"]
 
 #: The returns-space minimum tracking-error fit: where every robust choice starts.
 BASELINE: dict[str, Any] = {"pnl": "reference", "window": None, "half_life": None, "lam": 0.0,
-                            "ridge": 0.0}
+                            "ridge": 0.0, "value_horizon": None, "shrinkage": 0.0}
 RULES = ("paired", "one-se", "best")
+#: Why ``"paired"`` chooses the argmin on an ill-posed window (see :func:`choose`).
+ILL_POSED_REASON = ("the returns-space fit is not unique here (N > T - 2), so there is no "
+                    "shipped estimator to protect and the regularisation must be chosen from "
+                    "the data")
 
 
 def departures(params: Mapping[str, Any]) -> tuple[Any, ...]:
     """Sort key of simplicity: how far a parameter set is from :data:`BASELINE`."""
     hl, win = params.get("half_life"), params.get("window")
+    # a value horizon only departs from the baseline when the value term has weight (lam > 0)
+    horizon = params.get("value_horizon") is not None and params.get("lam", 0.0) > 0
     n = sum([params.get("lam", 0.0) > 0, params.get("ridge", 0.0) > 0, hl is not None,
-             win is not None, params.get("pnl") != BASELINE["pnl"]])
-    return (n, params.get("lam", 0.0), params.get("ridge", 0.0),
+             win is not None, params.get("pnl") != BASELINE["pnl"], horizon,
+             params.get("shrinkage", 0.0) > 0])
+    return (n, params.get("lam", 0.0), params.get("ridge", 0.0), params.get("shrinkage", 0.0),
             -(hl if hl is not None else np.inf), -(win if win is not None else np.inf))
+
+
+def is_baseline(params: Mapping[str, Any]) -> bool:
+    """Whether ``params`` is :data:`BASELINE` (keys it does not name take the baseline's value;
+    a value horizon without a value term, ``lam = 0``, changes nothing)."""
+    same = {**BASELINE, **params}
+    if same.get("lam", 0.0) == 0:
+        same["value_horizon"] = None
+    return all(same[k] == v for k, v in BASELINE.items())
 
 
 class Choice:
@@ -72,6 +89,10 @@ class Choice:
 
 def _label(params: Mapping[str, Any]) -> str:
     parts = [f"lam {params['lam']:g}", f"ridge {params['ridge']:g}", f"{params['pnl']} P&L"]
+    if params.get("value_horizon") is not None and params["lam"] > 0:
+        parts.append(f"value horizon {params['value_horizon']}")
+    if params.get("shrinkage", 0.0) > 0:
+        parts.append(f"factor shrinkage {params['shrinkage']:g}")
     if params.get("half_life") is not None:
         parts.append(f"half-life {params['half_life']:g}")
     if params.get("window") is not None:
@@ -80,13 +101,14 @@ def _label(params: Mapping[str, Any]) -> str:
 
 
 def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
-           rule: str = "paired", z: float = 1.0) -> Choice:
+           rule: str = "paired", z: float = 1.0, ill_posed: bool = False) -> Choice:
     """Choose a candidate from its validation losses (candidates x folds, positive).
 
     Parameters
     ----------
     candidates : sequence of dict
-        Parameter sets (``pnl``, ``window``, ``half_life``, ``lam``, ``ridge``).
+        Parameter sets (``pnl``, ``window``, ``half_life``, ``lam``, ``ridge``, and optionally
+        ``value_horizon``, ``shrinkage``; absent keys take the baseline's values).
     losses : numpy.ndarray
         ``losses[c, j]``: validation loss of candidate ``c`` on fold ``j`` (lower is better;
         ``inf`` for a failed fit).
@@ -94,6 +116,13 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
         See the module docstring.
     z : float
         Standard errors of evidence required (``"paired"``) or tolerated (``"one-se"``).
+    ill_posed : bool
+        The returns-space fit is not unique on these data (``N > T - 2``: more names than the
+        ``T - 1`` centred returns have directions; :func:`hedgeopt.tune` then has ridge 0.001
+        instead of 0). With ``"paired"`` and no returns-space baseline
+        among the candidates there is no shipped estimator to protect, only the smallest
+        regularisation of an ill-posed fit, whose strength must be chosen from the data: the
+        best validation score is chosen (see :data:`ILL_POSED_REASON`).
 
     Returns
     -------
@@ -106,8 +135,8 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
     L = np.log(np.asarray(losses, dtype=float))
     n_folds = L.shape[1]
     order = sorted(range(len(candidates)), key=lambda i: departures(candidates[i]))
-    b = next((i for i in order if dict(candidates[i]) == BASELINE), order[0])
-    is_base = dict(candidates[b]) == BASELINE
+    b = next((i for i in order if is_baseline(candidates[i])), order[0])
+    is_base = is_baseline(candidates[b])
     named = "the returns-space baseline" if is_base else "the simplest candidate"
     absent = "" if is_base else " (the returns-space baseline is not in the grid)"
     with np.errstate(invalid="ignore"):
@@ -136,6 +165,9 @@ def choose(candidates: Sequence[Mapping[str, Any]], losses: np.ndarray, *,
         return Choice(best, b, stats, f"rule 'best': {evidence}; chose it: it has the best "
                       "validation score")
     if rule == "paired":
+        if ill_posed and not is_base:
+            return Choice(best, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}; chose the best "
+                          f"validation score: {ILL_POSED_REASON}")
         if m[best] + z * se[best] < 0:
             return Choice(best, b, stats, f"rule 'paired' (z={z:.3g}): {evidence}, better by more "
                           f"than {z:.3g} standard error(s); chose it")
