@@ -21,8 +21,10 @@ whole-share suite (``python -m benchmarks --suite wholeshare``) prints the same 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.wholeshare import LAM, dollars2_numpy, orlib_instance
+from hedgeopt.solvers.wholeshare import selection
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
 from hedgeopt.solvers.wholeshare.selection import _Search, forced_names
 from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP
@@ -70,12 +73,34 @@ def problem(name: str) -> Any:
         ho.LongOnly(), ho.Budget(band=(0.98, 1.0)), ho.ShareLots(lot), ho.MaxNames(K))
 
 
-def _solve(name: str, time_limit: float, seed: int = 0) -> dict[str, Any]:
-    """The default pipeline through the public API, re-verified with plain numpy."""
+#: the selection's tabu walks before issue 15's second pass (50 moves a round, the walk back
+#: to the best after 30 rounds without improvement), for the side-by-side rows
+PREVIOUS_WALKS = {"TABU_MOVES": 50, "TABU_STALL": None, "RESET": 30}
+
+
+@contextlib.contextmanager
+def previous_walks() -> Iterator[None]:
+    """The selection with :data:`PREVIOUS_WALKS` inside the block (module constants set and
+    restored), so that old and new run side by side in one benchmark run."""
+    saved = {k: getattr(selection, k) for k in PREVIOUS_WALKS}
+    for k, v in PREVIOUS_WALKS.items():
+        setattr(selection, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(selection, k, v)
+
+
+def _solve(name: str, time_limit: float, seed: int = 0, previous: bool = False
+           ) -> dict[str, Any]:
+    """The default pipeline through the public API (with the previous tabu walks when
+    ``previous``), re-verified with plain numpy."""
     prices, basket, _, _ = instance(name)
     prob = problem(name)
     t0 = time.perf_counter()
-    res = prob.solve(time_limit=time_limit, seed=seed)
+    with previous_walks() if previous else contextlib.nullcontext():
+        res = prob.solve(time_limit=time_limit, seed=seed)
     secs = time.perf_counter() - t0
     sh = res.shares.reindex(prices.columns).to_numpy(dtype=float)
     J = dollars2_numpy(sh, prices, basket)
@@ -84,9 +109,11 @@ def _solve(name: str, time_limit: float, seed: int = 0) -> dict[str, Any]:
     before = secs - float(res.info.get("solver_seconds", secs)) if sel else 0.0
     trace = [(before + t, prob.objective.dollars2(v, prob.ctx)) for t, v in
              (sel.get("trace", []) if isinstance(sel, dict) else [])]
+    sv = res.info.get("selection_value") if isinstance(res.info, dict) else None
     return {"J": J, "seconds": secs, "status": res.status, "method": res.method,
             "bound": float(res.bound) if res.bound is not None else None,
-            "names": int(np.count_nonzero(sh)), "trace": trace}
+            "names": int(np.count_nonzero(sh)), "trace": trace,
+            "selection_J": prob.objective.dollars2(sv, prob.ctx) if sv is not None else None}
 
 
 def _baselines(name: str) -> dict[str, dict[str, Any]]:
@@ -115,21 +142,28 @@ def _baselines(name: str) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def run(names: list[str], times: list[float], seed: int = 0) -> dict[str, Any]:
-    """Every row of the table for the instances ``names``."""
-    out: dict[str, Any] = {"times": times, "results": {}}
+def run(names: list[str], times: list[float], seeds: list[int] | None = None,
+        previous: bool = True) -> dict[str, Any]:
+    """Every row of the table for the instances ``names``: the default at each time limit
+    and seed, and (``previous``) the previous tabu walks beside it at the first time limit."""
+    seeds = [0] if not seeds else seeds
+    out: dict[str, Any] = {"times": times, "seeds": seeds, "results": {}}
     for name in names:
         prices, _, K, lot = instance(name)
         rows = _baselines(name)
         for tl in times:
-            rows[f"hedgeopt default, time_limit={tl:g}"] = _solve(name, tl, seed)
+            for sd in seeds:
+                if previous and tl == times[0]:
+                    rows[f"previous walks, time_limit={tl:g}, seed {sd}"] = _solve(
+                        name, tl, sd, previous=True)
+                rows[f"hedgeopt default, time_limit={tl:g}, seed {sd}"] = _solve(name, tl, sd)
         ours = min(r["J"] for r in rows.values() if r["J"] is not None
                    and r.get("status") is not None)
         known = BEST_KNOWN.get(name, np.inf)
         best = min(ours, known)
         for r in rows.values():
             r["ratio"] = r["J"] / best if r["J"] is not None else None
-        last = rows[f"hedgeopt default, time_limit={times[-1]:g}"]
+        last = rows[f"hedgeopt default, time_limit={times[-1]:g}, seed {seeds[0]}"]
         hit = [t for t, v in last["trace"] if v <= 1.01 * best]
         out["results"][name] = {"N": prices.shape[1], "K": K, "lot": lot, "J_best": best,
                                 "best_known": known if np.isfinite(known) else None,
@@ -159,10 +193,11 @@ def table(out: dict[str, Any]) -> str:
             r = res[n]["rows"][row]
             cells.append("—" if r["J"] is None else f"{r['ratio']:.4f}x ({r['seconds']:.1f} s)")
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    lines.append("| time to within 1% of J_best (default, longest run) | " + " | ".join(
+    lines.append("| time to within 1% of J_best (default, longest run, first seed) | "
+                 + " | ".join(
         f"{res[n]['time_to_1pct']:.1f} s" if res[n]["time_to_1pct"] is not None
         else "not reached" for n in names) + " |")
-    last = f"hedgeopt default, time_limit={out['times'][-1]:g}"
+    last = f"hedgeopt default, time_limit={out['times'][-1]:g}, seed {out['seeds'][0]}"
     lines.append("| reported bound / J_best (gap) | " + " | ".join(
         _bound_cell(res[n]["rows"][last], res[n]["J_best"]) for n in names) + " |")
     return "\n".join(lines)
@@ -190,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default=",".join(INSTANCES))
     ap.add_argument("--times", default="10,60", help="time limits of the default pipeline")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", default="0", help="seeds of the table's runs, e.g. 0,1,2")
+    ap.add_argument("--no-previous", action="store_true",
+                    help="leave out the rows of the previous tabu walks")
     ap.add_argument("--long", type=float, default=None,
                     help="instead of the table: long runs of this many seconds")
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the long runs")
@@ -201,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [int(x) for x in args.seeds.split(",")]
         print(json.dumps(long_runs(names, args.long, seeds), indent=2))
         return 0
-    out = run(names, [float(x) for x in args.times.split(",") if x], args.seed)
+    out = run(names, [float(x) for x in args.times.split(",") if x],
+              [int(x) for x in str(args.seed).split(",") if x], not args.no_previous)
     print(table(out))
     path = Path(args.out) / RESULTS.name
     path.parent.mkdir(parents=True, exist_ok=True)
