@@ -55,3 +55,23 @@ def test_deterministic_for_a_seed(make_tiny) -> None:
     np.testing.assert_array_equal(a.S, b.S)
     assert a.value == b.value
     assert [v.value for v in a.pool] == sorted(v.value for v in a.pool)
+
+
+def test_tabu_walk_stops_when_it_stalls(make_tiny) -> None:
+    """From a 1-swap local optimum no first move improves, so ``stall=1`` stops the walk
+    after one move and returns the start; without ``stall`` it makes all ``iters`` moves."""
+    from hedgeopt.solvers.wholeshare.selection import _Search
+    from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP
+
+    spec = make_tiny(9, seed=2, rules=(MaxNamesRule(3),))
+    search = _Search(SubsetQP(spec), 3, forced_names(spec), time.perf_counter() + 60,
+                     np.random.default_rng(0), 6)
+    start = search.swaps(np.array([0, 1, 2]))
+    before = search.n_swaps
+    got = search.tabu(start, 40, start.value, stall=1)
+    assert search.n_swaps - before == 1
+    assert got is start
+    before = search.n_swaps
+    got = search.tabu(start, 5, start.value)
+    assert search.n_swaps - before == 5
+    assert got.value <= start.value
