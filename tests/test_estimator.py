@@ -48,6 +48,23 @@ def test_fit_predict_score_match_direct_computation(data) -> None:
     np.testing.assert_allclose(est.predict(wider), est.predict(later))
 
 
+def test_objective_options_reach_the_fit(data) -> None:
+    """value_horizon and shrinkage are estimator parameters: the fit equals a HedgeProblem with
+    the same options, and a grid search can vary them."""
+    prices, basket = data
+    est = ho.HedgeEstimator(lam=0.3, constraints=CONS, pnl="reference", value_horizon=5,
+                            shrinkage=0.2).fit(prices, basket)
+    direct = ho.HedgeProblem(prices, basket, lam=0.3, pnl="reference", value_horizon=5,
+                             shrinkage=0.2, constraints=CONS).solve("CLARABEL")
+    np.testing.assert_allclose(est.weights_.to_numpy(), direct.weights.to_numpy(), atol=1e-6)
+    plain = ho.HedgeEstimator(lam=0.3, constraints=CONS, pnl="reference").fit(prices, basket)
+    assert np.abs(plain.weights_.to_numpy() - est.weights_.to_numpy()).max() > 1e-4
+    assert clone(est).get_params()["value_horizon"] == 5
+    search = GridSearchCV(ho.HedgeEstimator(lam=0.3, constraints=CONS),
+                          {"value_horizon": [None, 5]}, cv=TimeSeriesSplit(3))
+    assert search.fit(prices, basket).best_params_["value_horizon"] in (None, 5)
+
+
 def test_clone_params_and_errors(data) -> None:
     prices, basket = data
     est = ho.HedgeEstimator(lam=0.2, constraints=CONS, window=120)

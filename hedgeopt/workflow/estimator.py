@@ -71,6 +71,11 @@ class HedgeEstimator:
         Observation half-life in rows (None: equal weights).
     window : int, optional
         Fit on the last ``window`` rows only (None: all rows).
+    value_horizon : int, optional
+        The value term as ``Var[d_{t+H} - d_t]`` (see :class:`~hedgeopt.HedgeProblem`); None:
+        the level ``Var[d]``.
+    shrinkage : float
+        Shrinkage of the objective's Gram toward its one-factor model, in [0, 1] (0: none).
     prior : None, "equal" or weights
         The point the ridge pulls toward.
     solver : str, optional
@@ -101,7 +106,8 @@ class HedgeEstimator:
 
     def __init__(self, lam: float = DEFAULT_LAM, constraints: Sequence[Any] = (), *,
                  pnl: str = DEFAULT_PNL, ridge: float = 0.0, half_life: float | None = None,
-                 window: int | None = None, prior: Any = None, solver: str | None = None,
+                 window: int | None = None, value_horizon: int | None = None,
+                 shrinkage: float = 0.0, prior: Any = None, solver: str | None = None,
                  score_lam: float = DEFAULT_LAM) -> None:
         self.lam = lam
         self.constraints = constraints
@@ -109,6 +115,8 @@ class HedgeEstimator:
         self.ridge = ridge
         self.half_life = half_life
         self.window = window
+        self.value_horizon = value_horizon
+        self.shrinkage = shrinkage
         self.prior = prior
         self.solver = solver
         self.score_lam = score_lam
@@ -169,7 +177,8 @@ class HedgeEstimator:
         B = _as_series(basket, P.index)
         check_number(self.ridge, "ridge", lo=0)
         params = {"lam": self.lam, "pnl": self.pnl, "ridge": self.ridge,
-                  "half_life": self.half_life, "window": self.window}
+                  "half_life": self.half_life, "window": self.window,
+                  "value_horizon": self.value_horizon, "shrinkage": self.shrinkage}
         _, res = fit_with(P, B, list(self.constraints), params, prior=self.prior,
                           solver=self.solver)
         self.result_: HedgeResult = res
