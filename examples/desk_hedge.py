@@ -12,9 +12,10 @@ stocks of ``../shared/data/daily`` that trade over the whole sample and a synthe
 * whole shares and whole contracts.
 
 Steps: the continuous cost-aware hedge (cost in dollars, exposures), then whole shares and
-contracts of the same limits (the whole-share backends do not price costs: its trading cost is
-reported, not optimised). Run ``python examples/desk_hedge.py`` (``HEDGEOPT_DAILY=DIR`` if the
-data are elsewhere; ``HEDGEOPT_EXAMPLE_QUICK=1`` uses a shorter window).
+contracts of the same limits and costs (the whole-share search prices the linear costs at the
+continuous relaxation's exchange rate). Run ``python examples/desk_hedge.py``
+(``HEDGEOPT_DAILY=DIR`` if the data are elsewhere; ``HEDGEOPT_EXAMPLE_QUICK=1`` uses a shorter
+window).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def main() -> None:
 
     cont = ho.HedgeProblem(prices, basket, multipliers=mult).add(*limits, cost).solve()
     whole = ho.HedgeProblem(prices, basket, multipliers=mult).add(
-        *limits, ho.ShareLots(1)).solve(time_limit=5)
+        *limits, ho.ShareLots(1), cost).solve(time_limit=5)
     ctx = whole.ctx
     beta = limits[1]
     print(f"Hedging ${NOTIONAL:,.0f} of SPY ({prices.index[0]:%Y-%m-%d} .. "

@@ -105,6 +105,10 @@ def as_ticker_series(
         if np.isnan(value) or (finite and not np.isfinite(value)):
             raise InputError(f"{field} must be a finite number, got {value:g}", field=field)
         return pd.Series(value, index=tickers, dtype=float)
+    if isinstance(values, pd.DataFrame):
+        raise InputError(f"{field} must be one number per ticker (a dict or Series), got a "
+                         f"{values.shape[0]} x {values.shape[1]} DataFrame (for a volume "
+                         f"history, its mean: frame.mean())", field=field)
     series = pd.Series(values, dtype=object) if isinstance(values, dict) else pd.Series(values)
     if series.index.has_duplicates:
         dup = sorted(map(str, series.index[series.index.duplicated()].unique()))

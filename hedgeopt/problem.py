@@ -217,7 +217,10 @@ class HedgeProblem:
         """
         if any(getattr(p, "exchange", 0.0) is None for p in self.penalties):  # dollar costs
             return solve_priced(self, lambda: self.solve(solver, tol=tol, verbose=verbose,
-                                                         **options))
+                                                         **options),
+                                relax=lambda: self._sibling(
+                                    [c for c in self.constraints if not c.integer]).solve(
+                                        tol=tol))
         start = time.perf_counter()
         tol, form, qp, backends, per_backend = self._plan(solver, tol, options)
         if self.integer:
@@ -425,6 +428,7 @@ class HedgeProblem:
                 attempts.append(f"{backend.name}: {exc}")
                 continue
             bound = max(relaxed[1], out.bound if out.bound is not None else -np.inf)
+            res.info["solver_bound"] = self.objective.dollars2(bound, self.ctx)
             res.bound = min(self.objective.dollars2(bound, self.ctx), res.objective)
             res.gap = (res.objective - res.bound) / res.objective if res.objective > 0 else 0.0
             return res

@@ -403,3 +403,26 @@ def test_whole_share_book_on_dask(panel, cluster, tmp_path):
 
     data = json.loads((tmp_path / "b00" / "result.json").read_text())
     assert data["bound"] == out.results["b00"].bound and data["gap"] == out.results["b00"].gap
+
+
+def test_book_from_panel_multipliers(panel):
+    prices, sectors = panel
+    baskets = unit_baskets(prices, 2)
+    fut = prices.columns[0]
+    one = book_from_panel(prices, baskets, [ho.Budget()], multipliers={fut: 50.0})
+    per = book_from_panel(prices, baskets, [ho.Budget()], multipliers={"b01": {fut: 10.0}})
+    assert one["b00"].ctx.multipliers[fut] == 50.0 and one["b01"].ctx.multipliers[fut] == 50.0
+    assert per["b00"].ctx.multipliers[fut] == 1.0 and per["b01"].ctx.multipliers[fut] == 10.0
+    direct = ho.HedgeProblem(prices, ho.basket_value(baskets["b01"], prices),
+                             multipliers={fut: 10.0}).add(ho.Budget()).solve()
+    out = solve_book(per, progress=False)
+    np.testing.assert_allclose(out.results["b01"].shares, direct.shares, rtol=1e-9,
+                               atol=1e-9 * direct.shares.abs().max())
+    # a ticker outside the universe is ignored; one outside the panel is an error
+    sub = book_from_panel(prices, baskets, [ho.Budget()], universe=prices.columns[1:30],
+                          multipliers={fut: 50.0})
+    assert (sub["b00"].ctx.multipliers == 1.0).all()
+    with pytest.raises(InputError, match=r"unknown tickers \['NOPE'\]"):
+        book_from_panel(prices, baskets, [ho.Budget()], multipliers={"NOPE": 5.0})["b00"]
+    with pytest.raises(InputError, match="unknown baskets"):
+        book_from_panel(prices, baskets, [ho.Budget()], multipliers={"zz": {fut: 5.0}})

@@ -747,3 +747,32 @@ def test_multipliers_key(data):
     api = ho.HedgeProblem(prices, basket, lam=0.3, multipliers={fut: 50.0}).add(
         ho.Budget(band=(0.98, 1.0)), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.25))
     assert prob.solve().objective == pytest.approx(api.solve().objective, rel=1e-9)
+    pd.Series({"NOPE": 50.0}, name="multiplier").rename_axis("ticker").to_csv(d / "typo.csv")
+    with pytest.raises(ConfigError, match=r"data.multipliers.*unknown tickers \['NOPE'\]"):
+        load_config(write(d, text.replace("mult.csv", "typo.csv"))).build_problem()
+
+
+def test_book_multipliers_defaults_and_per_basket(book_dir):
+    d, prices, basket, sectors, table = book_dir
+    fut = prices.columns[0]
+    pd.Series({fut: 50.0}, name="multiplier").rename_axis("ticker").to_csv(d / "m50.csv")
+    pd.Series({fut: 10.0}, name="multiplier").rename_axis("ticker").to_csv(d / "m10.csv")
+    text = BOOK.replace('sectors = "sectors.csv"\n', 'sectors = "sectors.csv"\n'
+                        'multipliers = "m50.csv"\n', 1)
+    text = text.replace('name = "b1"\nlam = 0.7\n', 'name = "b1"\nlam = 0.7\n'
+                        'multipliers = "m10.csv"\n', 1)
+    book = load_book(write(d, text, "book.toml"))
+    assert book.baskets["b1"].get("data.multipliers").text == "m10.csv"
+    from hedgeopt.book import book_from_config, solve_book
+    configured = book_from_config(book)
+    assert configured.failures == {}
+    probs = {k: configured.book[k] for k in ("b0", "b1", "own")}
+    assert probs["b0"].ctx.multipliers[fut] == 50.0 and probs["own"].ctx.multipliers[fut] == 50.0
+    assert probs["b1"].ctx.multipliers[fut] == 10.0
+    out = solve_book(configured.book, progress=False)
+    for k, prob in probs.items():  # each basket solved with its own multipliers
+        direct = prob.solve()
+        np.testing.assert_allclose(out.results[k].shares, direct.shares, rtol=1e-9,
+                                   atol=1e-9 * direct.shares.abs().max())
+        assert out.results[k].dollars[fut] == pytest.approx(
+            direct.shares[fut] * prices[fut].iloc[-1] * prob.ctx.multipliers[fut])

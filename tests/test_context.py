@@ -564,3 +564,9 @@ def test_as_ticker_series_forms():
         as_ticker_series(pd.Series([1, 2], index=["A", "A"]), tickers, "x", fill=0.0)
     with pytest.raises(ho.InputError, match="x: values must be numeric"):
         as_ticker_series({"A": "lots"}, tickers, "x", fill=0.0)
+
+
+def test_per_ticker_values_refuse_a_dataframe(market) -> None:
+    prices, _, _ = market
+    with pytest.raises(ho.InputError, match=r"adv must be one number per ticker.*DataFrame"):
+        as_ticker_series(prices, prices.columns, "adv")

@@ -97,7 +97,7 @@ def book_from_config(cfg: Any) -> ConfiguredBook:
             universe=None if loaded.universe is None else tuple(loaded.universe),
             exclude_constituents=bool(hc.get("data.exclude_constituents")), lam=hc.lam,
             constraints=loaded.constraints, reference=hc.get("data.reference", None),
-            options=hc.solve_options(), labels=loaded.labels,
+            options=hc.solve_options(), labels=loaded.labels, multipliers=loaded.multipliers,
         ))
         sectors[name] = loaded.sectors
     return ConfiguredBook(book, failures, sectors, descriptions, list(cfg.baskets))

@@ -55,6 +55,10 @@ class BookEntry:
         Reference date.
     options : dict
         ``HedgeProblem.solve`` options of this basket (over the book-wide ones).
+    multipliers : pandas.Series, optional
+        Contract multipliers by ticker (absent tickers 1; tickers outside this basket's
+        universe are ignored, tickers outside the panel are an error): units x price x
+        multiplier = dollars, results in units.
 
     Notes
     -----
@@ -74,6 +78,7 @@ class BookEntry:
     factory: Callable[[Hashable], Iterable[Constraint]] | None = None
     reference: Any = None
     options: dict[str, Any] = field(default_factory=dict)
+    multipliers: pd.Series | None = None
 
     def hedge_prices(self, panel: pd.DataFrame) -> pd.DataFrame:
         """The universe's columns of ``panel`` (the same selection is shared between baskets)."""
@@ -102,18 +107,38 @@ class BookEntry:
             prob.add(c)
         return prob
 
+    def hedge_multipliers(self, panel: pd.DataFrame) -> pd.Series | None:
+        """:attr:`multipliers` on this basket's universe (None when not given).
+
+        Raises
+        ------
+        InputError
+            When a multiplier names a ticker that is not a column of ``panel`` (a typo would
+            otherwise leave the intended ticker at 1 without a word).
+        """
+        if self.multipliers is None:
+            return None
+        m = pd.Series(self.multipliers)
+        unknown = m.index.difference(panel.columns)
+        if len(unknown):
+            raise InputError(f"multipliers: unknown tickers {sorted(map(str, unknown))[:20]} "
+                             f"(not columns of the panel)", field="multipliers")
+        return m[m.index.isin(self.hedge_prices(panel).columns)]
+
     def context(self, panel: pd.DataFrame) -> HedgeContext:
         """The validated data of this basket (no constraints)."""
         basket = self._located(lambda: self.basket_values(panel), "basket")
-        ctx: HedgeContext = self._located(lambda: HedgeContext(self.hedge_prices(panel), basket,
-                                                               self.reference))
+        ctx: HedgeContext = self._located(lambda: HedgeContext(
+            self.hedge_prices(panel), basket, self.reference,
+            multipliers=self.hedge_multipliers(panel)), "multipliers")
         return ctx
 
     def build(self, panel: pd.DataFrame) -> HedgeProblem:
         """The basket's :class:`~hedgeopt.HedgeProblem` (constraints copied or made fresh)."""
         basket = self._located(lambda: self.basket_values(panel), "basket")
-        prob = self._located(lambda: HedgeProblem(self.hedge_prices(panel), basket,
-                                                  lam=self.lam, reference=self.reference))
+        prob = self._located(lambda: HedgeProblem(
+            self.hedge_prices(panel), basket, lam=self.lam, reference=self.reference,
+            multipliers=self.hedge_multipliers(panel)), "multipliers")
         cons = (list(self.factory(self.key)) if self.factory is not None
                 else copy.deepcopy(list(self.constraints)))
         return self._add_constraints(prob, cons)
@@ -178,7 +203,8 @@ def book_from_panel(panel: pd.DataFrame, baskets: Mapping[Hashable, pd.Series] |
                     lam: float | Mapping[Hashable, float] = DEFAULT_LAM, *,
                     universe: Iterable[str] | None = None, reference: Any = None,
                     exclude_constituents: bool = False,
-                    solve_options: Mapping[Hashable, Mapping[str, Any]] | None = None) -> Book:
+                    solve_options: Mapping[Hashable, Mapping[str, Any]] | None = None,
+                    multipliers: Any = None) -> Book:
     """Many baskets over one price panel (the panel is shared, problems are built per task).
 
     Parameters
@@ -203,6 +229,9 @@ def book_from_panel(panel: pd.DataFrame, baskets: Mapping[Hashable, pd.Series] |
         Leave each basket's constituents out of its hedge universe.
     solve_options : mapping, optional
         Key -> ``HedgeProblem.solve`` options for that basket.
+    multipliers : dict, pandas.Series or mapping, optional
+        Contract multipliers by ticker for every basket (a Series or a dict of numbers), or
+        per basket: a mapping key -> Series (baskets absent from it have none).
 
     Returns
     -------
@@ -227,6 +256,7 @@ def book_from_panel(panel: pd.DataFrame, baskets: Mapping[Hashable, pd.Series] |
             if not isinstance(c, Constraint):
                 raise InputError(f"constraints must be hedgeopt constraints, got "
                                  f"{type(c).__name__}", field="constraints")
+    per_basket = _per_basket_multipliers(multipliers, list(baskets))
     for key, s in baskets.items():
         s = s if isinstance(s, pd.Series) else pd.Series(s, dtype=float)
         kind = _basket_kind(key, s, panel)
@@ -237,8 +267,26 @@ def book_from_panel(panel: pd.DataFrame, baskets: Mapping[Hashable, pd.Series] |
             exclude_constituents=exclude_constituents, lam=k_lam, constraints=cons,
             factory=factory, reference=reference,
             options=dict((solve_options or {}).get(key, {})),
+            multipliers=per_basket.get(key),
         )
     return book
+
+
+def _per_basket_multipliers(multipliers: Any, keys: list[Hashable]
+                            ) -> dict[Hashable, pd.Series]:
+    """Key -> multipliers: one Series / dict of numbers for every basket, or a mapping of
+    basket keys to Series (unknown basket keys are an error)."""
+    if multipliers is None:
+        return {}
+    if isinstance(multipliers, Mapping) and not isinstance(multipliers, pd.Series) and any(
+            isinstance(v, (Mapping, pd.Series)) for v in multipliers.values()):
+        unknown = [k for k in multipliers if k not in set(keys)]
+        if unknown:
+            raise InputError(f"multipliers: unknown baskets {unknown[:10]}",
+                             field="multipliers")
+        return {k: pd.Series(v, dtype=float) for k, v in multipliers.items()}
+    one = pd.Series(multipliers, dtype=float)
+    return dict.fromkeys(keys, one)
 
 
 def _basket_kind(key: Hashable, s: pd.Series, panel: pd.DataFrame) -> str:

@@ -15,10 +15,11 @@ import pandas as pd
 
 import hedgeopt.constraints as hc
 import hedgeopt.costs as hco
-from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, KeyInputs
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, SOFT_KEY, KeyInputs, soft_terms
 from hedgeopt.config.files import Files
 from hedgeopt.config.locate import ConfigError, Loc, origin_error, relabel
 from hedgeopt.config.spec import plain, raw_of
+from hedgeopt.config.terms import load_function
 from hedgeopt.exceptions import InputError
 from hedgeopt.metrics import basket_value
 from hedgeopt.problem import HedgeProblem
@@ -79,9 +80,11 @@ def origin(loc: Loc, value: Any) -> dict[str, Any]:
 
 def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: Files,
                       sectors: pd.Series | None = None
-                      ) -> tuple[list[hc.Constraint], pd.Series | None]:
+                      ) -> tuple[list[Any], pd.Series | None]:
     """The constraints of a validated ``[constraints]`` table (one per key that is on, in
-    :data:`~hedgeopt.config.constraint_keys.CONSTRAINT_KEYS` order), and the sector cap's map.
+    :data:`~hedgeopt.config.constraint_keys.CONSTRAINT_KEYS` order; those that
+    ``constraints.soft`` names wrapped in :class:`~hedgeopt.costs.Soft`), and the sector cap's
+    map.
 
     Parameters
     ----------
@@ -99,7 +102,8 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
     ConfigError
         When a constraint rejects its values, at the constraint's key.
     """
-    out: list[hc.Constraint] = []
+    out: list[Any] = []
+    built: dict[str, hc.Constraint] = {}
     inputs = KeyInputs(files, sectors)
     for entry in CONSTRAINT_KEYS:
         value = cons.get(entry.key, entry.field.default)
@@ -114,14 +118,31 @@ def build_constraints(cons: Mapping[str, Any], at: Callable[[str], Loc], files: 
             raise loc.error(str(exc), raw_of(value)) from None
         c._config_origin = origin(loc, value)
         out.append(c)
+        built[entry.key] = c
     sc_map = next((c.sectors for c in out if isinstance(c, hc.SectorCap)), None)
+    soft = cons.get(SOFT_KEY)
+    if isinstance(soft, dict) and soft:
+        try:
+            terms = soft_terms(soft, built)
+        except KeyError as exc:
+            key = str(exc.args[0])
+            raise at(f"constraints.{SOFT_KEY}.{key}").error(
+                f"makes constraints.{key} soft, but constraints.{key} is off (turn it on in "
+                f"[constraints])", raw_of(soft[key])) from None
+        except InputError as exc:
+            raise at(f"constraints.{SOFT_KEY}").error(str(exc), raw_of(soft)) from None
+        for key, term in terms.items():
+            # data errors are about the constraint: they name its key, as when it is hard
+            term._config_origin = getattr(built[key], "_config_origin", None)
+        out = [terms.get(k, c) for k, c in zip(built, out, strict=True)]
     return out, sc_map
 
 
 def build_costs(objective: Mapping[str, Any], at: Callable[[str], Loc], files: Files
                 ) -> list[Any]:
     """The cost terms of a validated ``[objective]`` table (``transaction_cost``,
-    ``borrow_cost``), each carrying its ``_config_origin``."""
+    ``borrow_cost``) and its user terms (``terms``, see :mod:`hedgeopt.config.terms`), each
+    carrying its ``_config_origin``."""
     out: list[Any] = []
     for key in ("transaction_cost", "borrow_cost"):
         v = objective.get(key)
@@ -133,12 +154,18 @@ def build_costs(objective: Mapping[str, Any], at: Callable[[str], Loc], files: F
                 cur = files.series(v["current"]) if "current" in v else None
                 adv = files.series(v["adv"]) if "adv" in v else None
                 term: Any = hco.TransactionCost(cur, v.get("bps", 0.0), v.get("per_share", 0.0),
-                                                v.get("impact", 0.0), adv, v.get("weight", 1.0))
+                                                v.get("impact", 0.0), adv, v.get("weight", 1.0),
+                                                high_cost=v.get("high_cost", False))
             else:
                 term = hco.BorrowCost(v["rate"], v["horizon_days"], v.get("weight", 1.0))
         except InputError as exc:
             raise loc.error(str(exc), raw_of(v)) from None
         term._config_origin = origin(loc, v)
+        out.append(term)
+    for text in objective.get("terms") or []:
+        loc = at("objective.terms")  # an array is located at its key's line
+        term = hco.Term(load_function(text, loc.source.base, loc), name=text)
+        term._config_origin = origin(loc, text)
         out.append(term)
     return out
 

@@ -7,6 +7,11 @@ schema, hence validation and the reference docs),
 :data:`INTEGER_KEYS` (the keys that make a hedge whole-share, from each class's ``integer``
 flag) are all read from it. A new constraint in
 config files is one :class:`ConstraintKey` here; nothing else in :mod:`hedgeopt.config` changes.
+
+:data:`SOFT_FIELD` (the key ``constraints.soft``) is derived from the same list: it names any
+continuous key (:attr:`ConstraintKey.softable`) with its penalty, ``soft = { beta = 1000,
+max_weight = { penalty = 50, weight = 2 } }``, which builds that key's constraint wrapped in
+:class:`~hedgeopt.costs.Soft`.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from typing import Any
 import pandas as pd
 
 import hedgeopt.constraints as hc
+import hedgeopt.costs as hco
 from hedgeopt.config.files import Files
 from hedgeopt.config.spec import Array, Bool, Field, FilePath, Number, Off, OneOf, String, Table
 
-__all__ = ["CONSTRAINT_KEYS", "ConstraintKey", "INTEGER_KEYS", "KeyInputs"]
+__all__ = ["CONSTRAINT_KEYS", "ConstraintKey", "INTEGER_KEYS", "KeyInputs", "SOFT_FIELD",
+           "SOFT_KEY", "soft_terms"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,12 @@ class ConstraintKey:
     field: Field
     build: Callable[[Any, KeyInputs], hc.Constraint]
 
+    @property
+    def softable(self) -> bool:
+        """Whether ``constraints.soft`` may name this key (continuous constraints only: lots,
+        name counts and thresholds cannot be soft)."""
+        return not self.kind.integer
+
 
 def _budget(v: Any, _: KeyInputs) -> hc.Constraint:
     if v is True:
@@ -89,12 +102,13 @@ def _max_weight(mw: Any, inp: KeyInputs) -> hc.Constraint:
 
 def _factor_exposure(fe: Any, inp: KeyInputs) -> hc.Constraint:
     return hc.FactorExposure(inp.files.frame(fe["loadings"]), lower=fe.get("lower"),
-                             upper=fe.get("upper"), basket=fe.get("basket"))
+                             upper=fe.get("upper"), basket=fe.get("basket"),
+                             leverage=fe.get("leverage", False))
 
 
 def _beta(be: Any, inp: KeyInputs) -> hc.Constraint:
     return hc.Beta(inp.files.dated_series(be["benchmark"]), be.get("lower"), be.get("upper"),
-                   relative=be.get("relative", True))
+                   relative=be.get("relative", True), leverage=be.get("leverage", False))
 
 
 def _participation(mp: Any, inp: KeyInputs) -> hc.Constraint:
@@ -179,6 +193,9 @@ CONSTRAINT_KEYS: tuple[ConstraintKey, ...] = (
         "basket": Field(Table({}, extra=Number(), extra_doc="factor = number"),
                         "The basket's own exposure per factor: the limits then apply to hedge "
                         "minus basket."),
+        "leverage": Field(Bool(), "Allow limits beyond ±1 of the notional (net of the basket) "
+                          "or beyond the largest loading (otherwise refused as a likely "
+                          "percent).", default=False),
     })), "Factor exposure limits (`ho.FactorExposure`).",
         example='{ loadings = "loadings.csv", lower = -0.05, upper = 0.05 }'), _factor_exposure),
     ConstraintKey("beta", hc.Beta, Field(OneOf(_OFF, Table({
@@ -187,6 +204,8 @@ CONSTRAINT_KEYS: tuple[ConstraintKey, ...] = (
         "lower": Field(Number(), "Floor on dollar beta / notional."),
         "upper": Field(Number(), "Cap on dollar beta / notional."),
         "relative": Field(Bool(), "Limit the hedge's beta minus the basket's.", default=True),
+        "leverage": Field(Bool(), "Allow a band beyond ±1 of the notional (otherwise refused "
+                          "as a likely percent: `-2` meaning 2%).", default=False),
     })), "Dollar beta limits (`ho.Beta`).",
         example='{ benchmark = "spx.csv", lower = -0.02, upper = 0.02 }'), _beta),
     ConstraintKey("max_participation", hc.MaxParticipation, Field(OneOf(_OFF, Table({
@@ -205,6 +224,40 @@ CONSTRAINT_KEYS: tuple[ConstraintKey, ...] = (
         example="{ gross = 1.2, short = 0.2 }"),
                   lambda lev, inp: hc.Leverage(lev.get("gross"), lev.get("short"))),
 )
+
+#: The key of ``[constraints]`` that makes other keys soft.
+SOFT_KEY = "soft"
+
+_PENALTY = Number(0, lo_open=True)
+
+#: ``constraints.soft``: key -> penalty (dollars per dollar of violation), or
+#: ``{ penalty, weight }``; one entry per continuous key of :data:`CONSTRAINT_KEYS`.
+SOFT_FIELD = Field(OneOf(_OFF, Table({
+    k.key: Field(OneOf(_PENALTY, Table({
+        "penalty": Field(_PENALTY, "Dollars of cost per dollar of violation.", required=True),
+        "weight": Field(Number(0), "Dollars of tracking std one dollar of cost is worth.",
+                        default=1.0),
+    })), f"`{k.key}` priced instead of enforced: its penalty (dollars per dollar of "
+         f"violation), or `{{ penalty = 100, weight = 1 }}`.") for k in CONSTRAINT_KEYS
+    if k.softable})),
+    "Constraints priced instead of enforced (`ho.Soft`): `{ key = penalty }` for any "
+    "continuous key of this table that is on; the result reports each one's violation.",
+    example="{ beta = 1000, max_weight = { penalty = 50, weight = 2 } }")
+
+
+def soft_terms(soft: Any, built: dict[str, hc.Constraint]) -> dict[str, Any]:
+    """The keys of a validated ``constraints.soft`` table as :class:`~hedgeopt.costs.Soft`
+    terms around their built constraints (``built``: key -> constraint of the keys that are
+    on). A key that is off raises :class:`KeyError` with the key (the caller locates it)."""
+    out: dict[str, Any] = {}
+    for key, v in (soft or {}).items():
+        if key not in built:
+            raise KeyError(key)
+        penalty, weight = (v["penalty"], v.get("weight", 1.0)) if isinstance(v, dict) else (
+            v, 1.0)
+        out[key] = hco.Soft(built[key], penalty, weight)
+    return out
+
 
 #: Constraints that need a whole-share solver (their class is ``integer``).
 INTEGER_KEYS: tuple[str, ...] = tuple(k.key for k in CONSTRAINT_KEYS if k.kind.integer)

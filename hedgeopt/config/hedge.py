@@ -237,8 +237,17 @@ class HedgeConfig:
         constraints, sc_map = build_constraints(self.get("constraints", {}) or {}, self._at,
                                                 files, sectors)
         constraints += build_costs(self.get("objective", {}) or {}, self._at, files)
+        multipliers = None
+        if "multipliers" in data:
+            multipliers = files.series(data["multipliers"])
+            unknown = [t for t in multipliers.index if t not in prices.columns]
+            if unknown:
+                raise self._at("data.multipliers").error(
+                    f"unknown tickers {unknown[:10]} (not columns of {str(prices_ref.path)!r})",
+                    raw_of(data["multipliers"]))
         labels = {
             "prices": origin(self._at("data.prices"), prices_ref),
+            "multipliers": origin(self._at("data.multipliers"), data.get("multipliers")),
             "basket": origin(self._at("data.basket" if basket is not None else
                                       "data.basket_units"),
                              data.get("basket", data.get("basket_units"))),
@@ -247,8 +256,7 @@ class HedgeConfig:
         return LoadedHedge(prices=prices, basket=basket, units=units, universe=universe,
                            constraints=constraints, sectors=sectors if sectors is not None
                            else sc_map, labels=labels,
-                           multipliers=(files.series(data["multipliers"])
-                                        if "multipliers" in data else None))
+                           multipliers=multipliers)
 
     def build(self, cache: dict[Any, Any] | None = None) -> tuple[HedgeProblem, LoadedHedge]:
         """Load the data; return the configured :class:`~hedgeopt.HedgeProblem` and the data.

@@ -7,7 +7,7 @@ Every key's type, default and documentation is here: validation reads it, and
 
 from __future__ import annotations
 
-from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS
+from hedgeopt.config.constraint_keys import CONSTRAINT_KEYS, SOFT_FIELD, SOFT_KEY
 from hedgeopt.config.spec import (
     Array,
     Bool,
@@ -89,6 +89,8 @@ OBJECTIVE = Table({
         "adv": Field(FilePath(), "Average daily volume in shares (`ticker, adv`)."),
         "weight": Field(Number(0), "Dollars of tracking std one dollar of cost is worth.",
                         default=1.0),
+        "high_cost": Field(Bool(), "Allow a linear cost above 2% of a name's traded dollars "
+                           "(otherwise refused as a unit mistake).", default=False),
     })), "Trading cost priced into the objective (`ho.TransactionCost`).",
         example="{ bps = 10, weight = 2 }"),
     "borrow_cost": Field(OneOf(Off(), Table({
@@ -100,6 +102,12 @@ OBJECTIVE = Table({
                         default=1.0),
     })), "Borrow cost of the shorts priced into the objective (`ho.BorrowCost`).",
         example="{ rate = 0.005, horizon_days = 63 }"),
+    "terms": Field(Array(String(), min_len=1),
+                   "User objective terms (`ho.Term`): import paths `module:function` (a module "
+                   "on `sys.path`) or `file.py:function` (relative to the TOML file) of "
+                   "functions `fn(w, ctx) -> cvxpy expression`, convex, added to the normalised "
+                   "objective (cvxpy backends only).",
+                   example='["desk_terms.py:crowding"]'),
 }, doc="The tracking objective.", section=True)
 
 SOLVE = Table({
@@ -117,7 +125,7 @@ SOLVE = Table({
     "seed": Field(Number(integer=True), "Whole-share solves: random seed.", example="0"),
 }, doc="Solver choice and options.", section=True)
 
-CONSTRAINTS = Table({k.key: k.field for k in CONSTRAINT_KEYS},
+CONSTRAINTS = Table({**{k.key: k.field for k in CONSTRAINT_KEYS}, SOFT_KEY: SOFT_FIELD},
                     doc="The constraint set. Each key is one constraint; `false` turns it off.",
                     section=True)
 
@@ -153,6 +161,9 @@ BASKET = Table({
                     example='"energy_basket.csv"'),
     "prices": Field(FilePath(), "Shorthand for `data.prices` (this basket's own prices).",
                     canon="data.prices", example='"energy_prices.csv"'),
+    "multipliers": Field(FilePath(), "Shorthand for `data.multipliers` (this basket's "
+                         "contract multipliers).", canon="data.multipliers",
+                         example='"futures_multipliers.csv"'),
     "lam": Field(OBJECTIVE.fields["lam"].spec, "Shorthand for `objective.lam`.",
                  canon="objective.lam", example="0.5"),
     "reference": Field(DateLike(), "Shorthand for `data.reference`.", canon="data.reference",

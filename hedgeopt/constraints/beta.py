@@ -51,12 +51,17 @@ class Beta(ExposureLimit):
     basket_beta : float, optional
         The basket's beta, needed with given betas and ``relative=True`` (with benchmark
         prices it is estimated like the others unless given).
+    leverage : bool
+        Allow limits beyond +-1 (100% of the notional; with ``relative=False``, beyond the
+        largest |beta|, at least 1). Without it ``Beta(spx, -2, 2)`` is refused as a likely
+        percent ("did you mean -0.02?").
     """
 
     row_kind = "beta"
 
     def __init__(self, benchmark: pd.Series, lower: Any = None, upper: Any = None,
-                 relative: bool = True, basket_beta: float | None = None) -> None:
+                 relative: bool = True, basket_beta: float | None = None, *,
+                 leverage: bool = False) -> None:
         if not isinstance(benchmark, pd.Series):
             raise InputError(f"Beta.benchmark must be a pandas Series (benchmark prices by "
                              f"date, or betas by ticker), got {type(benchmark).__name__}",
@@ -65,11 +70,16 @@ class Beta(ExposureLimit):
             if v is not None and not np.isscalar(v):
                 raise InputError(f"Beta.{side} must be a number, got {type(v).__name__}",
                                  field=side)
-        super().__init__(lower, upper)
+        super().__init__(lower, upper, leverage=leverage)
         self.benchmark = benchmark
         self.relative = bool(relative)
         self.basket_beta = None if basket_beta is None else as_float(
             basket_beta, "Beta.basket_beta", finite=True)
+        if self.relative:  # the scale is known before any data: fail early
+            self.limits(["hedge - basket"], np.ones(1))
+
+    def relative_rows(self) -> bool:
+        return self.relative
 
     def betas(self, ctx: HedgeContext) -> tuple[np.ndarray, float | None]:
         """``(beta per ticker, the basket's beta or None)`` for the problem's window."""
@@ -93,10 +103,11 @@ class Beta(ExposureLimit):
             beta = as_ticker_series(bench, ctx.tickers, "Beta.benchmark (betas)",
                                     finite=True).to_numpy()
             return beta, self.basket_beta
+        missing = ctx.dates[~ctx.dates.isin(bench.index)]
         raise InputError(
             f"Beta.benchmark is neither benchmark prices covering every date of the window "
-            f"({fmt_date(ctx.dates[0])} .. {fmt_date(ctx.dates[-1])}; "
-            f"{int((~ctx.dates.isin(bench.index)).sum())} dates missing) nor betas by ticker",
+            f"({fmt_date(ctx.dates[0])} .. {fmt_date(ctx.dates[-1])}; {len(missing)} dates "
+            f"missing, first {fmt_date(missing[0])}) nor betas by ticker{_index_hint(bench)}",
             field="benchmark")
 
     def exposures(self, ctx: HedgeContext) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -114,4 +125,22 @@ class Beta(ExposureLimit):
                 args[k] = float(getattr(self, k))
         if not self.relative:
             args["relative"] = False
+        if self.leverage:
+            args["leverage"] = True
         return args
+
+
+def _index_hint(bench: pd.Series) -> str:
+    """Why a benchmark's dates may fail to match the window's: text dates, or times of day."""
+    idx = bench.index
+    if isinstance(idx, pd.DatetimeIndex):
+        if (idx != idx.normalize()).any():
+            return "; its dates carry a time of day (use bench.index.normalize())"
+        return ""
+    if len(idx) and all(isinstance(v, str) for v in idx[:5]):
+        try:
+            pd.to_datetime(idx[:5])
+        except (ValueError, TypeError):
+            return ""
+        return "; its index is text (use pd.to_datetime(bench.index))"
+    return ""

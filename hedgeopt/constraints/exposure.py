@@ -15,16 +15,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgeopt.constraints.base import LinearConstraint, LinearForm, as_float, shares_array
+from hedgeopt.constraints.base import (
+    LinearConstraint,
+    LinearForm,
+    as_float,
+    as_fraction,
+    shares_array,
+)
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 
 __all__ = ["ExposureLimit", "per_row"]
 
 
-def per_row(value: Any, names: list[str], default: float, field: str) -> np.ndarray:
+def per_row(value: Any, names: list[str], default: float, field: str,
+            scale: np.ndarray | None = None, leverage: bool = False) -> np.ndarray:
     """One limit per row of ``names``: a scalar for all, or a dict / Series keyed by name
-    (names absent from it get ``default``; unknown names and NaN are an error)."""
+    (names absent from it get ``default``; unknown names and NaN are an error). With ``scale``
+    (one per row), a limit beyond it in absolute value is refused as a likely percent unless
+    ``leverage``."""
     if value is None:
         return np.full(len(names), default)
     if isinstance(value, (dict, pd.Series)):
@@ -34,23 +43,37 @@ def per_row(value: Any, names: list[str], default: float, field: str) -> np.ndar
             raise InputError(f"{field}: unknown names {sorted(unknown)} (known: "
                              f"{names[:20]})", field=field.split(".")[-1])
         got = {str(k): as_float(v, f"{field}[{k!r}]") for k, v in items.items()}
-        return np.array([got.get(n, default) for n in names])
-    return np.full(len(names), as_float(value, field))
+        out = np.array([got.get(n, default) for n in names])
+        shown = [f"{field}[{n!r}]" if n in got else field for n in names]
+    else:
+        out = np.full(len(names), as_float(value, field))
+        shown = [field] * len(names)
+    if scale is not None:
+        for v, lim, f in zip(out, scale, shown, strict=True):
+            if np.isfinite(v):
+                as_fraction(v, f, float(lim), leverage=leverage)
+    return out
 
 
 class ExposureLimit(LinearConstraint):
     """``lower <= A w - offset <= upper`` per row, in fractions of the notional.
 
     Subclasses implement :meth:`exposures` (the rows ``A``, their names and the ``offset``);
-    ``lower`` and ``upper`` are scalars or per-row dicts / Series.
+    ``lower`` and ``upper`` are scalars or per-row dicts / Series, fractions of the notional.
+
+    A limit no hedge of a notional's worth can need is refused as a likely percent
+    (``Beta(spx, -2, 2)`` meaning 2%) unless ``leverage=True``: beyond +-1 (100% of the
+    notional) on a row relative to the basket, beyond ``max(1, max_i |A_ri|)`` (the whole
+    notional in the most exposed name) on an absolute row (:meth:`limit_scale`).
     """
 
     #: What one row is called in messages ("factor", "beta").
     row_kind: str = "exposure"
 
-    def __init__(self, lower: Any = None, upper: Any = None) -> None:
+    def __init__(self, lower: Any = None, upper: Any = None, *, leverage: bool = False) -> None:
         super().__init__()
         name = type(self).__name__
+        self.leverage = bool(leverage)
         if lower is None and upper is None:
             raise InputError(f"{name}: give lower, upper or both", field="lower")
         for side, value in (("lower", lower), ("upper", upper)):
@@ -67,11 +90,24 @@ class ExposureLimit(LinearConstraint):
         """``(A, names, offset)``: m x N rows (exposure per dollar weight), their names and
         what is subtracted from ``A w`` before the limits apply (zeros when not relative)."""
 
-    def limits(self, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(lower, upper)`` per row, ``-inf`` / ``inf`` where a side is absent."""
+    def relative_rows(self) -> bool:
+        """Whether the rows are net of the basket's exposure (subclasses say)."""
+        return False
+
+    def limit_scale(self, A: np.ndarray) -> np.ndarray:
+        """The largest plausible limit per row (see the class docstring): 1 on rows net of
+        the basket, ``max(1, max_i |A_ri|)`` on absolute ones."""
+        if self.relative_rows() or A.shape[1] == 0:
+            return np.ones(A.shape[0])
+        return np.maximum(np.abs(A).max(axis=1), 1.0)
+
+    def limits(self, names: list[str], scale: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """``(lower, upper)`` per row, ``-inf`` / ``inf`` where a side is absent; with
+        ``scale``, implausibly large limits are refused (see the class docstring)."""
         name = type(self).__name__
-        lo = per_row(self.lower, names, -np.inf, f"{name}.lower")
-        hi = per_row(self.upper, names, np.inf, f"{name}.upper")
+        lo = per_row(self.lower, names, -np.inf, f"{name}.lower", scale, self.leverage)
+        hi = per_row(self.upper, names, np.inf, f"{name}.upper", scale, self.leverage)
         clash = lo > hi
         if clash.any():
             which = [names[i] for i in np.flatnonzero(clash)]
@@ -80,7 +116,7 @@ class ExposureLimit(LinearConstraint):
 
     def _linear(self, ctx: HedgeContext) -> LinearForm:
         A, names, offset = self.exposures(ctx)
-        lo, hi = self.limits(names)
+        lo, hi = self.limits(names, self.limit_scale(A))
         keep = np.isfinite(lo) | np.isfinite(hi)
         return LinearForm.rows(ctx.n_assets, A[keep], (lo + offset)[keep], (hi + offset)[keep],
                                [self._label(n) for n, k in zip(names, keep, strict=True) if k])

@@ -11,7 +11,11 @@ from hedgeopt.constraints.exposure import ExposureLimit
 from hedgeopt.context import HedgeContext
 from hedgeopt.exceptions import InputError
 
-__all__ = ["FactorExposure"]
+__all__ = ["BASKET_SCALE", "FactorExposure"]
+
+#: A basket exposure beyond this multiple of its factor's largest loading (at least 1) is
+#: refused as a likely dollar amount.
+BASKET_SCALE = 10.0
 
 
 class FactorExposure(ExposureLimit):
@@ -31,13 +35,18 @@ class FactorExposure(ExposureLimit):
     basket : dict or pandas.Series, optional
         The basket's own exposure per factor, in the same unit (``sum_j v_j L_jf`` over its
         constituents' dollar weights ``v_j``); then the limits apply to hedge minus basket.
-        It must name every factor.
+        It must name every factor. An exposure more than :data:`BASKET_SCALE` times the
+        largest loading of its factor is refused (a dollar amount given for a fraction).
+    leverage : bool
+        Allow limits beyond +-1 of the notional with ``basket`` (net exposure), or beyond the
+        factor's largest |loading| (at least 1) without it; otherwise ``upper=5`` is refused as
+        a likely percent ("did you mean 0.05?").
     """
 
     row_kind = "factor"
 
     def __init__(self, loadings: pd.DataFrame, lower: Any = None, upper: Any = None,
-                 basket: Any = None) -> None:
+                 basket: Any = None, *, leverage: bool = False) -> None:
         if not isinstance(loadings, pd.DataFrame):
             raise InputError(f"FactorExposure.loadings must be a DataFrame (tickers x factors), "
                              f"got {type(loadings).__name__}", field="loadings")
@@ -46,12 +55,17 @@ class FactorExposure(ExposureLimit):
         if loadings.index.has_duplicates or loadings.columns.has_duplicates:
             raise InputError("FactorExposure.loadings repeats a ticker or a factor",
                              field="loadings")
-        super().__init__(lower, upper)
+        super().__init__(lower, upper, leverage=leverage)
         self.loadings = loadings
         self.basket = basket
         names = self.factors()
-        self.limits(names)  # unknown factor names fail before a context exists
+        # unknown factor names and (over every row given) implausible limits fail early
+        L = loadings.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).T
+        self.limits(names, self.limit_scale(np.where(np.isfinite(L), L, 0.0)))
         self._basket_exposure(names)
+
+    def relative_rows(self) -> bool:
+        return self.basket is not None
 
     def factors(self) -> list[str]:
         """The factor names (columns of ``loadings``), as strings."""
@@ -79,6 +93,10 @@ class FactorExposure(ExposureLimit):
         names = self.factors()
         pos = self.loadings.index.get_indexer(ctx.tickers)
         if (pos < 0).any():
+            if ctx.tickers.isin(self.loadings.columns).all():
+                raise InputError("FactorExposure.loadings has the tickers as columns: it must "
+                                 "be tickers x factors (one row per ticker); pass "
+                                 "loadings.T", field="loadings")
             missing = sorted(map(str, ctx.tickers[pos < 0]))
             raise InputError(f"FactorExposure.loadings misses {len(missing)} ticker(s): "
                              f"{missing[:20]}", field="loadings")
@@ -89,7 +107,18 @@ class FactorExposure(ExposureLimit):
             raise InputError(f"FactorExposure.loadings: {int(bad.sum())} missing or non-numeric "
                              f"value(s); first: ticker {ctx.tickers[i]!r}, factor {names[f]!r}",
                              field="loadings")
-        return L.T.copy(), names, self._basket_exposure(names)
+        e = self._basket_exposure(names)
+        scale = np.abs(L).max(axis=0)
+        far = np.abs(e) > BASKET_SCALE * np.maximum(scale, 1.0)
+        if far.any() and not self.leverage:
+            f = int(np.flatnonzero(far)[0])
+            raise InputError(f"FactorExposure.basket[{names[f]!r}] = {e[f]:g}, but the "
+                             f"loadings of {names[f]!r} reach only {scale[f]:g}: the basket's "
+                             f"exposure is per dollar of the notional, like the loadings (for "
+                             f"dollars of exposure, divide by the notional "
+                             f"${ctx.notional:,.0f}: {e[f] / ctx.notional:g}); give "
+                             f"leverage=True if {e[f]:g} is meant", field="basket")
+        return L.T.copy(), names, e
 
     def _repr_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"factors": self.factors() if len(self.factors()) <= 5
@@ -99,4 +128,6 @@ class FactorExposure(ExposureLimit):
                 args[k] = getattr(self, k)
         if self.basket is not None:
             args["basket"] = self.basket
+        if self.leverage:
+            args["leverage"] = True
         return args

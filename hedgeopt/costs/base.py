@@ -26,6 +26,7 @@ term is ``mu C / (B_r^2 s)``; :attr:`CostTerm.exchange` holds ``mu`` while a sol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import cvxpy as cp
@@ -36,7 +37,41 @@ from hedgeopt.exceptions import InputError
 from hedgeopt.regularization import Penalty
 from hedgeopt.validation import as_float
 
-__all__ = ["CostTerm", "per_ticker", "shown"]
+__all__ = ["CostTerm", "LinearCost", "per_ticker", "shown", "whole_share_refusal"]
+
+
+def whole_share_refusal(what: str) -> InputError:
+    """The error for a term the whole-share backends cannot take: ``what`` says which term
+    and why ("Term('x') is not quadratic"); the message names the backends that can."""
+    return InputError(f"{what}, so the whole-share backends (HEURISTIC, SCIP) cannot take it; "
+                      f"the cvxpy backends ({' / '.join(CostTerm.backends)}) take it on the "
+                      f"continuous problem (without ShareLots / MaxNames / MinPosition / "
+                      f"MinTrade)", field="penalties")
+
+
+@dataclass(frozen=True)
+class LinearCost:
+    """A cost that is piecewise linear per name, in dollars per unit of dollar weight:
+
+    ``C(w) = sum_i trade_rate_i |w_i - trade_ref_i| + short_rate_i max(-w_i, 0)``
+
+    What the whole-share backends take exactly (:mod:`hedgeopt.solvers.wholeshare`); None
+    fields are absent parts.
+    """
+
+    trade_ref: np.ndarray | None = None
+    trade_rate: np.ndarray | None = None
+    short_rate: np.ndarray | None = None
+
+    def dollars(self, w: np.ndarray) -> float:
+        """``C(w)`` in dollars (for tests and checks)."""
+        out = 0.0
+        if self.trade_rate is not None:
+            assert self.trade_ref is not None
+            out += float(self.trade_rate @ np.abs(w - self.trade_ref))
+        if self.short_rate is not None:
+            out += float(self.short_rate @ np.maximum(-w, 0.0))
+        return out
 
 
 def shown(value: Any) -> str:
@@ -88,6 +123,15 @@ class CostTerm(Penalty):
 
     def _dollar_expr(self, w: cp.Variable, ctx: HedgeContext) -> cp.Expression:
         raise NotImplementedError  # pragma: no cover
+
+    def linear_cost(self, ctx: HedgeContext) -> LinearCost | None:
+        """The cost as a :class:`LinearCost` (dollars per unit of weight), or None when it is
+        not piecewise linear per name (market impact, soft constraints)."""
+        return None
+
+    def nonlinear_part(self) -> str:
+        """What makes the term nonlinear, for messages (``"its market impact"``)."""
+        return "its violation of several names at once"
 
     def _per_weight(self, ctx: HedgeContext, scale: float) -> float:
         """``mu / (B_r^2 s)``: normalised objective per dollar of cost."""

@@ -109,6 +109,9 @@ class Soft(CostTerm):
                                     else cp.pos(lim[idx] - Aw)))
         return k * cp.sum(cp.hstack(terms)) if terms else cp.Constant(0.0)
 
+    def nonlinear_part(self) -> str:
+        return "its priced violation (not separable per name)"
+
     def report(self, shares: Any, ctx: HedgeContext) -> dict[str, Any]:
         """The violation in the constraint's own units (its check messages) and in dollars."""
         return {"dollars": self.excess(shares, ctx),

@@ -6,8 +6,9 @@ r"""Transaction cost of moving from the current holdings to the hedge, in dollar
 
 with ``sigma_i`` the std of the daily simple returns of instrument ``i`` over the window (the
 square-root market-impact law). The linear part is what ACTIVESET takes when every trade has a
-known side (the bounds say ``n_i >= h_i``, e.g. long-only from nothing); otherwise, and with
-impact, the cvxpy backends take it.
+known side (the bounds say ``n_i >= h_i``, e.g. long-only from nothing), and what the
+whole-share search and SCIP take exactly (:meth:`TransactionCost.linear_cost`); otherwise, and
+with impact, the cvxpy backends take it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ import cvxpy as cp
 import numpy as np
 
 from hedgeopt.context import HedgeContext, as_ticker_series
-from hedgeopt.costs.base import CostTerm, per_ticker, shown
+from hedgeopt.costs.base import CostTerm, LinearCost, per_ticker, shown
 from hedgeopt.exceptions import InputError
+from hedgeopt.validation import as_float
 
-__all__ = ["TransactionCost"]
+__all__ = ["MAX_LINEAR_RATE", "TransactionCost"]
+
+#: A linear cost above this fraction of the traded dollars needs ``high_cost=True``
+#: (``bps=500`` is 5% of every traded dollar; ``per_share=5`` on a $20 stock, 25%).
+MAX_LINEAR_RATE = 0.02
 
 
 class TransactionCost(CostTerm):
@@ -42,19 +48,37 @@ class TransactionCost(CostTerm):
         Average daily volume in shares, every ticker (> 0), for the impact term.
     weight : float
         Dollars of tracking std that one dollar of cost is worth (:mod:`hedgeopt.costs.base`).
+    high_cost : bool
+        Allow a linear cost above :data:`MAX_LINEAR_RATE` (2%) of the traded dollars of some
+        name; without it such a cost is refused as a unit mistake (``bps=500`` meant as 5 bp,
+        ``per_share`` given in cents). Small costs are never refused: ``bps=0.05`` is a
+        legitimate 0.05 bp.
     """
 
     def __init__(self, current: Any = None, bps: Any = 0.0, per_share: Any = 0.0,
-                 impact: float = 0.0, adv: Any = None, weight: float = 1.0) -> None:
+                 impact: float = 0.0, adv: Any = None, weight: float = 1.0, *,
+                 high_cost: bool = False) -> None:
         super().__init__(weight)
         self.current, self.bps, self.per_share = current, bps, per_share
-        self.impact, self.adv = float(impact), adv
-        if self.impact < 0 or not np.isfinite(self.impact):
+        self.high_cost = bool(high_cost)
+        self.impact, self.adv = as_float(impact, "TransactionCost.impact", finite=True), adv
+        if self.impact < 0:
             raise InputError(f"TransactionCost.impact must be >= 0, got {impact!r}",
                              field="impact")
         if self.impact > 0 and adv is None:
             raise InputError("TransactionCost: impact > 0 needs adv= (average daily volume in "
                              "shares per ticker)", field="adv")
+        for name, value in (("bps", bps), ("per_share", per_share)):
+            if np.isscalar(value):
+                v = as_float(value, f"TransactionCost.{name}", finite=True)
+                if v < 0:
+                    raise InputError(f"TransactionCost.{name} must be >= 0, got {v:g}",
+                                     field=name)
+                if name == "bps" and v * 1e-4 > MAX_LINEAR_RATE and not self.high_cost:
+                    raise InputError(f"TransactionCost.bps = {v:g} basis points is "
+                                     f"{v * 1e-4:.0%} of every traded dollar: bps are "
+                                     f"hundredths of a percent (5 bp = 0.05%); give "
+                                     f"high_cost=True if {v:g} bp is meant", field="bps")
 
     def held(self, ctx: HedgeContext) -> np.ndarray:
         """Current shares aligned to ``ctx.tickers`` (zeros without ``current``)."""
@@ -64,10 +88,32 @@ class TransactionCost(CostTerm):
                                 fill=0.0, finite=True).to_numpy()
 
     def linear_rate(self, ctx: HedgeContext) -> np.ndarray:
-        """Dollars of linear cost per traded share, per ticker."""
+        """Dollars of linear cost per traded share (contract), per ticker.
+
+        Raises
+        ------
+        InputError
+            When, without ``high_cost``, some name's cost is above :data:`MAX_LINEAR_RATE` of
+            its traded dollars, naming the ticker, the part (bps or per share) and the rate.
+        """
         bps = per_ticker(self.bps, ctx, "TransactionCost.bps")
-        return bps * 1e-4 * ctx.p_ref + per_ticker(self.per_share, ctx,
-                                                     "TransactionCost.per_share")
+        per_share = per_ticker(self.per_share, ctx, "TransactionCost.per_share")
+        rate = bps * 1e-4 * ctx.p_ref + per_share
+        if not self.high_cost:
+            share = rate / ctx.p_ref  # of each traded dollar (p_ref: dollars per unit)
+            bad = np.flatnonzero(share > MAX_LINEAR_RATE)
+            if len(bad):
+                i = int(bad[np.argmax(share[bad])])  # the worst name
+                t = ctx.tickers[i]
+                raise InputError(
+                    f"TransactionCost: the linear cost of {t!r} is {share[i]:.1%} of its traded "
+                    f"dollars ({bps[i]:g} bp plus ${per_share[i]:g} a share on a "
+                    f"${ctx.p_ref[i]:,.2f} unit; {len(bad)} name(s) above "
+                    f"{MAX_LINEAR_RATE:.0%}): bps are hundredths of a percent and per_share is "
+                    f"dollars (1 cent = 0.01); give high_cost=True if that cost is meant",
+                    field="per_share" if per_share[i] >= bps[i] * 1e-4 * ctx.p_ref[i]
+                    else "bps")
+        return rate
 
     def impact_rate(self, ctx: HedgeContext) -> np.ndarray:
         """``impact * sigma_i P_i / sqrt(adv_i)``: dollars per traded share^(3/2)."""
@@ -79,6 +125,16 @@ class TransactionCost(CostTerm):
                              f"{list(ctx.tickers[adv <= 0][:10])}", field="adv")
         sigma = np.std(ctx.P[1:] / ctx.P[:-1] - 1.0, axis=0, ddof=1)
         return self.impact * sigma * ctx.p_ref / np.sqrt(adv)
+
+    def linear_cost(self, ctx: HedgeContext) -> LinearCost | None:
+        """``rate_i B_r / P_ref,i |w_i - h_i|`` dollars (None with market impact)."""
+        if self.impact_rate(ctx).any():
+            return None
+        return LinearCost(trade_ref=ctx.weights_from_shares(self.held(ctx)),
+                          trade_rate=self.linear_rate(ctx) * ctx.notional / ctx.p_ref)
+
+    def nonlinear_part(self) -> str:
+        return f"its market impact (impact={self.impact:g}, |trade|^1.5)"
 
     def validate(self, ctx: HedgeContext) -> None:
         self.held(ctx)
@@ -115,4 +171,6 @@ class TransactionCost(CostTerm):
             parts.append(f"per_share={shown(self.per_share)}")
         if self.impact:
             parts.append(f"impact={self.impact:g}")
+        if self.high_cost:
+            parts.append("high_cost=True")
         return f"TransactionCost({', '.join(parts)}, weight={self.weight:g})"

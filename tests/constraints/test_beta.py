@@ -99,7 +99,48 @@ def test_bad_benchmark(real_daily) -> None:
 
 def test_unreachable_band_names_beta(real_daily) -> None:
     prices, basket, spy = real_daily
-    c = ho.Beta(spy, lower=2.0)  # long-only, budget 1: no stock here has beta 3
+    c = ho.Beta(spy, lower=2.0, leverage=True)  # long-only, budget 1: no stock here has beta 3
     with pytest.raises(ho.InfeasibleError, match="Beta") as err:
         ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(), c).solve()
     assert repr(c) in err.value.culprits
+
+
+def test_percent_band_is_refused_with_an_opt_in(real_daily, market) -> None:
+    prices, basket, spy = real_daily
+    with pytest.raises(ho.InputError, match=r"Beta.lower = -2 .*did you mean -0.02.*"
+                                            r"leverage=True") as err:
+        ho.Beta(spy, -2, 2)
+    assert err.value.field == "lower"
+    wide = ho.Beta(spy, -2, 2, leverage=True)  # opted in: a band that never binds
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(), wide).solve()
+    free = ho.HedgeProblem(prices, basket).add(ho.Budget()).solve()
+    assert res.objective == pytest.approx(free.objective, rel=1e-9)
+    assert "leverage=True" in repr(wide)
+    # absolute betas: a limit up to the largest |beta| is a hedge's beta, beyond it a percent
+    m_prices, m_basket, _ = market
+    betas = pd.Series(np.linspace(0.5, 1.5, m_prices.shape[1]), index=m_prices.columns)
+    prob = ho.HedgeProblem(m_prices, m_basket)
+    prob.add(ho.Beta(betas, 0.9, 1.1, relative=False))  # near 1: plausible
+    with pytest.raises(ho.InputError, match=r"Beta.lower = -2 .*did you mean -0.02"):
+        ho.HedgeProblem(m_prices, m_basket).add(ho.Beta(betas, -2, 2, relative=False))
+
+
+def test_benchmark_dates_that_do_not_align_say_why(real_daily) -> None:
+    prices, basket, spy = real_daily
+    prob = ho.HedgeProblem(prices, basket)
+    text = pd.Series(spy.to_numpy(), index=spy.index.strftime("%Y-%m-%d"))
+    with pytest.raises(ho.InputError, match=r"first \d{4}-\d\d-\d\d.*index is text"):
+        prob.add(ho.Beta(text, -0.02, 0.02))
+    timed = pd.Series(spy.to_numpy(), index=spy.index + pd.Timedelta(hours=16))
+    with pytest.raises(ho.InputError, match="time of day"):
+        prob.add(ho.Beta(timed, -0.02, 0.02))
+    short = spy.iloc[5:]
+    with pytest.raises(ho.InputError, match=f"5 dates missing, first {spy.index[0]:%Y-%m-%d}"):
+        prob.add(ho.Beta(short, -0.02, 0.02))
+    # betas by ticker that miss one, or name an unknown one
+    betas = pd.Series(1.0, index=prices.columns)
+    with pytest.raises(ho.InputError, match=f"missing tickers.*{prices.columns[-1]}"):
+        prob.add(ho.Beta(betas.iloc[:-1], -0.02, 0.02, basket_beta=1.0))
+    with pytest.raises(ho.InputError, match="unknown tickers.*NOPE"):
+        prob.add(ho.Beta(pd.concat([betas, pd.Series({"NOPE": 1.0})]), -0.02, 0.02,
+                         basket_beta=1.0))

@@ -110,7 +110,35 @@ def test_bad_inputs(tiny) -> None:
 def test_unreachable_band_is_infeasible_and_named(market) -> None:
     prices, basket, _ = market
     L = _loadings(prices.columns)
-    c = ho.FactorExposure(L, lower={"mkt": 50.0})
+    c = ho.FactorExposure(L, lower={"mkt": 50.0}, leverage=True)
     with pytest.raises(ho.InfeasibleError, match="FactorExposure") as err:
         ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly(), c).solve()
     assert repr(c) in err.value.culprits
+
+
+def test_percent_limits_transposed_loadings_and_dollar_basket(market) -> None:
+    prices, basket, _ = market
+    L = _loadings(prices.columns)
+    top = float(L["value"].abs().max())
+    with pytest.raises(ho.InputError, match=r"FactorExposure.upper = 5 .*did you mean 0.05"):
+        ho.FactorExposure(L, upper=5)
+    with pytest.raises(ho.InputError, match=r"FactorExposure.lower\['value'\] = 95 "):
+        ho.FactorExposure(L, lower={"value": 95})
+    # absolute exposures near the loadings are plausible, up to the largest loading
+    ho.FactorExposure(L, lower=0.95, upper=top)
+    # net of the basket, beyond +-1 of the notional is a percent
+    expo = {"mkt": 1.0, "value": 1.0, "size": 1.0}
+    with pytest.raises(ho.InputError, match=r"lower = -2 .*did you mean -0.02"):
+        ho.FactorExposure(L, -2, 2, basket=expo)
+    assert ho.FactorExposure(L, -2, 2, basket=expo, leverage=True).leverage
+    prob = ho.HedgeProblem(prices, basket)
+    with pytest.raises(ho.InputError, match=r"tickers as columns.*loadings\.T") as err:
+        prob.add(ho.FactorExposure(L.T, upper=0.5))  # factors x tickers by mistake
+    assert err.value.field == "loadings"
+    dollars = {k: v * float(basket.iloc[-1]) for k, v in expo.items()}
+    with pytest.raises(ho.InputError, match=r"basket\['mkt'\] = .*per dollar of the notional"):
+        prob.add(ho.FactorExposure(L, -0.01, 0.01, basket=dollars))
+    holed = L.copy()
+    holed.iloc[3, 1] = np.nan
+    with pytest.raises(ho.InputError, match=f"ticker '{prices.columns[3]}', factor 'value'"):
+        prob.add(ho.FactorExposure(holed, upper=1.0))

@@ -81,8 +81,11 @@ def test_check_in_shares(tiny) -> None:
 def test_bad_inputs_and_budget_it_cannot_fund(market) -> None:
     prices, basket, _ = market
     prob = ho.HedgeProblem(prices, basket)
-    with pytest.raises(ho.InputError, match="did you mean 0.1"):
+    with pytest.raises(ho.InputError, match=r"fraction = 10 is a fraction of each name's "
+                                            r"average daily volume.*did you mean 0.1.*"
+                                            r"multi_day=True") as err:
         ho.MaxParticipation({"X": 1.0}, 10)
+    assert "notional" not in str(err.value) and "leverage" not in str(err.value)
     with pytest.raises(ho.InputError, match="> 0"):
         ho.MaxParticipation({"X": 1.0}, 0.0)
     with pytest.raises(ho.InputError, match="per ticker"):
@@ -96,3 +99,32 @@ def test_bad_inputs_and_budget_it_cannot_fund(market) -> None:
     with pytest.raises(ho.InfeasibleError, match="MaxParticipation") as err:
         ho.HedgeProblem(prices, basket).add(ho.Budget(), tight).solve()
     assert repr(tight) in err.value.culprits
+
+
+def test_data_holes_in_adv_are_errors(market) -> None:
+    prices, basket, _ = market
+    prob = ho.HedgeProblem(prices, basket)
+    adv = pd.Series(1e6, index=prices.columns)
+    t = prices.columns[2]
+    with pytest.raises(ho.InputError, match=f"0 shares for \\['{t}'\\].*ho.Exclude"):
+        prob.add(ho.MaxParticipation(adv.mask(adv.index == t, 0.0), 0.1))
+    with pytest.raises(ho.InputError, match=f"NaN for ticker.*{t}"):
+        prob.add(ho.MaxParticipation(adv.mask(adv.index == t), 0.1))
+    with pytest.raises(ho.InputError, match="DataFrame.*mean"):
+        prob.add(ho.MaxParticipation(pd.DataFrame(1e6, index=prices.index,
+                                                  columns=prices.columns), 0.1))
+    with pytest.raises(ho.InputError, match="unknown tickers"):  # positional, not by ticker
+        prob.add(ho.MaxParticipation(list(adv), 0.1))
+    with pytest.raises(ho.InputError, match="unknown tickers.*NOPE"):
+        prob.add(ho.MaxParticipation(pd.concat([adv, pd.Series({"NOPE": 1.0})]), 0.1))
+    # more than a day's volume, opted in: the box is 3 x ADV, the same as fraction 1 of 3 x ADV
+    free = ho.HedgeProblem(prices, basket).add(ho.Budget(), ho.LongOnly()).solve()
+    small = _adv(prices, basket, 0.3, free) * 0.1  # 3 x ADV = 90% of each free position
+    c = ho.MaxParticipation(small, 3.0, multi_day=True)
+    res = ho.HedgeProblem(prices, basket).add(ho.Budget(band=(0.5, 1.0)), ho.LongOnly(),
+                                              c).solve()
+    same = ho.HedgeProblem(prices, basket).add(ho.Budget(band=(0.5, 1.0)), ho.LongOnly(),
+                                               ho.MaxParticipation(3 * small, 1.0)).solve()
+    assert res.objective == pytest.approx(same.objective, rel=1e-9)
+    assert (np.abs(res.shares) <= 3 * small + 1e-6).all()
+    assert "multi_day=True" in repr(c)

@@ -33,8 +33,20 @@ def test_long_only_costs_nothing_and_stays_on_activeset(market) -> None:
     assert res.solver == "ACTIVESET" and res.info["cost_dollars"] == 0.0
 
 
-def test_bad_rates() -> None:
-    with pytest.raises(ho.InputError, match="did you mean 0.05"):
+def test_bad_rates(market) -> None:
+    prices, basket, _ = market
+    with pytest.raises(ho.InputError, match="did you mean 0.05.*hard_to_borrow=True"):
         ho.BorrowCost(5, 30)
+    with pytest.raises(ho.InputError, match="rate must be >= 0"):
+        ho.BorrowCost(-0.01, 30)
+    with pytest.raises(ho.InputError, match=f"rate must be >= 0.*{prices.columns[1]}"):
+        ho.HedgeProblem(prices, basket).add(ho.BorrowCost({prices.columns[1]: -0.01}, 30))
+    with pytest.raises(ho.InputError, match=f"{prices.columns[0]}.*did you mean 0.8"):
+        ho.HedgeProblem(prices, basket).add(ho.BorrowCost({prices.columns[0]: 80}, 30))
+    with pytest.raises(ho.InputError, match="less than a day.*horizon_days=91.25"):
+        ho.BorrowCost(0.01, 0.25)  # a quarter of a year, given in years
+    htb = ho.BorrowCost(1.5, 30, hard_to_borrow=True)
+    ctx = ho.HedgeContext(prices, basket)
+    np.testing.assert_allclose(htb.per_dollar(ctx), 1.5 * 30 / 365)
     with pytest.raises(ho.InputError, match="horizon_days must be > 0"):
         ho.BorrowCost(0.01, 0)

@@ -77,12 +77,24 @@ def test_impact_goes_to_cvxpy_and_matches_socp(market, priced) -> None:
     assert _objective(res, res.info["cost_dollars"], 3.0) == pytest.approx(best, rel=1e-5)
 
 
-def test_whole_shares_say_which_backends_take_costs(market) -> None:
+def test_whole_shares_price_linear_costs(market) -> None:
     prices, basket, cur = _setup(market)
-    prob = ho.HedgeProblem(prices, basket).add(ho.Budget(band=(0.99, 1)), ho.ShareLots(1),
-                                               ho.TransactionCost(cur, bps=10))
-    with pytest.raises(ho.InputError, match=r"TransactionCost\(bps=10.*OSQP / CLARABEL"):
-        prob.solve()
+    base = [ho.Budget(band=(0.99, 1)), ho.ShareLots(1)]
+    cost = ho.TransactionCost(cur, bps=10, per_share=0.01, weight=2.0)
+    res = ho.HedgeProblem(prices, basket).add(*base, cost).solve(solver="HEURISTIC",
+                                                                time_limit=3)
+    n = res.shares.to_numpy()
+    p = prices.iloc[-1].to_numpy()
+    recount = float((10e-4 * p + 0.01) @ np.abs(n - cur.to_numpy()))
+    assert res.info["cost_dollars"] == pytest.approx(recount, rel=1e-12)
+    mu = res.info["cost_exchange"][repr(cost)]
+    plain = ho.HedgeProblem(prices, basket).add(*base).solve(solver="HEURISTIC", time_limit=3)
+    n0 = plain.shares.to_numpy()
+    # priced at the same rate, the cost-aware hedge is the cheaper one, and it trades less
+    cost0 = float((10e-4 * p + 0.01) @ np.abs(n0 - cur.to_numpy()))
+    assert res.objective + mu * recount < plain.objective + mu * cost0
+    assert recount < cost0
+    assert np.allclose(n, np.round(n)) and res.violations == []
 
 
 def test_bad_inputs(market) -> None:
@@ -96,3 +108,27 @@ def test_bad_inputs(market) -> None:
         prob.add(ho.TransactionCost(bps=-3))
     with pytest.raises(ho.InputError, match="unknown tickers"):
         prob.add(ho.TransactionCost({"NOPE": 10.0}, bps=3))
+
+
+def test_unit_mistakes_in_costs(market) -> None:
+    prices, basket, cur = _setup(market)
+    prob = ho.HedgeProblem(prices, basket)
+    with pytest.raises(ho.InputError, match=r"bps = 500 basis points is 5% .*high_cost=True"):
+        ho.TransactionCost(cur, bps=500)
+    with pytest.raises(ho.InputError, match="per_share must be >= 0"):
+        ho.TransactionCost(cur, per_share=-0.01)
+    ho.TransactionCost(cur, bps=0.05)  # a tiny 0.05 bp is legitimate
+    # a per-share cost in cents given as dollars: above 2% of the traded dollars of a name
+    p = prices.iloc[-1]
+    cents = 0.03 * float(p.min())  # 3% of the cheapest unit
+    t = p.idxmin()
+    with pytest.raises(ho.InputError, match=f"cost of '{t}' is 3.0% .*high_cost=True") as err:
+        prob.add(ho.TransactionCost(cur, per_share=cents))
+    assert err.value.field == "per_share"
+    with pytest.raises(ho.InputError, match="NaN for ticker"):
+        prob.add(ho.TransactionCost(cur, bps=pd.Series(5.0, prices.columns).mask(
+            prices.columns == t)))
+    high = ho.TransactionCost(cur, per_share=cents, high_cost=True)
+    r = high.linear_rate(ho.HedgeContext(prices, basket))
+    np.testing.assert_allclose(r, np.full(prices.shape[1], cents))
+    assert "high_cost=True" in repr(high)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.exceptions import SolverError
+from hedgeopt.exceptions import InputError, SolverError
 from hedgeopt.solvers.registry import get_backend
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
@@ -23,6 +23,9 @@ def solve_cvxpy_mip(spec: WholeShareSpec, solver: str, *, time_limit: float = 10
     """The MIP through cvxpy with a commercial solver (same model as SCIP's)."""
     import cvxpy as cp
 
+    if spec.has_costs:
+        raise InputError(f"{solver}: the cvxpy MIP model does not take linear costs yet; use "
+                         f"the HEURISTIC or SCIP whole-share backend", field="solver")
     get_backend(solver)
     t0 = time.perf_counter()
     srch = mip_bounds(spec)

@@ -1,7 +1,8 @@
 """Fast whole-share search: constraint-respecting rounding, local moves, large neighbourhoods.
 
 The problem is the one of :mod:`hedgeopt.solvers.wholeshare`: integer lots ``z``, weights
-``w = u * z``, objective ``f(w) = 0.5 w'Qw - q'w + c``, a merged linear form, and the optional
+``w = u * z``, objective ``f(w) = 0.5 w'Qw - q'w + c`` plus the spec's linear costs (trading and
+borrow, separable: every move prices them exactly), a merged linear form, and the optional
 turnover, cardinality, minimum-position and minimum-trade restrictions.
 
 Pipeline (:func:`solve_heuristic`)
@@ -175,7 +176,9 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
         log(f"rounding f={f_round:.10g}; local search f={srch.f:.10g}")
     proven = False
     # tiny problems: one exhaustive enumeration proves optimality
-    if srch.n <= 12 and time.perf_counter() < deadline:
+    if srch.n <= 12 and time.perf_counter() < deadline and not srch.priced:
+        # (the enumeration minimises the quadratic part: with linear costs the LNS takes its
+        # answers as proposals instead, and nothing is proven)
         x, exact, _ = srch.solve_subset(np.arange(srch.n), cap=20000, thr=0.0,
                                         deadline=deadline)
         if x is not None:

@@ -1,4 +1,9 @@
-"""Large-neighbourhood search: free a subset of names, solve it exactly, adapt the size."""
+"""Large-neighbourhood search: free a subset of names, solve it exactly, adapt the size.
+
+The enumeration of a neighbourhood minimises the quadratic part of the objective; when the
+spec carries linear costs its answer is a proposal, kept only when the whole objective (costs
+included) improves, and a complete enumeration proves nothing.
+"""
 
 from __future__ import annotations
 
@@ -72,15 +77,22 @@ class _LNS:
             stats["iterations"] += 1
             stats["exact"] += int(exact)
             if x is not None:
+                before = (s.z.copy(), s.f) if s.priced else None
                 for i, v in zip(S, x, strict=True):
                     s.move(int(i), int(v))
-                if not (exact and S.size == s.n):
+                if not (exact and S.size == s.n) or s.priced:
                     s.local_search(thr, deadline)
+                if before is not None and s.f > before[1] - thr:
+                    # the enumeration improves the quadratic part only: with linear costs a
+                    # neighbourhood is kept only when the whole objective improved
+                    s.set(before[0])
+                    x = None
+            if x is not None:
                 stats["improvements"] += 1
                 if log:
                     log(f"LNS it {stats['iterations']}: f={s.f:.10g} size={self.size}"
                         f"{' (LLL)' if use_lll else ''}")
-            if exact and not ridge and S.size == s.n:
+            if exact and not ridge and S.size == s.n and not s.priced:
                 # the whole problem was enumerated: the incumbent is optimal (within thr)
                 self.proven = True
                 break

@@ -3,7 +3,8 @@ reduce the constraint violation.
 
 With the gradient ``g = Q w - q`` kept up to date, moving name ``i`` by ``delta`` lots changes
 ``f`` by ``delta u_i g_i + 0.5 delta^2 u_i^2 Q_ii`` (O(N)); a pair adds the cross term
-``delta_i delta_j u_i u_j Q_ij`` (a swap is how the search moves along a tight budget). Only
+``delta_i delta_j u_i u_j Q_ij`` (a swap is how the search moves along a tight budget); the
+linear costs, separable, add each name's own change (:meth:`SearchState.cost_change`). Only
 moves that keep every constraint satisfied are taken by the descent; the repair takes moves
 that reduce the total violation, cheapest objective first.
 """
@@ -30,7 +31,7 @@ class LocalSearch(SearchState):
         ok = ~np.isnan(vals)
         d = np.where(ok, vals - self.z, 0.0)
         s = d * self.u
-        df = s * self.g + 0.5 * s * s * self.dQ
+        df = s * self.g + 0.5 * s * s * self.dQ + self.cost_change(np.arange(self.n), vals)
         feas = ok.copy()
         if self.m:
             new = self.aw[:, None] + self.A * s[None, :]
@@ -78,7 +79,7 @@ class LocalSearch(SearchState):
             ok = ~np.isnan(vals[idx])
             v = np.where(ok, vals[idx], self.z[idx])
             s = (v - self.z[idx]) * self.u[idx]
-            lin = s * self.g[idx] + 0.5 * s * s * self.dQ[idx]
+            lin = s * self.g[idx] + 0.5 * s * s * self.dQ[idx] + self.cost_change(idx, v)
             lin = np.where(ok, lin, np.inf)
             opts.append((v, s, lin))
         Qc = self.Q[np.ix_(idx, idx)]
@@ -161,7 +162,8 @@ class LocalSearch(SearchState):
             for vals in (up, dn):
                 ok = ~np.isnan(vals)
                 s = np.where(ok, vals - self.z, 0.0) * self.u
-                df = s * self.g + 0.5 * s * s * self.dQ
+                df = s * self.g + 0.5 * s * s * self.dQ + self.cost_change(np.arange(self.n),
+                                                                            vals)
                 viol = np.zeros(self.n)
                 if self.m:
                     new = self.aw[:, None] + self.A * s[None, :]

@@ -11,7 +11,9 @@ Cardinality and minimum positions use binaries ``p_i`` (long) and ``n_i`` (short
 ``m_i p_i + l_i n_i <= z_i <= u_i p_i - m_i n_i``, whose big-M values ``l_i, u_i`` are the
 propagated lot bounds (never a blind constant; names without finite bounds get SCIP indicator
 constraints instead). Minimum trades use the same construction on ``z_i - h_i``; turnover
-uses ``s_i >= |w_i - h_i|``, ``sum s_i <= tau``.
+uses ``s_i >= |w_i - h_i|``, ``sum s_i <= tau``. Linear costs add ``p_i - m_i = w_i - h_i``
+(``p, m >= 0``) priced ``trade_rate_i (p_i + m_i)``, and ``s_i >= -w_i, s_i >= 0`` priced
+``short_rate_i s_i``, to the objective (exact at the optimum: the prices are >= 0).
 """
 
 from __future__ import annotations
@@ -59,18 +61,19 @@ def mip_bounds(spec: WholeShareSpec) -> MipBounds:
 
 
 def _factor_constant(spec: WholeShareSpec) -> tuple[np.ndarray, float] | None:
-    """``(F, c_F)`` with ``f(w) = ||F [w; 1]||^2 + c_F``, or None if the factor disagrees."""
+    """``(F, c_F)`` with ``f(w) = ||F [w; 1]||^2 + c_F`` for the quadratic part of ``f`` (the
+    linear costs are >= 0 on top), or None if the factor disagrees."""
     F = np.asarray(spec.factor, dtype=float)
     n = spec.n
     if F.ndim != 2 or F.shape[1] != n + 1:
         return None
-    cF = spec.value(np.zeros(n)) - float(F[:, n] @ F[:, n])
+    cF = spec.quad_value(np.zeros(n)) - float(F[:, n] @ F[:, n])
     rng = np.random.default_rng(12345)
     for _ in range(2):
         z = rng.integers(-3, 4, n)
         w = spec.unit * z
         r = F[:, :n] @ w + F[:, n]
-        a, b = float(r @ r) + cF, spec.value(z)
+        a, b = float(r @ r) + cF, spec.quad_value(z)
         if abs(a - b) > 1e-8 * max(abs(a), abs(b), 1e-12):
             return None
     return F, cF

@@ -236,8 +236,13 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
         for rule in rules:
             cands |= rule.alone_values(int(i), tol)
         if best and Qd[i] > 0:
-            vertex = q[i] / (u[i] * Qd[i])  # minimiser of f(v e_i) over real v
-            cands |= {math.floor(vertex), math.ceil(vertex)}
+            # minimiser of f(v e_i) over real v, on each linear piece of the costs (slope k)
+            for k in _cost_slopes(spec, int(i)):
+                vertex = (q[i] - k) / (u[i] * Qd[i])
+                cands |= {math.floor(vertex), math.ceil(vertex)}
+        if best and spec.has_costs:  # the kinks of the costs
+            ref = 0.0 if spec.trade_ref is None else float(spec.trade_ref[i]) / u[i]
+            cands |= {math.floor(ref), math.ceil(ref)}
         for v in sorted({c + d for c in cands if np.isfinite(c) for d in (-1, 0, 1)}):
             if v == 0 or v < vl[i] or v > vh[i]:
                 continue
@@ -274,3 +279,11 @@ def _single_name(spec: WholeShareSpec, A: np.ndarray, zl: np.ndarray, zu: np.nda
                 f"{spec.money(lo[j])} to {spec.money(hi[j])} that the '{labels[j]}' row "
                 f"needs"), None
     return hold, None
+
+
+def _cost_slopes(spec: WholeShareSpec, i: int) -> set[float]:
+    """The slopes (per unit of weight) the linear costs of name ``i`` can have: ``{0}``
+    without costs."""
+    tr = 0.0 if spec.trade_rate is None else float(spec.trade_rate[i])
+    sr = 0.0 if spec.short_rate is None else float(spec.short_rate[i])
+    return {a + b for a in (-tr, tr) for b in (-sr, 0.0)}

@@ -107,7 +107,8 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
         if zs is not None:
             sol_vals[t] = float(0.5 * (u * zs) @ spec.Q @ (u * zs) - spec.q @ (u * zs)) * sigma**2
     if t is not None:
-        m.setObjective(t, "minimize")
+        priced = _cost_terms(m, scip, spec, w, u, zs, sol_vals, sigma)
+        m.setObjective(t + priced if priced is not None else t, "minimize")
     # rows
     f = spec.form
     for j in range(f.A.shape[0]):
@@ -174,6 +175,33 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     value = spec.value(zbest)
     st = "optimal" if status == "optimal" and not feasibility_only else "feasible"
     return WholeShareOutcome(zbest, value, bound, st, method, time.perf_counter() - t0, info)
+
+
+def _cost_terms(m: Any, scip: Any, spec: WholeShareSpec, w: list[Any], u: np.ndarray,
+                zs: np.ndarray | None, sol_vals: _SolVals, sigma: float) -> Any:
+    """The spec's linear costs as objective terms (scaled by ``sigma^2`` like the quadratic):
+    ``p_i - m_i = w_i - h_i`` (``p, m >= 0``) priced ``trade_rate_i (p_i + m_i)``, and
+    ``s_i >= -w_i`` (``s >= 0``) priced ``short_rate_i s_i``; None without costs."""
+    if not spec.has_costs:
+        return None
+    terms = []
+    wz = None if zs is None else u * zs
+    for i in range(spec.n):
+        if spec.trade_rate is not None and spec.trade_rate[i] > 0:
+            assert spec.trade_ref is not None
+            h = float(spec.trade_ref[i])
+            p, q = m.addVar(f"tp{i}", lb=0.0), m.addVar(f"tm{i}", lb=0.0)
+            m.addCons(p - q == w[i] - h)
+            terms.append(float(spec.trade_rate[i]) * sigma**2 * (p + q))
+            if wz is not None:
+                sol_vals[p], sol_vals[q] = max(wz[i] - h, 0.0), max(h - wz[i], 0.0)
+        if spec.short_rate is not None and spec.short_rate[i] > 0:
+            sh = m.addVar(f"sh{i}", lb=0.0)
+            m.addCons(sh >= -w[i])
+            terms.append(float(spec.short_rate[i]) * sigma**2 * sh)
+            if wz is not None:
+                sol_vals[sh] = max(-wz[i], 0.0)
+    return scip.quicksum(terms) if terms else None
 
 
 def _build_timeout(spec: WholeShareSpec, start: np.ndarray | None, t0: float, part: str

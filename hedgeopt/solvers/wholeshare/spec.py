@@ -6,7 +6,13 @@ normalised objective as the continuous solvers,
 
 .. math::  f(w) = \\tfrac12 w^\\top Q w - q^\\top w + c,
 
-subject to the merged linear form (``lb <= w <= ub``, ``lo <= A w <= hi``) and the whole-share
+plus, when the problem prices trading or borrow costs, their exact separable piecewise-linear
+dollars in the same units,
+
+``sum_i trade_rate_i |w_i - trade_ref_i| + short_rate_i max(-w_i, 0)``
+
+(:meth:`WholeShareSpec.cost`), subject to the merged linear form (``lb <= w <= ub``,
+``lo <= A w <= hi``) and the whole-share
 restrictions in :attr:`WholeShareSpec.rules` (turnover, name count, minimum positions and
 trades, ...: one :class:`~.restrictions.base.Restriction` each, holding its own data; see
 :mod:`.restrictions`). Dollars^2 are ``f * scale * B_ref^2`` (see
@@ -54,6 +60,11 @@ class WholeShareSpec:
         ``B_ref`` in dollars, so that messages (proofs of infeasibility) speak dollars.
     names : list of str or None
         Ticker of each name, for messages.
+    trade_ref, trade_rate, short_rate : numpy.ndarray or None
+        Linear costs (None: none): ``trade_rate_i |w_i - trade_ref_i|`` (transaction costs from
+        the current weights ``trade_ref``) and ``short_rate_i max(-w_i, 0)`` (borrow), in the
+        normalised objective's units per unit of weight (>= 0). Per name, so that a spec
+        restricted to some names keeps its own.
     """
 
     Q: np.ndarray
@@ -68,6 +79,9 @@ class WholeShareSpec:
     lots: np.ndarray | None = None
     notional: float | None = None
     names: list[str] | None = None
+    trade_ref: np.ndarray | None = None
+    trade_rate: np.ndarray | None = None
+    short_rate: np.ndarray | None = None
 
     def name(self, i: int) -> str:
         """Ticker of name ``i`` (``"name i"`` when unknown)."""
@@ -95,10 +109,33 @@ class WholeShareSpec:
         """Number of instruments."""
         return self.q.shape[0]
 
-    def value(self, z: np.ndarray) -> float:
-        """Objective ``f`` of the lot vector ``z``."""
+    @property
+    def has_costs(self) -> bool:
+        """Whether the objective carries linear costs (:meth:`cost`)."""
+        return self.trade_rate is not None or self.short_rate is not None
+
+    def cost(self, w: np.ndarray) -> np.ndarray:
+        """The linear costs of each name at weights ``w`` (normalised units; zeros without)."""
+        w = np.asarray(w, dtype=float)
+        out = np.zeros(w.shape)
+        if self.trade_rate is not None:
+            assert self.trade_ref is not None
+            out += self.trade_rate * np.abs(w - self.trade_ref)
+        if self.short_rate is not None:
+            out += self.short_rate * np.maximum(-w, 0.0)
+        return out
+
+    def quad_value(self, z: np.ndarray) -> float:
+        """The quadratic part ``0.5 w'Qw - q'w + c`` of the objective at lots ``z``."""
         w = self.unit * np.asarray(z, dtype=float)
         return float(0.5 * w @ (self.Q @ w) - self.q @ w + self.c)
+
+    def value(self, z: np.ndarray) -> float:
+        """Objective ``f`` of the lot vector ``z`` (the quadratic plus the linear costs)."""
+        f = self.quad_value(z)
+        if self.has_costs:
+            f += float(self.cost(self.unit * np.asarray(z, dtype=float)).sum())
+        return f
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """The search state: the incumbent lots and the accumulators every move updates in O(N m).
 
-:class:`SearchState` holds ``z``, ``w = u z``, the gradient ``g = Q w - q``, the objective, the
+:class:`SearchState` holds ``z``, ``w = u z``, the gradient ``g = Q w - q`` of the quadratic
+part, the objective ``f`` (the quadratic plus the spec's linear costs, kept per name in
+:attr:`SearchState.costs`, so that :meth:`SearchState.cost_change` prices any move exactly), the
 row values ``A w``, the integer bounds, the allowed lot counts (the holes that rules such as
 minimum positions and trades cut) and one :class:`~.restrictions.Tracker` per rule that limits
 a sum over the names (turnover, name count), which keeps that rule's accumulator.
@@ -50,8 +52,26 @@ class SearchState:
         self.trackers: list[Tracker] = [t for t in (r.tracker(self) for r in self.rules)
                                         if t is not None]
         self._propagate_bounds()
+        #: whether the objective carries linear costs (:meth:`~.spec.WholeShareSpec.cost`)
+        self.priced = spec.has_costs
         self.z = np.zeros(n, dtype=np.int64)
         self.set(self.z)
+
+    def cost_change(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The change of the linear costs when names ``idx`` move to lot counts ``v``
+        (zeros without costs; ``v`` may hold NaN where a move does not exist)."""
+        if not self.priced:
+            return np.zeros(np.shape(v))
+        idx = np.asarray(idx)
+        w = self.u[idx] * np.where(np.isnan(v), self.z[idx], v)
+        new = np.zeros(w.shape)
+        sp = self.spec
+        if sp.trade_rate is not None:
+            assert sp.trade_ref is not None
+            new += sp.trade_rate[idx] * np.abs(w - sp.trade_ref[idx])
+        if sp.short_rate is not None:
+            new += sp.short_rate[idx] * np.maximum(-w, 0.0)
+        return np.asarray(new - self.costs[idx])
 
     def starts(self) -> list[np.ndarray]:
         """The points in weights that the rules offer the search as starts
@@ -105,13 +125,16 @@ class SearchState:
         self.z = np.asarray(z, dtype=np.int64).copy()
         self.w = self.u * self.z
         self.g = self.Q @ self.w - self.q
-        self.f = float(0.5 * self.w @ (self.g - self.q) + self.c)
+        self.costs = self.spec.cost(self.w)
+        self.f = float(0.5 * self.w @ (self.g - self.q) + self.c) + float(self.costs.sum())
         self.aw = self.A @ self.w
         for t in self.trackers:
             t.reset()
 
     def value(self) -> float:
-        return float(0.5 * self.w @ (self.Q @ self.w) - self.q @ self.w + self.c)
+        """The objective at the current point, recomputed (quadratic plus costs)."""
+        return float(0.5 * self.w @ (self.Q @ self.w) - self.q @ self.w + self.c) + float(
+            self.spec.cost(self.w).sum())
 
     def move(self, i: int, v: int) -> None:
         """Set name ``i`` to ``v`` lots, updating accumulators in O(N + m)."""
@@ -120,6 +143,11 @@ class SearchState:
             return
         s = d * self.u[i]
         self.f += s * self.g[i] + 0.5 * s * s * self.dQ[i]
+        if self.priced:
+            one = np.array([i])
+            dc = float(self.cost_change(one, np.array([float(v)]))[0])
+            self.f += dc
+            self.costs[i] += dc
         self.g += s * self.Q[:, i]
         if self.m:
             self.aw += s * self.A[:, i]

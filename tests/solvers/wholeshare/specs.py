@@ -148,3 +148,15 @@ def assert_subset_sound(tracker, S: np.ndarray, X: np.ndarray, keep: np.ndarray,
         for j in range(len(S) - 1, -1, -1):
             assert sub.level(j, np.array([0]), np.array([x[j]]))[0]
             sub.select(np.array([0]))
+
+
+def priced_spec(seed: int = 0, **kw) -> WholeShareSpec:
+    """:func:`make_spec` (long and short) with linear costs large enough to move the optimum:
+    trading from current weights ``trade_ref`` and a borrow rate on the shorts."""
+    spec = make_spec(seed=seed, long_only=False, **kw)
+    rng = np.random.default_rng(100 + seed)
+    f0 = abs(spec.value(np.zeros(spec.n))) + 1e-12
+    spec.trade_ref = spec.unit * rng.integers(-1, 3, spec.n)
+    spec.trade_rate = f0 * rng.uniform(0.05, 0.4, spec.n)
+    spec.short_rate = f0 * rng.uniform(0.1, 0.6, spec.n)
+    return spec

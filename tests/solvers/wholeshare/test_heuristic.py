@@ -14,7 +14,7 @@ from hedgeopt.solvers.wholeshare.restrictions import (
     MinTradeRule,
     TurnoverRule,
 )
-from tests.solvers.wholeshare.specs import CASES, brute_force, make_spec, with_case
+from tests.solvers.wholeshare.specs import CASES, brute_force, make_spec, priced_spec, with_case
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -114,3 +114,12 @@ def test_search_returns_within_its_time_limit() -> None:
     out = solve_heuristic(spec, time_limit=0.5)
     assert time.perf_counter() - t0 < 0.5 + 0.5
     assert out.z is not None and violations(spec, out.z) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_costs_match_brute_force(seed: int) -> None:
+    spec = priced_spec(seed=seed, n=4)
+    z_bf, v_bf = brute_force(spec)
+    out = solve_heuristic(spec, time_limit=5, seed=seed, max_iter=300)
+    assert out.value == pytest.approx(v_bf, rel=1e-9, abs=1e-15)
+    assert out.info["proven"] is False  # the enumeration proves nothing with costs

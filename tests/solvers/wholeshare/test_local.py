@@ -9,7 +9,7 @@ import pytest
 
 from hedgeopt.solvers.wholeshare import Searcher
 from hedgeopt.solvers.wholeshare.local import _extend
-from tests.solvers.wholeshare.specs import make_spec
+from tests.solvers.wholeshare.specs import make_spec, priced_spec
 
 
 def test_repair_jumps_along_a_line() -> None:
@@ -36,3 +36,26 @@ def test_descend_singles_stops_at_a_past_deadline() -> None:
     s.set(np.zeros(8, dtype=np.int64))
     past = time.perf_counter() - 1.0
     assert s.descend_singles(0.0, deadline=past) == 0
+
+
+def test_moves_price_the_linear_costs_exactly() -> None:
+    spec = priced_spec(seed=1)
+    s = Searcher(spec)
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        i, v = int(rng.integers(spec.n)), int(rng.integers(-3, 4))
+        before = spec.value(s.z)
+        z = s.z.copy()
+        z[i] = v
+        dc = s.cost_change(np.array([i]), np.array([float(v)]))[0]
+        dq = spec.quad_value(z) - spec.quad_value(s.z)
+        assert dq + dc == pytest.approx(spec.value(z) - before, abs=1e-12 * abs(before) + 1e-15)
+        s.move(i, v)
+        assert s.f == pytest.approx(spec.value(s.z), rel=1e-10)
+    # the single-move scores are the exact changes too
+    up, _ = s.step_values()
+    df, _, feas = s._single_scores(up)
+    for i in np.flatnonzero(~np.isnan(up)):
+        z = s.z.copy()
+        z[i] = int(up[i])
+        assert df[i] == pytest.approx(spec.value(z) - spec.value(s.z), rel=1e-8, abs=1e-14)

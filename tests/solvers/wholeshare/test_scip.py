@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hedgeopt.solvers.wholeshare import find_feasible, solve_scip, violations
+from hedgeopt.solvers.wholeshare import find_feasible, solve_heuristic, solve_scip, violations
 from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule
-from tests.solvers.wholeshare.specs import CASES, brute_force, make_spec, needs_scip, with_case
+from tests.solvers.wholeshare.specs import (
+    CASES,
+    brute_force,
+    make_spec,
+    needs_scip,
+    priced_spec,
+    with_case,
+)
 
 
 @needs_scip
@@ -52,3 +59,16 @@ def test_scip_model_build_checks_the_deadline() -> None:
     start = find_feasible(spec, time_limit=2).z
     out = solve_scip(spec, time_limit=0.0, start=start)
     assert out.method == "warm start" and np.array_equal(out.z, start)
+
+
+@needs_scip
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scip_takes_linear_costs_and_agrees_with_the_heuristic(seed: int) -> None:
+    spec = priced_spec(seed=seed, n=4)
+    z_bf, v_bf = brute_force(spec)
+    out = solve_scip(spec, time_limit=20, gap=1e-9)
+    heur = solve_heuristic(spec, time_limit=5, seed=seed, max_iter=300)
+    assert out.value == pytest.approx(v_bf, rel=1e-9, abs=1e-15)
+    assert heur.value == pytest.approx(out.value, rel=1e-9, abs=1e-15)
+    assert out.bound <= out.value + 1e-12 * abs(out.value)
+    assert violations(spec, out.z) == []

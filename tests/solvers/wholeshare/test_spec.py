@@ -14,6 +14,7 @@ from hedgeopt.solvers.wholeshare.restrictions import (
     MinTradeRule,
     TurnoverRule,
 )
+from tests.solvers.wholeshare.specs import make_spec, priced_spec
 
 
 def _spec(unit: np.ndarray, *rules) -> WholeShareSpec:
@@ -59,3 +60,17 @@ def test_only_the_minimum_trade_offers_a_start() -> None:
     starts = [r.start() for r in spec.restrictions()]
     assert starts[0] is None
     np.testing.assert_array_equal(starts[1], h)
+
+
+def test_value_adds_the_linear_costs_per_name() -> None:
+    spec = priced_spec(seed=2)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        z = rng.integers(-3, 4, spec.n)
+        w = spec.unit * z
+        quad = 0.5 * w @ spec.Q @ w - spec.q @ w + spec.c
+        costs = sum(spec.trade_rate[i] * abs(w[i] - spec.trade_ref[i])
+                    + spec.short_rate[i] * max(-w[i], 0.0) for i in range(spec.n))
+        assert spec.quad_value(z) == pytest.approx(quad, rel=1e-12)
+        assert spec.value(z) == pytest.approx(quad + costs, rel=1e-12)
+    assert spec.has_costs and not make_spec().has_costs

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
+from hedgeopt.costs import CostTerm
 from hedgeopt.solvers.wholeshare.restrictions import (
     RULES,
     MaxNamesRule,
@@ -74,3 +75,50 @@ def test_rules_that_do_not_combine_are_errors(small) -> None:
 
 def test_a_min_position_of_zero_restricts_nothing(small) -> None:
     assert _spec(small, ho.ShareLots(1), ho.MinPosition(0.0)).rules == ()
+
+
+def _priced_spec(small, *constraints):
+    """The spec of a problem with costs, at a given rate (as the pricing solve sets it)."""
+    prices, basket = small
+    prob = ho.HedgeProblem(prices, basket, lam=0.5).add(ho.Budget(band=(0.9, 1.1)),
+                                                        *constraints)
+    costs = [p for p in prob.penalties if isinstance(p, CostTerm)]
+    for c in costs:
+        c.scale_, c.exchange = prob.objective.scale(prob.ctx), 1234.5
+    try:
+        return prob, prob.whole_share_spec()
+    finally:
+        for c in costs:
+            c.exchange = None
+
+
+def test_linear_costs_are_the_recounted_dollars_at_their_price(small) -> None:
+    prices, basket = small
+    current = pd.Series(10.0, index=prices.columns[:3])
+    tc = ho.TransactionCost(current, bps=12, per_share=0.02)
+    bc = ho.BorrowCost(0.04, 30)
+    prob, spec = _priced_spec(small, tc, bc)
+    ctx = prob.ctx
+    rng = np.random.default_rng(0)
+    shares = rng.integers(-50, 80, prices.shape[1]).astype(float)
+    p = prices.iloc[-1].to_numpy()
+    trade = (12e-4 * p + 0.02) @ np.abs(shares - current.reindex(prices.columns).fillna(0.0))
+    borrow = 0.04 * 30 / 365 * np.maximum(-shares * p, 0.0).sum()
+    per_dollar = 1234.5 / (ctx.notional**2 * prob.objective.scale(ctx))
+    w = ctx.weights_from_shares(shares)
+    assert spec.cost(w).sum() == pytest.approx(per_dollar * (trade + borrow), rel=1e-12)
+
+
+def test_costs_that_do_not_combine_with_whole_shares(small, market) -> None:
+    prices, basket = small
+    held = pd.Series(10.0, index=prices.columns[:2])
+    with pytest.raises(ho.InputError, match="different current holdings"):
+        _priced_spec(small, ho.ShareLots(1), ho.TransactionCost(held, bps=5),
+                     ho.TransactionCost(None, per_share=0.01))
+    # from current holdings with a binding name limit: the selection would not price them
+    prices, basket, _ = market
+    held = pd.Series(10.0, index=prices.columns[:2])
+    with pytest.raises(ho.InputError, match="binding MaxNames / MinPosition"):
+        ho.HedgeProblem(prices, basket).add(
+            ho.Budget(band=(0.9, 1.1)), ho.LongOnly(), ho.ShareLots(1), ho.MaxNames(2),
+            ho.TransactionCost(held, bps=5)).solve(time_limit=2)
