@@ -110,6 +110,8 @@ def as_ticker_series(
                          f"{values.shape[0]} x {values.shape[1]} DataFrame (for a volume "
                          f"history, its mean: frame.mean())", field=field)
     series = pd.Series(values, dtype=object) if isinstance(values, dict) else pd.Series(values)
+    if _numbers_on(series, tickers):  # the common case: no label or cell checks needed
+        return _finite_numbers(series, series, field, fill, finite).set_axis(tickers)
     if series.index.has_duplicates:
         dup = sorted(map(str, series.index[series.index.duplicated()].unique()))
         raise InputError(f"{field}: duplicate tickers {dup}", field=field)
@@ -134,6 +136,21 @@ def as_ticker_series(
         first = series.index[bad.to_numpy()][0]
         raise InputError(f"{field}: values must be numeric, got {series[first]!r} for ticker "
                          f"{first!r}", field=field)
+    out = _finite_numbers(series, numeric, field, fill, finite).reindex(tickers)
+    return out if fill is None else out.fillna(fill)
+
+
+def _numbers_on(series: pd.Series, tickers: pd.Index) -> bool:
+    """Whether ``series`` holds real numbers (an integer or float dtype, numpy or pandas) on
+    exactly ``tickers`` in their order, so :func:`as_ticker_series` needs no label or cell
+    checks."""
+    return getattr(series.dtype, "kind", None) in ("i", "u", "f") and \
+        series.index.equals(tickers)
+
+
+def _finite_numbers(series: pd.Series, numeric: pd.Series, field: str, fill: float | None,
+                    finite: bool) -> pd.Series:
+    """``numeric`` as floats, after refusing NaN (and, with ``finite``, infinite) values."""
     nan = numeric.isna()
     if nan.any():
         raise InputError(f"{field}: NaN for ticker(s) {sorted(map(str, series.index[nan]))[:10]}"
@@ -143,10 +160,7 @@ def as_ticker_series(
         inf = np.isinf(numeric.astype(float))
         raise InputError(f"{field}: infinite value for ticker(s) "
                          f"{sorted(map(str, series.index[inf]))[:10]}", field=field)
-    out = numeric.astype(float).reindex(tickers)
-    if fill is not None:
-        out = out.fillna(fill)
-    return out
+    return numeric.astype(float)
 
 
 @dataclass(frozen=True)

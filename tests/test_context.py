@@ -570,3 +570,27 @@ def test_per_ticker_values_refuse_a_dataframe(market) -> None:
     prices, _, _ = market
     with pytest.raises(ho.InputError, match=r"adv must be one number per ticker.*DataFrame"):
         as_ticker_series(prices, prices.columns, "adv")
+
+
+def test_as_ticker_series_numbers_on_the_universe_match_the_checked_path():
+    # a float Series on exactly the universe skips the label and cell checks: same values, same
+    # index, and the NaN / infinity refusals still name the ticker
+    tickers = pd.Index(["A", "B", "C"])
+    fast = pd.Series([3.0, 1.0, 2.0], index=tickers, name="adv")
+    checked = as_ticker_series(fast.astype(object), tickers, "x")
+    for values in (fast, fast.astype("int64"), fast.astype("Float64")):
+        got = as_ticker_series(values, tickers, "x")
+        pd.testing.assert_series_equal(got, checked, check_names=False)
+        assert got.index.equals(tickers) and got.dtype == np.float64
+    got = as_ticker_series(fast, tickers, "x")
+    got.iloc[0] = -1.0
+    assert fast.iloc[0] == 3.0  # the result is not a view of the argument
+    with pytest.raises(ho.InputError, match=r"x: NaN for ticker\(s\) \['B'\]"):
+        as_ticker_series(pd.Series([3.0, np.nan, 2.0], index=tickers), tickers, "x")
+    with pytest.raises(ho.InputError, match=r"x: infinite value for ticker\(s\) \['C'\]"):
+        as_ticker_series(pd.Series([3.0, 1.0, np.inf], index=tickers), tickers, "x",
+                         finite=True)
+    with pytest.raises(ho.InputError, match="true/false"):
+        as_ticker_series(pd.Series([True, False, True], index=tickers), tickers, "x")
+    reordered = as_ticker_series(fast.iloc[::-1], tickers, "x")  # the checked path aligns
+    pd.testing.assert_series_equal(reordered, checked, check_names=False)

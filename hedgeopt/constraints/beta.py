@@ -20,12 +20,16 @@ def ols_betas(values: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
     """OLS slopes of the simple daily returns of each column of ``values`` on the benchmark's.
 
     ``beta_i = cov(r_i, r_m) / var(r_m)`` over the T-1 returns of the T rows (with an
-    intercept: the returns are centred).
+    intercept: the returns are centred). Only the benchmark's returns are centred: with
+    ``sum_t m_t = 0``, ``m' (r_i - mean(r_i)) = m' r_i = m' g_i - sum_t m_t`` with the gross
+    returns ``g = values[1:] / values[:-1]``, so one T x N pass (the ratios) and one
+    matrix-vector product give the same slopes (``sum_t m_t``, zero up to rounding, is
+    subtracted as computed so that the rounding of the centring does not meet ``g ~ 1``).
     """
-    r = values[1:] / values[:-1] - 1.0
-    m = benchmark[1:] / benchmark[:-1] - 1.0
+    m = benchmark[1:] / benchmark[:-1]
     m = m - m.mean()
-    return (m @ (r - r.mean(axis=0))) / (m @ m)
+    gross = np.divide(values[1:], values[:-1])
+    return np.asarray((m @ gross - m.sum()) / (m @ m))
 
 
 class Beta(ExposureLimit):
@@ -85,7 +89,8 @@ class Beta(ExposureLimit):
         """``(beta per ticker, the basket's beta or None)`` for the problem's window."""
         bench = self.benchmark
         if ctx.dates.isin(bench.index).all() and not bench.index.isin(ctx.tickers).all():
-            m = pd.to_numeric(bench[~bench.index.duplicated()].reindex(ctx.dates),
+            once = bench if bench.index.is_unique else bench[~bench.index.duplicated()]
+            m = pd.to_numeric(once.reindex(ctx.dates),
                               errors="coerce").to_numpy(dtype=float)
             bad = ~np.isfinite(m) | (m <= 0)
             if bad.any():

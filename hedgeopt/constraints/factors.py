@@ -60,7 +60,7 @@ class FactorExposure(ExposureLimit):
         self.basket = basket
         names = self.factors()
         # unknown factor names and (over every row given) implausible limits fail early
-        L = loadings.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).T
+        L = _numeric(loadings).T
         self.limits(names, self.limit_scale(np.where(np.isfinite(L), L, 0.0)))
         self._basket_exposure(names)
 
@@ -100,7 +100,7 @@ class FactorExposure(ExposureLimit):
             missing = sorted(map(str, ctx.tickers[pos < 0]))
             raise InputError(f"FactorExposure.loadings misses {len(missing)} ticker(s): "
                              f"{missing[:20]}", field="loadings")
-        L = self.loadings.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        L = _numeric(self.loadings)[pos]
         bad = ~np.isfinite(L)
         if bad.any():
             i, f = np.argwhere(bad)[0]
@@ -131,3 +131,15 @@ class FactorExposure(ExposureLimit):
         if self.leverage:
             args["leverage"] = True
         return args
+
+
+def _numeric(loadings: pd.DataFrame) -> np.ndarray:
+    """The loadings as floats, NaN where a cell is not a number (every row, in order).
+
+    Columns already of a numeric (not boolean) dtype are read as they are; only the others go
+    through ``pd.to_numeric`` cell by cell, so the usual all-float frame costs one copy.
+    """
+    if all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d)
+           for d in loadings.dtypes):
+        return loadings.to_numpy(dtype=float, na_value=np.nan)
+    return loadings.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)

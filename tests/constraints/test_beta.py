@@ -31,6 +31,17 @@ def test_ols_betas_match_polyfit(real_daily) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
+def test_ols_betas_match_the_two_pass_covariance_formula() -> None:
+    # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks
+    rng = np.random.default_rng(3)
+    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (300, 40)), axis=0))
+    bench = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    r = values[1:] / values[:-1] - 1.0
+    m = bench[1:] / bench[:-1] - 1.0
+    want = [np.cov(r[:, i], m)[0, 1] / np.var(m, ddof=1) for i in range(r.shape[1])]
+    np.testing.assert_allclose(ols_betas(values, bench), want, rtol=1e-10, atol=1e-14)
+
+
 def test_band_around_the_basket_beta_on_real_prices(real_daily, cvx_reference) -> None:
     prices, basket, spy = real_daily
     betas = np.array([_polyfit_beta(prices[c].to_numpy(), spy.to_numpy())

@@ -142,3 +142,21 @@ def test_percent_limits_transposed_loadings_and_dollar_basket(market) -> None:
     holed.iloc[3, 1] = np.nan
     with pytest.raises(ho.InputError, match=f"ticker '{prices.columns[3]}', factor 'value'"):
         prob.add(ho.FactorExposure(holed, upper=1.0))
+
+
+def test_numeric_frames_and_converted_cells_give_the_same_rows(tiny) -> None:
+    # float loadings are read as they are; object and boolean columns go through to_numeric:
+    # the rows (in the universe's order) are the same numbers either way
+    prices, basket = tiny
+    ctx = ho.HedgeProblem(prices, basket).ctx
+    L = pd.DataFrame({"f": [1.5, 0.0, -2.0], "g": [1.0, 0.0, 1.0]},
+                     index=prices.columns[::-1])
+    want = L.reindex(prices.columns).to_numpy().T
+    for frame in (L, L.astype(object), L.astype({"g": bool}), L.astype({"f": "Float64"})):
+        A, names, offset = ho.FactorExposure(frame, -1, 1).exposures(ctx)
+        np.testing.assert_array_equal(A, want)
+        assert names == ["f", "g"] and not offset.any()
+    text = L.astype(object)
+    text.iloc[0, 0] = "n/a"
+    with pytest.raises(ho.InputError, match="non-numeric"):
+        ho.HedgeProblem(prices, basket).add(ho.FactorExposure(text, upper=0.1))
