@@ -17,6 +17,7 @@ from hedgeopt.constraints.base import LinearForm
 from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
 from hedgeopt.solvers.continuous import Outcome
 from hedgeopt.solvers.signsplit import solve_signed
+from hedgeopt.solvers.threads import solver_blas_threads
 
 __all__ = ["solve_native"]
 
@@ -33,11 +34,13 @@ def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearF
     if warm is not None and warm.x.shape != q.shape:
         warm = None
     detail: dict[str, Any] = {}
-    if form.absolute is not None:
-        sol, detail["sign_rounds"] = solve_signed(Q, q, form, form.absolute, warm=warm,
-                                                  **options)
-    else:
-        sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, **options)
+    with solver_blas_threads():  # many small BLAS calls: threads cost more than they save
+        if form.absolute is not None:
+            sol, detail["sign_rounds"] = solve_signed(Q, q, form, form.absolute, warm=warm,
+                                                      **options)
+        else:
+            sol = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm,
+                           **options)
     x = sol.x
     value = None
     if x is not None:

@@ -1,0 +1,61 @@
+"""The solvers' BLAS thread limit: set inside, restored after, and switched off by the
+environment variable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from hedgeopt.solvers import native
+from hedgeopt.solvers.threads import solver_blas_threads
+
+
+def _blas_threads() -> list[int]:
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+@pytest.fixture(autouse=True)
+def two_threads():
+    """Two BLAS threads outside (whatever OMP_NUM_THREADS says), so that the limit shows."""
+    with threadpool_limits(limits=2, user_api="blas"):
+        if max(_blas_threads(), default=1) < 2:
+            pytest.skip("this BLAS cannot run two threads here")
+        yield
+
+
+def test_limit_inside_and_restored_after() -> None:
+    before = _blas_threads()
+    with solver_blas_threads():
+        assert _blas_threads() == [1] * len(before)
+    assert _blas_threads() == before
+
+
+def test_environment_sets_or_removes_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _blas_threads()
+    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", "0")
+    with solver_blas_threads():
+        assert _blas_threads() == before
+    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", "not a number")
+    with solver_blas_threads():
+        assert _blas_threads() == [1] * len(before)
+
+
+def test_native_solve_runs_under_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ACTIVESET backend's iterations see one BLAS thread (and the answer is unchanged)."""
+    seen: list[list[int]] = []
+    real = native.solve_qp
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(native, "solve_qp", spy)
+    from hedgeopt.constraints.base import LinearForm
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 5))
+    Q, q = X.T @ X, X.T @ rng.standard_normal(30)
+    out, _ = native.solve_native(Q, q, 0.0, LinearForm.free(5))
+    assert seen and all(t == 1 for t in seen[0])
+    np.testing.assert_allclose(out.weights, np.linalg.solve(Q, q), rtol=1e-8)
