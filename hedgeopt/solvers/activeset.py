@@ -504,10 +504,12 @@ class _Feasible:
         """Whether these are the arguments it was built from (compared by value)."""
         if self.lb.size != N:
             return False
-        for given, mine in ((lb, self.lb), (ub, self.ub), (lo, self.lo), (hi, self.hi)):
-            if not isinstance(given, np.ndarray) or not np.array_equal(given, mine):
+        for given, mine in ((lb, self.lb), (ub, self.ub), (lo, self.lo), (hi, self.hi),
+                            (A, self.A)):  # NaN never compares equal: it is rebuilt (and refused)
+            if (not isinstance(given, np.ndarray) or given.shape != mine.shape
+                    or not (given == mine).all()):
                 return False
-        return isinstance(A, np.ndarray) and A.shape == self.A.shape and np.array_equal(A, self.A)
+        return True
 
 
 #: The last :class:`_Feasible` built: a frontier or a tuning path re-solves with the same bounds
