@@ -413,11 +413,11 @@ class _SymSolver:
             return
         S = 0.5 * (S + S.T)
         dg = S.diagonal().copy()
-        if np.all(dg > 0):
+        if (dg > 0).all():
             c, info = lapack.dpotrf(np.asfortranarray(S), lower=0, clean=1, overwrite_a=1)
             if info == 0:
                 piv = c.diagonal()
-                if np.all(piv * piv >= 1e-12 * dg):
+                if (piv * piv >= 1e-12 * dg).all():
                     self.c = c
                     return
         self.singular = True
@@ -469,6 +469,7 @@ class _Feasible:
     row_hi: np.ndarray
     any_pinned: bool
     zero_bounds: bool
+    crossed: bool  # some lb > ub or lo > hi: infeasible
     scale_p: float
 
     @classmethod
@@ -493,6 +494,7 @@ class _Feasible:
                   has_lb=has_lb, has_ub=has_ub, lbz=lbz, ubz=ubz, eq=lov == hiv,
                   row_lo=row_lo, row_hi=row_hi, any_pinned=bool(pinned.any()),
                   zero_bounds=not (lbz.any() or ubz.any()),
+                  crossed=bool((lbv > ubv).any() or (lov > hiv).any()),
                   scale_p=max(1.0, _amax(np.abs(finite))))
         for v in vars(out).values():
             if isinstance(v, np.ndarray):
@@ -561,6 +563,7 @@ class _Problem:
         self.has_lb, self.has_ub = fs.has_lb, fs.has_ub
         self.lbz, self.ubz, self.zero_bounds = fs.lbz, fs.ubz, fs.zero_bounds
         self.eq, self.row_lo, self.row_hi = fs.eq, fs.row_lo, fs.row_hi
+        self.crossed = fs.crossed
         dg = Q.diagonal().copy()
         self.qdiag = dg
         self.scale_d = max(1.0, _amax(np.abs(q)), _amax(np.abs(dg)) + self.ridge)
@@ -683,8 +686,8 @@ class _Problem:
             for k in range(_REFINE + 1):
                 res_f = g[F0]
                 res_f[Dpos] = 0.0
-                err = max(float(np.max(np.abs(res_f))) / self.scale_d,
-                          float(np.max(np.abs(res_e), initial=0.0)) / self.scale_p)
+                err = max(float(np.abs(res_f).max()) / self.scale_d,
+                          (float(np.abs(res_e).max()) if nE else 0.0) / self.scale_p)
                 if best is not None and err > 0.5 * best[0]:  # no longer converging
                     err, x, mu, qx, g, res_e = best
                     break
@@ -776,8 +779,11 @@ class _Problem:
             g += atmu
             sd = max(sd, _amax(np.abs(atmu)))
         stat = _amax(np.abs(g)) / sd
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # one context for both: it costs as much as a pass
             prim = max(_amax(self.lb - x), _amax(x - self.ub), 0.0)
+            if self.m:
+                ax = self.A @ x
+                pr = np.maximum(self.lo - ax, ax - self.hi)
         # dual signs (pinned variables have free sign) and complementarity
         at_lb = vs < 0
         at_ub = vs > 0
@@ -789,11 +795,8 @@ class _Problem:
                    _amax(np.abs(z[at_ub] * (x[at_ub] - self.ub[at_ub]))))
         sp = self.scale_p
         if self.m:
-            ax = self.A @ x
             # rows relative to the size of the terms of A x, at least the bound scale
             sr = np.maximum(self.scale_p, self.absA @ np.abs(x))
-            with np.errstate(invalid="ignore"):
-                pr = np.maximum(self.lo - ax, ax - self.hi)
             prim = max(prim, _amax(pr / sr) * self.scale_p)
             sp = max(sp, _amax(sr))
             free_sign = self.eq
@@ -931,8 +934,9 @@ def _result(prob: _Problem, fac: _Factor, it: _Iterate, vs: np.ndarray, rs: np.n
             status: str, method: str) -> QPSolution:
     x = it.x.copy()
     free = vs == 0
-    xf = np.clip(x[free], prob.lb[free], prob.ub[free])
-    moved = bool(np.any(xf != x[free]))
+    x_free = x[free]
+    xf = np.clip(x_free, prob.lb[free], prob.ub[free])
+    moved = bool((xf != x_free).any())
     x[free] = xf
     z = np.where(free, 0.0, -it.g)
     mu = np.where(rs != 0, it.mu, 0.0)
@@ -1011,7 +1015,7 @@ def solve_qp(Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None = None,
     prob = _Problem(Q, q, lb, ub, A, lo, hi, ridge, tol)
     N, m = prob.N, prob.m
     fac = prob.factor()
-    if np.any(prob.lb > prob.ub) or np.any(prob.lo > prob.hi):
+    if prob.crossed:
         return _infeasible(prob, fac)
     start = _warm_start(prob, warm)
     vs, rs = _cold_start(prob) if start is None else start
@@ -1270,6 +1274,6 @@ def _cholesky(M: np.ndarray, dg: np.ndarray) -> np.ndarray | None:
     if info != 0:
         return None
     piv = c.diagonal()
-    if np.any(piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)):
+    if (piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)).any():
         return None
     return np.asarray(c)
