@@ -38,6 +38,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 import pandas as pd
+from scipy.linalg import blas
 
 from hedgeopt.dates import is_iso_date, looks_like_date
 from hedgeopt.defaults import DEFAULT_PNL
@@ -178,9 +179,21 @@ class GramPair:
     levels: np.ndarray
     diffs: np.ndarray
 
-    def combined(self, lam: float) -> np.ndarray:
-        """``(1 - lam) H_1 + lam H_0``: the objective's Gram at ``lam``."""
-        return (1.0 - lam) * self.diffs + lam * self.levels
+    def combined(self, lam: float, scale: float = 1.0) -> np.ndarray:
+        """``scale ((1 - lam) H_1 + lam H_0)``: the objective's Gram at ``lam``, a new array.
+
+        Formed in two passes over one fresh (N+1) x (N+1) array (a scaled copy of ``H_1``, then
+        BLAS ``daxpy`` adds ``H_0``), with no temporaries: a frontier forms it at every point.
+        """
+        a, b = scale * (1.0 - lam), scale * lam
+        out = np.empty_like(self.diffs)
+        if b == 0.0:
+            return np.multiply(self.diffs, a, out=out)
+        np.multiply(self.levels, b, out=out)
+        if a != 0.0:
+            flat = out.reshape(-1)  # a view: daxpy adds in place
+            blas.daxpy(np.ascontiguousarray(self.diffs).reshape(-1), flat, a=a)
+        return out
 
 
 class HedgeContext:

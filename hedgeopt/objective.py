@@ -207,6 +207,9 @@ class TrackingObjective:
                 self._low_rank = (key, (low, -(Va @ vb), 0.5 * c))
             low, q_low, c_low = self._low_rank[1]
             return low, q_low.copy(), c_low
+        if self._horizon is None and self._shrinkage == 0:  # scaled as it is formed
+            H = ctx.gram.combined(self.lam, 2.0 / s)
+            return H[:-1, :-1], -H[:-1, -1], 0.5 * float(H[-1, -1])
         H = self.gram(ctx)
         Q = H[:-1, :-1] * (2.0 / s)
         q = H[:-1, -1] * (-2.0 / s)

@@ -556,34 +556,60 @@ class HedgeProblem:
             :class:`~hedgeopt.frontier_table.FrontierTable` (reprs with units; ``chosen`` is
             the problem's own lam, which :func:`hedgeopt.plot_frontier` marks).
         """
-        keep, rows, plan = self.lam, [], None
+        keep, plan = self.lam, None
+        lams = list(lams)
+        rows: list[Any] = [None] * len(lams)
         path: list[tuple[float, Any]] = []  # (lam, native solution) of the last points
         opts = dict(solve_options)
         solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
         tol = opts.pop("tol", DEFAULT_TOL)
+        order, turn = (list(range(len(lams))), -1) if self.integer else self._walk(lams)
+        first: Any = None  # the native answer at the walk's first point (the turn's warm start)
+        own = self._warm  # the warm start of the problem's own lam, given back at the end
         try:
-            for lam in progress(list(lams), desc="frontier", quiet=quiet):
+            for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
+                lam = lams[i]
                 self.lam, start = lam, time.perf_counter()
                 if self.integer:
                     res = self.solve(solver, tol=tol, verbose=verbose, **opts)
-                else:
-                    if plan is None:  # checks, forms and backends once; then only lam moves
-                        plan = self._plan(solver, tol, opts)
-                    elif plan[1] is not None and plan[2] is not None:
-                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
-                    self._predict_warm(path, lam, plan[1])
-                    rows.append(self._solve_continuous(
-                        *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
-                        build=self._frontier_row))
-                    if getattr(self._warm, "status", None) == "optimal":  # the native answer
-                        path = [*path[-1:], (lam, self._warm)]
+                    rows[i] = self._row(res.shares.to_numpy(), res.solver)
                     continue
-                rows.append(self._row(res.shares.to_numpy(), res.solver))
+                if plan is None:  # checks, forms and backends once; then only lam moves
+                    plan = self._plan(solver, tol, opts)
+                elif plan[1] is not None and plan[2] is not None:
+                    plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
+                if pos == turn and first is not None:  # back to the first point, other way
+                    self._warm, path = first[1], [first]
+                self._predict_warm(path, lam, plan[1])
+                rows[i] = self._solve_continuous(
+                    *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
+                    build=self._frontier_row)
+                if getattr(self._warm, "status", None) == "optimal":  # the native answer
+                    path = [*path[-1:], (lam, self._warm)]
+                    first = (lam, self._warm) if pos == 0 else first
         finally:
             self.lam = keep
+            if getattr(own, "status", None) == "optimal" and not self.integer:
+                self._warm = own
         table = FrontierTable(rows)
         table.attrs["chosen_lam"] = keep
         return table
+
+    def _walk(self, lams: list[float]) -> tuple[list[int], int]:
+        """The order a continuous frontier visits ``lams`` in: ``(positions, turn)``.
+
+        With the warm start of a solve at the problem's own lam, the walk begins at the point
+        nearest to it (one subproblem), goes up to the largest lam, then from that first
+        answer down to the smallest (``turn``: the step where it goes back); else it goes
+        up from the smallest. Each point is solved and verified on its own (a warm start is
+        a guess only): the order changes the work, not the answers, and rows keep the given
+        order.
+        """
+        up = sorted(range(len(lams)), key=lambda i: lams[i])
+        if getattr(self._warm, "status", None) != "optimal" or not up:
+            return up, -1
+        k = min(range(len(up)), key=lambda j: abs(lams[up[j]] - self.lam))
+        return up[k:] + up[:k][::-1], len(up) - k
 
     def __repr__(self) -> str:
         cons = ", ".join(repr(c) for c in self.constraints) or "none"

@@ -512,7 +512,22 @@ def test_gram_matches_numpy_cov(market):
     np.testing.assert_allclose(ctx.gram.diffs, np.cov(np.diff(X, axis=0), rowvar=False),
                                rtol=1e-10, atol=1e-16)
     np.testing.assert_allclose(ctx.gram.combined(0.3),
-                               0.7 * ctx.gram.diffs + 0.3 * ctx.gram.levels, rtol=1e-15)
+                               0.7 * ctx.gram.diffs + 0.3 * ctx.gram.levels, rtol=1e-15,
+                               atol=1e-15 * np.abs(ctx.gram.levels).max())  # daxpy may fuse
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])
+def test_gram_combined_scaled_in_place_is_the_numpy_sum(market, lam):
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    g = ctx.gram
+    before = g.diffs.copy(), g.levels.copy()
+    got = g.combined(lam, 2.5)
+    np.testing.assert_allclose(got, 2.5 * ((1 - lam) * before[0] + lam * before[1]),
+                               rtol=1e-14, atol=1e-14 * np.abs(before[1]).max())
+    np.testing.assert_array_equal(g.diffs, before[0])  # inputs untouched
+    np.testing.assert_array_equal(g.levels, before[1])
+    assert got is not g.combined(lam, 2.5) and not np.shares_memory(got, g.diffs)
 
 
 def test_scaled_objective_times_notional_squared_is_dollar_objective(market, ref):

@@ -530,6 +530,38 @@ def test_frontier_rows_match_results(market):
         assert row.names == int(m["names"])
 
 
+def test_frontier_of_a_solved_problem_walks_out_from_its_lam(market, monkeypatch):
+    """A solved problem's frontier starts at the point nearest its lam (one subproblem from its
+    own answer), goes up, then back down from there: rows stay in the given order, each equals
+    a cold solve, and the problem's warm start is its own again afterwards."""
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    prob = ho.HedgeProblem(prices, basket, lam=0.45, constraints=cons)
+    prob.solve()
+    own = prob.warm_start
+    import hedgeopt.problem as hp
+
+    seen = []
+    real_native = hp.solve_native
+
+    def spy(*args, **kwargs):
+        seen.append(prob.lam)
+        return real_native(*args, **kwargs)
+
+    monkeypatch.setattr(hp, "solve_native", spy)
+    lams = [1.0, 0.0, 0.5, 0.25, 0.75, 0.4]
+    table = prob.frontier(lams, quiet=True)
+    monkeypatch.undo()
+    assert seen == [0.4, 0.5, 0.75, 1.0, 0.25, 0.0]
+    assert table["lam"].tolist() == lams and prob.lam == 0.45
+    assert prob.warm_start is own
+    for row in table.itertuples():
+        cold = ho.HedgeProblem(prices, basket, lam=row.lam, constraints=cons).solve(
+            solver="CLARABEL")
+        assert row.objective == pytest.approx(cold.objective, rel=1e-6)
+        assert row.objective <= cold.objective * (1 + 1e-9)
+
+
 def test_wide_problem_without_bounds_fits_exactly(wide_market, ref):
     """N > 2T-1 with a budget only: some hedge tracks the window exactly (rank <= 2T-3 < N); the
     singular free block goes straight to the regularised capacitance form and finds it."""

@@ -413,11 +413,11 @@ class _SymSolver:
             return
         S = 0.5 * (S + S.T)
         dg = S.diagonal().copy()
-        if np.all(dg > 0):
+        if (dg > 0).all():
             c, info = lapack.dpotrf(np.asfortranarray(S), lower=0, clean=1, overwrite_a=1)
             if info == 0:
                 piv = c.diagonal()
-                if np.all(piv * piv >= 1e-12 * dg):
+                if (piv * piv >= 1e-12 * dg).all():
                     self.c = c
                     return
         self.singular = True
@@ -447,6 +447,89 @@ class _Iterate:
     qx: np.ndarray  # Q @ x
 
 
+@dataclass(frozen=True)
+class _Feasible:
+    """The validated bounds and rows of a QP and what the solver derives from them alone
+    (independent of ``Q``, ``q`` and ``tol``): kept between the solves of a re-solve loop
+    (:func:`_feasible`). Its arrays are private read-only copies."""
+
+    lb: np.ndarray
+    ub: np.ndarray
+    A: np.ndarray
+    absA: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    pinned: np.ndarray
+    has_lb: np.ndarray
+    has_ub: np.ndarray
+    lbz: np.ndarray
+    ubz: np.ndarray
+    eq: np.ndarray
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    any_pinned: bool
+    zero_bounds: bool
+    crossed: bool  # some lb > ub or lo > hi: infeasible
+    scale_p: float
+
+    @classmethod
+    def build(cls, N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
+              lo: ArrayLike | None, hi: ArrayLike | None) -> _Feasible:
+        lbv = _Problem._vec(lb, N, -np.inf, "lb").copy()
+        ubv = _Problem._vec(ub, N, np.inf, "ub").copy()
+        Am = np.zeros((0, N)) if A is None else np.array(A, dtype=float)
+        if Am.ndim == 1:
+            Am = Am.reshape(1, -1)
+        if Am.ndim != 2 or Am.shape[1] != N:
+            raise ValueError(f"A must have shape (m, {N}), got {Am.shape}")
+        m = Am.shape[0]
+        lov = _Problem._vec(lo, m, -np.inf, "lo").copy()
+        hiv = _Problem._vec(hi, m, np.inf, "hi").copy()
+        has_lb, has_ub = np.isfinite(lbv), np.isfinite(ubv)
+        row_lo, row_hi = np.isfinite(lov), np.isfinite(hiv)
+        lbz, ubz = np.where(has_lb, lbv, 0.0), np.where(has_ub, ubv, 0.0)
+        pinned = lbv == ubv
+        finite = np.concatenate([lbv[has_lb], ubv[has_ub], lov[row_lo], hiv[row_hi]])
+        out = cls(lb=lbv, ub=ubv, A=Am, absA=np.abs(Am), lo=lov, hi=hiv, pinned=pinned,
+                  has_lb=has_lb, has_ub=has_ub, lbz=lbz, ubz=ubz, eq=lov == hiv,
+                  row_lo=row_lo, row_hi=row_hi, any_pinned=bool(pinned.any()),
+                  zero_bounds=not (lbz.any() or ubz.any()),
+                  crossed=bool((lbv > ubv).any() or (lov > hiv).any()),
+                  scale_p=max(1.0, _amax(np.abs(finite))))
+        for v in vars(out).values():
+            if isinstance(v, np.ndarray):
+                v.setflags(write=False)
+        return out
+
+    def same(self, N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
+             lo: ArrayLike | None, hi: ArrayLike | None) -> bool:
+        """Whether these are the arguments it was built from (compared by value)."""
+        if self.lb.size != N:
+            return False
+        for given, mine in ((lb, self.lb), (ub, self.ub), (lo, self.lo), (hi, self.hi),
+                            (A, self.A)):  # NaN never compares equal: it is rebuilt (and refused)
+            if (not isinstance(given, np.ndarray) or given.shape != mine.shape
+                    or not (given == mine).all()):
+                return False
+        return True
+
+
+#: The last :class:`_Feasible` built: a frontier or a tuning path re-solves with the same bounds
+#: and rows, and only ``Q`` and ``q`` change (compared by value, never by identity alone).
+_LAST_FEASIBLE: list[_Feasible] = []
+
+
+def _feasible(N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
+              lo: ArrayLike | None, hi: ArrayLike | None) -> _Feasible:
+    """The :class:`_Feasible` of these bounds and rows (the last one when they are equal)."""
+    last = _LAST_FEASIBLE[-1] if _LAST_FEASIBLE else None
+    if last is not None and last.same(N, lb, ub, A, lo, hi):
+        return last
+    out = _Feasible.build(N, lb, ub, A, lo, hi)
+    _LAST_FEASIBLE[:] = [out]
+    return out
+
+
 class _Problem:
     """Validated data, scales and the equality-constrained subproblem solver."""
 
@@ -468,41 +551,23 @@ class _Problem:
         self.N = N
         self.Q: Any = Q  # an array, or the Hessian operator self.op
         self.q = q
-        self.lb = self._vec(lb, N, -np.inf, "lb")
-        self.ub = self._vec(ub, N, np.inf, "ub")
-        if A is None:
-            A = np.zeros((0, N))
-        A = np.asarray(A, dtype=float)
-        if A.ndim == 1:
-            A = A.reshape(1, -1)
-        if A.ndim != 2 or A.shape[1] != N:
-            raise ValueError(f"A must have shape (m, {N}), got {A.shape}")
-        self.A = A
-        self.absA = np.abs(A)
-        m = A.shape[0]
-        self.m = m
-        self.lo = self._vec(lo, m, -np.inf, "lo")
-        self.hi = self._vec(hi, m, np.inf, "hi")
+        fs = _feasible(N, lb, ub, A, lo, hi)
+        self.lb, self.ub, self.A, self.absA = fs.lb, fs.ub, fs.A, fs.absA
+        self.m = fs.A.shape[0]
+        self.lo, self.hi = fs.lo, fs.hi
         if ridge < 0 or not np.isfinite(ridge):
             raise ValueError(f"ridge must be finite and >= 0, got {ridge}")
         self.ridge = float(ridge)
         self.tol = float(tol)
-        self.pinned = self.lb == self.ub
-        self.any_pinned = bool(self.pinned.any())
-        self.has_lb = np.isfinite(self.lb)
-        self.has_ub = np.isfinite(self.ub)
-        self.lbz = np.where(self.has_lb, self.lb, 0.0)
-        self.ubz = np.where(self.has_ub, self.ub, 0.0)
-        self.zero_bounds = not (self.lbz.any() or self.ubz.any())
-        self.eq = self.lo == self.hi
-        self.row_lo = np.isfinite(self.lo)
-        self.row_hi = np.isfinite(self.hi)
+        self.pinned, self.any_pinned = fs.pinned, fs.any_pinned
+        self.has_lb, self.has_ub = fs.has_lb, fs.has_ub
+        self.lbz, self.ubz, self.zero_bounds = fs.lbz, fs.ubz, fs.zero_bounds
+        self.eq, self.row_lo, self.row_hi = fs.eq, fs.row_lo, fs.row_hi
+        self.crossed = fs.crossed
         dg = Q.diagonal().copy()
         self.qdiag = dg
         self.scale_d = max(1.0, _amax(np.abs(q)), _amax(np.abs(dg)) + self.ridge)
-        finite = np.concatenate([self.lb[self.has_lb], self.ub[self.has_ub],
-                                 self.lo[self.row_lo], self.hi[self.row_hi]])
-        self.scale_p = max(1.0, _amax(np.abs(finite)))
+        self.scale_p = fs.scale_p
         self.tau_p = 0.5 * tol * self.scale_p
         self.tau_d = 0.5 * tol * self.scale_d
         mean_dg = float(dg.sum()) / N if N else 1.0
@@ -621,8 +686,8 @@ class _Problem:
             for k in range(_REFINE + 1):
                 res_f = g[F0]
                 res_f[Dpos] = 0.0
-                err = max(float(np.max(np.abs(res_f))) / self.scale_d,
-                          float(np.max(np.abs(res_e), initial=0.0)) / self.scale_p)
+                err = max(float(np.abs(res_f).max()) / self.scale_d,
+                          (float(np.abs(res_e).max()) if nE else 0.0) / self.scale_p)
                 if best is not None and err > 0.5 * best[0]:  # no longer converging
                     err, x, mu, qx, g, res_e = best
                     break
@@ -714,8 +779,11 @@ class _Problem:
             g += atmu
             sd = max(sd, _amax(np.abs(atmu)))
         stat = _amax(np.abs(g)) / sd
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # one context for both: it costs as much as a pass
             prim = max(_amax(self.lb - x), _amax(x - self.ub), 0.0)
+            if self.m:
+                ax = self.A @ x
+                pr = np.maximum(self.lo - ax, ax - self.hi)
         # dual signs (pinned variables have free sign) and complementarity
         at_lb = vs < 0
         at_ub = vs > 0
@@ -727,11 +795,8 @@ class _Problem:
                    _amax(np.abs(z[at_ub] * (x[at_ub] - self.ub[at_ub]))))
         sp = self.scale_p
         if self.m:
-            ax = self.A @ x
             # rows relative to the size of the terms of A x, at least the bound scale
             sr = np.maximum(self.scale_p, self.absA @ np.abs(x))
-            with np.errstate(invalid="ignore"):
-                pr = np.maximum(self.lo - ax, ax - self.hi)
             prim = max(prim, _amax(pr / sr) * self.scale_p)
             sp = max(sp, _amax(sr))
             free_sign = self.eq
@@ -869,8 +934,9 @@ def _result(prob: _Problem, fac: _Factor, it: _Iterate, vs: np.ndarray, rs: np.n
             status: str, method: str) -> QPSolution:
     x = it.x.copy()
     free = vs == 0
-    xf = np.clip(x[free], prob.lb[free], prob.ub[free])
-    moved = bool(np.any(xf != x[free]))
+    x_free = x[free]
+    xf = np.clip(x_free, prob.lb[free], prob.ub[free])
+    moved = bool((xf != x_free).any())
     x[free] = xf
     z = np.where(free, 0.0, -it.g)
     mu = np.where(rs != 0, it.mu, 0.0)
@@ -949,7 +1015,7 @@ def solve_qp(Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None = None,
     prob = _Problem(Q, q, lb, ub, A, lo, hi, ridge, tol)
     N, m = prob.N, prob.m
     fac = prob.factor()
-    if np.any(prob.lb > prob.ub) or np.any(prob.lo > prob.hi):
+    if prob.crossed:
         return _infeasible(prob, fac)
     start = _warm_start(prob, warm)
     vs, rs = _cold_start(prob) if start is None else start
@@ -1208,6 +1274,6 @@ def _cholesky(M: np.ndarray, dg: np.ndarray) -> np.ndarray | None:
     if info != 0:
         return None
     piv = c.diagonal()
-    if np.any(piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)):
+    if (piv * piv < _PIVOT_TOL * np.maximum(dg, 1e-300)).any():
         return None
     return np.asarray(c)

@@ -429,6 +429,31 @@ def test_range_and_equality_rows():
     assert sol.active_rows[0] == 1
 
 
+def test_bounds_kept_between_solves_are_compared_by_value():
+    """Re-solves reuse the derived bounds and rows only when they are equal by value: arrays
+    changed in place between solves give the cold answer of the new problem."""
+    rng = np.random.default_rng(11)
+    N = 30
+    G = rng.normal(size=(50, N))
+    Q = G.T @ G / 50
+    q = rng.normal(size=N)
+    lb, ub = np.zeros(N), np.full(N, 0.2)
+    A, lo, hi = np.ones((1, N)), np.ones(1), np.ones(1)
+    first = solve_qp(Q, q, lb, ub, A, lo, hi)
+    assert_matches_reference(first, Q, q, dict(lb=lb, ub=ub, A=A, lo=lo, hi=hi))
+    again = solve_qp(Q, 2.0 * q, lb, ub, A, lo, hi, warm=first)  # same bounds, new q
+    assert_matches_reference(again, Q, 2.0 * q, dict(lb=lb, ub=ub, A=A, lo=lo, hi=hi))
+    ub[:5] = 0.01  # in place: same objects, other values
+    A[0, 3] = 2.0
+    hi[0] = 1.5
+    cons = dict(lb=lb.copy(), ub=ub.copy(), A=A.copy(), lo=lo.copy(), hi=hi.copy())
+    moved = solve_qp(Q, q, lb, ub, A, lo, hi, warm=first)
+    assert_matches_reference(moved, Q, q, cons)
+    assert np.all(moved.x[:5] <= 0.01 + 1e-9)
+    np.testing.assert_allclose(moved.x, solve_qp(Q, q, **cons).x, atol=1e-8)
+    assert ub.flags.writeable and A.flags.writeable  # the caller's arrays are not frozen
+
+
 def test_input_validation():
     Q = np.eye(3)
     with pytest.raises(ValueError):
