@@ -297,29 +297,49 @@ class SubsetQP:
         p = self._pricing(cur)
         if p is None:
             return None
-        assert cur.w is not None
-        k = cur.S.size
+        if p.swaps is None:
+            p.swaps = self._all_swaps(cur, p)
+        keep, floor = self.swap_columns(cur, limit)
+        if keep is None:
+            return p.swaps.copy(), floor
+        return np.where(keep[None, :], p.swaps, np.inf), floor
+
+    def swap_columns(self, cur: SubsetValue, limit: int | None
+                     ) -> tuple[np.ndarray | None, float]:
+        """The columns :meth:`swap_values` computes with ``limit`` (a mask over the names;
+        None: every column) and its floor (None and ``+inf`` without a solution)."""
+        p = self._pricing(cur)
+        if p is None:
+            return None, np.inf
         cols = np.flatnonzero(p.gain > 0)
-        floor = np.inf
-        if limit is not None and cols.size > limit:
-            part = np.argpartition(-p.gain[cols], limit)
-            floor = cur.value - float(p.gain[cols[part[limit]]])
-            cols = cols[part[:limit]]
-        out = np.full((k, self.n), np.inf)
-        base = cur.value - p.gain[cols]
-        at_bound = np.ones(k, dtype=bool)
-        at_bound[p.pos] = False
-        out[np.ix_(at_bound, cols)] = base[None, :]
+        if limit is None or cols.size <= limit:
+            return None, np.inf
+        part = np.argpartition(-p.gain[cols], limit)
+        floor = cur.value - float(p.gain[cols[part[limit]]])
+        keep = np.zeros(self.n, dtype=bool)
+        keep[cols[part[:limit]]] = True
+        return keep, floor
+
+    def _all_swaps(self, cur: SubsetValue, p: _Pricing) -> np.ndarray:
+        """The matrix of :meth:`swap_values` over every name, computed once per ``cur`` (kept
+        on its pricing): dense ``|S| x N`` arithmetic, no gathers by column, the same
+        elementwise operations (so the same bits) as a computation on fewer columns."""
+        assert cur.w is not None
+        ok = p.gain > 0
+        base = np.where(ok, cur.value - p.gain, np.inf)
+        out = np.empty((cur.S.size, self.n))
+        out[:] = base[None, :]  # a held name at a bound leaves for free
         if p.pos.size:
-            sj = p.s[cols]
-            wj = -p.g[cols] / sj  # the entering weight
-            D = p.X[:, cols]  # |F| x cols
+            wj = -p.g / p.s  # the entering weight (s > 0: floored in the pricing)
+            D = p.X  # |F| x N
             xi = cur.w[p.pos][:, None] - D * wj[None, :]
-            den = p.dinv[:, None] + D * D / sj[None, :]
-            with np.errstate(divide="ignore", invalid="ignore"):
+            den = p.dinv[:, None] + D * D / p.s[None, :]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 rise = np.where(den > 1e-300, xi * xi / (2.0 * den), np.inf)
-            out[np.ix_(p.pos, cols)] = base[None, :] + rise
-        return out, floor
+            rows = base[None, :] + rise
+            rows[:, ~ok] = np.inf
+            out[p.pos] = rows
+        return out
 
     def swap(self, cur: SubsetValue, a: int, j: int) -> SubsetValue:
         """``v(S - S[a] + j)``: the update of :meth:`swap_values` made exact when its point
@@ -423,6 +443,8 @@ class _Pricing:
     E: np.ndarray
     Kinv: np.ndarray
     Xall: np.ndarray
+    #: the swap matrix of :meth:`SubsetQP.swap_values` over every name (filled on first use)
+    swaps: np.ndarray | None = None
 
 
 def _warm(S: np.ndarray, near: SubsetValue | None) -> QPSolution | None:
