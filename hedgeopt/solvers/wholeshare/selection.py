@@ -291,7 +291,6 @@ class _Search:
         predicted ones are solved exactly (``width`` at a time, up to three rounds when the
         predictions miss); drops (thresholds) and adds (below ``K``) alongside."""
         cur = self.value(S)
-        fixed = np.isin(cur.S, self.forced)
         while not self.late() and np.isfinite(cur.value):
             nxt = self._best_swap(cur)
             if nxt is None and self.sq.sign is not None and self.thresholds:
@@ -302,8 +301,6 @@ class _Search:
             if nxt is None:
                 break
             cur = nxt
-            fixed = np.isin(cur.S, self.forced)
-        del fixed
         return cur
 
     def swap_matrix(self, cur: SubsetValue, mask: Callable[[np.ndarray], np.ndarray]
@@ -315,7 +312,8 @@ class _Search:
         if got is None:
             return None
         P = got[0]
-        P[np.isin(cur.S, self.forced)] = np.inf
+        if self.forced.size:
+            P[np.isin(cur.S, self.forced)] = np.inf
         P = mask(P)
         # the best priced columns suffice when their best beats every column left out (the
         # floor); masking commutes with leaving columns out, so one masked matrix serves both

@@ -256,7 +256,10 @@ class SubsetQP:
         if F.size + E.size:
             AE = self.A[E][:, F] if E.size else np.zeros((0, F.size))
             K = np.block([[self.Q[np.ix_(F, F)], AE.T], [AE, np.zeros((E.size, E.size))]])
-            B = np.vstack([QS[pos], self.A[E]])  # (|F| + |E|) x N
+            if E.size:
+                B = np.vstack([QS[pos], self.A[E]])  # (|F| + |E|) x N
+            else:
+                B = QS if pos.size == k else QS[pos]
             try:
                 Kinv = np.linalg.inv(K)
             except np.linalg.LinAlgError:
@@ -332,13 +335,23 @@ class SubsetQP:
         if p.pos.size:
             wj = -p.g / p.s  # the entering weight (s > 0: floored in the pricing)
             D = p.X  # |F| x N
-            xi = cur.w[p.pos][:, None] - D * wj[None, :]
-            den = p.dinv[:, None] + D * D / p.s[None, :]
+            # in place, in the order of (w_i - d wj)^2 / (2 (dinv + d^2 / s)) + base
+            xi = np.multiply(D, wj[None, :])
+            np.subtract(cur.w[p.pos][:, None], xi, out=xi)
+            np.multiply(xi, xi, out=xi)
+            den = np.multiply(D, D)
+            np.divide(den, p.s[None, :], out=den)
+            np.add(p.dinv[:, None], den, out=den)
+            tiny = den <= 1e-300
+            np.multiply(den, 2.0, out=den)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                rise = np.where(den > 1e-300, xi * xi / (2.0 * den), np.inf)
-            rows = base[None, :] + rise
-            rows[:, ~ok] = np.inf
-            out[p.pos] = rows
+                np.divide(xi, den, out=xi)
+            xi[tiny] = np.inf
+            np.add(base[None, :], xi, out=xi)
+            xi[:, ~ok] = np.inf
+            if p.pos.size == out.shape[0]:
+                return xi
+            out[p.pos] = xi
         return out
 
     def swap(self, cur: SubsetValue, a: int, j: int) -> SubsetValue:
@@ -388,7 +401,10 @@ class SubsetQP:
         wF = np.append(x1[:nF][keep], x1[-1])
         mu = np.zeros(self.A.shape[0])
         mu[p.E] = x1[nF:nF + p.E.size]
-        bound = np.setdiff1d(S[~np.isin(np.arange(k), p.pos)], [S[a]])
+        stay = np.ones(k, dtype=bool)  # the names at a bound that stay (S is sorted)
+        stay[p.pos] = False
+        stay[a] = False
+        bound = S[stay]
         S2 = np.sort(np.append(Fn, bound))
         w2 = np.zeros(S2.size)
         w2[np.searchsorted(S2, Fn)] = wF
