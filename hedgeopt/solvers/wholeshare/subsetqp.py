@@ -100,6 +100,8 @@ class SubsetQP:
         self.q = np.asarray(spec.q, dtype=float)
         self.c = float(spec.c)
         self.dQ = np.diag(self.Q).copy()
+        #: the scale of the gradient tolerance of :meth:`_swap_kkt`
+        self._gscale = max(1.0, float(np.abs(self.q).max(initial=0.0)))
         f = spec.form
         self.A = np.asarray(f.A, dtype=float).reshape(-1, n)
         self.lo = np.asarray(f.lo, dtype=float)
@@ -429,7 +431,7 @@ class SubsetQP:
             if m:
                 g = g + self.A[:, bound].T @ mu
             st = sol.bound_state[np.searchsorted(S, bound)]
-            gs = max(1.0, float(np.abs(self.q).max()))
+            gs = self._gscale
             if np.any(((st < 0) & (g < -tol * gs)) | ((st > 0) & (g > tol * gs))):
                 return None
         else:
