@@ -291,7 +291,6 @@ class _Search:
         predicted ones are solved exactly (``width`` at a time, up to three rounds when the
         predictions miss); drops (thresholds) and adds (below ``K``) alongside."""
         cur = self.value(S)
-        fixed = np.isin(cur.S, self.forced)
         while not self.late() and np.isfinite(cur.value):
             nxt = self._best_swap(cur)
             if nxt is None and self.sq.sign is not None and self.thresholds:
@@ -302,8 +301,6 @@ class _Search:
             if nxt is None:
                 break
             cur = nxt
-            fixed = np.isin(cur.S, self.forced)
-        del fixed
         return cur
 
     def swap_matrix(self, cur: SubsetValue, mask: Callable[[np.ndarray], np.ndarray]
@@ -311,16 +308,18 @@ class _Search:
         """:meth:`~.subsetqp.SubsetQP.swap_values` over the best priced names, masked by
         ``mask`` (forced names never leave); over all names when the floor of the names left
         out is below the best masked prediction."""
-        limit = max(64, 4 * cur.S.size)
-        for lim in (limit, None):
-            got = self.sq.swap_values(cur, lim)
-            if got is None:
-                return None
-            P, floor = got
+        got = self.sq.swap_values(cur)  # every column, computed once per set
+        if got is None:
+            return None
+        P = got[0]
+        if self.forced.size:
             P[np.isin(cur.S, self.forced)] = np.inf
-            P = mask(P)
-            if not float(P.min(initial=np.inf)) > floor:
-                return P
+        P = mask(P)
+        # the best priced columns suffice when their best beats every column left out (the
+        # floor); masking commutes with leaving columns out, so one masked matrix serves both
+        keep, floor = self.sq.swap_columns(cur, max(64, 4 * cur.S.size))
+        if keep is not None and not float(P[:, keep].min(initial=np.inf)) > floor:
+            return np.where(keep[None, :], P, np.inf)
         return P
 
     def _best_swap(self, cur: SubsetValue) -> SubsetValue | None:
@@ -381,14 +380,25 @@ class _Search:
 
             def mask(P: np.ndarray, it: int = it, S: np.ndarray = cur.S,
                      aim: float = aim) -> np.ndarray:
-                tabu = (ban_out[S] >= it)[:, None] | (ban_in >= it)[None, :]
-                return np.where(tabu & ~(P < aim), np.inf, P)
+                """Tabu rows and columns to ``+inf`` unless below ``aim`` (in place: only the
+                few banned rows and columns are touched)."""
+                rows = np.flatnonzero(ban_out[S] >= it)
+                if rows.size:
+                    sub = P[rows]
+                    sub[~(sub < aim)] = np.inf
+                    P[rows] = sub
+                cols = np.flatnonzero(ban_in >= it)
+                if cols.size:
+                    sub = P[:, cols]
+                    sub[~(sub < aim)] = np.inf
+                    P[:, cols] = sub
+                return P
 
             P = self.swap_matrix(cur, mask)
             if P is None:
                 break
             flat = P.ravel()
-            cand = np.argpartition(flat, min(3, flat.size - 1))[:3]
+            cand = _smallest(P, 3)
             cand = cand[np.isfinite(flat[cand])]
             if cand.size == 0:
                 break
@@ -469,3 +479,16 @@ class _Search:
     def refill(self, S: np.ndarray) -> np.ndarray:
         """Randomised forward selection from ``S`` (ban nothing: the swaps decide)."""
         return self.forward(S, randomize=True)
+
+
+def _smallest(P: np.ndarray, m: int) -> np.ndarray:
+    """Flat indices of the ``m`` smallest entries of ``P`` (any order; ties broken
+    arbitrarily, as by :func:`numpy.argpartition`): they lie in the ``m`` columns of least
+    column minimum, so only those columns are partitioned."""
+    if P.size <= m + 1 or P.shape[1] <= m:
+        return np.argpartition(P.ravel(), min(m, P.size - 1))[:m]
+    cols = np.argpartition(P.min(axis=0), m)[:m]
+    sub = P[:, cols]
+    f = np.argpartition(sub.ravel(), min(m, sub.size - 1))[:m]
+    r, c = np.divmod(f, cols.size)
+    return r * P.shape[1] + cols[c]

@@ -100,6 +100,8 @@ class SubsetQP:
         self.q = np.asarray(spec.q, dtype=float)
         self.c = float(spec.c)
         self.dQ = np.diag(self.Q).copy()
+        #: the scale of the gradient tolerance of :meth:`_swap_kkt`
+        self._gscale = max(1.0, float(np.abs(self.q).max(initial=0.0)))
         f = spec.form
         self.A = np.asarray(f.A, dtype=float).reshape(-1, n)
         self.lo = np.asarray(f.lo, dtype=float)
@@ -256,7 +258,10 @@ class SubsetQP:
         if F.size + E.size:
             AE = self.A[E][:, F] if E.size else np.zeros((0, F.size))
             K = np.block([[self.Q[np.ix_(F, F)], AE.T], [AE, np.zeros((E.size, E.size))]])
-            B = np.vstack([QS[pos], self.A[E]])  # (|F| + |E|) x N
+            if E.size:
+                B = np.vstack([QS[pos], self.A[E]])  # (|F| + |E|) x N
+            else:
+                B = QS if pos.size == k else QS[pos]
             try:
                 Kinv = np.linalg.inv(K)
             except np.linalg.LinAlgError:
@@ -297,29 +302,59 @@ class SubsetQP:
         p = self._pricing(cur)
         if p is None:
             return None
-        assert cur.w is not None
-        k = cur.S.size
+        if p.swaps is None:
+            p.swaps = self._all_swaps(cur, p)
+        keep, floor = self.swap_columns(cur, limit)
+        if keep is None:
+            return p.swaps.copy(), floor
+        return np.where(keep[None, :], p.swaps, np.inf), floor
+
+    def swap_columns(self, cur: SubsetValue, limit: int | None
+                     ) -> tuple[np.ndarray | None, float]:
+        """The columns :meth:`swap_values` computes with ``limit`` (a mask over the names;
+        None: every column) and its floor (None and ``+inf`` without a solution)."""
+        p = self._pricing(cur)
+        if p is None:
+            return None, np.inf
         cols = np.flatnonzero(p.gain > 0)
-        floor = np.inf
-        if limit is not None and cols.size > limit:
-            part = np.argpartition(-p.gain[cols], limit)
-            floor = cur.value - float(p.gain[cols[part[limit]]])
-            cols = cols[part[:limit]]
-        out = np.full((k, self.n), np.inf)
-        base = cur.value - p.gain[cols]
-        at_bound = np.ones(k, dtype=bool)
-        at_bound[p.pos] = False
-        out[np.ix_(at_bound, cols)] = base[None, :]
+        if limit is None or cols.size <= limit:
+            return None, np.inf
+        part = np.argpartition(-p.gain[cols], limit)
+        floor = cur.value - float(p.gain[cols[part[limit]]])
+        keep = np.zeros(self.n, dtype=bool)
+        keep[cols[part[:limit]]] = True
+        return keep, floor
+
+    def _all_swaps(self, cur: SubsetValue, p: _Pricing) -> np.ndarray:
+        """The matrix of :meth:`swap_values` over every name, computed once per ``cur`` (kept
+        on its pricing): dense ``|S| x N`` arithmetic, no gathers by column, the same
+        elementwise operations (so the same bits) as a computation on fewer columns."""
+        assert cur.w is not None
+        ok = p.gain > 0
+        base = np.where(ok, cur.value - p.gain, np.inf)
+        out = np.empty((cur.S.size, self.n))
+        out[:] = base[None, :]  # a held name at a bound leaves for free
         if p.pos.size:
-            sj = p.s[cols]
-            wj = -p.g[cols] / sj  # the entering weight
-            D = p.X[:, cols]  # |F| x cols
-            xi = cur.w[p.pos][:, None] - D * wj[None, :]
-            den = p.dinv[:, None] + D * D / sj[None, :]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rise = np.where(den > 1e-300, xi * xi / (2.0 * den), np.inf)
-            out[np.ix_(p.pos, cols)] = base[None, :] + rise
-        return out, floor
+            wj = -p.g / p.s  # the entering weight (s > 0: floored in the pricing)
+            D = p.X  # |F| x N
+            # in place, in the order of (w_i - d wj)^2 / (2 (dinv + d^2 / s)) + base
+            xi = np.multiply(D, wj[None, :])
+            np.subtract(cur.w[p.pos][:, None], xi, out=xi)
+            np.multiply(xi, xi, out=xi)
+            den = np.multiply(D, D)
+            np.divide(den, p.s[None, :], out=den)
+            np.add(p.dinv[:, None], den, out=den)
+            tiny = den <= 1e-300
+            np.multiply(den, 2.0, out=den)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                np.divide(xi, den, out=xi)
+            xi[tiny] = np.inf
+            np.add(base[None, :], xi, out=xi)
+            xi[:, ~ok] = np.inf
+            if p.pos.size == out.shape[0]:
+                return xi
+            out[p.pos] = xi
+        return out
 
     def swap(self, cur: SubsetValue, a: int, j: int) -> SubsetValue:
         """``v(S - S[a] + j)``: the update of :meth:`swap_values` made exact when its point
@@ -368,7 +403,10 @@ class SubsetQP:
         wF = np.append(x1[:nF][keep], x1[-1])
         mu = np.zeros(self.A.shape[0])
         mu[p.E] = x1[nF:nF + p.E.size]
-        bound = np.setdiff1d(S[~np.isin(np.arange(k), p.pos)], [S[a]])
+        stay = np.ones(k, dtype=bool)  # the names at a bound that stay (S is sorted)
+        stay[p.pos] = False
+        stay[a] = False
+        bound = S[stay]
         S2 = np.sort(np.append(Fn, bound))
         w2 = np.zeros(S2.size)
         w2[np.searchsorted(S2, Fn)] = wF
@@ -393,7 +431,7 @@ class SubsetQP:
             if m:
                 g = g + self.A[:, bound].T @ mu
             st = sol.bound_state[np.searchsorted(S, bound)]
-            gs = max(1.0, float(np.abs(self.q).max()))
+            gs = self._gscale
             if np.any(((st < 0) & (g < -tol * gs)) | ((st > 0) & (g > tol * gs))):
                 return None
         else:
@@ -423,6 +461,8 @@ class _Pricing:
     E: np.ndarray
     Kinv: np.ndarray
     Xall: np.ndarray
+    #: the swap matrix of :meth:`SubsetQP.swap_values` over every name (filled on first use)
+    swaps: np.ndarray | None = None
 
 
 def _warm(S: np.ndarray, near: SubsetValue | None) -> QPSolution | None:

@@ -75,3 +75,51 @@ def test_tabu_walk_stops_when_it_stalls(make_tiny) -> None:
     got = search.tabu(start, 5, start.value)
     assert search.n_swaps - before == 5
     assert got.value <= start.value
+
+
+def test_swap_matrix_equals_the_two_call_reading(make_tiny) -> None:
+    """One masked matrix serves the limited and the full reading: the same matrix as masking
+    the limited :meth:`~.subsetqp.SubsetQP.swap_values` and, when its best is above the
+    floor, the full one."""
+    from hedgeopt.solvers.wholeshare.selection import _Search
+    from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP
+
+    rng = np.random.default_rng(3)
+    spec = make_tiny(300, seed=1, rules=(MaxNamesRule(6),), sector=True)
+    sq = SubsetQP(spec)
+    search = _Search(sq, 6, forced_names(spec), time.perf_counter() + 60, rng, 6)
+    readings = set()
+    for _ in range(12):
+        cur = sq.value(np.sort(rng.choice(300, 6, replace=False)))
+        ban = rng.random(300) < 0.3
+        aim = cur.value - rng.random() * 0.2 * abs(cur.value)
+        if rng.random() < 0.5:  # the best priced names tabu: the full reading is needed
+            ban[np.argsort(-sq.price(cur))[:64]] = True
+            aim = -np.inf
+
+        def mask(P: np.ndarray, ban: np.ndarray = ban, aim: float = aim) -> np.ndarray:
+            return np.where(ban[None, :] & ~(P < aim), np.inf, P)
+
+        want = None
+        for lim in (64, None):
+            P, floor = sq.swap_values(cur, lim)
+            P = mask(P)
+            if not float(P.min(initial=np.inf)) > floor:
+                want = P
+                readings.add(lim)
+                break
+        got = search.swap_matrix(cur, mask)
+        np.testing.assert_array_equal(got, want)
+    assert readings == {64, None}  # both readings occur
+
+
+def test_smallest_entries() -> None:
+    from hedgeopt.solvers.wholeshare.selection import _smallest
+
+    rng = np.random.default_rng(0)
+    for shape in ((5, 40), (1, 7), (3, 2), (2, 2), (30, 300)):
+        P = rng.random(shape)
+        P[rng.random(shape) < 0.3] = np.inf
+        for m in (1, 3):
+            got = np.sort(P.ravel()[_smallest(P, m)])
+            np.testing.assert_array_equal(got, np.sort(P.ravel())[:m])
