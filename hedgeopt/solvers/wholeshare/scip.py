@@ -291,9 +291,9 @@ class _ScipBuild:
             zl, zu = self.zl, self.zu
             if self.formulation == "tight" and self.spec is not None:
                 zl, zu, self.tight = tightened_bounds(self.spec, zl, zu, self.deadline)
-                for i in np.flatnonzero((zl > self.zl) | (zu < self.zu)):
-                    self.m.chgVarLb(self.z[i], float(zl[i]))
-                    self.m.chgVarUb(self.z[i], float(zu[i]))
+                for j in np.flatnonzero((zl > self.zl) | (zu < self.zu)):
+                    self.m.chgVarLb(self.z[j], float(zl[j]))
+                    self.m.chgVarUb(self.z[j], float(zu[j]))
             zs = self.zs
             for i in range(len(self.z)):
                 if self.late():
