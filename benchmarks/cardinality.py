@@ -25,9 +25,10 @@ Run ``python -m benchmarks.cardinality [--instances indtrack5,...] [--times 10,6
 whole-share suite (``python -m benchmarks --suite wholeshare``) prints the same table.
 
 The SCIP rows (``--scip 10,30``, instead of the table): ``solver="SCIP"`` through the public
-API with each formulation of the held binaries (:data:`SCIP_FORMULATIONS`, set by
-:func:`scip_formulation`) side by side in one run: J / J_best, SCIP's own dual bound / J_best,
-the gap ``(J - bound) / J``, seconds, who found the answer and SCIP's nodes.
+API at each time limit: J / J_best, SCIP's own dual bound / J_best, the gap
+``(J - bound) / J``, seconds, who found the answer, SCIP's nodes and the independent check.
+(Indicator, SOS1 and LP-tightened big-M formulations were measured with these rows and
+dropped: see :func:`hedgeopt.solvers.wholeshare.scip.solve_scip`.)
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.wholeshare import LAM, dollars2_numpy, orlib_instance
-from hedgeopt.solvers.wholeshare import scip, selection
+from hedgeopt.solvers.wholeshare import selection
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
 from hedgeopt.solvers.wholeshare.selection import _Search, forced_names
@@ -144,31 +145,13 @@ def perspective_room(Q: np.ndarray) -> tuple[int, float]:
     return int((~null).sum()), float(comp.min()) if null.any() else 0.0
 
 
-#: the formulations of the SCIP rows (:data:`hedgeopt.solvers.wholeshare.scip_held.FORMULATIONS`)
-SCIP_FORMULATIONS = ("bigm", "indicator", "sos1", "tight")
-
-
-@contextlib.contextmanager
-def scip_formulation(name: str) -> Iterator[None]:
-    """SCIP's held binaries in the formulation ``name`` inside the block
-    (:data:`hedgeopt.solvers.wholeshare.scip.CARDINALITY` set and restored)."""
-    saved = scip.CARDINALITY
-    scip.CARDINALITY = name
-    try:
-        yield
-    finally:
-        scip.CARDINALITY = saved
-
-
-def _solve_scip(name: str, time_limit: float, formulation: str, seed: int = 0
-                ) -> dict[str, Any]:
-    """``solver="SCIP"`` through the public API with ``formulation``, re-verified with plain
-    numpy and with the independent checker on the spec's lots."""
+def _solve_scip(name: str, time_limit: float, seed: int = 0) -> dict[str, Any]:
+    """``solver="SCIP"`` through the public API, re-verified with plain numpy and with the
+    independent checker on the spec's lots."""
     prices, basket, _, _ = instance(name)
     prob = problem(name)
     t0 = time.perf_counter()
-    with scip_formulation(formulation):
-        res = prob.solve(solver="SCIP", time_limit=time_limit, seed=seed)
+    res = prob.solve(solver="SCIP", time_limit=time_limit, seed=seed)
     secs = time.perf_counter() - t0
     sh = res.shares.reindex(prices.columns).to_numpy(dtype=float)
     J = dollars2_numpy(sh, prices, basket)
@@ -181,30 +164,27 @@ def _solve_scip(name: str, time_limit: float, formulation: str, seed: int = 0
     return {"J": J, "seconds": secs, "method": res.method, "checked": not bad,
             "scip_bound": prob.objective.dollars2(db, prob.ctx) if db is not None else None,
             "scip_status": info.get("scip_status"), "nodes": info.get("scip_nodes"),
-            "start_accepted": info.get("scip_start_accepted"),
-            "tightened": info.get("scip_tightened")}
+            "start_accepted": info.get("scip_start_accepted")}
 
 
 def scip_run(names: list[str], times: list[float], seed: int = 0) -> dict[str, Any]:
-    """The SCIP rows: every formulation at every time limit on each instance."""
+    """The SCIP rows: every time limit on each instance."""
     out: dict[str, Any] = {"times": times, "seed": seed, "results": {}}
     for name in names:
         rows = {}
         for tl in times:
-            for f in SCIP_FORMULATIONS:
-                rows[f"{f}, time_limit={tl:g}"] = r = _solve_scip(name, tl, f, seed)
-                print(f"[{name}] {f} {tl:g}: J={r['J']:.6g} bound={r['scip_bound']} "
-                      f"{r['seconds']:.1f} s", flush=True)
+            rows[f"SCIP, time_limit={tl:g}"] = r = _solve_scip(name, tl, seed)
+            print(f"[{name}] SCIP {tl:g}: J={r['J']:.6g} bound={r['scip_bound']} "
+                  f"{r['seconds']:.1f} s", flush=True)
         best = min(min(r["J"] for r in rows.values()), BEST_KNOWN.get(name, np.inf))
         out["results"][name] = {"J_best": best, "rows": rows}
     return out
 
 
 def scip_table(out: dict[str, Any]) -> str:
-    """The SCIP rows as Markdown, one line per instance, formulation and time limit."""
-    lines = ["\n### SCIP's cardinality formulations (solver=\"SCIP\", seed "
-             f"{out['seed']})\n",
-             "| instance | formulation, time limit | J / J_best | SCIP dual bound / J_best | gap "
+    """The SCIP rows as Markdown, one line per instance and time limit."""
+    lines = [f"\n### SCIP on cardinality (solver=\"SCIP\", seed {out['seed']})\n",
+             "| instance | method | J / J_best | SCIP dual bound / J_best | gap "
              "| time | answer from | nodes | checked |", "|" + "---|" * 9]
     for name, res in out["results"].items():
         best = res["J_best"]

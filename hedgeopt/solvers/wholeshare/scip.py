@@ -8,46 +8,37 @@ from typing import Any
 
 import numpy as np
 
-from hedgeopt.exceptions import InputError
 from hedgeopt.solvers.registry import get_backend
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.model import _factor_constant, mip_bounds
-from hedgeopt.solvers.wholeshare.scip_held import (
-    FORMULATIONS,
-    held_indicator,
-    held_sos1,
-    tightened_bounds,
-)
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
 
-__all__ = ["CARDINALITY", "solve_scip"]
-
-#: how the held binaries (name count, minimum positions) are formulated when ``solve_scip``
-#: is not told (:data:`.scip_held.FORMULATIONS`; measured in ``benchmarks/cardinality.py``)
-CARDINALITY = "bigm"
+__all__ = ["solve_scip"]
 
 
 def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1e-4,
                threads: int = 1, verbose: bool = False, seed: int = 0,
                start: np.ndarray | None = None, options: dict[str, Any] | None = None,
-               feasibility_only: bool = False, cardinality: str | None = None
-               ) -> WholeShareOutcome:
+               feasibility_only: bool = False) -> WholeShareOutcome:
     """Solve with PySCIPOpt on the factor form (see the module docstring).
 
     ``start`` (lots, feasible) is given to SCIP as a solution; the outcome's bound is SCIP's
     dual bound mapped back to ``f``. ``time_limit`` covers the model build too (it is checked
     between the constraint blocks; SCIP gets what is left). With ``feasibility_only`` the
     model has no objective and SCIP stops at its first solution: a quick search for any
-    point, or a proof that there is none (``status == "infeasible"``). ``cardinality`` is
-    the formulation of the held binaries (:data:`.scip_held.FORMULATIONS`; default
-    :data:`CARDINALITY`). ``info`` records SCIP's own dual bound (``scip_dual_bound``, in
-    the units of ``f``), whether it took the warm start (``scip_start_accepted``) and the
-    formulation (``scip_cardinality``).
+    point, or a proof that there is none (``status == "infeasible"``). ``info`` records
+    SCIP's own dual bound (``scip_dual_bound``, in the units of ``f``; the outcome's
+    ``bound`` is the same number) and whether SCIP took the warm start
+    (``scip_start_accepted``; None without one).
+
+    The held binaries of the name count and the minimum positions are big-M rows on the
+    propagated lot bounds. Indicator constraints, SOS1 on ``(z_i, 1 - p_i)`` and big-M
+    constants from one LP per name were measured against them (issue 15,
+    ``benchmarks/cardinality.py --scip``): none gave a better answer or bound on indtrack5 or
+    synthetic800 (the root relaxation is ~0 in every formulation, since an unrestricted
+    combination of the names tracks the basket), SOS1 overran the time limit and the LPs
+    cost 3-4 s without tightening a single constant, so big-M stays.
     """
-    form_key = CARDINALITY if cardinality is None else str(cardinality).lower()
-    if form_key not in FORMULATIONS:
-        raise InputError(f"unknown SCIP cardinality formulation {cardinality!r}; use one of "
-                         f"{FORMULATIONS}", field="cardinality")
     get_backend("SCIP")
     import pyscipopt as scip
 
@@ -145,8 +136,7 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
             if np.isfinite(hi):
                 m.addCons(expr <= hi)
     # turnover, name count, minimum positions and trades: each rule adds its rows
-    build = _ScipBuild(m, scip, z, w, u, srch.zl, srch.zu, zs, sol_vals, late, srch.mw,
-                       form_key, spec, deadline)
+    build = _ScipBuild(m, scip, z, w, u, srch.zl, srch.zu, zs, sol_vals, late, srch.mw)
     try:
         for rule in srch.rules:
             rule.scip_rows(build)
@@ -167,13 +157,11 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     m.optimize()
     status = m.getStatus()
     info: dict[str, Any] = {"scip_status": status, "scip_nodes": m.getNNodes(),
-                            "scip_cardinality": form_key, "scip_start_accepted": accepted}
-    if build.tight is not None:
-        info["scip_tightened"] = build.tight
+                            "scip_start_accepted": accepted}
     bound = None
     try:
         db = m.getDualbound()
-        if np.isfinite(db) and not feasibility_only:
+        if np.isfinite(db) and abs(db) < m.infinity() and not feasibility_only:
             bound = db / sigma**2 + const
             info["scip_dual_bound"] = bound
     except Exception:  # noqa: BLE001 - PySCIPOpt raises bare Exception: no bound then
@@ -262,14 +250,10 @@ class _ScipBuild:
 
     def __init__(self, m: Any, scip: Any, z: list[Any], w: list[Any], u: np.ndarray,
                  zl: np.ndarray, zu: np.ndarray, zs: np.ndarray | None, sol_vals: _SolVals,
-                 late: Callable[[], bool], mw: np.ndarray | None, formulation: str = "bigm",
-                 spec: WholeShareSpec | None = None, deadline: float | None = None) -> None:
+                 late: Callable[[], bool], mw: np.ndarray | None) -> None:
         self.m, self.scip, self.z, self.w, self.u = m, scip, z, w, u
         self.zl, self.zu, self.zs = zl, zu, zs
         self.sol_vals, self.late, self.mw = sol_vals, late, mw
-        self.formulation, self.spec, self.deadline = formulation, spec, deadline
-        #: the record of :func:`.scip_held.tightened_bounds` ("tight" only)
-        self.tight: dict[str, Any] | None = None
         self._held: list[tuple[Any, Any]] | None = None
 
     def start(self, var: Any, val: float) -> None:
@@ -288,28 +272,10 @@ class _ScipBuild:
         if self._held is None:
             held = []
             mwl = self.mw if self.mw is not None else np.zeros(len(self.z))
-            zl, zu = self.zl, self.zu
-            if self.formulation == "tight" and self.spec is not None:
-                zl, zu, self.tight = tightened_bounds(self.spec, zl, zu, self.deadline)
-                for j in np.flatnonzero((zl > self.zl) | (zu < self.zu)):
-                    self.m.chgVarLb(self.z[j], float(zl[j]))
-                    self.m.chgVarUb(self.z[j], float(zu[j]))
-            zs = self.zs
             for i in range(len(self.z)):
                 if self.late():
                     raise _Late("the cardinality binaries")
-                ml, st = max(mwl[i], 1.0), (zs[i] if zs is not None else None)
-                pair = None
-                if self.formulation == "indicator":
-                    pair = held_indicator(self.m, self.z[i], zl[i], zu[i], ml, f"h{i}",
-                                          self.sol_vals, st)
-                elif self.formulation == "sos1":
-                    pair = held_sos1(self.m, self.z[i], zl[i], zu[i], ml, f"h{i}",
-                                     self.sol_vals, st)
-                if pair is None:
-                    pair = _sign_binaries(self.m, self.scip, self.z[i], 0.0, zl[i], zu[i], ml,
-                                          f"h{i}", self.sol_vals, st)
-                held.append(pair)
+                held.append(self.sign_binaries(i, 0.0, max(mwl[i], 1.0), f"h{i}"))
             self._held = held
         return self._held
 
