@@ -26,7 +26,18 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
     dual bound mapped back to ``f``. ``time_limit`` covers the model build too (it is checked
     between the constraint blocks; SCIP gets what is left). With ``feasibility_only`` the
     model has no objective and SCIP stops at its first solution: a quick search for any
-    point, or a proof that there is none (``status == "infeasible"``).
+    point, or a proof that there is none (``status == "infeasible"``). ``info`` records
+    SCIP's own dual bound (``scip_dual_bound``, in the units of ``f``; the outcome's
+    ``bound`` is the same number) and whether SCIP took the warm start
+    (``scip_start_accepted``; None without one).
+
+    The held binaries of the name count and the minimum positions are big-M rows on the
+    propagated lot bounds. Indicator constraints, SOS1 on ``(z_i, 1 - p_i)`` and big-M
+    constants from one LP per name were measured against them (issue 15,
+    ``benchmarks/cardinality.py --scip``): none gave a better answer or bound on indtrack5 or
+    synthetic800 (the root relaxation is ~0 in every formulation, since an unrestricted
+    combination of the names tracks the basket), SOS1 overran the time limit and the LPs
+    cost 3-4 s without tightening a single constant, so big-M stays.
     """
     get_backend("SCIP")
     import pyscipopt as scip
@@ -131,25 +142,28 @@ def solve_scip(spec: WholeShareSpec, *, time_limit: float = 10.0, gap: float = 1
             rule.scip_rows(build)
     except _Late as exc:
         return _build_timeout(spec, start, t0, str(exc))
+    accepted = None
     if zs is not None:
         sol = m.createSol()
         for var, val in sol_vals.items:
             m.setSolVal(sol, var, float(val))
         try:
-            m.addSol(sol, free=True)
+            accepted = bool(m.addSol(sol, free=True))
         except Exception:  # noqa: BLE001 - PySCIPOpt raises bare Exception; a rejected start
-            pass
+            accepted = False
     if late():
         return _build_timeout(spec, start, t0, "the warm start")
     m.setParam("limits/time", max(deadline - time.perf_counter(), 0.01))
     m.optimize()
     status = m.getStatus()
-    info: dict[str, Any] = {"scip_status": status, "scip_nodes": m.getNNodes()}
+    info: dict[str, Any] = {"scip_status": status, "scip_nodes": m.getNNodes(),
+                            "scip_start_accepted": accepted}
     bound = None
     try:
         db = m.getDualbound()
-        if np.isfinite(db) and not feasibility_only:
+        if np.isfinite(db) and abs(db) < m.infinity() and not feasibility_only:
             bound = db / sigma**2 + const
+            info["scip_dual_bound"] = bound
     except Exception:  # noqa: BLE001 - PySCIPOpt raises bare Exception: no bound then
         pass
     if status == "infeasible":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hedgeopt.solvers.wholeshare import find_feasible, solve_heuristic, solve_scip, violations
-from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule
+from hedgeopt.solvers.wholeshare.restrictions import MaxNamesRule, MinPositionRule
 from tests.solvers.wholeshare.specs import (
     CASES,
     brute_force,
@@ -72,3 +72,23 @@ def test_scip_takes_linear_costs_and_agrees_with_the_heuristic(seed: int) -> Non
     assert heur.value == pytest.approx(out.value, rel=1e-9, abs=1e-15)
     assert out.bound <= out.value + 1e-12 * abs(out.value)
     assert violations(spec, out.z) == []
+
+
+@needs_scip
+@pytest.mark.parametrize("long_only", [True, False])
+def test_scip_records_its_dual_bound_and_the_warm_start(long_only: bool) -> None:
+    # MaxNames and MinPosition share the held binaries; signed names use both of them
+    rules = (MaxNamesRule(3), MinPositionRule(np.full(4, 0.15)))
+    spec = make_spec(4, 1, long_only=long_only, rules=rules, band=(0.9, 1.0))
+    _, best = brute_force(spec)
+    start = find_feasible(spec, time_limit=2).z
+    assert start is not None
+    out = solve_scip(spec, time_limit=10, gap=1e-9, start=start)
+    assert out.info["scip_start_accepted"] is True
+    assert out.z is not None and violations(spec, out.z) == []
+    assert out.value == pytest.approx(best, rel=1e-7, abs=1e-12)
+    # SCIP's own bound, mapped back to f: below the optimum, and what the outcome reports
+    assert out.info["scip_dual_bound"] == out.bound
+    assert out.bound <= best + 1e-6 * abs(best)
+    cold = solve_scip(spec, time_limit=10, gap=1e-9)
+    assert cold.info["scip_start_accepted"] is None
