@@ -375,3 +375,19 @@ def test_value_horizon_longer_than_the_window_is_an_error(tiny):
     prob = ho.HedgeProblem(prices, basket, lam=0.5, value_horizon=2)
     with pytest.raises(ho.InputError, match="value_horizon = 2 needs at least 4 rows"):
         prob.update_data(prices.iloc[:3], basket.iloc[:3])
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_quadratic_is_the_scaled_gram_in_a_contiguous_array(market, lam):
+    """``(Q, q, c)`` of the native form from numpy's covariances, and ``Q`` C-contiguous (the
+    active-set solver takes row blocks of it; a strided view made that ~17x slower)."""
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    obj = ho.TrackingObjective(lam)
+    Q, q, c = obj.quadratic(ctx)
+    assert Q.flags.c_contiguous
+    s = obj.scale(ctx)
+    H = (1 - lam) * ctx.gram.diffs + lam * ctx.gram.levels
+    np.testing.assert_allclose(Q, H[:-1, :-1] * 2 / s, rtol=1e-12, atol=1e-15 * np.abs(H).max())
+    np.testing.assert_allclose(q, -H[:-1, -1] * 2 / s, rtol=1e-12, atol=1e-15 * np.abs(H).max())
+    assert c == pytest.approx(H[-1, -1] / s, rel=1e-12)
