@@ -168,6 +168,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import lapack
 
+from hedgeopt.solvers.qp_bounds import _amax, _feasible
+
 __all__ = ["Hessian", "QPSolution", "solve_qp"]
 
 _PIVOT_TOL = 1e-14  # potrf pivot^2 / diagonal below this: treat the block as singular
@@ -231,11 +233,6 @@ class QPSolution:
     objective: float = float("nan")
     method: str = "pdas"
     factorizations: int = 0
-
-
-def _amax(a: np.ndarray) -> float:
-    """Largest entry of ``a``, 0 for an empty array."""
-    return float(a.max()) if a.size else 0.0
 
 
 class _Singular(Exception):
@@ -447,89 +444,6 @@ class _Iterate:
     qx: np.ndarray  # Q @ x
 
 
-@dataclass(frozen=True)
-class _Feasible:
-    """The validated bounds and rows of a QP and what the solver derives from them alone
-    (independent of ``Q``, ``q`` and ``tol``): kept between the solves of a re-solve loop
-    (:func:`_feasible`). Its arrays are private read-only copies."""
-
-    lb: np.ndarray
-    ub: np.ndarray
-    A: np.ndarray
-    absA: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    pinned: np.ndarray
-    has_lb: np.ndarray
-    has_ub: np.ndarray
-    lbz: np.ndarray
-    ubz: np.ndarray
-    eq: np.ndarray
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    any_pinned: bool
-    zero_bounds: bool
-    crossed: bool  # some lb > ub or lo > hi: infeasible
-    scale_p: float
-
-    @classmethod
-    def build(cls, N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
-              lo: ArrayLike | None, hi: ArrayLike | None) -> _Feasible:
-        lbv = _Problem._vec(lb, N, -np.inf, "lb").copy()
-        ubv = _Problem._vec(ub, N, np.inf, "ub").copy()
-        Am = np.zeros((0, N)) if A is None else np.array(A, dtype=float)
-        if Am.ndim == 1:
-            Am = Am.reshape(1, -1)
-        if Am.ndim != 2 or Am.shape[1] != N:
-            raise ValueError(f"A must have shape (m, {N}), got {Am.shape}")
-        m = Am.shape[0]
-        lov = _Problem._vec(lo, m, -np.inf, "lo").copy()
-        hiv = _Problem._vec(hi, m, np.inf, "hi").copy()
-        has_lb, has_ub = np.isfinite(lbv), np.isfinite(ubv)
-        row_lo, row_hi = np.isfinite(lov), np.isfinite(hiv)
-        lbz, ubz = np.where(has_lb, lbv, 0.0), np.where(has_ub, ubv, 0.0)
-        pinned = lbv == ubv
-        finite = np.concatenate([lbv[has_lb], ubv[has_ub], lov[row_lo], hiv[row_hi]])
-        out = cls(lb=lbv, ub=ubv, A=Am, absA=np.abs(Am), lo=lov, hi=hiv, pinned=pinned,
-                  has_lb=has_lb, has_ub=has_ub, lbz=lbz, ubz=ubz, eq=lov == hiv,
-                  row_lo=row_lo, row_hi=row_hi, any_pinned=bool(pinned.any()),
-                  zero_bounds=not (lbz.any() or ubz.any()),
-                  crossed=bool((lbv > ubv).any() or (lov > hiv).any()),
-                  scale_p=max(1.0, _amax(np.abs(finite))))
-        for v in vars(out).values():
-            if isinstance(v, np.ndarray):
-                v.setflags(write=False)
-        return out
-
-    def same(self, N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
-             lo: ArrayLike | None, hi: ArrayLike | None) -> bool:
-        """Whether these are the arguments it was built from (compared by value)."""
-        if self.lb.size != N:
-            return False
-        for given, mine in ((lb, self.lb), (ub, self.ub), (lo, self.lo), (hi, self.hi),
-                            (A, self.A)):  # NaN never compares equal: it is rebuilt (and refused)
-            if (not isinstance(given, np.ndarray) or given.shape != mine.shape
-                    or not (given == mine).all()):
-                return False
-        return True
-
-
-#: The last :class:`_Feasible` built: a frontier or a tuning path re-solves with the same bounds
-#: and rows, and only ``Q`` and ``q`` change (compared by value, never by identity alone).
-_LAST_FEASIBLE: list[_Feasible] = []
-
-
-def _feasible(N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
-              lo: ArrayLike | None, hi: ArrayLike | None) -> _Feasible:
-    """The :class:`_Feasible` of these bounds and rows (the last one when they are equal)."""
-    last = _LAST_FEASIBLE[-1] if _LAST_FEASIBLE else None
-    if last is not None and last.same(N, lb, ub, A, lo, hi):
-        return last
-    out = _Feasible.build(N, lb, ub, A, lo, hi)
-    _LAST_FEASIBLE[:] = [out]
-    return out
-
-
 class _Problem:
     """Validated data, scales and the equality-constrained subproblem solver."""
 
@@ -575,20 +489,6 @@ class _Problem:
         self.base_ridge = max(_AUTO_RIDGE * mean_dg, _AUTO_RIDGE_REL * self.scale_d / self.scale_p)
         self.max_ridge = _MAX_AUTO_RIDGE * mean_dg
         self.n_solves = 0
-
-    @staticmethod
-    def _vec(v: ArrayLike | None, n: int, default: float, name: str) -> np.ndarray:
-        if v is None:
-            return np.full(n, default)
-        v = np.asarray(v, dtype=float)
-        if v.ndim == 0:
-            v = np.full(n, float(v))
-        v = v.reshape(-1)
-        if v.size != n:
-            raise ValueError(f"{name} must have {n} entries, got {v.size}")
-        if np.isnan(v).any():
-            raise ValueError(f"{name} contains NaN")
-        return v
 
     # ------------------------------------------------------------------ helpers
     def factor(self) -> _Factor:

@@ -1,0 +1,32 @@
+"""The validated bounds and rows kept between solves: reused only when equal by value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hedgeopt.solvers.qp_bounds import _feasible
+
+
+def test_equal_arrays_reuse_and_changed_arrays_rebuild() -> None:
+    lb, ub = np.zeros(4), np.full(4, 0.5)
+    A, lo, hi = np.ones((1, 4)), np.array([1.0]), np.array([1.0])
+    first = _feasible(4, lb, ub, A, lo, hi)
+    assert _feasible(4, lb.copy(), ub.copy(), A.copy(), lo.copy(), hi.copy()) is first
+    ub[2] = 0.25  # changed in place: same object, other values
+    again = _feasible(4, lb, ub, A, lo, hi)
+    assert again is not first and again.ub[2] == 0.25 and first.ub[2] == 0.5
+    assert not again.ub.flags.writeable  # private read-only copies
+    assert again.eq.tolist() == [True] and not again.crossed
+    assert _feasible(4, 0.0, 0.5, A, lo, hi) is not again  # scalars are never taken as equal
+
+
+def test_derived_facts_and_refusals() -> None:
+    f = _feasible(3, np.array([0.0, 1.0, -np.inf]), np.array([1.0, 1.0, 2.0]), None, None, None)
+    assert f.pinned.tolist() == [False, True, False] and f.any_pinned
+    assert f.has_lb.tolist() == [True, True, False] and f.scale_p == 2.0
+    assert _feasible(2, np.array([1.0, 0.0]), np.array([0.0, 1.0]), None, None, None).crossed
+    with pytest.raises(ValueError, match="NaN"):
+        _feasible(2, np.array([np.nan, 0.0]), None, None, None, None)
+    with pytest.raises(ValueError, match="3 entries"):
+        _feasible(3, np.zeros(2), None, None, None, None)
