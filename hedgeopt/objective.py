@@ -209,8 +209,8 @@ class TrackingObjective:
             return low, q_low.copy(), c_low
         if self._horizon is None and self._shrinkage == 0:  # scaled as it is formed
             H = ctx.gram.combined(self.lam, 2.0 / s)
-            # a C-contiguous Q: the solver takes row blocks of it, and numpy's take on a strided
-            # view is ~17x slower (N=2000: 55 ms more per solve than the copy costs)
+            # C order once here: every QP of the solve (the sign rounds) takes row blocks of Q,
+            # and solve_qp would otherwise copy the strided view at each call
             return np.ascontiguousarray(H[:-1, :-1]), -H[:-1, -1], 0.5 * float(H[-1, -1])
         H = self.gram(ctx)
         Q = H[:-1, :-1] * (2.0 / s)

@@ -466,3 +466,19 @@ def test_input_validation():
         solve_qp(Q, np.ones(3), A=np.ones((1, 4)), lo=0.0, hi=1.0)
     with pytest.raises(ValueError):
         solve_qp(Q, np.ones(3), ridge=-1.0)
+
+
+def test_strided_view_of_q_gives_the_same_answer() -> None:
+    """A Q that is a strided view (the top-left block of an augmented Gram) is taken in C order
+    once: the same solution, bit for bit, as its contiguous copy."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 13))
+    H = X.T @ X
+    view = H[:-1, :-1]
+    assert not view.flags.c_contiguous
+    q = H[:-1, -1]
+    kw = dict(lb=0.0, A=np.ones((1, 12)), lo=1.0, hi=1.0)
+    a = solve_qp(view, q, **kw)
+    b = solve_qp(np.ascontiguousarray(view), q, **kw)
+    assert a.status == b.status == "optimal"
+    np.testing.assert_array_equal(a.x, b.x)
