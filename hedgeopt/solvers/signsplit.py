@@ -123,10 +123,9 @@ def _relaxation(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm,
 def _first_signs(form: LinearForm, q: np.ndarray, warm: QPSolution | None) -> np.ndarray:
     """The first sign pattern: a warm start's signs where its weights are nonzero, else the
     sign of the descent direction ``q`` at 0 (bounds that fix a sign win)."""
-    sign = np.where(q < 0, -1, 1)
-    if warm is not None and warm.x.shape == q.shape:
-        sign = np.where(warm.x > 0, 1, np.where(warm.x < 0, -1, sign))
-    return _signs_of(sign.astype(float), sign, form)
+    descent = np.where(q < 0, -1, 1)
+    x = warm.x if warm is not None and warm.x.shape == q.shape else descent
+    return _signs_of(x, descent, form)
 
 
 def _signs_of(x: np.ndarray, default: np.ndarray, form: LinearForm) -> np.ndarray:

@@ -1,7 +1,9 @@
 """One BLAS thread for the solvers' inner loops.
 
-The active-set iterations and the whole-share search are long sequences of small BLAS calls
-(matrix-vector products, rank-one updates, Cholesky factors of the free block). A multi-threaded
+The active-set iterations (the ACTIVESET backend, :mod:`hedgeopt.solvers.native`) are long
+sequences of small BLAS calls (matrix-vector products, rank-one updates, Cholesky factors of the
+free block); the whole-share search was measured unaffected by the thread count and is left
+alone. A multi-threaded
 BLAS pays a thread hand-off on each of them, which costs more than it saves and, on a machine
 whose cores are busy, turns into waits that grow with the load: OR-Library indtrack7 (N=1317,
 T=145) took 4.8 s for one ACTIVESET solve with OpenBLAS's two threads on a loaded 2-core machine,

@@ -474,9 +474,9 @@ def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
         list(itertools.product(*(grids.get(k, (None,)) for k in PROBLEM_KEYS))),
         desc="tune", quiet=quiet,
     ):
-        lams = [i for i, v in enumerate(grids["lam"])
-                if horizon is None or v > 0]  # lam 0: no value term
-        path = [(i_lam, r) for k, i_lam in enumerate(lams)
+        lam_idx = [i for i, v in enumerate(grids["lam"])
+                   if horizon is None or v > 0]  # lam 0: no value term
+        path = [(i_lam, r) for k, i_lam in enumerate(lam_idx)
                 for r in (grids["ridge"][::-1] if k % 2 else grids["ridge"])]
         shrink = 0.0 if shrink is None else shrink
         ridge_term = Ridge(0.0, prior=prior)
@@ -485,7 +485,7 @@ def _validation_scores(base: HedgeContext, cons: list[Any], fixed: list[Any],
             lo = first if win is None else max(first, ref - int(win) + 1)
             fit_P, fit_B = P_all.iloc[lo:ref + 1], B_all.iloc[lo:ref + 1]
             if prob is None:
-                prob = make_problem(fit_P, fit_B, lam=grids["lam"][lams[0]],
+                prob = make_problem(fit_P, fit_B, lam=grids["lam"][lam_idx[0]],
                                     constraints=[*cons, *fixed, ridge_term],
                                     half_life=hl, pnl=pnl_mode, value_horizon=horizon,
                                     shrinkage=shrink)
