@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +149,8 @@ def test_custom_sizes_and_notional():
 
 
 def test_large_market_scales():
-    t0 = time.perf_counter()
+    # behaviour only: no wall-clock assert in a test (the benchmarks time the solves on it)
     prices, basket, sectors = synthetic_market(n_assets=2000, n_days=1260)
-    elapsed = time.perf_counter() - t0
     assert prices.shape == (1260, 2000)
     assert prices.columns.is_unique and set(basket.attrs["units"]).isdisjoint(prices.columns)
     values = prices.to_numpy()
@@ -160,7 +158,6 @@ def test_large_market_scales():
     assert ((values >= 5.0) & (values <= 1000.0)).mean() > 0.95
     assert basket.iloc[-1] == pytest.approx(10e6, rel=1e-9)
     assert sectors.nunique() == 10
-    assert elapsed < 2.0
 
 
 @pytest.mark.parametrize(

@@ -143,12 +143,14 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
             zd = dive(srch, xr, t_dive, 0.05)
             if zd is not None and round_feasible(srch, srch.u * zd, deadline, True):
                 srch.local_search(1e-12 * abs(srch.f), deadline)
-                f_dive = srch.f
                 zd = srch.z.copy()
+                # both starts are compared, and reported, by the value recomputed from the
+                # spec: the search's running ``f`` drifts by rounding (1e-9 relative here)
+                f_dive = spec.value(zd)
                 if best_z is not None:
                     srch.set(best_z)
                     srch.local_search(1e-12 * abs(srch.f), deadline)
-                if not ok or f_dive < srch.f:
+                if not ok or f_dive < spec.value(srch.z):
                     srch.set(zd)
                     best_z = zd
                     method = "rounding"
@@ -166,14 +168,15 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     if feasibility_only:
         return _found(spec, srch.z.copy(), bound, t0)
     thr_rel = 1e-12
-    f_round = srch.f
+    f_round = spec.value(srch.z)
     srch.local_search(thr_rel * abs(srch.f), deadline)
     info["rounding_value"] = f_round
-    if srch.f < f_round - 1e-15 * abs(f_round):
+    f_ls = spec.value(srch.z)
+    if f_ls < f_round - 1e-15 * abs(f_round):
         method = "local search"
-    info["local_search_value"] = srch.f
+    info["local_search_value"] = f_ls
     if log:
-        log(f"rounding f={f_round:.10g}; local search f={srch.f:.10g}")
+        log(f"rounding f={f_round:.10g}; local search f={f_ls:.10g}")
     proven = False
     # tiny problems: one exhaustive enumeration proves optimality
     if srch.n <= 12 and time.perf_counter() < deadline and not srch.priced:
@@ -186,11 +189,11 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
             method = "enumeration"
         proven = exact and not srch.last_ridge
     if not proven:
-        f_ls = srch.f
+        f_ls = spec.value(srch.z)
         lns = _LNS(srch, rng)
         info["lns"] = lns.run(deadline, thr_rel, log, max_iter)
         proven = lns.proven
-        if srch.f < f_ls - 1e-15 * abs(f_ls):
+        if spec.value(srch.z) < f_ls - 1e-15 * abs(f_ls):
             method = "LNS"
     srch.set(srch.z)  # fresh accumulators
     z = srch.z.copy()
