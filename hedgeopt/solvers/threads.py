@@ -12,7 +12,8 @@ outside these loops and keeps every thread.
 
 The limit is set with threadpoolctl's :class:`~threadpoolctl.ThreadpoolController` (created once:
 entering the limit then costs about 15 microseconds) and restored on exit. The environment
-variable ``HEDGEOPT_SOLVER_BLAS_THREADS`` changes the number (``0`` leaves BLAS alone).
+variable ``HEDGEOPT_SOLVER_BLAS_THREADS`` changes the number (``0`` leaves BLAS alone; anything
+but a whole number >= 0 is an :class:`~hedgeopt.InputError`).
 """
 
 from __future__ import annotations
@@ -22,17 +23,31 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from hedgeopt.exceptions import InputError
+
 __all__ = ["solver_blas_threads"]
 
 _CONTROLLER: Any = None
 
 
+ENV_VAR = "HEDGEOPT_SOLVER_BLAS_THREADS"
+
+
 def _limit() -> int:
-    raw = os.environ.get("HEDGEOPT_SOLVER_BLAS_THREADS", "").strip()
-    try:
-        return max(int(raw), 0) if raw else 1
-    except ValueError:
+    """The thread limit the environment asks for: unset or empty is 1, ``0`` is none."""
+    raw = os.environ.get(ENV_VAR, "").strip()
+    if not raw:
         return 1
+    try:
+        threads = int(raw)
+    except ValueError:
+        threads = -1
+    if threads < 0:
+        raise InputError(
+            f"the environment variable {ENV_VAR} = {raw!r} is not a thread count: give a whole "
+            "number (1, 2, ...), 0 to leave BLAS alone, or unset it for the default of one "
+            "thread", field=ENV_VAR)
+    return threads
 
 
 @contextlib.contextmanager

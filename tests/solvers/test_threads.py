@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from hedgeopt.exceptions import InputError
 from hedgeopt.solvers import native
 from hedgeopt.solvers.threads import solver_blas_threads
 
@@ -36,9 +37,21 @@ def test_environment_sets_or_removes_the_limit(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", "0")
     with solver_blas_threads():
         assert _blas_threads() == before
-    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", "not a number")
+    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", " ")
     with solver_blas_threads():
         assert _blas_threads() == [1] * len(before)
+
+
+@pytest.mark.parametrize("raw", ["not a number", "-1", "1.5", "two"])
+def test_a_bad_thread_count_is_an_error_naming_the_variable(
+        monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", raw)
+    before = _blas_threads()
+    with pytest.raises(InputError, match=f"HEDGEOPT_SOLVER_BLAS_THREADS = '{raw}'") as e:
+        with solver_blas_threads():
+            pass
+    assert e.value.field == "HEDGEOPT_SOLVER_BLAS_THREADS"
+    assert _blas_threads() == before
 
 
 def test_native_solve_runs_under_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
