@@ -3,14 +3,16 @@ the problem was set to (the chosen one, which :func:`hedgeopt.plot_frontier` mar
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.text import fmt_float
 
-__all__ = ["FrontierTable"]
+__all__ = ["FrontierPoint", "FrontierTable", "frontier_table"]
 
 
 class FrontierTable(pd.DataFrame):
@@ -44,3 +46,33 @@ class FrontierTable(pd.DataFrame):
 
     def _repr_html_(self) -> str:
         return html_block("lam frontier", self._facts(), [("", self._cells())])
+
+
+class FrontierPoint(NamedTuple):
+    """One verified point of a frontier: its lam, the gap path ``d = P n - B`` ($, one entry
+    per row of the window), the names held and the backend that solved it."""
+
+    lam: float
+    gap: np.ndarray
+    names: int
+    solver: str
+
+
+def frontier_table(points: list[FrontierPoint]) -> FrontierTable:
+    """The table of the points, their variances taken in one pass over all the gap paths.
+
+    ``var_pnl`` and ``var_value`` are those of :func:`~hedgeopt.metrics.gap_variances`, bit
+    for bit: numpy's variance of each row of a C-ordered stack of paths is the pairwise sum of
+    that row, the reduction it runs on a single path. So ``objective`` (formed as
+    :func:`~hedgeopt.metrics.window_objective` forms it) equals ``HedgeResult.objective`` of
+    the same shares exactly.
+    """
+    if not points:
+        return FrontierTable([])
+    D = np.stack([p.gap for p in points])  # C order: one path per row
+    v_pnl = np.var(np.diff(D, axis=1), axis=1, ddof=1).tolist()
+    v_val = np.var(D, axis=1, ddof=1).tolist()
+    rows = [{"lam": p.lam, "var_pnl": a, "var_value": b, "objective": (1.0 - p.lam) * a
+             + p.lam * b, "pnl_te": math.sqrt(a), "value_te": math.sqrt(b), "names": p.names,
+             "solver": p.solver} for p, a, b in zip(points, v_pnl, v_val, strict=True)]
+    return FrontierTable(rows)

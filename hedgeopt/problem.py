@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,9 +29,8 @@ from hedgeopt.exceptions import (
     SolverError,
     VerificationError,
 )
-from hedgeopt.frontier_table import FrontierTable
+from hedgeopt.frontier_table import FrontierPoint, frontier_table
 from hedgeopt.keys import arguments_key
-from hedgeopt.metrics import gap_variances
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
@@ -41,6 +40,7 @@ from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
+from hedgeopt.solvers.threads import solver_blas_threads
 from hedgeopt.solvers.warm_path import extrapolated_warm_start
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 from hedgeopt.solvers.wholeshare.translate import whole_share_spec
@@ -333,22 +333,19 @@ class HedgeProblem:
                                              form.A, form.lo, form.hi)
 
     def _frontier_row(self, shares: np.ndarray, backend: Backend, out: Outcome,
-                      attempts: list[str], *, tol: float, start: float) -> dict[str, Any]:
-        """Verify a backend's shares and make their row of :meth:`frontier` (no
+                      attempts: list[str], *, tol: float, start: float) -> FrontierPoint:
+        """Verify a backend's shares and keep their point of :meth:`frontier` (no
         :class:`HedgeResult`, no pandas objects: the table is the only output)."""
         verify(shares, self.ctx, self.constraints, tol, backend.name)
-        return self._row(shares, backend.name)
+        return self._point(shares, backend.name)
 
-    def _row(self, shares: np.ndarray, solver: str) -> dict[str, Any]:
-        """A row of :meth:`frontier` for verified shares: the gap variances of one gap path,
-        and the objective from them as :func:`~hedgeopt.metrics.window_objective` computes it
-        (the same operations, so it equals ``HedgeResult.objective`` bit for bit)."""
-        v_pnl, v_val = gap_variances(self.ctx.P @ shares - self.ctx.B)
-        lam = self.lam
-        return {"lam": lam, "var_pnl": v_pnl, "var_value": v_val,
-                "objective": (1.0 - lam) * v_pnl + lam * v_val, "pnl_te": math.sqrt(v_pnl),
-                "value_te": math.sqrt(v_val), "names": int(np.count_nonzero(shares)),
-                "solver": solver}
+    def _point(self, shares: np.ndarray, solver: str) -> FrontierPoint:
+        """The frontier point of verified shares: their gap path ``P n - B`` (the product
+        :func:`~hedgeopt.metrics.window_objective` forms), names held and the backend. The
+        variances of all points are taken at the end, in one pass
+        (:func:`~hedgeopt.frontier_table.frontier_table`)."""
+        return FrontierPoint(self.lam, self.ctx.P @ shares - self.ctx.B,
+                             int(np.count_nonzero(shares)), solver)
 
     def _run(self, backend: Backend, form: LinearForm | None,
              qp: tuple[Any, np.ndarray, float] | None, *, verbose: bool,
@@ -567,31 +564,35 @@ class HedgeProblem:
         first: Any = None  # the native answer at the walk's first point (the turn's warm start)
         own = self._warm  # the warm start of the problem's own lam, given back at the end
         try:
-            for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
-                lam = lams[i]
-                self.lam, start = lam, time.perf_counter()
-                if self.integer:
-                    res = self.solve(solver, tol=tol, verbose=verbose, **opts)
-                    rows[i] = self._row(res.shares.to_numpy(), res.solver)
-                    continue
-                if plan is None:  # checks, forms and backends once; then only lam moves
-                    plan = self._plan(solver, tol, opts)
-                elif plan[1] is not None and plan[2] is not None:
-                    plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
-                if pos == turn and first is not None:  # back to the first point, other way
-                    self._warm, path = first[1], [first]
-                self._predict_warm(path, lam, plan[1])
-                rows[i] = self._solve_continuous(
-                    *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
-                    build=self._frontier_row)
-                if getattr(self._warm, "status", None) == "optimal":  # the native answer
-                    path = [*path[-1:], (lam, self._warm)]
-                    first = (lam, self._warm) if pos == 0 else first
+            with contextlib.ExitStack() as limit:
+                for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
+                    lam = lams[i]
+                    self.lam, start = lam, time.perf_counter()
+                    if self.integer:
+                        res = self.solve(solver, tol=tol, verbose=verbose, **opts)
+                        rows[i] = self._point(res.shares.to_numpy(), res.solver)
+                        continue
+                    if plan is None:  # checks, forms and backends once; then only lam moves
+                        plan = self._plan(solver, tol, opts)
+                        # one BLAS limit for all the points' QPs (entered after the Gram, which
+                        # keeps every thread), instead of one per solve
+                        limit.enter_context(solver_blas_threads())
+                    elif plan[1] is not None and plan[2] is not None:
+                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
+                    if pos == turn and first is not None:  # back to the first point, other way
+                        self._warm, path = first[1], [first]
+                    self._predict_warm(path, lam, plan[1])
+                    rows[i] = self._solve_continuous(
+                        *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
+                        build=self._frontier_row)
+                    if getattr(self._warm, "status", None) == "optimal":  # the native answer
+                        path = [*path[-1:], (lam, self._warm)]
+                        first = (lam, self._warm) if pos == 0 else first
         finally:
             self.lam = keep
             if getattr(own, "status", None) == "optimal" and not self.integer:
                 self._warm = own
-        table = FrontierTable(rows)
+        table = frontier_table(rows)
         table.attrs["chosen_lam"] = keep
         return table
 
