@@ -192,11 +192,16 @@ class HedgeProblem:
         form = piecewise_form(self.constraints, self.ctx)
         return form if form is not None and form.absolute is None else None
 
-    def quadratic(self, form: LinearForm, *, low_rank: bool = False
+    def quadratic(self, form: LinearForm, *, low_rank: bool = False, rows: bool = False
                   ) -> tuple[Any, np.ndarray, float] | None:
         """``(Q, q, c)`` of the normalised objective plus penalties, or None if a penalty is not
         quadratic on the feasible set (then the cvxpy backends are used). With ``low_rank``,
-        ``Q`` may be a :class:`~hedgeopt.solvers.lowrank.LowRankHessian` (N >> T)."""
+        ``Q`` may be a :class:`~hedgeopt.solvers.lowrank.LowRankHessian` (N >> T); with
+        ``rows`` and no penalty, a :class:`~hedgeopt.solvers.gram_rows.GramRows` when the form
+        is dense (a frontier's points: only the free rows are formed)."""
+        lazy = self.objective.gram_rows(self.ctx) if rows and not self.penalties else None
+        if lazy is not None:
+            return lazy
         Q, q, c = self.objective.quadratic(self.ctx, low_rank=low_rank)
         for p in self.penalties:
             term = p.quadratic(self.ctx, form.lb)
@@ -255,7 +260,8 @@ class HedgeProblem:
         return self._solve_continuous(form, qp, backends, per_backend, requested=solver,
                                       tol=tol, verbose=verbose, start=start)
 
-    def _plan(self, solver: str | None, tol: float, options: dict[str, Any]) -> tuple[
+    def _plan(self, solver: str | None, tol: float, options: dict[str, Any], *,
+              rows: bool = False) -> tuple[
             float, LinearForm | None, tuple[Any, np.ndarray, float] | None, list[Backend],
             dict[str, dict[str, Any]]]:
         """Check the arguments and the constraints, merge the forms, build the quadratic and
@@ -263,7 +269,8 @@ class HedgeProblem:
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
         form = piecewise_form(self.constraints, self.ctx)  # with |w| rows in form.absolute
-        qp = None if form is None or self.integer else self.quadratic(form, low_rank=True)
+        qp = None if form is None or self.integer else self.quadratic(form, low_rank=True,
+                                                                      rows=rows)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
@@ -573,12 +580,13 @@ class HedgeProblem:
                         rows[i] = self._point(res.shares.to_numpy(), res.solver)
                         continue
                     if plan is None:  # checks, forms and backends once; then only lam moves
-                        plan = self._plan(solver, tol, opts)
+                        plan = self._plan(solver, tol, opts, rows=True)  # Q's free rows only
                         # one BLAS limit for all the points' QPs (entered after the Gram, which
                         # keeps every thread), instead of one per solve
                         limit.enter_context(solver_blas_threads())
                     elif plan[1] is not None and plan[2] is not None:
-                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
+                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True, rows=True),
+                                *plan[3:])
                     if pos == turn and first is not None:  # back to the first point, other way
                         self._warm, path = first[1], [first]
                     self._predict_warm(path, lam, plan[1])

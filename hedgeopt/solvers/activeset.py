@@ -301,13 +301,18 @@ class _Factor:
             return M
         return _cholesky(M, M.diagonal().copy())
 
+    def _rows(self, idx: np.ndarray) -> np.ndarray:
+        """``Q[idx, :]``, a new C-ordered block (a structured ``Q`` forms only these rows)."""
+        return self.Q.take(idx, 0)
+
     def refactor(self, free: np.ndarray) -> None:
         """Fresh factor of the block ``free`` (bool mask or index array)."""
         idx = free.nonzero()[0] if free.dtype == bool else np.asarray(free, dtype=np.intp)
         n = idx.size
-        rows = self.Q if n == self.N else self.Q.take(idx, 0)
+        whole = n == self.N and isinstance(self.Q, np.ndarray)
+        rows = self.Q if whole else self._rows(idx)
         while True:
-            if n == self.N:
+            if whole:
                 M = np.array(self.Q, order="F", copy=True)
             else:  # a C-ordered copy of a symmetric block is its own F-ordered transpose
                 M = rows.take(idx, 1).T
@@ -328,12 +333,12 @@ class _Factor:
         """Append the indices ``new`` to the factor by bordering; False on failure."""
         k = new.size
         n0 = self.n0
-        Qn = self.Q.take(new, 0)
+        Qn = self._rows(new)
         Qa = Qn.take(self.idx, 1).T if n0 else None  # (n0, k), Fortran order
         Sa = Qn.take(new, 1).T
         if self.shift:
             Sa[np.arange(k), np.arange(k)] += self.shift
-        if not self._border(Qa, Sa, self.Q[new, new] + self.shift):
+        if not self._border(Qa, Sa, Qn[np.arange(k), new] + self.shift):
             return False
         self.idx = np.concatenate([self.idx, new])
         self.rows.append((new, Qn))
