@@ -3,7 +3,6 @@ the problem was set to (the chosen one, which :func:`hedgeopt.plot_frontier` mar
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -70,9 +69,12 @@ def frontier_table(points: list[FrontierPoint]) -> FrontierTable:
     if not points:
         return FrontierTable([])
     D = np.stack([p.gap for p in points])  # C order: one path per row
-    v_pnl = np.var(np.diff(D, axis=1), axis=1, ddof=1).tolist()
-    v_val = np.var(D, axis=1, ddof=1).tolist()
-    rows = [{"lam": p.lam, "var_pnl": a, "var_value": b, "objective": (1.0 - p.lam) * a
-             + p.lam * b, "pnl_te": math.sqrt(a), "value_te": math.sqrt(b), "names": p.names,
-             "solver": p.solver} for p, a, b in zip(points, v_pnl, v_val, strict=True)]
-    return FrontierTable(rows)
+    v_pnl = np.var(np.diff(D, axis=1), axis=1, ddof=1)
+    v_val = np.var(D, axis=1, ddof=1)
+    lam = np.array([p.lam for p in points], dtype=float)
+    columns = {"lam": lam, "var_pnl": v_pnl, "var_value": v_val,
+               "objective": (1.0 - lam) * v_pnl + lam * v_val,  # IEEE: as in Python floats
+               "pnl_te": np.sqrt(v_pnl), "value_te": np.sqrt(v_val),
+               "names": np.array([p.names for p in points], dtype=np.int64),
+               "solver": [p.solver for p in points]}
+    return FrontierTable(columns, copy=False)

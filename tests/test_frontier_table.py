@@ -34,6 +34,9 @@ def test_rows_equal_one_path_at_a_time_bit_for_bit(t):
         assert row.objective == window_objective(n, P, B, lam)
         assert (row.pnl_te, row.value_te) == (math.sqrt(v_pnl), math.sqrt(v_val))
         assert row.names == np.count_nonzero(n) and row.lam == lam
+    records = FrontierTable([{k: getattr(r, k) for k in table.columns}
+                             for r in table.itertuples()])
+    assert table.dtypes.to_dict() == records.dtypes.to_dict()  # what rows of dicts give
 
 
 def test_no_points_no_rows():
