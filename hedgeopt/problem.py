@@ -562,7 +562,7 @@ class HedgeProblem:
         """
         keep, plan = self.lam, None
         lams = list(lams)
-        rows: list[Any] = [None] * len(lams)
+        points: list[Any] = [None] * len(lams)
         path: list[tuple[float, Any]] = []  # (lam, native solution) of the last points
         opts = dict(solve_options)
         solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
@@ -577,20 +577,21 @@ class HedgeProblem:
                     self.lam, start = lam, time.perf_counter()
                     if self.integer:
                         res = self.solve(solver, tol=tol, verbose=verbose, **opts)
-                        rows[i] = self._point(res.shares.to_numpy(), res.solver)
+                        points[i] = self._point(res.shares.to_numpy(), res.solver)
                         continue
                     if plan is None:  # checks, forms and backends once; then only lam moves
                         plan = self._plan(solver, tol, opts, rows=True)  # Q's free rows only
-                        # one BLAS limit for all the points' QPs (entered after the Gram, which
-                        # keeps every thread), instead of one per solve
-                        limit.enter_context(solver_blas_threads())
+                        if plan[3] and not plan[3][0].via_cvxpy:
+                            # one BLAS limit for all the points' active-set QPs (entered after
+                            # the Gram, which keeps every thread) instead of one per solve
+                            limit.enter_context(solver_blas_threads())
                     elif plan[1] is not None and plan[2] is not None:
                         plan = (*plan[:2], self.quadratic(plan[1], low_rank=True, rows=True),
                                 *plan[3:])
                     if pos == turn and first is not None:  # back to the first point, other way
                         self._warm, path = first[1], [first]
                     self._predict_warm(path, lam, plan[1])
-                    rows[i] = self._solve_continuous(
+                    points[i] = self._solve_continuous(
                         *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
                         build=self._frontier_row)
                     if getattr(self._warm, "status", None) == "optimal":  # the native answer
@@ -600,7 +601,7 @@ class HedgeProblem:
             self.lam = keep
             if getattr(own, "status", None) == "optimal" and not self.integer:
                 self._warm = own
-        table = frontier_table(rows)
+        table = frontier_table(points)
         table.attrs["chosen_lam"] = keep
         return table
 
