@@ -3,14 +3,15 @@ the problem was set to (the chosen one, which :func:`hedgeopt.plot_frontier` mar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from hedgeopt.display import format_frame, html_block, text_block
 from hedgeopt.text import fmt_float
 
-__all__ = ["FrontierTable"]
+__all__ = ["FrontierPoint", "FrontierTable", "frontier_table"]
 
 
 class FrontierTable(pd.DataFrame):
@@ -44,3 +45,36 @@ class FrontierTable(pd.DataFrame):
 
     def _repr_html_(self) -> str:
         return html_block("lam frontier", self._facts(), [("", self._cells())])
+
+
+class FrontierPoint(NamedTuple):
+    """One verified point of a frontier: its lam, the gap path ``d = P n - B`` ($, one entry
+    per row of the window), the names held and the backend that solved it."""
+
+    lam: float
+    gap: np.ndarray
+    names: int
+    solver: str
+
+
+def frontier_table(points: list[FrontierPoint]) -> FrontierTable:
+    """The table of the points, their variances taken in one pass over all the gap paths.
+
+    ``var_pnl`` and ``var_value`` are those of :func:`~hedgeopt.metrics.gap_variances`, bit
+    for bit: numpy's variance of each row of a C-ordered stack of paths is the pairwise sum of
+    that row, the reduction it runs on a single path. So ``objective`` (formed as
+    :func:`~hedgeopt.metrics.window_objective` forms it) equals ``HedgeResult.objective`` of
+    the same shares exactly.
+    """
+    if not points:
+        return FrontierTable([])
+    D = np.stack([p.gap for p in points])  # C order: one path per row
+    v_pnl = np.var(np.diff(D, axis=1), axis=1, ddof=1)
+    v_val = np.var(D, axis=1, ddof=1)
+    lam = np.array([p.lam for p in points], dtype=float)
+    columns = {"lam": lam, "var_pnl": v_pnl, "var_value": v_val,
+               "objective": (1.0 - lam) * v_pnl + lam * v_val,  # IEEE: as in Python floats
+               "pnl_te": np.sqrt(v_pnl), "value_te": np.sqrt(v_val),
+               "names": np.array([p.names for p in points], dtype=np.int64),
+               "solver": [p.solver for p in points]}
+    return FrontierTable(columns, copy=False)

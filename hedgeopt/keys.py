@@ -36,8 +36,9 @@ class _Same:
         return id(self.obj)
 
 
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+def _digest(data: Any) -> bytes:
+    """SHA-256 of a buffer (hardware-accelerated on current CPUs: twice blake2b's speed)."""
+    return hashlib.sha256(data).digest()
 
 
 def _array_key(values: Any) -> Any:
@@ -45,7 +46,8 @@ def _array_key(values: Any) -> Any:
     cells themselves (as a tuple) otherwise."""
     arr = np.asarray(values)
     if arr.dtype.kind in "biufcmM":
-        return (arr.dtype.str, arr.shape, _digest(np.ascontiguousarray(arr).tobytes()))
+        raw = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)  # dates export no buffer
+        return (arr.dtype.str, arr.shape, _digest(raw.data))
     cells = tuple(arr.ravel().tolist())
     try:
         hash(cells)
@@ -54,12 +56,49 @@ def _array_key(values: Any) -> Any:
     return (arr.shape, cells)  # labels (str): 1 and 1.0 compare equal, as pandas does
 
 
+def _arrow_key(values: Any) -> Any:
+    """Key of a pyarrow-backed pandas array (``str`` columns and labels in pandas 3), or None
+    when its type is not one whose buffers alone hold the values.
+
+    The values of an arrow array are a function of its type, offset, length and buffers
+    (validity, offsets, data), so a digest of those is as exact as the cells and much cheaper
+    than converting them to Python strings (0.01 against 0.1 ms for 300 labels). Arrow arrays
+    are immutable: pandas replaces the array on ``s.iloc[0] = ...``, which changes the key.
+    Nested and dictionary types (whose buffers do not hold every value) are not keyed here.
+    """
+    import pyarrow as pa  # installed: pandas made an arrow-backed array
+
+    data = values.__arrow_array__()
+    kind = data.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+            or pa.types.is_primitive(kind)):
+        return None
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    h = hashlib.sha256()
+    for chunk in chunks:
+        for buf in chunk.buffers():
+            h.update(b"\0" if buf is None else memoryview(buf))
+            h.update(b"|")
+    return ("arrow", str(kind), tuple((c.offset, len(c)) for c in chunks), h.digest())
+
+
+def _column_key(v: pd.Series | pd.Index) -> Any:
+    """Key of the values of a Series or an Index (arrow buffers when it is arrow-backed)."""
+    arr = v.array
+    if isinstance(arr, pd.arrays.ArrowExtensionArray):
+        key = _arrow_key(arr)
+        if key is not None:
+            return key
+    return _array_key(v.to_numpy())
+
+
 def _pandas_key(v: pd.Series | pd.DataFrame | pd.Index) -> Any:
     if isinstance(v, pd.Index):
-        return ("Index", _array_key(v.to_numpy()))
+        return ("Index", str(v.dtype), _column_key(v))
     if isinstance(v, pd.Series):
-        return ("Series", str(v.dtype), _array_key(v.index.to_numpy()),
-                _array_key(v.to_numpy()))
+        return ("Series", str(v.dtype), str(v.index.dtype), _column_key(v.index),
+                _column_key(v))
     return ("DataFrame", tuple(map(str, v.dtypes)), _array_key(v.index.to_numpy()),
             _array_key(v.columns.to_numpy()), _array_key(v.to_numpy()))
 

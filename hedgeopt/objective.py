@@ -49,6 +49,7 @@ import scipy.linalg as sla
 from hedgeopt.context import HedgeContext, _weighted_centred, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
+from hedgeopt.solvers.gram_rows import GramRows
 from hedgeopt.solvers.lowrank import LowRankHessian
 from hedgeopt.validation import check_number
 
@@ -216,6 +217,26 @@ class TrackingObjective:
         Q = H[:-1, :-1] * (2.0 / s)
         q = H[:-1, -1] * (-2.0 / s)
         return Q, q, float(H[-1, -1] / s)
+
+    def gram_rows(self, ctx: HedgeContext) -> tuple[GramRows, np.ndarray, float] | None:
+        """:meth:`quadratic`'s dense form with ``Q`` a :class:`~hedgeopt.solvers.gram_rows.
+        GramRows`, whose rows are formed only when the QP reads them (a frontier's points);
+        None when the objective forms another Gram (value horizon, shrinkage) or takes the
+        low-rank form.
+
+        ``Q``, ``q`` and ``c`` are those of :meth:`quadratic` up to the rounding of their
+        entries (each ``fl(fl(a h_1) + fl(b h_0))`` here).
+        """
+        if (self._horizon is not None or self._shrinkage > 0
+                or self.low_rank_rows(ctx) < ctx.n_assets):
+            return None
+        w = 2.0 / self.scale(ctx)
+        a, b = w * (1.0 - self.lam), w * self.lam  # as ctx.gram.combined(lam, w)
+        g, n = ctx.gram, ctx.n_assets
+        Q = GramRows(g.diffs, g.levels, a, b)
+        col = a * g.diffs[:n, n] + b * g.levels[:n, n]
+        corner = a * g.diffs[n, n] + b * g.levels[n, n]
+        return Q, -col, 0.5 * float(corner)
 
     def low_rank_rows(self, ctx: HedgeContext) -> int:
         """Rows of the weighted blocks at this ``lam``: ``T - 1`` differences (unless

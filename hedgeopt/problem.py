@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,9 +29,8 @@ from hedgeopt.exceptions import (
     SolverError,
     VerificationError,
 )
-from hedgeopt.frontier_table import FrontierTable
+from hedgeopt.frontier_table import FrontierPoint, frontier_table
 from hedgeopt.keys import arguments_key
-from hedgeopt.metrics import gap_variances
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
@@ -41,6 +40,7 @@ from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
+from hedgeopt.solvers.threads import solver_blas_threads
 from hedgeopt.solvers.warm_path import extrapolated_warm_start
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 from hedgeopt.solvers.wholeshare.translate import whole_share_spec
@@ -192,11 +192,16 @@ class HedgeProblem:
         form = piecewise_form(self.constraints, self.ctx)
         return form if form is not None and form.absolute is None else None
 
-    def quadratic(self, form: LinearForm, *, low_rank: bool = False
+    def quadratic(self, form: LinearForm, *, low_rank: bool = False, rows: bool = False
                   ) -> tuple[Any, np.ndarray, float] | None:
         """``(Q, q, c)`` of the normalised objective plus penalties, or None if a penalty is not
         quadratic on the feasible set (then the cvxpy backends are used). With ``low_rank``,
-        ``Q`` may be a :class:`~hedgeopt.solvers.lowrank.LowRankHessian` (N >> T)."""
+        ``Q`` may be a :class:`~hedgeopt.solvers.lowrank.LowRankHessian` (N >> T); with
+        ``rows`` and no penalty, a :class:`~hedgeopt.solvers.gram_rows.GramRows` when the form
+        is dense (a frontier's points: only the free rows are formed)."""
+        lazy = self.objective.gram_rows(self.ctx) if rows and not self.penalties else None
+        if lazy is not None:
+            return lazy
         Q, q, c = self.objective.quadratic(self.ctx, low_rank=low_rank)
         for p in self.penalties:
             term = p.quadratic(self.ctx, form.lb)
@@ -255,7 +260,8 @@ class HedgeProblem:
         return self._solve_continuous(form, qp, backends, per_backend, requested=solver,
                                       tol=tol, verbose=verbose, start=start)
 
-    def _plan(self, solver: str | None, tol: float, options: dict[str, Any]) -> tuple[
+    def _plan(self, solver: str | None, tol: float, options: dict[str, Any], *,
+              rows: bool = False) -> tuple[
             float, LinearForm | None, tuple[Any, np.ndarray, float] | None, list[Backend],
             dict[str, dict[str, Any]]]:
         """Check the arguments and the constraints, merge the forms, build the quadratic and
@@ -263,7 +269,8 @@ class HedgeProblem:
         tol = check_number(tol, "tol", lo=0.0, hi=MAX_TOL, lo_open=True)
         self._revalidate()
         form = piecewise_form(self.constraints, self.ctx)  # with |w| rows in form.absolute
-        qp = None if form is None or self.integer else self.quadratic(form, low_rank=True)
+        qp = None if form is None or self.integer else self.quadratic(form, low_rank=True,
+                                                                      rows=rows)
         backends = candidates(solver, integer=self.integer,
                               linear=qp is not None or (self.integer and form is not None))
         per_backend = split_options(options, [b.name for b in backends], integer=self.integer,
@@ -333,22 +340,19 @@ class HedgeProblem:
                                              form.A, form.lo, form.hi)
 
     def _frontier_row(self, shares: np.ndarray, backend: Backend, out: Outcome,
-                      attempts: list[str], *, tol: float, start: float) -> dict[str, Any]:
-        """Verify a backend's shares and make their row of :meth:`frontier` (no
+                      attempts: list[str], *, tol: float, start: float) -> FrontierPoint:
+        """Verify a backend's shares and keep their point of :meth:`frontier` (no
         :class:`HedgeResult`, no pandas objects: the table is the only output)."""
         verify(shares, self.ctx, self.constraints, tol, backend.name)
-        return self._row(shares, backend.name)
+        return self._point(shares, backend.name)
 
-    def _row(self, shares: np.ndarray, solver: str) -> dict[str, Any]:
-        """A row of :meth:`frontier` for verified shares: the gap variances of one gap path,
-        and the objective from them as :func:`~hedgeopt.metrics.window_objective` computes it
-        (the same operations, so it equals ``HedgeResult.objective`` bit for bit)."""
-        v_pnl, v_val = gap_variances(self.ctx.P @ shares - self.ctx.B)
-        lam = self.lam
-        return {"lam": lam, "var_pnl": v_pnl, "var_value": v_val,
-                "objective": (1.0 - lam) * v_pnl + lam * v_val, "pnl_te": math.sqrt(v_pnl),
-                "value_te": math.sqrt(v_val), "names": int(np.count_nonzero(shares)),
-                "solver": solver}
+    def _point(self, shares: np.ndarray, solver: str) -> FrontierPoint:
+        """The frontier point of verified shares: their gap path ``P n - B`` (the product
+        :func:`~hedgeopt.metrics.window_objective` forms), names held and the backend. The
+        variances of all points are taken at the end, in one pass
+        (:func:`~hedgeopt.frontier_table.frontier_table`)."""
+        return FrontierPoint(self.lam, self.ctx.P @ shares - self.ctx.B,
+                             int(np.count_nonzero(shares)), solver)
 
     def _run(self, backend: Backend, form: LinearForm | None,
              qp: tuple[Any, np.ndarray, float] | None, *, verbose: bool,
@@ -558,7 +562,7 @@ class HedgeProblem:
         """
         keep, plan = self.lam, None
         lams = list(lams)
-        rows: list[Any] = [None] * len(lams)
+        points: list[Any] = [None] * len(lams)
         path: list[tuple[float, Any]] = []  # (lam, native solution) of the last points
         opts = dict(solve_options)
         solver, verbose = opts.pop("solver", None), opts.pop("verbose", False)
@@ -567,31 +571,37 @@ class HedgeProblem:
         first: Any = None  # the native answer at the walk's first point (the turn's warm start)
         own = self._warm  # the warm start of the problem's own lam, given back at the end
         try:
-            for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
-                lam = lams[i]
-                self.lam, start = lam, time.perf_counter()
-                if self.integer:
-                    res = self.solve(solver, tol=tol, verbose=verbose, **opts)
-                    rows[i] = self._row(res.shares.to_numpy(), res.solver)
-                    continue
-                if plan is None:  # checks, forms and backends once; then only lam moves
-                    plan = self._plan(solver, tol, opts)
-                elif plan[1] is not None and plan[2] is not None:
-                    plan = (*plan[:2], self.quadratic(plan[1], low_rank=True), *plan[3:])
-                if pos == turn and first is not None:  # back to the first point, other way
-                    self._warm, path = first[1], [first]
-                self._predict_warm(path, lam, plan[1])
-                rows[i] = self._solve_continuous(
-                    *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
-                    build=self._frontier_row)
-                if getattr(self._warm, "status", None) == "optimal":  # the native answer
-                    path = [*path[-1:], (lam, self._warm)]
-                    first = (lam, self._warm) if pos == 0 else first
+            with contextlib.ExitStack() as limit:
+                for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
+                    lam = lams[i]
+                    self.lam, start = lam, time.perf_counter()
+                    if self.integer:
+                        res = self.solve(solver, tol=tol, verbose=verbose, **opts)
+                        points[i] = self._point(res.shares.to_numpy(), res.solver)
+                        continue
+                    if plan is None:  # checks, forms and backends once; then only lam moves
+                        plan = self._plan(solver, tol, opts, rows=True)  # Q's free rows only
+                        if plan[3] and not plan[3][0].via_cvxpy:
+                            # one BLAS limit for all the points' active-set QPs (entered after
+                            # the Gram, which keeps every thread) instead of one per solve
+                            limit.enter_context(solver_blas_threads())
+                    elif plan[1] is not None and plan[2] is not None:
+                        plan = (*plan[:2], self.quadratic(plan[1], low_rank=True, rows=True),
+                                *plan[3:])
+                    if pos == turn and first is not None:  # back to the first point, other way
+                        self._warm, path = first[1], [first]
+                    self._predict_warm(path, lam, plan[1])
+                    points[i] = self._solve_continuous(
+                        *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
+                        build=self._frontier_row)
+                    if getattr(self._warm, "status", None) == "optimal":  # the native answer
+                        path = [*path[-1:], (lam, self._warm)]
+                        first = (lam, self._warm) if pos == 0 else first
         finally:
             self.lam = keep
             if getattr(own, "status", None) == "optimal" and not self.integer:
                 self._warm = own
-        table = FrontierTable(rows)
+        table = frontier_table(points)
         table.attrs["chosen_lam"] = keep
         return table
 

@@ -6,6 +6,7 @@ import gc
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import hedgeopt as ho
 from hedgeopt.keys import arguments_key, value_key
@@ -50,3 +51,37 @@ def test_arguments_key_of_a_constraint():
     assert arguments_key(cap) == k
     cap.max_weight = 0.3
     assert arguments_key(cap) != k
+
+
+def test_arrow_backed_labels_keyed_by_their_buffers():
+    """Arrow-backed strings (pandas 3's ``str``) are keyed by a digest of their buffers: the
+    same labels give the same key however they were built, any change of a label, a missing
+    value or a slice of other labels gives another one (compared with the cells themselves)."""
+    pytest.importorskip("pyarrow")
+    dtype = "string[pyarrow]"
+    labels = ["tech", "energy", "tech", "banks"]
+    s = pd.Series(labels, index=["A", "B", "C", "D"], dtype=dtype)
+    k = value_key(s)
+    assert value_key(pd.Series(list(labels), index=list("ABCD"), dtype=dtype)) == k
+    assert value_key(s.copy()) == k
+    s.iloc[2] = "banks"  # in place: pandas swaps the (immutable) arrow array
+    assert value_key(s) != k
+    s.iloc[2] = "tech"
+    assert value_key(s) == k
+    assert value_key(pd.Series(labels, index=list("ABCE"), dtype=dtype)) != k  # the index
+    assert value_key(pd.Series(["x", None], dtype=dtype)) != value_key(
+        pd.Series(["x", ""], dtype=dtype))
+    # a slice keeps its parent's buffers: its key is still that of its own cells
+    whole = pd.Index(["q", "x", "y"], dtype=dtype)
+    assert value_key(whole[1:]) != value_key(pd.Index(["q", "x"], dtype=dtype))
+    assert value_key(whole[1:]) != value_key(whole[:2])
+    # arrow and object labels are different keys (a cache miss, never a wrong hit)
+    assert value_key(pd.Series(labels, dtype=object)) != value_key(pd.Series(labels, dtype=dtype))
+
+
+def test_numbers_and_dates_keyed_by_their_bytes():
+    dates = pd.date_range("2021-01-11", periods=3).to_numpy()
+    assert value_key(dates) == value_key(dates.copy()) != value_key(dates[::-1].copy())
+    assert value_key(np.array(3.0)) == value_key(np.array(3.0)) != value_key(np.array(4.0))
+    a = np.arange(6.0).reshape(2, 3)
+    assert value_key(a.T) == value_key(np.ascontiguousarray(a.T)) != value_key(a)

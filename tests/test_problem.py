@@ -572,3 +572,31 @@ def test_wide_problem_without_bounds_fits_exactly(wide_market, ref):
     assert res.objective <= 1e-9 * unhedged
     assert res.objective == pytest.approx(ref.objective(res.shares, prices, basket, 0.5),
                                           rel=1e-9, abs=1e-12 * unhedged)
+
+
+def test_frontier_sees_a_constraint_series_changed_in_place(market):
+    """The verification keys of the frontier path (arrow buffers of a ``str`` sector map) are
+    value keys: relabelling names *in place* in the constraint's own Series between two
+    frontiers changes both the solve and its verification, and every row of the second
+    frontier equals a cold solve with the new labels (a key that missed the change would
+    verify against the old sectors, or keep their answer)."""
+    prices, basket, sectors = market
+    labels = sectors.astype("string[pyarrow]")
+    cap = ho.SectorCap(labels, max_weight=0.3)
+    prob = ho.HedgeProblem(prices, basket, lam=0.5, constraints=[ho.Budget(), ho.LongOnly(),
+                                                                 cap])
+    res = prob.solve()
+    lams = [0.0, 0.5, 1.0]
+    before = prob.frontier(lams, quiet=True)
+    top = res.shares.mul(res.prices).nlargest(6).index  # the largest positions: one sector
+    assert isinstance(cap.sectors.array, pd.arrays.ArrowExtensionArray)
+    cap.sectors.loc[top] = "one"
+    after = prob.frontier(lams, quiet=True)
+    moved = labels.copy()
+    moved.loc[top] = "one"
+    for row, old in zip(after.itertuples(), before.itertuples(), strict=True):
+        cold = ho.HedgeProblem(prices, basket, lam=row.lam, constraints=[
+            ho.Budget(), ho.LongOnly(), ho.SectorCap(moved, max_weight=0.3)]).solve(
+                solver="CLARABEL")
+        assert row.objective == pytest.approx(cold.objective, rel=1e-6)
+        assert row.objective > old.objective * (1 + 1e-6)  # the new cap binds

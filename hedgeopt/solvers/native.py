@@ -43,7 +43,9 @@ def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearF
                            **options)
     x = sol.x
     value = None
-    if x is not None:
+    if x is not None and np.isfinite(sol.objective) and not options.get("ridge"):
+        value = float(sol.objective + c)  # the solver's 0.5 x'Qx - q'x, from its own Q x
+    elif x is not None:
         qx = Q @ x if isinstance(Q, np.ndarray) else Q.matvec(x)
         value = float(0.5 * x @ qx - q @ x + c)
     out = Outcome(

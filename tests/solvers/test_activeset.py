@@ -482,3 +482,19 @@ def test_strided_view_of_q_gives_the_same_answer() -> None:
     b = solve_qp(np.ascontiguousarray(view), q, **kw)
     assert a.status == b.status == "optimal"
     np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_structured_hessians_are_recognised_by_their_members():
+    """``_as_hessian`` (a cheap stand-in for ``isinstance(Q, Hessian)``) takes what the protocol
+    takes and nothing else: the operators, not arrays, lists or an object missing a member."""
+    from hedgeopt.solvers.activeset import Hessian, _as_hessian
+    from hedgeopt.solvers.gram_rows import GramRows
+    from hedgeopt.solvers.lowrank import LowRankHessian
+
+    H = np.eye(4)
+    partial = type("NoFactor", (), {"shape": (3, 3), "diagonal": np.ones,
+                                    "matvec": lambda self, x, s=None: x})()
+    for Q in (GramRows(H, H, 1.0, 0.5), LowRankHessian(np.ones((2, 3)))):
+        assert _as_hessian(Q) is Q and isinstance(Q, Hessian)
+    for Q in (np.eye(3), [[1.0, 0.0], [0.0, 1.0]], partial):
+        assert _as_hessian(Q) is None and not isinstance(Q, Hessian)

@@ -72,3 +72,26 @@ def test_native_solve_runs_under_the_limit(monkeypatch: pytest.MonkeyPatch) -> N
     out, _ = native.solve_native(Q, q, 0.0, LinearForm.free(5))
     assert seen and all(t == 1 for t in seen[0])
     np.testing.assert_allclose(out.weights, np.linalg.solve(Q, q), rtol=1e-8)
+
+
+def test_nested_limit_is_kept_and_not_entered_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside an outer limit (a frontier holds one around its points) the inner one changes
+    nothing and costs no threadpoolctl limiter; the outer one still restores on exit."""
+    from hedgeopt.solvers import threads
+
+    before = _blas_threads()
+    with solver_blas_threads():  # creates the controller
+        pass
+    entered = []
+    real_limit = threads._CONTROLLER.limit
+
+    def counting(*args, **kwargs):
+        entered.append(kwargs.get("limits"))
+        return real_limit(*args, **kwargs)
+
+    monkeypatch.setattr(threads._CONTROLLER, "limit", counting)
+    with solver_blas_threads():
+        with solver_blas_threads():
+            assert _blas_threads() == [1] * len(before)
+        assert _blas_threads() == [1] * len(before)  # the inner exit did not undo the outer
+    assert _blas_threads() == before and entered == [1]
