@@ -25,11 +25,27 @@ def ols_betas(values: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
     returns ``g = values[1:] / values[:-1]``, so one T x N pass (the ratios) and one
     matrix-vector product give the same slopes (``sum_t m_t``, zero up to rounding, is
     subtracted as computed so that the rounding of the centring does not meet ``g ~ 1``).
+
+    The ratios are formed in blocks of about :data:`_BLOCK` numbers into one buffer: a fresh
+    T x N temporary costs a page fault per 4 KiB at its first touch, which in a fresh
+    problem's solve was most of this function's time (N=500, T=756: ~2 ms instead of 0.25).
     """
     m = benchmark[1:] / benchmark[:-1]
     m = m - m.mean()
-    gross = np.divide(values[1:], values[:-1])
-    return np.asarray((m @ gross - m.sum()) / (m @ m))
+    n_ret, width = values.shape[0] - 1, values.shape[1]
+    step = max(1, min(n_ret, _BLOCK // max(width, 1)))
+    buf = np.empty((step, width))
+    acc = np.zeros(width)
+    for s in range(0, n_ret, step):
+        e = min(s + step, n_ret)
+        g = buf[:e - s]
+        np.divide(values[s + 1:e + 1], values[s:e], out=g)
+        acc += m[s:e] @ g
+    return np.asarray((acc - m.sum()) / (m @ m))
+
+
+#: Numbers per block of gross returns in :func:`ols_betas` (128 KiB, within the CPU caches).
+_BLOCK = 16384
 
 
 class Beta(ExposureLimit):

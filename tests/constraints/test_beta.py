@@ -31,11 +31,15 @@ def test_ols_betas_match_polyfit(real_daily) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
-def test_ols_betas_match_the_two_pass_covariance_formula() -> None:
-    # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks
+@pytest.mark.parametrize("width", [40, 200, 16384, 20000])
+def test_ols_betas_match_the_two_pass_covariance_formula(width: int) -> None:
+    # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks;
+    # 40 columns: one block of ratios; 200: four blocks of 81 returns, the last one partial;
+    # 16384 and more: one return per block
     rng = np.random.default_rng(3)
-    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (300, 40)), axis=0))
-    bench = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (300 if width < 1000 else 30, width)),
+                                     axis=0))
+    bench = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, values.shape[0])))
     r = values[1:] / values[:-1] - 1.0
     m = bench[1:] / bench[:-1] - 1.0
     want = [np.cov(r[:, i], m)[0, 1] / np.var(m, ddof=1) for i in range(r.shape[1])]
