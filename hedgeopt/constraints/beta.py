@@ -104,10 +104,13 @@ class Beta(ExposureLimit):
     def betas(self, ctx: HedgeContext) -> tuple[np.ndarray, float | None]:
         """``(beta per ticker, the basket's beta or None)`` for the problem's window."""
         bench = self.benchmark
-        if ctx.dates.isin(bench.index).all() and not bench.index.isin(ctx.tickers).all():
-            once = bench if bench.index.is_unique else bench[~bench.index.duplicated()]
-            m = pd.to_numeric(once.reindex(ctx.dates),
-                              errors="coerce").to_numpy(dtype=float)
+        if _on_dates(bench, ctx):
+            if bench.index.equals(ctx.dates):  # the usual case: no label look-ups
+                m = pd.to_numeric(bench, errors="coerce").to_numpy(dtype=float)
+            else:
+                once = bench if bench.index.is_unique else bench[~bench.index.duplicated()]
+                m = pd.to_numeric(once.reindex(ctx.dates),
+                                  errors="coerce").to_numpy(dtype=float)
             bad = ~np.isfinite(m) | (m <= 0)
             if bad.any():
                 raise InputError(f"Beta.benchmark: price on {fmt_date(ctx.dates[bad][0])} is "
@@ -149,6 +152,16 @@ class Beta(ExposureLimit):
         if self.leverage:
             args["leverage"] = True
         return args
+
+
+def _on_dates(bench: pd.Series, ctx: HedgeContext) -> bool:
+    """Whether ``bench`` is benchmark prices: its index covers every date of the window and is
+    not made of tickers alone. An index equal to the window's dates (unique) has more labels
+    than there are tickers when ``T > N``: then it cannot be tickers alone, and the two label
+    look-ups (a date index against text tickers costs ~1 ms) are skipped."""
+    if bench.index.equals(ctx.dates) and len(ctx.dates) > len(ctx.tickers):
+        return True
+    return bool(ctx.dates.isin(bench.index).all() and not bench.index.isin(ctx.tickers).all())
 
 
 def _index_hint(bench: pd.Series) -> str:
