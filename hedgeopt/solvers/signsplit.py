@@ -74,12 +74,14 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     scale = max(1.0, float(np.max(np.abs(q))), float(np.max(Q.diagonal())))  # array or operator
     slack_at = np.maximum(1.0, np.abs(rows.limit)) * tol
     sub_warm = _relabelled(warm, sign) if _fits(warm, form.A.shape[0] + k) else None
+    given = sub_warm is not None  # the caller's working set: its round is solved directly
     restarted = relaxed = False
     solves = 0
     while solves < MAX_ROUNDS:
         solves += 1
         sub = _signed(form, rows, sign)
-        sol = _solve(Q, q, sub, sub_warm, tol, options)
+        sol = _solve(Q, q, sub, sub_warm, tol, options, continuation=not given)
+        given = False
         if sol.status == "infeasible" and not restarted:
             restarted = True
             point = _feasible_point(form, rows)
@@ -114,8 +116,9 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
 
 def _relaxation(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm,
                 warm: QPSolution | None, tol: float, options: dict[str, Any]) -> QPSolution:
-    """The QP over ``form`` alone (no absolute rows)."""
-    return _solve(Q, q, form, warm if _fits(warm, form.A.shape[0]) else None, tol, options)
+    """The QP over ``form`` alone (no absolute rows), from the caller's working set if it fits."""
+    fits = _fits(warm, form.A.shape[0])
+    return _solve(Q, q, form, warm if fits else None, tol, options, continuation=not fits)
 
 
 #: Ridges of the continuation on a low-rank ``Q`` (see :func:`_solve`), relative to
@@ -124,7 +127,7 @@ CONTINUATION = (1e-2, 1e-3, 1e-4)
 
 
 def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSolution | None,
-           tol: float, options: dict[str, Any]) -> QPSolution:
+           tol: float, options: dict[str, Any], *, continuation: bool = True) -> QPSolution:
     """:func:`~hedgeopt.solvers.activeset.solve_qp` over ``form``; on a structured (low-rank,
     ``N >> T``) ``Q`` through a continuation on the ridge.
 
@@ -137,9 +140,11 @@ def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSol
     problem itself (the ridge the caller gave, 1-2 steps): 0.76 s for the same optimum. Only the
     last solve's answer is returned, so it is exact and KKT-certified as before; a ridged solve
     that fails only loses its warm start. Dense ``Q`` (``N < T``) is solved directly: there the
-    extra solves cost more than they save (N=500: 38 PDAS steps instead of 22).
+    extra solves cost more than they save (N=500: 38 PDAS steps instead of 22). Without
+    ``continuation`` (a working set the caller gave, as a re-solve from the last answer does:
+    typically one PDAS step) the problem is solved directly too.
     """
-    if isinstance(Q, np.ndarray):
+    if isinstance(Q, np.ndarray) or not continuation:
         return solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, tol=tol,
                         **options)
     ridge = float(options.get("ridge", 0.0))

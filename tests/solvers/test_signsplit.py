@@ -243,3 +243,23 @@ def test_low_rank_continuation_keeps_the_users_ridge(monkeypatch) -> None:
     f = 0.5 * sol.x @ (Q + ridge * np.eye(n)) @ sol.x - q @ sol.x
     g = 0.5 * dense.x @ (Q + ridge * np.eye(n)) @ dense.x - q @ dense.x
     assert f == pytest.approx(g, rel=1e-9, abs=1e-12)
+
+
+def test_low_rank_warm_start_from_the_optimum_skips_the_continuation(monkeypatch) -> None:
+    """The caller's working set (a re-solve) is solved directly: one round, one QP, no ridge."""
+    rng = np.random.default_rng(23)
+    n, t = 100, 30
+    M, y, Q, form = _problem(rng, n, t, rows=3, common=1.0)
+    q = M.T @ y / t
+    op = LowRankHessian(M / np.sqrt(t))
+    rows = _abs_rows(n, 1.2, None)
+    first, _ = solve_signed(op, q, form, rows)
+    calls: list[float] = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(k.get("ridge", 0.0))
+                        or real(*a, **k))
+    again, solves = solve_signed(op, q, form, rows, warm=first)
+    assert solves == 1 and calls == [0.0]
+    assert again.iterations == 1 and again.status == "optimal"
+    f = 0.5 * again.x @ Q @ again.x - q @ again.x
+    assert f == pytest.approx(0.5 * first.x @ Q @ first.x - q @ first.x, rel=1e-12, abs=1e-14)
