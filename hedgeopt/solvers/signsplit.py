@@ -49,6 +49,7 @@ import scipy.optimize as sopt
 
 from hedgeopt.constraints.base import AbsoluteRows, LinearForm
 from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
+from hedgeopt.solvers.lowrank import LowRankHessian
 
 __all__ = ["solve_signed"]
 
@@ -128,8 +129,9 @@ CONTINUATION = (1e-2, 1e-3, 1e-4)
 
 def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSolution | None,
            tol: float, options: dict[str, Any], *, continuation: bool = True) -> QPSolution:
-    """:func:`~hedgeopt.solvers.activeset.solve_qp` over ``form``; on a structured (low-rank,
-    ``N >> T``) ``Q`` through a continuation on the ridge.
+    """:func:`~hedgeopt.solvers.activeset.solve_qp` over ``form``; on a low-rank ``Q``
+    (:class:`~hedgeopt.solvers.lowrank.LowRankHessian` of rank below ``N``: ``N >> T``) through
+    a continuation on the ridge.
 
     With more names than observations a signed subproblem's ``Q`` is singular on most free
     sets, and PDAS from a cold or flipped working set thrashes: on the continuous suite's desk
@@ -139,12 +141,13 @@ def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSol
     each smaller ridge of :data:`CONTINUATION` starts from the last working set, and so does the
     problem itself (the ridge the caller gave, 1-2 steps): 0.76 s for the same optimum. Only the
     last solve's answer is returned, so it is exact and KKT-certified as before; a ridged solve
-    that fails only loses its warm start. Dense ``Q`` (``N < T``) is solved directly: there the
-    extra solves cost more than they save (N=500: 38 PDAS steps instead of 22). Without
+    that fails only loses its warm start. Any other ``Q`` (a dense array, or an operator of
+    full rank, ``N < T``) is solved directly: there the extra solves cost more than they save
+    (N=500: 38 PDAS steps instead of 22). Without
     ``continuation`` (a working set the caller gave, as a re-solve from the last answer does:
     typically one PDAS step) the problem is solved directly too.
     """
-    if isinstance(Q, np.ndarray) or not continuation:
+    if not (continuation and isinstance(Q, LowRankHessian) and Q.rank < Q.shape[0]):
         return solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, tol=tol,
                         **options)
     ridge = float(options.get("ridge", 0.0))

@@ -263,3 +263,20 @@ def test_low_rank_warm_start_from_the_optimum_skips_the_continuation(monkeypatch
     assert again.iterations == 1 and again.status == "optimal"
     f = 0.5 * again.x @ Q @ again.x - q @ again.x
     assert f == pytest.approx(0.5 * first.x @ Q @ first.x - q @ first.x, rel=1e-12, abs=1e-14)
+
+
+def test_operator_of_full_rank_is_solved_directly(monkeypatch) -> None:
+    """The continuation is for rank-deficient operators (N >> T) only: an operator with more
+    rows than names (N < T) is solved like the dense array, every QP at ridge 0."""
+    rng = np.random.default_rng(24)
+    n, t = 30, 60
+    M, y, Q, form = _problem(rng, n, t, rows=2)
+    q = M.T @ y / t
+    rows = _abs_rows(n, 1.2, None)
+    calls: list[float] = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(k.get("ridge", 0.0))
+                        or real(*a, **k))
+    sol, solves = solve_signed(LowRankHessian(M / np.sqrt(t)), q, form, rows)
+    assert calls == [0.0] * solves
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.2, None))
