@@ -25,11 +25,27 @@ def ols_betas(values: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
     returns ``g = values[1:] / values[:-1]``, so one T x N pass (the ratios) and one
     matrix-vector product give the same slopes (``sum_t m_t``, zero up to rounding, is
     subtracted as computed so that the rounding of the centring does not meet ``g ~ 1``).
+
+    The ratios are formed in blocks of about :data:`_BLOCK` numbers into one buffer: a fresh
+    T x N temporary costs a page fault per 4 KiB at its first touch, which in a fresh
+    problem's solve was most of this function's time (N=500, T=756: ~2 ms instead of 0.25).
     """
     m = benchmark[1:] / benchmark[:-1]
     m = m - m.mean()
-    gross = np.divide(values[1:], values[:-1])
-    return np.asarray((m @ gross - m.sum()) / (m @ m))
+    n_ret, width = values.shape[0] - 1, values.shape[1]
+    step = max(1, min(n_ret, _BLOCK // max(width, 1)))
+    buf = np.empty((step, width))
+    acc = np.zeros(width)
+    for s in range(0, n_ret, step):
+        e = min(s + step, n_ret)
+        g = buf[:e - s]
+        np.divide(values[s + 1:e + 1], values[s:e], out=g)
+        acc += m[s:e] @ g
+    return np.asarray((acc - m.sum()) / (m @ m))
+
+
+#: Numbers per block of gross returns in :func:`ols_betas` (128 KiB, within the CPU caches).
+_BLOCK = 16384
 
 
 class Beta(ExposureLimit):
@@ -88,10 +104,13 @@ class Beta(ExposureLimit):
     def betas(self, ctx: HedgeContext) -> tuple[np.ndarray, float | None]:
         """``(beta per ticker, the basket's beta or None)`` for the problem's window."""
         bench = self.benchmark
-        if ctx.dates.isin(bench.index).all() and not bench.index.isin(ctx.tickers).all():
-            once = bench if bench.index.is_unique else bench[~bench.index.duplicated()]
-            m = pd.to_numeric(once.reindex(ctx.dates),
-                              errors="coerce").to_numpy(dtype=float)
+        if _on_dates(bench, ctx):
+            if bench.index.equals(ctx.dates):  # the usual case: no label look-ups
+                m = pd.to_numeric(bench, errors="coerce").to_numpy(dtype=float)
+            else:
+                once = bench if bench.index.is_unique else bench[~bench.index.duplicated()]
+                m = pd.to_numeric(once.reindex(ctx.dates),
+                                  errors="coerce").to_numpy(dtype=float)
             bad = ~np.isfinite(m) | (m <= 0)
             if bad.any():
                 raise InputError(f"Beta.benchmark: price on {fmt_date(ctx.dates[bad][0])} is "
@@ -133,6 +152,16 @@ class Beta(ExposureLimit):
         if self.leverage:
             args["leverage"] = True
         return args
+
+
+def _on_dates(bench: pd.Series, ctx: HedgeContext) -> bool:
+    """Whether ``bench`` is benchmark prices: its index covers every date of the window and is
+    not made of tickers alone. An index equal to the window's dates (unique) has more labels
+    than there are tickers when ``T > N``: then it cannot be tickers alone, and the two label
+    look-ups (a date index against text tickers costs ~1 ms) are skipped."""
+    if bench.index.equals(ctx.dates) and len(ctx.dates) > len(ctx.tickers):
+        return True
+    return bool(ctx.dates.isin(bench.index).all() and not bench.index.isin(ctx.tickers).all())
 
 
 def _index_hint(bench: pd.Series) -> str:

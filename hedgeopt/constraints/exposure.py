@@ -127,15 +127,21 @@ class ExposureLimit(LinearConstraint):
     def exposure(self, shares: Any, ctx: HedgeContext) -> pd.Series:
         """The limited quantity ``A w - offset`` of ``shares`` per row (fractions of the
         notional; times ``ctx.notional`` for dollars)."""
+        values, names = self._exposure_values(shares, ctx)
+        return pd.Series(values, index=names, name=type(self).__name__)
+
+    def _exposure_values(self, shares: Any, ctx: HedgeContext) -> tuple[np.ndarray, list[str]]:
+        """:meth:`exposure` as an array and the row names (no Series: its text index costs
+        more than the product)."""
         A, names, offset = self.exposures(ctx)
         w = ctx.weights_from_shares(shares_array(shares, ctx))
-        return pd.Series(A @ w - offset, index=names, name=type(self).__name__)
+        return A @ w - offset, names
 
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
-        value = self.exposure(shares, ctx)
-        lo, hi = self.limits(list(value.index))
+        values, names = self._exposure_values(shares, ctx)
+        lo, hi = self.limits(names)
         out = []
-        for j, (name, v) in enumerate(value.items()):
+        for j, (name, v) in enumerate(zip(names, values.tolist(), strict=True)):
             for side, bound, bad in (("below", lo[j], v < lo[j] - tol),
                                      ("above", hi[j], v > hi[j] + tol)):
                 if bad:

@@ -91,6 +91,9 @@ class FactorExposure(ExposureLimit):
 
     def exposures(self, ctx: HedgeContext) -> tuple[np.ndarray, list[str], np.ndarray]:
         names = self.factors()
+        if self.loadings.index.equals(ctx.tickers):  # rows in the universe's order
+            L = _numeric(self.loadings)
+            return self._checked(L, names, ctx)
         pos = self.loadings.index.get_indexer(ctx.tickers)
         if (pos < 0).any():
             if ctx.tickers.isin(self.loadings.columns).all():
@@ -100,7 +103,12 @@ class FactorExposure(ExposureLimit):
             missing = sorted(map(str, ctx.tickers[pos < 0]))
             raise InputError(f"FactorExposure.loadings misses {len(missing)} ticker(s): "
                              f"{missing[:20]}", field="loadings")
-        L = _numeric(self.loadings)[pos]
+        return self._checked(_numeric(self.loadings)[pos], names, ctx)
+
+    def _checked(self, L: np.ndarray, names: list[str], ctx: HedgeContext
+                 ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """:meth:`exposures` from the loadings ``L`` aligned to the universe: refuse missing
+        values and a basket exposure out of scale."""
         bad = ~np.isfinite(L)
         if bad.any():
             i, f = np.argwhere(bad)[0]

@@ -49,6 +49,7 @@ import scipy.optimize as sopt
 
 from hedgeopt.constraints.base import AbsoluteRows, LinearForm
 from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
+from hedgeopt.solvers.lowrank import LowRankHessian
 
 __all__ = ["solve_signed"]
 
@@ -74,13 +75,14 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     scale = max(1.0, float(np.max(np.abs(q))), float(np.max(Q.diagonal())))  # array or operator
     slack_at = np.maximum(1.0, np.abs(rows.limit)) * tol
     sub_warm = _relabelled(warm, sign) if _fits(warm, form.A.shape[0] + k) else None
+    given = sub_warm is not None  # the caller's working set: its round is solved directly
     restarted = relaxed = False
     solves = 0
     while solves < MAX_ROUNDS:
         solves += 1
         sub = _signed(form, rows, sign)
-        sol = solve_qp(Q, q, sub.lb, sub.ub, sub.A, sub.lo, sub.hi, warm=sub_warm, tol=tol,
-                       **options)
+        sol = _solve(Q, q, sub, sub_warm, tol, options, continuation=not given)
+        given = False
         if sol.status == "infeasible" and not restarted:
             restarted = True
             point = _feasible_point(form, rows)
@@ -115,9 +117,51 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
 
 def _relaxation(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm,
                 warm: QPSolution | None, tol: float, options: dict[str, Any]) -> QPSolution:
-    """The QP over ``form`` alone (no absolute rows)."""
-    return solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi,
-                    warm=warm if _fits(warm, form.A.shape[0]) else None, tol=tol, **options)
+    """The QP over ``form`` alone (no absolute rows), from the caller's working set if it fits."""
+    fits = _fits(warm, form.A.shape[0])
+    return _solve(Q, q, form, warm if fits else None, tol, options, continuation=not fits)
+
+
+#: Ridges of the continuation on a low-rank ``Q`` (see :func:`_solve`), relative to
+#: ``mean(diag(Q))``, largest first.
+CONTINUATION = (1e-2, 1e-3, 1e-4)
+
+
+def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSolution | None,
+           tol: float, options: dict[str, Any], *, continuation: bool = True) -> QPSolution:
+    """:func:`~hedgeopt.solvers.activeset.solve_qp` over ``form``; on a low-rank ``Q``
+    (:class:`~hedgeopt.solvers.lowrank.LowRankHessian` of rank below ``N``: ``N >> T``) through
+    a continuation on the ridge.
+
+    With more names than observations a signed subproblem's ``Q`` is singular on most free
+    sets, and PDAS from a cold or flipped working set thrashes: on the continuous suite's desk
+    row at N=3000 T=252 the first two rounds ran out of PDAS steps (100) and the primal
+    fallback took 1,267 and 876 single exchanges (5-6 s of the ~6 s). With a ridge of
+    ``1e-2 mean(diag(Q))`` the problem is well conditioned and PDAS converges in about 10 steps;
+    each smaller ridge of :data:`CONTINUATION` starts from the last working set, and so does the
+    problem itself (the ridge the caller gave, 1-2 steps): 0.76 s for the same optimum. Only the
+    last solve's answer is returned, so it is exact and KKT-certified as before; a ridged solve
+    that fails only loses its warm start. Any other ``Q`` (a dense array, or an operator of
+    full rank, ``N < T``) is solved directly: there the extra solves cost more than they save
+    (N=500: 38 PDAS steps instead of 22). Without
+    ``continuation`` (a working set the caller gave, as a re-solve from the last answer does:
+    typically one PDAS step) the problem is solved directly too.
+    """
+    if not (continuation and isinstance(Q, LowRankHessian) and Q.rank < Q.shape[0]):
+        return solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, tol=tol,
+                        **options)
+    ridge = float(options.get("ridge", 0.0))
+    rest = {k: v for k, v in options.items() if k != "ridge"}
+    mean_diag = float(np.mean(Q.diagonal()))
+    for rel in CONTINUATION:
+        step = solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, tol=tol,
+                        ridge=ridge + rel * mean_diag, **rest)
+        if step.status == "infeasible":
+            break  # the problem itself says so (and proves it) below
+        if step.status == "optimal":
+            warm = step
+    return solve_qp(Q, q, form.lb, form.ub, form.A, form.lo, form.hi, warm=warm, tol=tol,
+                    ridge=ridge, **rest)
 
 
 def _first_signs(form: LinearForm, q: np.ndarray, warm: QPSolution | None) -> np.ndarray:

@@ -31,11 +31,15 @@ def test_ols_betas_match_polyfit(real_daily) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
-def test_ols_betas_match_the_two_pass_covariance_formula() -> None:
-    # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks
+@pytest.mark.parametrize("width", [40, 200, 16384, 20000])
+def test_ols_betas_match_the_two_pass_covariance_formula(width: int) -> None:
+    # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks;
+    # 40 columns: one block of ratios; 200: four blocks of 81 returns, the last one partial;
+    # 16384 and more: one return per block
     rng = np.random.default_rng(3)
-    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (300, 40)), axis=0))
-    bench = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (300 if width < 1000 else 30, width)),
+                                     axis=0))
+    bench = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, values.shape[0])))
     r = values[1:] / values[:-1] - 1.0
     m = bench[1:] / bench[:-1] - 1.0
     want = [np.cov(r[:, i], m)[0, 1] / np.var(m, ddof=1) for i in range(r.shape[1])]
@@ -155,3 +159,32 @@ def test_benchmark_dates_that_do_not_align_say_why(real_daily) -> None:
     with pytest.raises(ho.InputError, match="unknown tickers.*NOPE"):
         prob.add(ho.Beta(pd.concat([betas, pd.Series({"NOPE": 1.0})]), -0.02, 0.02,
                          basket_beta=1.0))
+
+
+def test_benchmark_on_exactly_the_window_matches_a_longer_and_reordered_one(market) -> None:
+    # an index equal to the window's dates skips the label look-ups: the betas, the basket's
+    # beta and the check are those of the same prices given on more dates, in another order
+    prices, basket, _ = market
+    ctx = ho.HedgeProblem(prices, basket).ctx
+    rng = np.random.default_rng(5)
+    bench = pd.Series(100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, len(prices) + 7))),
+                      index=pd.bdate_range(end=prices.index[-1], periods=len(prices) + 7))
+    exact = ho.Beta(bench.loc[prices.index], -0.02, 0.02)
+    wider = ho.Beta(bench.iloc[::-1], -0.02, 0.02)
+    assert exact.benchmark.index.equals(ctx.dates)
+    assert not wider.benchmark.index.equals(ctx.dates)
+    b1, k1 = exact.betas(ctx)
+    b2, k2 = wider.betas(ctx)
+    np.testing.assert_array_equal(b1, b2)
+    assert k1 == k2
+    r = np.diff(prices.to_numpy(), axis=0) / prices.to_numpy()[:-1]
+    m = np.diff(bench.loc[prices.index].to_numpy()) / bench.loc[prices.index].to_numpy()[:-1]
+    want = [np.cov(r[:, i], m)[0, 1] / np.var(m, ddof=1) for i in range(r.shape[1])]
+    np.testing.assert_allclose(b1, want, rtol=1e-10)
+    shares = np.linspace(-1e4, 1e4, prices.shape[1])
+    assert exact.check(shares, ctx) == wider.check(shares, ctx)
+    # a benchmark indexed by the window's dates that also holds a NaN is still refused
+    holed = bench.loc[prices.index].copy()
+    holed.iloc[4] = np.nan
+    with pytest.raises(ho.InputError, match=f"price on {prices.index[4]:%Y-%m-%d}"):
+        ho.Beta(holed, -0.1, 0.1).betas(ctx)

@@ -160,3 +160,29 @@ def test_numeric_frames_and_converted_cells_give_the_same_rows(tiny) -> None:
     text.iloc[0, 0] = "n/a"
     with pytest.raises(ho.InputError, match="non-numeric"):
         ho.HedgeProblem(prices, basket).add(ho.FactorExposure(text, upper=0.1))
+
+
+def test_loadings_in_the_universe_order_match_reordered_ones(market) -> None:
+    # rows in the universe's order are read without a label look-up: the same rows, checks and
+    # refusals as the same loadings in another order
+    prices, basket, _ = market
+    ctx = ho.HedgeProblem(prices, basket).ctx
+    L = _loadings(prices.columns)
+    ordered = ho.FactorExposure(L, -0.05, 0.05)
+    shuffled = ho.FactorExposure(L.iloc[np.random.default_rng(2).permutation(len(L))],
+                                 -0.05, 0.05)
+    A1, n1, e1 = ordered.exposures(ctx)
+    A2, n2, e2 = shuffled.exposures(ctx)
+    np.testing.assert_array_equal(A1, L.to_numpy().T)
+    np.testing.assert_array_equal(A1, A2)
+    assert n1 == n2 and (e1 == e2).all()
+    A1[0, 0] = 99.0  # the rows are a copy: the user's frame is untouched
+    assert L.iloc[0, 0] != 99.0
+    shares = np.linspace(-1e4, 2e4, prices.shape[1])
+    assert ordered.check(shares, ctx) == shuffled.check(shares, ctx)
+    np.testing.assert_array_equal(ordered.exposure(shares, ctx).to_numpy(),
+                                  L.to_numpy().T @ ctx.weights_from_shares(shares))
+    holed = L.copy()
+    holed.iloc[3, 1] = np.nan
+    with pytest.raises(ho.InputError, match=f"ticker '{prices.columns[3]}', factor 'value'"):
+        ho.FactorExposure(holed, upper=1.0).exposures(ctx)

@@ -8,6 +8,7 @@ import pytest
 
 from hedgeopt.constraints.base import AbsoluteRows, LinearForm
 from hedgeopt.solvers import signsplit
+from hedgeopt.solvers.lowrank import LowRankHessian
 from hedgeopt.solvers.signsplit import solve_signed
 
 
@@ -188,3 +189,94 @@ def test_warm_start_from_the_optimum_is_one_round_of_one_step() -> None:
     assert solves == 1 and again.iterations == 1
     np.testing.assert_allclose(again.x, first.x, atol=1e-10)
     _check(again, Q, q, form, rows, _reference(M, y, form, 1.15, 0.05))
+
+
+@pytest.mark.parametrize("gross, short", [(1.2, None), (1.4, 0.2), (None, 0.05)],
+                         ids=["gross", "gross+short", "short"])
+def test_low_rank_q_is_solved_through_the_ridge_continuation(monkeypatch, gross, short) -> None:
+    """N >> T with Q as the operator V'V: every signed round is the continuation (ridges of
+    CONTINUATION, then the problem itself, each warm-started from the last), and the answer is
+    CLARABEL's and the dense Q's (a ridged answer would be off by ~1e-4 of the objective)."""
+    rng = np.random.default_rng(21)
+    n, t = 120, 30
+    M, y, Q, form = _problem(rng, n, t, rows=3, common=1.0)
+    q = M.T @ y / t
+    op = LowRankHessian(M / np.sqrt(t))
+    rows = _abs_rows(n, gross, short)
+    calls: list[tuple[float, bool]] = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(
+        (k.get("ridge", 0.0), k.get("warm") is not None)) or real(*a, **k))
+    sol, solves = solve_signed(op, q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, gross, short))
+    mean = float(np.mean(np.diag(Q)))
+    want = [r * mean for r in signsplit.CONTINUATION]
+    ridges = [r for r, _ in calls]
+    chains = [i for i in range(len(calls) - 3)
+              if ridges[i:i + 4] == pytest.approx([*want, 0.0], rel=1e-12, abs=0.0)]
+    assert chains  # a round ran the whole continuation ...
+    assert all(calls[i + 3][1] for i in chains)  # ... then the problem, from its working set
+    assert calls[-1][0] == 0.0
+    assert sum(r == 0.0 for r, _ in calls) == solves
+    dense, _ = solve_signed(Q, q, form, rows)
+    f = 0.5 * sol.x @ Q @ sol.x - q @ sol.x
+    assert f == pytest.approx(0.5 * dense.x @ Q @ dense.x - q @ dense.x, rel=1e-9, abs=1e-12)
+
+
+def test_low_rank_continuation_keeps_the_users_ridge(monkeypatch) -> None:
+    """A ridge given by the caller is the problem solved (the continuation adds to it)."""
+    rng = np.random.default_rng(22)
+    n, t = 90, 25
+    M, y, Q, form = _problem(rng, n, t, rows=2)
+    q = M.T @ y / t
+    rows = _abs_rows(n, 1.3, None)
+    ridge = 1e-3
+    calls: list[float] = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(k["ridge"])
+                        or real(*a, **k))
+    sol, _ = solve_signed(LowRankHessian(M / np.sqrt(t)), q, form, rows, ridge=ridge)
+    monkeypatch.undo()
+    dense, _ = solve_signed(Q + ridge * np.eye(n), q, form, rows)
+    assert min(calls) == ridge and calls[-1] == ridge
+    assert sol.status == dense.status == "optimal"
+    f = 0.5 * sol.x @ (Q + ridge * np.eye(n)) @ sol.x - q @ sol.x
+    g = 0.5 * dense.x @ (Q + ridge * np.eye(n)) @ dense.x - q @ dense.x
+    assert f == pytest.approx(g, rel=1e-9, abs=1e-12)
+
+
+def test_low_rank_warm_start_from_the_optimum_skips_the_continuation(monkeypatch) -> None:
+    """The caller's working set (a re-solve) is solved directly: one round, one QP, no ridge."""
+    rng = np.random.default_rng(23)
+    n, t = 100, 30
+    M, y, Q, form = _problem(rng, n, t, rows=3, common=1.0)
+    q = M.T @ y / t
+    op = LowRankHessian(M / np.sqrt(t))
+    rows = _abs_rows(n, 1.2, None)
+    first, _ = solve_signed(op, q, form, rows)
+    calls: list[float] = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(k.get("ridge", 0.0))
+                        or real(*a, **k))
+    again, solves = solve_signed(op, q, form, rows, warm=first)
+    assert solves == 1 and calls == [0.0]
+    assert again.iterations == 1 and again.status == "optimal"
+    f = 0.5 * again.x @ Q @ again.x - q @ again.x
+    assert f == pytest.approx(0.5 * first.x @ Q @ first.x - q @ first.x, rel=1e-12, abs=1e-14)
+
+
+def test_operator_of_full_rank_is_solved_directly(monkeypatch) -> None:
+    """The continuation is for rank-deficient operators (N >> T) only: an operator with more
+    rows than names (N < T) is solved like the dense array, every QP at ridge 0."""
+    rng = np.random.default_rng(24)
+    n, t = 30, 60
+    M, y, Q, form = _problem(rng, n, t, rows=2)
+    q = M.T @ y / t
+    rows = _abs_rows(n, 1.2, None)
+    calls: list[float] = []
+    real = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(k.get("ridge", 0.0))
+                        or real(*a, **k))
+    sol, solves = solve_signed(LowRankHessian(M / np.sqrt(t)), q, form, rows)
+    assert calls == [0.0] * solves
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.2, None))
