@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.wholeshare import LAM, dollars2_numpy, orlib_instance
-from hedgeopt.solvers.wholeshare import selection
+from hedgeopt.solvers.wholeshare import cardinality, selection
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
 from hedgeopt.solvers.wholeshare.selection import _Search, forced_names
@@ -89,23 +89,26 @@ def problem(name: str) -> Any:
         ho.LongOnly(), ho.Budget(band=(0.98, 1.0)), ho.ShareLots(lot), ho.MaxNames(K))
 
 
-#: the selection's tabu walks before issue 15's second pass (50 moves a round, the walk back
-#: to the best after 30 rounds without improvement), for the side-by-side rows
-PREVIOUS_WALKS = {"TABU_MOVES": 50, "TABU_STALL": None, "RESET": 30}
+#: the selection before issue 15's third pass (tabu walks that stop after 150 moves without
+#: improvement; no return to the selection when the lots end early), for the side-by-side
+#: rows: module -> constants
+PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {selection: {"TABU_STALL": 150},
+                                             cardinality: {"RESUME": False}}
 
 
 @contextlib.contextmanager
 def previous_walks() -> Iterator[None]:
     """The selection with :data:`PREVIOUS_WALKS` inside the block (module constants set and
     restored), so that old and new run side by side in one benchmark run."""
-    saved = {k: getattr(selection, k) for k in PREVIOUS_WALKS}
-    for k, v in PREVIOUS_WALKS.items():
-        setattr(selection, k, v)
+    saved = {(m, k): getattr(m, k) for m, kv in PREVIOUS_WALKS.items() for k in kv}
+    for m, kv in PREVIOUS_WALKS.items():
+        for k, v in kv.items():
+            setattr(m, k, v)
     try:
         yield
     finally:
-        for k, v in saved.items():
-            setattr(selection, k, v)
+        for (m, k), v in saved.items():
+            setattr(m, k, v)
 
 
 def _solve(name: str, time_limit: float, seed: int = 0, previous: bool = False
