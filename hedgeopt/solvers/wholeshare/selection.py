@@ -29,8 +29,20 @@ Phases (:func:`select_names`)
    1-swap local optima are poor (an exhaustive check of every swap of the forward
    selection's optimum on indtrack6 finds none that improves it, at 1.72x the best known)
    and good subsets share few names (3 of 20 between two seeds' answers within 11% of each
-   other), so a walk has to cross many worse sets to reach another basin: walks of 50
-   moves left the search circling one basin for the rest of the time on some seeds.
+   other; 6 of 20 on indtrack6 and 5 of 30 on indtrack7 between a 1.02x and a 1.00x
+   answer), so a walk has to cross many worse sets to reach another basin. Walks of 50
+   moves left the search circling one basin for the rest of the time on some seeds; with
+   walks of 150 moves most rounds' perturb-refill-swaps came back to the best set itself
+   and the walk from it ended there again (20 of 24 rounds of a 10 s indtrack6 run), so
+   the walks now go on for :data:`TABU_STALL` = 2000 moves without improvement: at 10 s
+   that is one or two walks, at 60 s several. Within a walk every set that beats the best
+   is traced (:attr:`_Search.on_best`). The search is resumable (:class:`Selector`): the
+   pipeline stops it for the lots and resumes it with the time the lots did not need.
+   Tried and dropped (no better over indtrack6 and indtrack7, seeds 0-5): refills that
+   may not take back the removed names, a large kick (half the names, banned) after 5
+   stale rounds, new starts until a round's start is a set not tried before, restarts
+   from a fresh randomised forward selection after 2-3 rounds without improvement, tabu
+   tenures x2 or x0.5.
 
 Every value is an exact QP optimum with every linear constraint of the problem, so the best
 set found is feasible for the continuous problem on it; the whole shares on it are then
