@@ -33,12 +33,13 @@ Phases (:func:`select_names`)
    answer), so a walk has to cross many worse sets to reach another basin. Walks of 50
    moves left the search circling one basin for the rest of the time on some seeds; with
    walks of 150 moves most rounds' perturb-refill-swaps came back to the best set itself
-   and the walk from it ended there again (20 of 24 rounds of a 10 s indtrack6 run), so
-   the walks now go on for :data:`TABU_STALL` = 2000 moves without improvement: at 10 s
-   that is one or two walks, at 60 s several. Within a walk every set that beats the best
-   is traced (:attr:`_Search.on_best`). The search is resumable (:class:`Selector`): the
-   pipeline stops it for the lots and resumes it with the time the lots did not need.
-   Tried and dropped (no better over indtrack6 and indtrack7, seeds 0-5): refills that
+   and the walk from it ended there again (about 23 of 38 rounds of an 8.5 CPU-second
+   indtrack6 run, 18 of 25 on indtrack7), so the walks now go on for :data:`TABU_STALL`
+   = 2000 moves without improvement: at 10 s that is one or two walks, at 60 s several.
+   Within a walk every set that beats the best is traced (:attr:`_Search.on_best`). The
+   search is resumable (:class:`Selector`): the pipeline stops it for the lots and
+   resumes it with the time the lots did not need.
+   Tried and dropped (no better on indtrack6 and indtrack7, seeds 0-2 or 0-5): refills that
    may not take back the removed names, a large kick (half the names, banned) after 5
    stale rounds, new starts until a round's start is a set not tried before, restarts
    from a fresh randomised forward selection after 2-3 rounds without improvement, tabu
