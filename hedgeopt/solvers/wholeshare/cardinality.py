@@ -5,7 +5,10 @@ optimum would not need it) or with minimum positions, choosing *which* names are
 hard part. :func:`solve_search` then runs the subset selection (:mod:`.selection`) for most
 of the time and the whole-share search (:func:`~.heuristic.solve_heuristic`) on the problem
 restricted to the best subsets (:mod:`.subspec`): the best one first, then the runners-up
-while time remains; every answer is lifted to the full problem and checked there. Problems
+while time remains; every answer is lifted to the full problem and checked there. When the
+lots end early (they often prove their optimum on a few names within a fraction of a second),
+the selection resumes where it stopped (:class:`~.selection.Selector`) until the time limit
+less a reserve for the lots of a better subset, so the whole time limit is used. Problems
 that choose no names (and a selection that finds no subset) go to the whole-share search on
 the full problem as before.
 """
@@ -18,9 +21,9 @@ import numpy as np
 
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
-from hedgeopt.solvers.wholeshare.selection import select_names
+from hedgeopt.solvers.wholeshare.selection import Selector
 from hedgeopt.solvers.wholeshare.spec import WholeShareOutcome, WholeShareSpec
-from hedgeopt.solvers.wholeshare.subsetqp import selection_limits
+from hedgeopt.solvers.wholeshare.subsetqp import SubsetValue, selection_limits
 from hedgeopt.solvers.wholeshare.subspec import lift, restrict_spec
 
 __all__ = ["chooses_names", "solve_search"]
@@ -29,6 +32,12 @@ __all__ = ["chooses_names", "solve_search"]
 SELECTION_SHARE = 0.85
 #: runners-up whose lots are searched after the best subset, time permitting
 RUNNERS_UP = 3
+#: whether time left after the lots goes back to the selection (and the lots of a better set)
+RESUME = True
+#: the lots of a better subset get this many times what the first subset's lots took
+RESERVE = 2.0
+#: the selection resumes only when at least this share of the time limit is left for it
+RESUME_LEAST = 0.01
 #: problems with at most this many names go to the whole-share search, whose exhaustive
 #: enumeration of them proves optimality (the selection would not)
 SMALL = 12
@@ -67,24 +76,65 @@ def solve_search(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int = 
     deadline = t0 + max(float(time_limit), 0.0)
     log = (lambda msg: print(f"[selection {time.perf_counter() - t0:7.3f}s] {msg}")) \
         if verbose else None
-    sel = select_names(spec, t0 + SELECTION_SHARE * max(float(time_limit), 0.0), seed=seed,
-                       log=log)
+    selector = Selector(spec, seed=seed, log=log)
+    sel = selector.run(t0 + SELECTION_SHARE * max(float(time_limit), 0.0))
     if sel is None:
         out = solve_heuristic(spec, time_limit=max(deadline - time.perf_counter(), 0.0),
                               seed=seed, verbose=verbose)
         out.info["selection"] = "no subset with a continuous point found"
         return out
+    pool = [p for p in sel.pool if p.w is not None][: 1 + RUNNERS_UP]
+    best, tried, lot_secs = _lots(spec, pool, deadline, seed)
+    resumed = 0
+    lotted = sel.value
+    # time left when the lots ended early (proven on the few names): back to the selection,
+    # keeping RESERVE times what the best subset's lots took for the lots of a better one
+    while RESUME and best is not None:
+        until = deadline - RESERVE * lot_secs
+        if until - time.perf_counter() <= RESUME_LEAST * max(float(time_limit), 0.0):
+            break
+        sel = selector.run(until)
+        resumed += 1
+        assert sel is not None
+        if not sel.value < lotted:
+            continue
+        lotted = sel.value
+        more, n, secs = _lots(spec, [p for p in sel.pool if p.w is not None][:1], deadline,
+                              seed, share=1.0)
+        tried += n
+        lot_secs = max(lot_secs, secs)
+        if more is not None and more[0] < best[0]:
+            best = more
+    info = {"selection": sel.stats, "subsets": tried, "selection_value": sel.value,
+            "selection_resumed": resumed}
+    if best is None:
+        out = solve_heuristic(spec, time_limit=max(deadline - time.perf_counter(), 0.0),
+                              seed=seed, verbose=verbose)
+        out.info.update(info)
+        return out
+    return WholeShareOutcome(best[1], best[0], None, "feasible", "selection",
+                             time.perf_counter() - t0, info)
+
+
+def _lots(spec: WholeShareSpec, pool: list[SubsetValue], deadline: float, seed: int,
+          share: float = 0.5) -> tuple[tuple[float, np.ndarray] | None, int, float]:
+    """The whole-share search on each subset of ``pool`` (restricted problem, lifted and
+    checked on the full one): the first gets ``share`` of the time left, each later one an
+    equal share of the rest. Returns the best ``(value, lots)`` (None when no answer passed
+    the check), the subsets searched and the seconds the first one took."""
     best: tuple[float, np.ndarray] | None = None
     tried = 0
-    pool = [p for p in sel.pool if p.w is not None][: 1 + RUNNERS_UP]
+    first = 0.0
     for a, cand in enumerate(pool):
         left = deadline - time.perf_counter()
         if left <= 0 and best is not None:
             break
-        # the best subset gets half of what is left, each runner-up an equal share of the rest
-        share = 0.5 * left if a == 0 else left / (len(pool) - a)
-        sub = restrict_spec(spec, cand.S, cand.w)
-        out = solve_heuristic(sub, time_limit=max(share, 0.0), seed=seed + a)
+        lim = share * left if a == 0 else left / (len(pool) - a)
+        t = time.perf_counter()
+        out = solve_heuristic(restrict_spec(spec, cand.S, cand.w), time_limit=max(lim, 0.0),
+                              seed=seed + a)
+        if a == 0:
+            first = time.perf_counter() - t
         tried += 1
         if out.z is None:
             continue
@@ -94,11 +144,4 @@ def solve_search(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int = 
         v = spec.value(z)
         if best is None or v < best[0]:
             best = (v, z)
-    info = {"selection": sel.stats, "subsets": tried, "selection_value": sel.value}
-    if best is None:
-        out = solve_heuristic(spec, time_limit=max(deadline - time.perf_counter(), 0.0),
-                              seed=seed, verbose=verbose)
-        out.info.update(info)
-        return out
-    return WholeShareOutcome(best[1], best[0], None, "feasible", "selection",
-                             time.perf_counter() - t0, info)
+    return best, tried, first

@@ -29,8 +29,21 @@ Phases (:func:`select_names`)
    1-swap local optima are poor (an exhaustive check of every swap of the forward
    selection's optimum on indtrack6 finds none that improves it, at 1.72x the best known)
    and good subsets share few names (3 of 20 between two seeds' answers within 11% of each
-   other), so a walk has to cross many worse sets to reach another basin: walks of 50
-   moves left the search circling one basin for the rest of the time on some seeds.
+   other; 6 of 20 on indtrack6 and 5 of 30 on indtrack7 between a 1.02x and a 1.00x
+   answer), so a walk has to cross many worse sets to reach another basin. Walks of 50
+   moves left the search circling one basin for the rest of the time on some seeds; with
+   walks of 150 moves most rounds' perturb-refill-swaps came back to the best set itself
+   and the walk from it ended there again (about 23 of 38 rounds of an 8.5 CPU-second
+   indtrack6 run, 18 of 25 on indtrack7), so the walks now go on for :data:`TABU_STALL`
+   = 2000 moves without improvement: at 10 s that is one or two walks, at 60 s several.
+   Within a walk every set that beats the best is traced (:attr:`_Search.on_best`). The
+   search is resumable (:class:`Selector`): the pipeline stops it for the lots and
+   resumes it with the time the lots did not need.
+   Tried and dropped (no better on indtrack6 and indtrack7, seeds 0-2 or 0-5): refills that
+   may not take back the removed names, a large kick (half the names, banned) after 5
+   stale rounds, new starts until a round's start is a set not tried before, restarts
+   from a fresh randomised forward selection after 2-3 rounds without improvement, tabu
+   tenures x2 or x0.5.
 
 Every value is an exact QP optimum with every linear constraint of the problem, so the best
 set found is feasible for the continuous problem on it; the whole shares on it are then
@@ -50,14 +63,18 @@ from hedgeopt.solvers.wholeshare.bounds import lot_bounds
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP, SubsetValue, selection_limits
 
-__all__ = ["Selection", "select_names", "forced_names"]
+__all__ = ["Selection", "Selector", "select_names", "forced_names"]
 
 #: most tabu moves per LNS round
 TABU_MOVES = 5000
 #: a tabu walk stops after this many moves without improving its own best (None: never);
-#: the walk's length so adapts to the instance (issue 15: 150 against 50-move walks on
-#: indtrack6 over seeds 0-5, equal on indtrack5, the synthetic universes; module docstring)
-TABU_STALL: int | None = 150
+#: the walk's length so adapts to the instance. Issue 15, third pass (selection alone, 8.5
+#: CPU seconds, indtrack6 and indtrack7 over seeds 0-5, mean J / best known): 150 gave 1.029
+#: and 1.179, 600 1.016 and 1.129, 2000 1.017 and 1.094, no stall (5000-move walks) 1.014
+#: and 1.105; indtrack5 and synthetic800 reach their best with each. With 150, most rounds
+#: after the first few restarted from the same set and ended in it again: a walk needs
+#: thousands of moves to leave a basin (module docstring)
+TABU_STALL: int | None = 2000
 #: an LNS round's result becomes the next start when within this of the best (relative)
 ACCEPT = 0.02
 #: rounds without improvement after which the next round starts from the best again
@@ -106,7 +123,8 @@ def forced_names(spec: WholeShareSpec) -> np.ndarray:
 def select_names(spec: WholeShareSpec, deadline: float, *, seed: int = 0, width: int = 6,
                  log: Callable[[str], None] | None = None, max_rounds: int | None = None,
                  patience: int | None = None) -> Selection | None:
-    """The best subset of names for ``spec`` found before ``deadline`` (module docstring).
+    """The best subset of names for ``spec`` found before ``deadline`` (module docstring):
+    ``Selector(spec, seed=seed, width=width, log=log).run(deadline, max_rounds, patience)``.
 
     Parameters
     ----------
@@ -116,7 +134,7 @@ def select_names(spec: WholeShareSpec, deadline: float, *, seed: int = 0, width:
     deadline : float
         ``time.perf_counter()`` value at which the search stops (after the current QP).
     seed : int
-        Seed of the randomised refills and removals.
+        Seed of the randomised refills, removals and tabu tenures.
     width : int
         Candidates solved exactly per forward step or per removed name.
     log : callable, optional
@@ -132,61 +150,109 @@ def select_names(spec: WholeShareSpec, deadline: float, *, seed: int = 0, width:
     Selection or None
         None when no subset with a feasible continuous point was found.
     """
-    sq = SubsetQP(spec)
-    K, _, _ = selection_limits(spec)
-    K = spec.n if K is None else min(int(K), spec.n)
-    forced = forced_names(spec)
-    if forced.size > K:
-        return None
-    search = _Search(sq, K, forced, deadline, np.random.default_rng(seed), width)
-    starts: list[tuple[str, np.ndarray]] = [("forward", search.forward(forced))]
-    if spec.relaxed is not None:
-        xr = np.abs(np.asarray(spec.relaxed, dtype=float))
-        top = np.argsort(-xr, kind="stable")
-        top = top[xr[top] > 1e-12 * max(float(xr.max()), 1e-300)]
-        keep = np.union1d(forced, top[: max(K - forced.size, 0)])
-        extra = np.setdiff1d(top, keep)
-        keep = np.union1d(keep, extra[: max(K - keep.size, 0)])
-        starts.append(("relaxation", search.forward(keep)))
-        sup = np.union1d(forced, top)
-        if sup.size > K:
-            starts.append(("backward", search.backward(sup)))
-    best: SubsetValue | None = None
-    found = ""
-    for how, S in starts:
-        cur = search.swaps(S)
-        if best is None or cur.value < best.value:
-            best, found = cur, how
-        if log:
-            log(f"selection {how}: v={cur.value:.10g} ({search.sq.solves} QPs)")
-    if best is None or not np.isfinite(best.value):
-        return None
-    t0 = search.t0
-    trace = [(time.perf_counter() - t0, best.value)]
-    rounds = improvements = stale = 0
-    walk = best  # where the next round starts: the last result when near the best
-    while time.perf_counter() < deadline and (max_rounds is None or rounds < max_rounds) \
-            and (patience is None or stale < patience):
-        start = search.swaps(search.refill(search.perturb(walk.S)))
-        cur = search.tabu(start, TABU_MOVES, best.value, TABU_STALL)
-        rounds += 1
-        stale += 1
-        if cur.value < walk.value or cur.value <= best.value + ACCEPT * abs(best.value):
-            walk = cur
-        if stale % RESET == 0:
-            walk = best
-        if cur.value < best.value - 1e-12 * abs(best.value):
-            best, found = cur, "LNS"
-            improvements += 1
-            stale = 0
-            trace.append((time.perf_counter() - t0, best.value))
-            if log:
-                log(f"selection LNS round {rounds}: v={best.value:.10g}")
-    assert best.w is not None
-    stats = {"qp_solves": sq.solves, "swaps": search.n_swaps, "lns_rounds": rounds,
-             "lns_improvements": improvements, "found_by": found, "fast_swaps": sq.fast,
-             "trace": trace}
-    return Selection(best.S, best.value, best.w, search.pool(), stats)
+    return Selector(spec, seed=seed, width=width, log=log).run(deadline, max_rounds, patience)
+
+
+class Selector:
+    """The search of :func:`select_names` kept between calls, so that a caller can stop it,
+    use its answer, and resume it where it stopped when time is left (the pipeline does:
+    :func:`~.cardinality.solve_search`). Given the seed, the sequence of rounds is the same
+    however the calls split the time; where it stops depends on the deadlines.
+
+    Parameters
+    ----------
+    spec, seed, width, log
+        As :func:`select_names`.
+    """
+
+    def __init__(self, spec: WholeShareSpec, *, seed: int = 0, width: int = 6,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.sq = SubsetQP(spec)
+        K, _, _ = selection_limits(spec)
+        self.K = spec.n if K is None else min(int(K), spec.n)
+        self.forced = forced_names(spec)
+        self.spec, self.seed, self.width, self.log = spec, seed, width, log
+        self.search: _Search | None = None
+        self.best: SubsetValue | None = None
+        self.walk: SubsetValue | None = None  # where the next round starts
+        self.found = ""
+        self.trace: list[tuple[float, float]] = []
+        self.rounds = self.improvements = self.stale = 0
+
+    def _starts(self, search: _Search) -> None:
+        """Forward selection, the relaxation's largest weights and a backward elimination
+        from the relaxation's support, each followed by the swaps; the best is kept."""
+        spec, K, forced = self.spec, self.K, self.forced
+        starts: list[tuple[str, np.ndarray]] = [("forward", search.forward(forced))]
+        if spec.relaxed is not None:
+            xr = np.abs(np.asarray(spec.relaxed, dtype=float))
+            top = np.argsort(-xr, kind="stable")
+            top = top[xr[top] > 1e-12 * max(float(xr.max()), 1e-300)]
+            keep = np.union1d(forced, top[: max(K - forced.size, 0)])
+            extra = np.setdiff1d(top, keep)
+            keep = np.union1d(keep, extra[: max(K - keep.size, 0)])
+            starts.append(("relaxation", search.forward(keep)))
+            sup = np.union1d(forced, top)
+            if sup.size > K:
+                starts.append(("backward", search.backward(sup)))
+        for how, S in starts:
+            cur = search.swaps(S)
+            if self.best is None or cur.value < self.best.value:
+                self.best, self.found = cur, how
+            if self.log:
+                self.log(f"selection {how}: v={cur.value:.10g} ({search.sq.solves} QPs)")
+        if self.best is not None and np.isfinite(self.best.value):
+            self.trace.append((time.perf_counter() - search.t0, self.best.value))
+            self.walk = self.best
+
+    def _walk_best(self, cur: SubsetValue) -> None:
+        """Trace a tabu walk's set that beats the best (the round's end keeps it)."""
+        assert self.search is not None
+        self.trace.append((time.perf_counter() - self.search.t0, cur.value))
+
+    def run(self, deadline: float, max_rounds: int | None = None,
+            patience: int | None = None) -> Selection | None:
+        """Search until ``deadline`` (the starts on the first call, then LNS rounds; a later
+        call resumes them) and return the best subset so far (None when none is feasible).
+        ``max_rounds`` and ``patience`` count over all calls."""
+        if self.forced.size > self.K:
+            return None
+        if self.search is None:
+            self.search = _Search(self.sq, self.K, self.forced, deadline,
+                                  np.random.default_rng(self.seed), self.width)
+            self._starts(self.search)
+            self.search.on_best = self._walk_best
+        search = self.search
+        search.deadline = deadline
+        if self.best is None or not np.isfinite(self.best.value) or self.walk is None:
+            return None
+        best, walk = self.best, self.walk
+        while time.perf_counter() < deadline \
+                and (max_rounds is None or self.rounds < max_rounds) \
+                and (patience is None or self.stale < patience):
+            start = search.swaps(search.refill(search.perturb(walk.S)))
+            cur = search.tabu(start, TABU_MOVES, best.value, TABU_STALL)
+            self.rounds += 1
+            self.stale += 1
+            if cur.value < walk.value or cur.value <= best.value + ACCEPT * abs(best.value):
+                walk = cur
+            if self.stale % RESET == 0:
+                walk = best
+            if cur.value < best.value - 1e-12 * abs(best.value):
+                best, self.found = cur, "LNS"
+                self.improvements += 1
+                self.stale = 0
+                if not self.trace or self.trace[-1][1] != best.value:
+                    self.trace.append((time.perf_counter() - search.t0, best.value))
+                if self.log:
+                    self.log(f"selection LNS round {self.rounds}: v={best.value:.10g}")
+        self.best, self.walk = best, walk
+        assert best.w is not None
+        stats = {"qp_solves": self.sq.solves, "swaps": search.n_swaps,
+                 "lns_rounds": self.rounds, "lns_improvements": self.improvements,
+                 "found_by": self.found, "fast_swaps": self.sq.fast,
+                 "trace": list(self.trace)}
+        return Selection(best.S, best.value, best.w, search.pool(), stats)
 
 
 class _Search:
@@ -203,6 +269,8 @@ class _Search:
         self.corr = sq.Q / d[:, None] / d[None, :]
         self.singles = sq.single_values()
         self.thresholds = selection_limits(sq.spec)[1] is not None
+        #: called with every set of a tabu walk that beats the ``best_value`` it was given
+        self.on_best: Callable[[SubsetValue], None] | None = None
 
     def late(self) -> bool:
         return time.perf_counter() >= self.deadline
@@ -419,6 +487,8 @@ class _Search:
             if cur.value < best.value - 1e-12 * abs(best.value):
                 best = cur
                 last = it
+                if self.on_best is not None and cur.value < best_value:
+                    self.on_best(cur)
         return best
 
     def backward(self, S0: np.ndarray) -> np.ndarray:

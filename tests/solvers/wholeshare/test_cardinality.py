@@ -65,3 +65,23 @@ def test_public_api_max_names_with_sector_caps_and_turnover(market) -> None:
     d = prices.to_numpy() @ sh.reindex(prices.columns).to_numpy() - basket.to_numpy()
     want = 0.7 * np.var(np.diff(d), ddof=1) + 0.3 * np.var(d, ddof=1)
     np.testing.assert_allclose(res.objective, want, rtol=1e-9)
+
+
+def test_time_left_after_the_lots_goes_back_to_the_selection(make_tiny, subset_value_cvxpy,
+                                                             monkeypatch) -> None:
+    """The lots of 4 names end early, so the selection resumes (and not with ``RESUME``
+    off); the answer passes the checker, its value is the objective of its lots and not
+    below the continuous optimum on its names (cvxpy)."""
+    from hedgeopt.solvers.wholeshare import cardinality
+
+    spec = make_tiny(40, seed=2, rules=(MaxNamesRule(4),), unit_scale=1e-3)
+    assert chooses_names(spec)
+    out = solve_search(spec, time_limit=1.5, seed=0)
+    assert out.method == "selection" and out.info["selection_resumed"] >= 1
+    assert out.z is not None and not violations(spec, out.z)
+    assert out.value == spec.value(out.z)
+    S = np.flatnonzero(out.z)
+    assert S.size <= 4
+    assert out.value >= subset_value_cvxpy(spec, S) - 1e-9 * abs(out.value)
+    monkeypatch.setattr(cardinality, "RESUME", False)
+    assert solve_search(spec, time_limit=1.5, seed=0).info["selection_resumed"] == 0

@@ -123,3 +123,47 @@ def test_smallest_entries() -> None:
         for m in (1, 3):
             got = np.sort(P.ravel()[_smallest(P, m)])
             np.testing.assert_array_equal(got, np.sort(P.ravel())[:m])
+
+
+def test_resumed_selector_makes_the_rounds_of_one_call(make_tiny, subset_value_cvxpy) -> None:
+    """Given the seed the rounds do not depend on how the calls split them: 2 rounds and
+    then 3 more give the set, value and counts of 5 rounds in one call; the answer's value
+    is the continuous optimum on its names (cvxpy) and the trace falls to it."""
+    from hedgeopt.solvers.wholeshare.selection import Selector
+
+    spec = make_tiny(30, seed=4, rules=(MaxNamesRule(4),), sector=True)
+    far = time.perf_counter() + 120
+    one = select_names(spec, far, seed=3, max_rounds=5)
+    sel = Selector(spec, seed=3)
+    first = sel.run(far, max_rounds=2)
+    two = sel.run(far, max_rounds=5)
+    assert one is not None and first is not None and two is not None
+    assert first.stats["lns_rounds"] == 2 and two.stats["lns_rounds"] == 5
+    np.testing.assert_array_equal(two.S, one.S)
+    assert two.value == one.value and two.value <= first.value
+    for k in ("qp_solves", "swaps", "lns_improvements", "found_by"):
+        assert two.stats[k] == one.stats[k], k
+    np.testing.assert_allclose(subset_value_cvxpy(spec, two.S), two.value, rtol=1e-6)
+    vals = [v for _, v in two.stats["trace"]]
+    assert all(b < a for a, b in zip(vals, vals[1:], strict=False)) and vals[-1] == two.value
+
+
+def test_tabu_walk_reports_every_set_that_beats_the_best(make_tiny) -> None:
+    """``on_best`` sees, in order, each set of the walk below the value it was given: the
+    last one is the walk's answer, and each value is the exact one of its set."""
+    from hedgeopt.solvers.wholeshare.selection import _Search
+    from hedgeopt.solvers.wholeshare.subsetqp import SubsetQP
+
+    spec = make_tiny(40, seed=6, rules=(MaxNamesRule(5),))
+    sq = SubsetQP(spec)
+    search = _Search(sq, 5, forced_names(spec), time.perf_counter() + 60,
+                     np.random.default_rng(1), 6)
+    start = sq.value(np.arange(5))
+    seen: list = []
+    search.on_best = seen.append
+    got = search.tabu(start, 60, start.value)
+    assert seen and seen[-1] is got and got.value < start.value
+    assert all(b.value < a.value for a, b in zip(seen, seen[1:], strict=False))
+    fresh = SubsetQP(spec)
+    for v in seen:
+        np.testing.assert_allclose(fresh.value(v.S).value, v.value, rtol=1e-9, atol=1e-15)
