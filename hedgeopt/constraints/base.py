@@ -312,26 +312,33 @@ class LinearConstraint(Constraint):
         n = shares_array(shares, ctx)
         form = self._check_form(ctx)  # never the form object the solve used
         w = ctx.weights_from_shares(n)
+        # every comparison in one pass per side; messages are built for the violators only
+        with np.errstate(invalid="ignore"):  # an infinite bound is never violated
+            below = (form.lb - w > tol) & np.isfinite(form.lb)
+            above = (w - form.ub > tol) & np.isfinite(form.ub)
         out: list[str] = []
-        for side, bound in (("below lower", form.lb), ("above upper", form.ub)):
-            gap = (bound - w) if side.startswith("below") else (w - bound)
-            for i in np.flatnonzero(np.isfinite(bound) & (gap > tol)):
-                b_sh = bound[i] * ctx.notional / ctx.p_ref[i]
-                out.append(
-                    f"{self!r}: {ctx.tickers[i]} holds {n[i]:,.6g} shares "
-                    f"(${n[i] * ctx.p_ref[i]:,.2f}), {side} bound {b_sh:,.6g} shares "
-                    f"(${bound[i] * ctx.notional:,.2f})"
-                )
+        if below.any() or above.any():
+            for side, bound, bad in (("below lower", form.lb, below),
+                                     ("above upper", form.ub, above)):
+                for i in bad.nonzero()[0]:
+                    b_sh = bound[i] * ctx.notional / ctx.p_ref[i]
+                    out.append(
+                        f"{self!r}: {ctx.tickers[i]} holds {n[i]:,.6g} shares "
+                        f"(${n[i] * ctx.p_ref[i]:,.2f}), {side} bound {b_sh:,.6g} shares "
+                        f"(${bound[i] * ctx.notional:,.2f})"
+                    )
         if form.A.shape[0]:
             value = form.A @ w
-            for j in range(form.A.shape[0]):
+            low = value < form.lo - tol
+            high = value > form.hi + tol
+            for j in (low | high).nonzero()[0]:
                 label = form.labels[j] if j < len(form.labels) else f"row {j}"
-                if value[j] < form.lo[j] - tol:
+                if low[j]:
                     out.append(
                         f"{self!r}: {label} is ${value[j] * ctx.notional:,.2f}, below "
                         f"${form.lo[j] * ctx.notional:,.2f}"
                     )
-                if value[j] > form.hi[j] + tol:
+                if high[j]:
                     out.append(
                         f"{self!r}: {label} is ${value[j] * ctx.notional:,.2f}, above "
                         f"${form.hi[j] * ctx.notional:,.2f}"

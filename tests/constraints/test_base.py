@@ -31,3 +31,66 @@ def test_check_follows_a_changed_argument(tiny):
     assert cap.check(shares, ctx) == []
     cap.max_weight = 0.5
     assert len(cap.check(shares, ctx)) == 1
+
+
+class _Mixed(ho.LinearConstraint):
+    """A form with finite and infinite bounds and rows of every kind (a test fixture)."""
+
+    def __init__(self, form: ho.LinearForm) -> None:
+        super().__init__()
+        self.form = form
+
+    def _linear(self, ctx):
+        f = self.form
+        return ho.LinearForm(f.lb.copy(), f.ub.copy(), f.A.copy(), f.lo.copy(), f.hi.copy(),
+                             list(f.labels))
+
+
+def _reference_check(c, form, n, ctx, tol):
+    """The violations compared entry by entry in Python, in check's message order."""
+    w = n * ctx.p_ref / ctx.notional
+    out = []
+    for i in range(w.size):
+        if np.isfinite(form.lb[i]) and form.lb[i] - w[i] > tol:
+            out.append((c, "lb", i))
+    for i in range(w.size):
+        if np.isfinite(form.ub[i]) and w[i] - form.ub[i] > tol:
+            out.append((c, "ub", i))
+    v = form.A @ w
+    for j in range(form.A.shape[0]):
+        if v[j] < form.lo[j] - tol:
+            out.append((c, "lo", j))
+        if v[j] > form.hi[j] + tol:
+            out.append((c, "hi", j))
+    return out
+
+
+def test_check_reports_exactly_the_violating_entries(tiny):
+    """The vectorised comparisons flag the same bounds and rows, in the same order, as an
+    entry-by-entry loop; each message names its ticker or row and the side."""
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    rng = np.random.default_rng(3)
+    inf = np.inf
+    form = ho.LinearForm(np.array([-0.1, -inf, 0.0]), np.array([0.2, 0.3, inf]),
+                         np.array([[1.0, 1.0, 1.0], [1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]),
+                         np.array([0.9, -inf, 0.05]), np.array([1.1, 0.1, inf]),
+                         ["budget", "spread", "CCC floor"])
+    c = _Mixed(form)
+    seen = set()
+    for _ in range(200):
+        w = rng.uniform(-0.6, 0.8, 3)
+        n = ctx.shares_from_weights(w)
+        got = c.check(n, ctx, tol=1e-6)
+        ref = _reference_check(c, form, n, ctx, 1e-6)
+        assert len(got) == len(ref)
+        for msg, (_, kind, k) in zip(got, ref, strict=True):
+            if kind in ("lb", "ub"):
+                assert ctx.tickers[k] in msg
+                assert ("below lower" if kind == "lb" else "above upper") in msg
+            else:
+                assert msg.split(": ", 1)[1].startswith(form.labels[k])
+                assert (", below $" if kind == "lo" else ", above $") in msg
+            seen.add(kind)
+    assert seen == {"lb", "ub", "lo", "hi"}  # every kind of violation was exercised
+    assert c.check(ctx.shares_from_weights(np.array([0.1, 0.2, 0.7])), ctx) == []
