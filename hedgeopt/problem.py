@@ -16,6 +16,7 @@ from hedgeopt.constraints.base import (
     Constraint,
     LinearForm,
     _StructureChanged,
+    arguments_fixed,
     merge_forms,
     piecewise_form,
 )
@@ -581,6 +582,9 @@ class HedgeProblem:
                         continue
                     if plan is None:  # checks, forms and backends once; then only lam moves
                         plan = self._plan(solver, tol, opts, rows=True)  # Q's free rows only
+                        # the arguments were just read (revalidated): their keys, once, for
+                        # every point's verification (forms still built from the arguments)
+                        limit.enter_context(arguments_fixed(self.constraints))
                         if plan[3] and not plan[3][0].via_cvxpy:
                             # one BLAS limit for all the points' active-set QPs (entered after
                             # the Gram, which keeps every thread) instead of one per solve

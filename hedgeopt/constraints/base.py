@@ -16,7 +16,9 @@ Polyhedral constraints describe themselves once as a :class:`LinearForm`
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -31,8 +33,8 @@ from hedgeopt.keys import arguments_key
 from hedgeopt.validation import as_dollars, as_float, as_fraction
 
 __all__ = [
-    "AbsoluteRows", "Constraint", "LinearConstraint", "LinearForm", "as_dollars", "as_float",
-    "as_fraction", "feasible_point", "merge_forms", "piecewise_form", "shares_array",
+    "AbsoluteRows", "Constraint", "LinearConstraint", "LinearForm", "arguments_fixed", "as_dollars",
+    "as_float", "as_fraction", "feasible_point", "merge_forms", "piecewise_form", "shares_array",
 ]
 
 
@@ -265,7 +267,9 @@ class LinearConstraint(Constraint):
         """The form :meth:`check` verifies against: built by :meth:`_linear` from the arguments
         and kept in a cache of its own (per context and argument value, like :meth:`linear`),
         so re-solves are verified cheaply and never against the object the solve used."""
-        key = (ctx.version, arguments_key(self))
+        fixed = _FIXED_KEYS.get(id(self))
+        key = (ctx.version, fixed[1] if fixed is not None and fixed[0] is self
+               else arguments_key(self))
         mine = getattr(self, "_verified", None)
         if mine is None or mine[0] != key:
             mine = (key, self._linear(ctx))
@@ -344,6 +348,35 @@ class LinearConstraint(Constraint):
                         f"${form.hi[j] * ctx.notional:,.2f}"
                     )
         return out
+
+
+@contextlib.contextmanager
+def arguments_fixed(constraints: Iterable[Constraint]) -> Iterator[None]:
+    """Take each linear constraint's argument key once, for the :meth:`LinearConstraint.check`
+    calls inside the block.
+
+    For a loop that reads its inputs once and re-solves many times with no user code in between
+    (:meth:`~hedgeopt.problem.HedgeProblem.frontier` builds its forms once too): every point is
+    still verified against a form built from the arguments by :meth:`LinearConstraint._linear`
+    (never the solve's form), without hashing the arguments again per point. The keys are
+    dropped on exit (also on an exception), so a later change of an argument is seen.
+    """
+    held = {id(c): c for c in constraints if isinstance(c, LinearConstraint)}
+    before = {i: _FIXED_KEYS.get(i) for i in held}
+    _FIXED_KEYS.update({i: (c, arguments_key(c)) for i, c in held.items()})
+    try:
+        yield
+    finally:
+        for i, old in before.items():
+            if old is None:
+                _FIXED_KEYS.pop(i, None)
+            else:
+                _FIXED_KEYS[i] = old
+
+
+#: ``id(constraint) -> (constraint, argument key)`` inside :func:`arguments_fixed` (by identity:
+#: a copy of a constraint, e.g. a compiled problem's private one, never inherits a key)
+_FIXED_KEYS: dict[int, tuple[LinearConstraint, Any]] = {}
 
 
 class _StructureChanged(Exception):

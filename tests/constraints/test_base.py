@@ -94,3 +94,32 @@ def test_check_reports_exactly_the_violating_entries(tiny):
             seen.add(kind)
     assert seen == {"lb", "ub", "lo", "hi"}  # every kind of violation was exercised
     assert c.check(ctx.shares_from_weights(np.array([0.1, 0.2, 0.7])), ctx) == []
+
+
+def test_arguments_fixed_keys_once_and_lets_go(tiny):
+    """Inside the block check verifies with the key taken on entry (its own form, built from
+    the arguments, never the solve's); on exit, also after an exception, a changed argument
+    is checked again, and a copy of a constraint never inherits the key."""
+    import copy
+
+    import pytest
+
+    from hedgeopt.constraints.base import _FIXED_KEYS, arguments_fixed
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    cap = ho.SectorCap({"AAA": "x", "BBB": "x", "CCC": "y"}, max_weight=0.9)
+    shares = ctx.shares_from_weights(np.array([0.5, 0.3, 0.2]))
+    with arguments_fixed([cap, ho.Budget()]):
+        cap.linear(ctx).hi[:] = -1.0  # a corrupted solve-side form is not what check reads
+        assert cap.check(shares, ctx) == []
+        twin = copy.copy(cap)
+        twin.max_weight = 0.5
+        assert len(twin.check(shares, ctx)) == 1  # the copy hashes its own arguments
+    assert not _FIXED_KEYS
+    cap.max_weight = 0.5
+    assert len(cap.check(shares, ctx)) == 1
+    with pytest.raises(RuntimeError), arguments_fixed([cap]):
+        raise RuntimeError
+    assert not _FIXED_KEYS
+    cap.max_weight = 0.9
+    assert cap.check(shares, ctx) == []
