@@ -695,19 +695,15 @@ class _Problem:
             if self.m:
                 ax = self.A @ x
                 pr = np.maximum(self.lo - ax, ax - self.hi)
-        # dual signs (pinned variables have free sign) and complementarity, in whole-vector
-        # passes: z's wrong-signed part is z at a lower bound, -z at an upper one, |z| if free
+        # dual signs (pinned variables have free sign) and complementarity
         at_lb = vs < 0
         at_ub = vs > 0
         if self.any_pinned:
             at_lb = at_lb & ~self.pinned
-        held = at_lb | at_ub
-        free = ~(held | self.pinned)
-        wrong = np.where(at_ub, -z, np.where(free, np.abs(z), np.where(at_lb, z, 0.0)))
-        dual = max(_amax(wrong), 0.0)
-        with np.errstate(invalid="ignore"):  # an infinite bound of a free variable: masked
-            off = np.where(held, x - np.where(at_ub, self.ub, self.lb), 0.0)
-        comp = _amax(np.abs(z * off)) if held.any() else 0.0
+        free = ~(at_lb | at_ub | self.pinned)
+        dual = max(_amax(z[at_lb]), _amax(-z[at_ub]), _amax(np.abs(z[free])), 0.0)
+        comp = max(_amax(np.abs(z[at_lb] * (x[at_lb] - self.lb[at_lb]))),
+                   _amax(np.abs(z[at_ub] * (x[at_ub] - self.ub[at_ub]))))
         sp = self.scale_p
         if self.m:
             # rows relative to the size of the terms of A x, at least the bound scale
