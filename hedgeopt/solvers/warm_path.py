@@ -30,25 +30,32 @@ def extrapolated_warm_start(prev: QPSolution, cur: QPSolution, t: float, lb: Arr
     N = x1.size
     if x0.shape != x1.shape or np.shape(cur.bound_state) != (N,) or not np.isfinite(t):
         return cur
-    lbv = np.broadcast_to(np.asarray(lb, dtype=float), (N,))
-    ubv = np.broadcast_to(np.asarray(ub, dtype=float), (N,))
+    lbv, ubv = _vector(lb, (N,)), _vector(ub, (N,))
     x = x1 + t * (x1 - x0)
     z = cur.bound_duals + t * (cur.bound_duals - prev.bound_duals)
     vs = np.asarray(cur.bound_state, dtype=np.int8).copy()
     free = vs == 0
     vs[free & (x < lbv)] = -1
     vs[free & (x > ubv)] = 1
-    vs[((vs < 0) & (z > 0)) | ((vs > 0) & (z < 0))] = 0
+    vs[vs * z < 0] = 0  # a multiplier of the wrong sign: z > 0 at a lower bound, < 0 at an upper
     rs = np.asarray(cur.active_rows, dtype=np.int8).copy()
     if A is not None and rs.size and np.shape(prev.row_duals) == rs.shape:
         Am = np.asarray(A, dtype=float).reshape(rs.size, N)
-        lov = np.broadcast_to(np.asarray(-np.inf if lo is None else lo, dtype=float), rs.shape)
-        hiv = np.broadcast_to(np.asarray(np.inf if hi is None else hi, dtype=float), rs.shape)
+        lov = _vector(-np.inf if lo is None else lo, rs.shape)
+        hiv = _vector(np.inf if hi is None else hi, rs.shape)
         mu = cur.row_duals + t * (cur.row_duals - prev.row_duals)
         ax = Am @ x
-        rs[(rs == 0) & (ax > hiv)] = 1
-        rs[(rs == 0) & (ax < lov)] = -1
-        rs[((rs > 0) & (mu < 0)) | ((rs < 0) & (mu > 0))] = 0
+        off = rs == 0
+        rs[off & (ax > hiv)] = 1
+        rs[off & (ax < lov)] = -1
+        rs[rs * mu < 0] = 0  # mu < 0 on an upper row, > 0 on a lower one: drop it
     return QPSolution(x=x, bound_duals=z, row_duals=cur.row_duals, status="guess",
                       iterations=0, kkt_residual=np.inf, free=vs == 0, active_rows=rs,
                       bound_state=vs)
+
+
+def _vector(v: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
+    """``v`` as floats of ``shape`` (a scalar or a broadcastable array is broadcast; an array of
+    the shape is used as it is, without numpy's broadcasting machinery)."""
+    a = np.asarray(v, dtype=float)
+    return a if a.shape == shape else np.broadcast_to(a, shape)

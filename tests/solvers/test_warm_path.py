@@ -53,3 +53,47 @@ def test_extrapolated_warm_start_along_a_lam_path(sweep_grams):
     assert extrapolated_warm_start(other, sols[-1], 1.0, cons["lb"], cons["ub"]) is sols[-1]
     assert extrapolated_warm_start(sols[-2], sols[-1], np.nan, cons["lb"], cons["ub"]) \
         is sols[-1]
+
+
+def test_extrapolated_working_set_equals_the_rule_entry_by_entry():
+    """Random pairs of solutions: each variable's and row's predicted state is the rule of the
+    docstring applied to that entry alone (scalar and array bounds, rows with infinite sides)."""
+    from hedgeopt.solvers.activeset import QPSolution
+    rng = np.random.default_rng(4)
+    N, m = 30, 5
+    A = rng.normal(size=(m, N))
+    lo = np.array([-np.inf, 0.0, -1.0, -np.inf, 0.5])
+    hi = np.array([1.0, np.inf, 1.0, np.inf, 0.5])
+    for k in range(40):
+        lb = 0.0 if k % 2 else rng.uniform(-1, 0, N)
+        ub = np.full(N, 0.3)
+
+        def sol(vs, rs):
+            return QPSolution(x=rng.uniform(-0.5, 0.6, N), bound_duals=rng.normal(size=N),
+                              row_duals=rng.normal(size=m), status="optimal", iterations=1,
+                              kkt_residual=0.0, free=vs == 0, active_rows=rs, bound_state=vs)
+        vs = rng.integers(-1, 2, N).astype(np.int8)
+        rs = rng.integers(-1, 2, m).astype(np.int8)
+        prev, cur = sol(vs, rs), sol(vs, rs)
+        t = float(rng.uniform(0.2, 2.0))
+        got = extrapolated_warm_start(prev, cur, t, lb, ub, A, lo, hi)
+        x = cur.x + t * (cur.x - prev.x)
+        z = cur.bound_duals + t * (cur.bound_duals - prev.bound_duals)
+        mu = cur.row_duals + t * (cur.row_duals - prev.row_duals)
+        lbv = np.broadcast_to(lb, (N,))
+        for i in range(N):
+            s = int(vs[i])
+            if s == 0:
+                s = -1 if x[i] < lbv[i] else 1 if x[i] > ub[i] else 0
+            if (s < 0 and z[i] > 0) or (s > 0 and z[i] < 0):
+                s = 0
+            assert got.bound_state[i] == s
+        ax = A @ x
+        for j in range(m):
+            r = int(rs[j])
+            if r == 0:
+                r = 1 if ax[j] > hi[j] else -1 if ax[j] < lo[j] else 0
+            if (r > 0 and mu[j] < 0) or (r < 0 and mu[j] > 0):
+                r = 0
+            assert got.active_rows[j] == r
+        assert np.array_equal(got.free, got.bound_state == 0)
