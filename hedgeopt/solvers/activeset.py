@@ -648,13 +648,17 @@ class _Problem:
         gB = it.g[B]
         sB = vs[B]
         wrong = ((sB < 0) & (gB < -td)) | ((sB > 0) & (gB > td))
-        fo, fu, bw = F[over], F[under], B[wrong]
-        parts_i = [fo, fu, bw]
-        parts_n = [np.ones(fo.size, np.int8), -np.ones(fu.size, np.int8),
-                   np.zeros(bw.size, np.int8)]
-        parts_s = [(xF[over] - self.ub[fo]) / self.scale_p,
-                   (self.lb[fu] - xF[under]) / self.scale_p,
-                   np.abs(gB[wrong]) / self.scale_d]
+        parts_i: list[np.ndarray] = [_NO_INDEX]
+        parts_n: list[np.ndarray] = [_NO_STATE]
+        parts_s: list[np.ndarray] = [_NO_SCORE]
+        if over.any() or under.any() or wrong.any():  # else (at the optimum) no pieces
+            fo, fu, bw = F[over], F[under], B[wrong]
+            parts_i = [fo, fu, bw]
+            parts_n = [np.ones(fo.size, np.int8), -np.ones(fu.size, np.int8),
+                       np.zeros(bw.size, np.int8)]
+            parts_s = [(xF[over] - self.ub[fo]) / self.scale_p,
+                       (self.lb[fu] - xF[under]) / self.scale_p,
+                       np.abs(gB[wrong]) / self.scale_d]
         if self.m:
             ax = self.A @ it.x
             mu = it.mu
@@ -674,6 +678,8 @@ class _Problem:
                 parts_i.append(self.N + k)
                 parts_n.append(new)
                 parts_s.append(sc)
+        if len(parts_i) == 1:
+            return parts_i[0], parts_n[0], parts_s[0]
         return np.concatenate(parts_i), np.concatenate(parts_n), np.concatenate(parts_s)
 
     def kkt_residual(self, x: np.ndarray, z: np.ndarray, mu: np.ndarray,
@@ -719,6 +725,14 @@ class _Problem:
             comp = max(comp, _amax(np.abs(mu[act] * rd[act])))
         return max(stat, prim / self.scale_p, dual / sd, comp / (sd * sp))
 
+
+# empty results of _Problem.violations (read-only: returned, never written)
+_NO_INDEX = np.zeros(0, dtype=np.intp)
+_NO_INDEX.flags.writeable = False
+_NO_STATE = np.zeros(0, dtype=np.int8)
+_NO_STATE.flags.writeable = False
+_NO_SCORE = np.zeros(0)
+_NO_SCORE.flags.writeable = False
 
 # ---------------------------------------------------------------------------- driver
 _GROW_MIN = 16  # at most max(_GROW_MIN, |F|) variables are freed by one block exchange

@@ -562,3 +562,61 @@ def test_kkt_residual_equals_the_entrywise_definition():
         z = np.where(rng.random(N) < 0.8, z, -z)
         got = prob.kkt_residual(x, z, mu, vs, rs)
         assert got == pytest.approx(_kkt_by_entries(prob, x, z, mu, vs, rs), rel=1e-9)
+
+
+def test_violations_equal_the_rule_entry_by_entry():
+    """Random iterates, with and without bound violations (the no-violation fast path), with
+    and without row violations: the reported set is the PDAS rule applied entry by entry."""
+    from hedgeopt.solvers.activeset import _Iterate, _Problem
+    rng = np.random.default_rng(5)
+    N, m = 30, 3
+    M = rng.normal(size=(50, N))
+    A = rng.normal(size=(m, N))
+    lb, ub = np.zeros(N), np.full(N, 0.4)
+    lo, hi = np.array([1.0, -INF, -50.0]), np.array([1.0, 50.0, INF])
+    prob = _Problem(M.T @ M / 50, rng.normal(size=N), lb, ub, A, lo, hi, 0.0, 1e-9)
+    kinds = set()
+    for k in range(80):
+        vs = rng.integers(-1, 2, N).astype(np.int8)
+        rs = rng.integers(-1, 2, m).astype(np.int8)
+        rs[0] = 1
+        x = np.where(vs < 0, 0.0, np.where(vs > 0, 0.4, rng.uniform(0.01, 0.39, N)))
+        g = np.where(vs < 0, rng.uniform(0, 1, N), np.where(vs > 0, -rng.uniform(0, 1, N), 0.0))
+        mu = np.where(rs > 0, rng.uniform(0, 1, m), -rng.uniform(0, 1, m)) * (rs != 0)
+        if k % 2:  # some bound violations: a free variable out of its box, a wrong sign
+            i = int(rng.integers(N))
+            if k % 4 == 1:
+                x[i], vs[i] = (0.5 if k % 8 == 1 else -0.1), 0
+            j = int(rng.integers(N))
+            if j != i and vs[j]:
+                g[j] = -g[j]
+            elif k % 4 == 3:  # a wrong sign alone
+                vs[j], x[j], g[j] = -1, 0.0, -1.0
+        if k % 3 == 0:  # a row violation: an active row's multiplier of the wrong sign
+            rs[1], mu[1] = 1, -1.0
+        elif k % 3 == 1:  # an inactive row out of its range
+            rs[2], x[:] = 0, -3.0 * np.sign(A[2])
+        it = _Iterate(x=x, g=g, mu=mu, bad_rows=np.zeros(0, np.intp), qx=prob.Q @ x)
+        idx, new, score = prob.violations(it, vs, rs)
+        td = max(prob.tau_d, 0.5 * prob.tol * float(np.max(np.abs(it.qx))))
+        ref = {}
+        for i in range(N):
+            if vs[i] == 0 and x[i] > ub[i] + prob.tau_p:
+                ref[i] = 1
+            elif vs[i] == 0 and x[i] < lb[i] - prob.tau_p:
+                ref[i] = -1
+            elif (vs[i] < 0 and g[i] < -td) or (vs[i] > 0 and g[i] > td):
+                ref[i] = 0
+        ax = A @ x
+        for j in range(m):
+            tr = max(prob.tau_p, 0.5 * prob.tol * float(np.abs(A[j]) @ np.abs(x)))
+            if j == 0:  # the equality row is never reported
+                continue
+            if rs[j] == 0 and (ax[j] - hi[j] > tr or lo[j] - ax[j] > tr):
+                ref[N + j] = 1 if ax[j] - hi[j] > lo[j] - ax[j] else -1
+            elif (rs[j] > 0 and -mu[j] > td) or (rs[j] < 0 and mu[j] > td):
+                ref[N + j] = 0
+        assert dict(zip(idx.tolist(), new.tolist(), strict=True)) == ref
+        assert score.shape == idx.shape and np.all(score > 0)
+        kinds.add((any(i < N for i in ref), any(i >= N for i in ref)))
+    assert kinds == {(False, False), (False, True), (True, False), (True, True)}
