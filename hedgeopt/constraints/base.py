@@ -17,6 +17,7 @@ Polyhedral constraints describe themselves once as a :class:`LinearForm`
 from __future__ import annotations
 
 import contextlib
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -267,7 +268,7 @@ class LinearConstraint(Constraint):
         """The form :meth:`check` verifies against: built by :meth:`_linear` from the arguments
         and kept in a cache of its own (per context and argument value, like :meth:`linear`),
         so re-solves are verified cheaply and never against the object the solve used."""
-        fixed = _FIXED_KEYS.get(id(self))
+        fixed = _fixed_keys().get(id(self))
         key = (ctx.version, fixed[1] if fixed is not None and fixed[0] is self
                else arguments_key(self))
         mine = getattr(self, "_verified", None)
@@ -362,21 +363,31 @@ def arguments_fixed(constraints: Iterable[Constraint]) -> Iterator[None]:
     dropped on exit (also on an exception), so a later change of an argument is seen.
     """
     held = {id(c): c for c in constraints if isinstance(c, LinearConstraint)}
-    before = {i: _FIXED_KEYS.get(i) for i in held}
-    _FIXED_KEYS.update({i: (c, arguments_key(c)) for i, c in held.items()})
+    keys = _fixed_keys()
+    before = {i: keys.get(i) for i in held}
+    keys.update({i: (c, arguments_key(c)) for i, c in held.items()})
     try:
         yield
     finally:
         for i, old in before.items():
             if old is None:
-                _FIXED_KEYS.pop(i, None)
+                keys.pop(i, None)
             else:
-                _FIXED_KEYS[i] = old
+                keys[i] = old
 
 
-#: ``id(constraint) -> (constraint, argument key)`` inside :func:`arguments_fixed` (by identity:
-#: a copy of a constraint, e.g. a compiled problem's private one, never inherits a key)
-_FIXED_KEYS: dict[int, tuple[LinearConstraint, Any]] = {}
+#: per thread, ``id(constraint) -> (constraint, argument key)`` inside :func:`arguments_fixed`
+#: (by identity: a copy of a constraint, e.g. a compiled problem's private one, never inherits a
+#: key; per thread: two threads' frontiers over one shared constraint list, e.g. a book's baskets
+#: on Dask's threaded scheduler, neither see nor restore each other's keys)
+_FIXED = threading.local()
+
+
+def _fixed_keys() -> dict[int, tuple[LinearConstraint, Any]]:
+    keys: dict[int, tuple[LinearConstraint, Any]] | None = getattr(_FIXED, "keys", None)
+    if keys is None:
+        keys = _FIXED.keys = {}
+    return keys
 
 
 class _StructureChanged(Exception):

@@ -104,7 +104,7 @@ def test_arguments_fixed_keys_once_and_lets_go(tiny):
 
     import pytest
 
-    from hedgeopt.constraints.base import _FIXED_KEYS, arguments_fixed
+    from hedgeopt.constraints.base import _fixed_keys, arguments_fixed
     prices, basket = tiny
     ctx = ho.HedgeContext(prices, basket)
     cap = ho.SectorCap({"AAA": "x", "BBB": "x", "CCC": "y"}, max_weight=0.9)
@@ -115,11 +115,43 @@ def test_arguments_fixed_keys_once_and_lets_go(tiny):
         twin = copy.copy(cap)
         twin.max_weight = 0.5
         assert len(twin.check(shares, ctx)) == 1  # the copy hashes its own arguments
-    assert not _FIXED_KEYS
+    assert not _fixed_keys()
     cap.max_weight = 0.5
     assert len(cap.check(shares, ctx)) == 1
     with pytest.raises(RuntimeError), arguments_fixed([cap]):
         raise RuntimeError
-    assert not _FIXED_KEYS
+    assert not _fixed_keys()
     cap.max_weight = 0.9
     assert cap.check(shares, ctx) == []
+
+
+def test_arguments_fixed_is_per_thread(tiny):
+    """Two threads' blocks over one shared constraint: the first to leave does not drop the
+    other's key, and the last to leave does not restore the first's (which would leave a stale
+    key behind, so a later change of an argument would be verified against the old form)."""
+    import threading
+
+    from hedgeopt.constraints.base import _fixed_keys, arguments_fixed
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    cap = ho.SectorCap({"AAA": "x", "BBB": "x", "CCC": "y"}, max_weight=0.9)
+    shares = ctx.shares_from_weights(np.array([0.5, 0.3, 0.2]))
+    inside, leave = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def other() -> None:
+        with arguments_fixed([cap]):
+            seen.append(id(cap) in _fixed_keys())
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(10)
+    with arguments_fixed([cap]):
+        leave.set()
+        t.join(10)
+        assert id(cap) in _fixed_keys()  # the other thread's exit left this thread's key
+    assert seen == [True] and not _fixed_keys()
+    cap.max_weight = 0.5
+    assert len(cap.check(shares, ctx)) == 1  # no stale key anywhere
