@@ -177,6 +177,7 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     info["local_search_value"] = f_ls
     if log:
         log(f"rounding f={f_round:.10g}; local search f={f_ls:.10g}")
+    f_now = f_ls  # the current point's value, recomputed from the spec
     proven = False
     # tiny problems: one exhaustive enumeration proves optimality
     if srch.n <= 12 and time.perf_counter() < deadline and not srch.priced:
@@ -186,14 +187,14 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
                                         deadline=deadline)
         if x is not None:
             srch.set(x)
+            f_now = spec.value(srch.z)
             method = "enumeration"
         proven = exact and not srch.last_ridge
     if not proven:
-        f_ls = spec.value(srch.z)
         lns = _LNS(srch, rng)
         info["lns"] = lns.run(deadline, thr_rel, log, max_iter)
         proven = lns.proven
-        if spec.value(srch.z) < f_ls - 1e-15 * abs(f_ls):
+        if spec.value(srch.z) < f_now - 1e-15 * abs(f_now):
             method = "LNS"
     srch.set(srch.z)  # fresh accumulators
     z = srch.z.copy()
