@@ -169,6 +169,7 @@ from numpy.typing import ArrayLike
 from scipy.linalg import lapack
 
 from hedgeopt.solvers.qp_bounds import _amax, _feasible
+from hedgeopt.solvers.small_solve import SymSolver
 
 __all__ = ["Hessian", "QPSolution", "solve_qp"]
 
@@ -399,52 +400,6 @@ class _Factor:
         return X
 
 
-class _SymSolver:
-    """Solver for a small symmetric PSD system (the Schur complement).
-
-    Cholesky when ``S`` is numerically positive definite, else the pseudo-inverse from an
-    eigendecomposition (dependent rows); ``singular`` tells which.
-    """
-
-    def __init__(self, S: np.ndarray) -> None:
-        p = S.shape[0]
-        self.p = p
-        self.c: np.ndarray | None = None
-        self.singular = False
-        if p == 0:
-            return
-        if p == 1:
-            s00 = float(S[0, 0])
-            self.inv11 = 1.0 / s00 if s00 > 0 else 0.0
-            self.singular = not s00 > 0
-            return
-        S = 0.5 * (S + S.T)
-        dg = S.diagonal().copy()
-        if (dg > 0).all():
-            c, info = lapack.dpotrf(np.asfortranarray(S), lower=0, clean=1, overwrite_a=1)
-            if info == 0:
-                piv = c.diagonal()
-                if (piv * piv >= 1e-12 * dg).all():
-                    self.c = c
-                    return
-        self.singular = True
-        w, V = np.linalg.eigh(S)
-        wmax = max(float(w[-1]), 0.0)
-        keep = w > 1e-12 * wmax if wmax > 0 else np.zeros(p, dtype=bool)
-        self.V = V[:, keep]
-        self.w = w[keep]
-
-    def solve(self, b: np.ndarray) -> np.ndarray:
-        if self.p == 0:
-            return b.copy()
-        if self.p == 1:
-            return b * self.inv11
-        if self.c is not None:
-            y, _ = lapack.dpotrs(self.c, b.reshape(self.p, 1).copy(order="F"), lower=0)
-            return y[:, 0]
-        return self.V @ ((self.V.T @ b) / self.w)
-
-
 @dataclass
 class _Iterate:
     x: np.ndarray
@@ -577,7 +532,7 @@ class _Problem:
                 CW = np.empty((p, p))
                 CW[:nE] = AEF @ W
                 CW[nE:] = W[Dpos]
-                schur = _SymSolver(CW)
+                schur = SymSolver(CW)
                 rhs = np.empty(p)
                 rhs[:nE] = AEF @ x0 - dE
                 rhs[nE:] = x0[Dpos] - xD
@@ -806,7 +761,7 @@ def _rows_consistent(prob: _Problem, rs: np.ndarray) -> bool:
         return True
     AE = prob.A[E]
     c = prob.row_targets(rs)[E]
-    y = _SymSolver(AE @ AE.T).solve(c)
+    y = SymSolver(AE @ AE.T).solve(c)
     res = AE @ (AE.T @ y) - c
     return bool(np.max(np.abs(res)) <= 10.0 * prob.tau_p + 1e-12 * np.max(np.abs(c)))
 
