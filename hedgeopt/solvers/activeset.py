@@ -591,38 +591,40 @@ class _Problem:
         violation relative to its scale.
         """
         tp = self.tau_p
+        x, g = it.x, it.g
         # dual decisions relative to the gradient's own size (round-off grows with |Qx|)
         td = max(self.tau_d, 0.5 * self.tol * _amax(np.abs(it.qx)))
-        F = (vs == 0).nonzero()[0]
-        xF = it.x[F]
-        over = xF > self.ub[F] + tp
-        under = xF < self.lb[F] - tp
-        B = (vs != 0).nonzero()[0]
+        # whole-vector masks, no gathers: a free variable out of its box; a multiplier of the
+        # wrong sign, vs * g > td (at a lower bound g < -td, at an upper one g > td; a free
+        # variable has vs * g = 0 and a pinned one has free sign)
+        free = vs == 0
+        over = x > self.ub + tp
+        over &= free
+        under = x < self.lb - tp
+        under &= free
+        wrong = vs * g > td
         if self.any_pinned:
-            B = B[~self.pinned[B]]
-        gB = it.g[B]
-        sB = vs[B]
-        wrong = ((sB < 0) & (gB < -td)) | ((sB > 0) & (gB > td))
+            wrong &= ~self.pinned
         parts_i: list[np.ndarray] = [_NO_INDEX]
         parts_n: list[np.ndarray] = [_NO_STATE]
         parts_s: list[np.ndarray] = [_NO_SCORE]
         if over.any() or under.any() or wrong.any():  # else (at the optimum) no pieces
-            fo, fu, bw = F[over], F[under], B[wrong]
+            fo, fu, bw = over.nonzero()[0], under.nonzero()[0], wrong.nonzero()[0]
             parts_i = [fo, fu, bw]
             parts_n = [np.ones(fo.size, np.int8), -np.ones(fu.size, np.int8),
                        np.zeros(bw.size, np.int8)]
-            parts_s = [(xF[over] - self.ub[fo]) / self.scale_p,
-                       (self.lb[fu] - xF[under]) / self.scale_p,
-                       np.abs(gB[wrong]) / self.scale_d]
+            parts_s = [(x[fo] - self.ub[fo]) / self.scale_p,
+                       (self.lb[fu] - x[fu]) / self.scale_p,
+                       np.abs(g[bw]) / self.scale_d]
         if self.m:
-            ax = self.A @ it.x
+            ax = self.A @ x
             mu = it.mu
             # row decisions relative to the size of the terms of A x (round-off)
-            tr = np.maximum(tp, 0.5 * self.tol * (self.absA @ np.abs(it.x)))
+            tr = np.maximum(tp, 0.5 * self.tol * (self.absA @ np.abs(x)))
             up = ax - self.hi
             down = self.lo - ax
-            viol = np.where(rs == 0, np.maximum(up - tr, down - tr),
-                            np.where(rs > 0, -mu - td, mu - td))
+            # inactive: out of range by more than tr; active: -rs * mu > td (a wrong sign)
+            viol = np.where(rs == 0, np.maximum(up, down) - tr, -rs * mu - td)
             viol[self.eq] = -1.0
             k = (viol > 0).nonzero()[0]
             if k.size:

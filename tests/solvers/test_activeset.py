@@ -573,6 +573,7 @@ def test_violations_equal_the_rule_entry_by_entry():
     M = rng.normal(size=(50, N))
     A = rng.normal(size=(m, N))
     lb, ub = np.zeros(N), np.full(N, 0.4)
+    lb[5] = ub[5] = 0.2  # pinned: its multiplier has free sign, never reported
     lo, hi = np.array([1.0, -INF, -50.0]), np.array([1.0, 50.0, INF])
     prob = _Problem(M.T @ M / 50, rng.normal(size=N), lb, ub, A, lo, hi, 0.0, 1e-9)
     kinds = set()
@@ -583,6 +584,7 @@ def test_violations_equal_the_rule_entry_by_entry():
         x = np.where(vs < 0, 0.0, np.where(vs > 0, 0.4, rng.uniform(0.01, 0.39, N)))
         g = np.where(vs < 0, rng.uniform(0, 1, N), np.where(vs > 0, -rng.uniform(0, 1, N), 0.0))
         mu = np.where(rs > 0, rng.uniform(0, 1, m), -rng.uniform(0, 1, m)) * (rs != 0)
+        vs[5], x[5], g[5] = -1, 0.2, rng.choice([-1.0, 1.0])
         if k % 2:  # some bound violations: a free variable out of its box, a wrong sign
             i = int(rng.integers(N))
             if k % 4 == 1:
@@ -599,24 +601,31 @@ def test_violations_equal_the_rule_entry_by_entry():
         it = _Iterate(x=x, g=g, mu=mu, bad_rows=np.zeros(0, np.intp), qx=prob.Q @ x)
         idx, new, score = prob.violations(it, vs, rs)
         td = max(prob.tau_d, 0.5 * prob.tol * float(np.max(np.abs(it.qx))))
-        ref = {}
-        for i in range(N):
-            if vs[i] == 0 and x[i] > ub[i] + prob.tau_p:
-                ref[i] = 1
-            elif vs[i] == 0 and x[i] < lb[i] - prob.tau_p:
-                ref[i] = -1
-            elif (vs[i] < 0 and g[i] < -td) or (vs[i] > 0 and g[i] > td):
-                ref[i] = 0
+        sp, sd = prob.scale_p, prob.scale_d
+        # the order the solver's exchanges rely on (stable sorts by score): free variables
+        # over their upper bound, under their lower one, wrong-signed bounds, then rows
+        over = [(i, 1, (x[i] - ub[i]) / sp) for i in range(N)
+                if vs[i] == 0 and x[i] > ub[i] + prob.tau_p]
+        under = [(i, -1, (lb[i] - x[i]) / sp) for i in range(N)
+                 if vs[i] == 0 and x[i] < lb[i] - prob.tau_p]
+        wrong = [(i, 0, abs(g[i]) / sd) for i in range(N)
+                 if i != 5 and ((vs[i] < 0 and g[i] < -td) or (vs[i] > 0 and g[i] > td))]
+        rows = []
         ax = A @ x
         for j in range(m):
             tr = max(prob.tau_p, 0.5 * prob.tol * float(np.abs(A[j]) @ np.abs(x)))
             if j == 0:  # the equality row is never reported
                 continue
-            if rs[j] == 0 and (ax[j] - hi[j] > tr or lo[j] - ax[j] > tr):
-                ref[N + j] = 1 if ax[j] - hi[j] > lo[j] - ax[j] else -1
+            up, down = ax[j] - hi[j], lo[j] - ax[j]
+            if rs[j] == 0 and (up > tr or down > tr):
+                rows.append((N + j, 1 if up > down else -1, max(up, down) / sp))
             elif (rs[j] > 0 and -mu[j] > td) or (rs[j] < 0 and mu[j] > td):
-                ref[N + j] = 0
+                rows.append((N + j, 0, abs(mu[j]) / sd))
+        expected = over + under + wrong + rows
+        ref = {i: n for i, n, _ in expected}
         assert dict(zip(idx.tolist(), new.tolist(), strict=True)) == ref
+        assert [(i, n) for i, n, _ in expected] == list(zip(idx.tolist(), new.tolist()))
+        np.testing.assert_allclose(score, [sc for _, _, sc in expected], rtol=1e-12)
         assert score.shape == idx.shape and np.all(score > 0)
         kinds.add((any(i < N for i in ref), any(i >= N for i in ref)))
     assert kinds == {(False, False), (False, True), (True, False), (True, True)}
