@@ -42,7 +42,7 @@ from hedgeopt.solvers.native import solve_native
 from hedgeopt.solvers.options import split_options
 from hedgeopt.solvers.registry import Backend, candidates
 from hedgeopt.solvers.threads import solver_blas_threads
-from hedgeopt.solvers.warm_path import extrapolated_warm_start
+from hedgeopt.solvers.warm_path import path_warm_start
 from hedgeopt.solvers.wholeshare.spec import WholeShareSpec
 from hedgeopt.solvers.wholeshare.translate import whole_share_spec
 from hedgeopt.validation import check_number
@@ -330,15 +330,15 @@ class HedgeProblem:
 
     def _predict_warm(self, path: list[tuple[float, Any]], lam: float,
                       form: LinearForm | None) -> None:
-        """Warm-start the next point of a frontier from the working set the last two points
-        extrapolate to (:func:`~hedgeopt.solvers.warm_path.extrapolated_warm_start`)."""
+        """Warm-start the next point of a frontier from the working set the last two or three
+        points extrapolate to (:func:`~hedgeopt.solvers.warm_path.path_warm_start`)."""
         if len(path) < 2 or form is None or form.absolute is not None:
             return
-        (l0, s0), (l1, s1) = path
-        if s1 is not self._warm or l1 == l0:
+        if path[-1][1] is not self._warm:
             return
-        self._warm = extrapolated_warm_start(s0, s1, (lam - l1) / (l1 - l0), form.lb, form.ub,
-                                             form.A, form.lo, form.hi)
+        guess = path_warm_start(path, lam, form.lb, form.ub, form.A, form.lo, form.hi)
+        if guess is not None:
+            self._warm = guess
 
     def _frontier_row(self, shares: np.ndarray, backend: Backend, out: Outcome,
                       attempts: list[str], *, tol: float, start: float) -> FrontierPoint:
@@ -599,7 +599,7 @@ class HedgeProblem:
                         *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
                         build=self._frontier_row)
                     if getattr(self._warm, "status", None) == "optimal":  # the native answer
-                        path = [*path[-1:], (lam, self._warm)]
+                        path = [*path[-2:], (lam, self._warm)]
                         first = (lam, self._warm) if pos == 0 else first
         finally:
             self.lam = keep

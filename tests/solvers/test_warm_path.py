@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hedgeopt.solvers.activeset import solve_qp
-from hedgeopt.solvers.warm_path import extrapolated_warm_start
+from hedgeopt.solvers.warm_path import extrapolated_warm_start, path_warm_start
 from tests.solvers.test_activeset import (
     assert_matches_reference,
     constraint_set,
@@ -97,3 +97,81 @@ def test_extrapolated_working_set_equals_the_rule_entry_by_entry():
                 r = 0
             assert got.active_rows[j] == r
         assert np.array_equal(got.free, got.bound_state == 0)
+
+
+def test_path_warm_start_extrapolates_a_parabola_through_three_points():
+    """Three points at unequal lams: the guess is the working-set rule applied to the parabola
+    through them (Lagrange's form, computed here), entry by entry; two points give the line."""
+    from hedgeopt.solvers.activeset import QPSolution
+    rng = np.random.default_rng(8)
+    N, m = 40, 4
+    A = rng.normal(size=(m, N))
+    lo, hi = np.array([-np.inf, 0.0, -1.0, 0.5]), np.array([1.0, np.inf, 1.0, 0.5])
+    lb, ub = np.zeros(N), np.full(N, 0.3)
+    for _ in range(30):
+        vs = rng.integers(-1, 2, N).astype(np.int8)
+        rs = rng.integers(-1, 2, m).astype(np.int8)
+        pts = []
+        for lam in np.sort(rng.uniform(0, 1, 3)):
+            pts.append((float(lam), QPSolution(
+                x=rng.uniform(-0.5, 0.6, N), bound_duals=rng.normal(size=N),
+                row_duals=rng.normal(size=m), status="optimal", iterations=1,
+                kkt_residual=0.0, free=vs == 0, active_rows=rs, bound_state=vs)))
+        lam = pts[-1][0] + float(rng.uniform(0.05, 0.3))
+        got = path_warm_start(pts, lam, lb, ub, A, lo, hi)
+        ls = [p[0] for p in pts]
+        w = [np.prod([(lam - lj) / (li - lj) for lj in ls if lj != li]) for li in ls]
+        x = sum(wi * p[1].x for wi, p in zip(w, pts, strict=True))
+        z = sum(wi * p[1].bound_duals for wi, p in zip(w, pts, strict=True))
+        mu = sum(wi * p[1].row_duals for wi, p in zip(w, pts, strict=True))
+        np.testing.assert_allclose(got.x, x, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(got.bound_duals, z, rtol=1e-9, atol=1e-12)
+        for i in range(N):
+            s = int(vs[i])
+            if s == 0:
+                s = -1 if x[i] < lb[i] else 1 if x[i] > ub[i] else 0
+            if (s < 0 and z[i] > 0) or (s > 0 and z[i] < 0):
+                s = 0
+            assert got.bound_state[i] == s
+        ax = A @ x
+        for j in range(m):
+            r = int(rs[j])
+            if r == 0:
+                r = 1 if ax[j] > hi[j] else -1 if ax[j] < lo[j] else 0
+            if (r > 0 and mu[j] < 0) or (r < 0 and mu[j] > 0):
+                r = 0
+            assert got.active_rows[j] == r
+        t = (lam - ls[2]) / (ls[2] - ls[1])
+        line = extrapolated_warm_start(pts[1][1], pts[2][1], t, lb, ub, A, lo, hi)
+        two = path_warm_start(pts[1:], lam, lb, ub, A, lo, hi)
+        np.testing.assert_array_equal(two.x, line.x)
+        np.testing.assert_array_equal(two.bound_state, line.bound_state)
+    assert path_warm_start(pts[-1:], 0.5, lb, ub) is None
+    assert path_warm_start([pts[0], pts[0]], 0.5, lb, ub) is None
+    same = path_warm_start([pts[1], pts[1], pts[2]], lam, lb, ub, A, lo, hi)  # a repeated lam
+    np.testing.assert_array_equal(same.x, line.x)  # ... falls back to the line
+
+
+def test_path_warm_start_along_a_lam_path(sweep_grams):
+    """Along a lam path the parabola's guesses give the cold optimum at every point, in no more
+    subproblems over the path than the line's."""
+    (Q0, q0), (Q1, q1), sector = sweep_grams
+    cons = constraint_set("sectors", sector)
+    lams = np.linspace(0.0, 1.0, 21)
+    its = {}
+    for name, keep in (("line", 2), ("parabola", 3)):
+        path: list = []
+        its[name] = 0
+        for lam in lams:
+            Q, q = (1 - lam) * Q1 + lam * Q0, (1 - lam) * q1 + lam * q0
+            guess = path_warm_start(path[-keep:], lam, cons["lb"], cons["ub"], cons["A"],
+                                    cons["lo"], cons["hi"]) if len(path) >= 2 else (
+                path[-1][1] if path else None)
+            sol = solve_qp(Q, q, **cons, warm=guess)
+            assert sol.status == "optimal"
+            if name == "parabola":
+                cold = solve_qp(Q, q, **cons)
+                assert sol.objective == pytest.approx(cold.objective, rel=1e-10, abs=1e-12)
+            its[name] += sol.iterations
+            path.append((float(lam), sol))
+    assert its["parabola"] <= its["line"], its
