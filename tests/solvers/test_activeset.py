@@ -624,7 +624,8 @@ def test_violations_equal_the_rule_entry_by_entry():
         expected = over + under + wrong + rows
         ref = {i: n for i, n, _ in expected}
         assert dict(zip(idx.tolist(), new.tolist(), strict=True)) == ref
-        assert [(i, n) for i, n, _ in expected] == list(zip(idx.tolist(), new.tolist(), strict=True))
+        got = list(zip(idx.tolist(), new.tolist(), strict=True))
+        assert [(i, n) for i, n, _ in expected] == got
         np.testing.assert_allclose(score, [sc for _, _, sc in expected], rtol=1e-12)
         assert score.shape == idx.shape and np.all(score > 0)
         kinds.add((any(i < N for i in ref), any(i >= N for i in ref)))
