@@ -653,20 +653,23 @@ class _Problem:
             g += atmu
             sd = max(sd, _amax(np.abs(atmu)))
         stat = _amax(np.abs(g)) / sd
-        with np.errstate(invalid="ignore"):  # one context for both: it costs as much as a pass
+        # dual signs (pinned variables have free sign) and complementarity, whole-vector: at a
+        # lower bound the sign is violated by z > 0, at an upper one by z < 0, both -vs * z > 0;
+        # a free variable by |z|; complementarity |z (x - bound)| over the fixed ones
+        fixed = vs != 0
+        dual_v = np.where(fixed, -(vs * z), np.abs(z))
+        with np.errstate(invalid="ignore"):  # one context for all: it costs as much as a pass
             prim = max(_amax(self.lb - x), _amax(x - self.ub), 0.0)
             if self.m:
                 ax = self.A @ x
                 pr = np.maximum(self.lo - ax, ax - self.hi)
-        # dual signs (pinned variables have free sign) and complementarity
-        at_lb = vs < 0
-        at_ub = vs > 0
-        if self.any_pinned:
-            at_lb = at_lb & ~self.pinned
-        free = ~(at_lb | at_ub | self.pinned)
-        dual = max(_amax(z[at_lb]), _amax(-z[at_ub]), _amax(np.abs(z[free])), 0.0)
-        comp = max(_amax(np.abs(z[at_lb] * (x[at_lb] - self.lb[at_lb]))),
-                   _amax(np.abs(z[at_ub] * (x[at_ub] - self.ub[at_ub]))))
+            comp_v = np.abs(z * (x - np.where(vs < 0, self.lb, self.ub)))  # NaN where free
+        comp_v[~fixed] = 0.0
+        if self.any_pinned:  # a pinned variable at its "lower" bound has no sign (vs > 0 does);
+            # its complementarity term stays: |z| |x - lb| / (sd sp) <= |x - lb| / sp <= prim / sp
+            dual_v[self.pinned & (vs <= 0)] = 0.0
+        dual = max(_amax(dual_v), 0.0)
+        comp = _amax(comp_v)
         sp = self.scale_p
         if self.m:
             # rows relative to the size of the terms of A x, at least the bound scale
@@ -817,7 +820,7 @@ def _result(prob: _Problem, fac: _Factor, it: _Iterate, vs: np.ndarray, rs: np.n
     x = it.x.copy()
     free = vs == 0
     x_free = x[free]
-    xf = np.clip(x_free, prob.lb[free], prob.ub[free])
+    xf = np.minimum(np.maximum(x_free, prob.lb[free]), prob.ub[free])  # np.clip, 2x cheaper
     moved = bool((xf != x_free).any())
     x[free] = xf
     z = np.where(free, 0.0, -it.g)

@@ -564,6 +564,39 @@ def test_kkt_residual_equals_the_entrywise_definition():
         assert got == pytest.approx(_kkt_by_entries(prob, x, z, mu, vs, rs), rel=1e-9)
 
 
+
+def test_kkt_residual_gives_pinned_variables_a_free_sign():
+    """A stationary point whose only large multipliers belong to pinned variables held at their
+    "lower" bound or free (free sign: no dual-sign or complementarity term) has a residual of
+    round-off size; held at their "upper" bound (``vs > 0``), or not pinned, they count."""
+    from hedgeopt.solvers.activeset import _Problem
+    rng = np.random.default_rng(3)
+    N = 12
+    M = rng.normal(size=(20, N))
+    Q = M.T @ M / 20
+    lb, ub = np.zeros(N), np.ones(N)
+    lb[:4] = ub[:4] = 0.5  # pinned
+    x = np.where(np.arange(N) < 4, 0.5, rng.uniform(0.1, 0.9, N))
+    vs = np.zeros(N, dtype=np.int8)
+    vs[[0, 2]] = -1  # pinned, reported at the lower bound; 1 and 3 pinned and free
+    row = (np.ones((1, N)), [-INF], [INF], 0.0, 1e-9)  # one inactive row
+    mu, rs = np.zeros(1), np.zeros(1, np.int8)
+    for z_pinned in (5.0, -5.0):
+        z = np.zeros(N)
+        z[:4] = z_pinned
+        q = Q @ x + z  # stationary: Q x - q + z = 0
+        prob = _Problem(Q, q, lb, ub, *row)
+        got = prob.kkt_residual(x, z, mu, vs, rs)
+        assert got < 1e-14
+        assert got == pytest.approx(_kkt_by_entries(prob, x, z, mu, vs, rs), abs=1e-15)
+        up = vs.copy()
+        up[0] = 1  # pinned at its "upper" bound: the sign counts (z < 0 is wrong there)
+        assert (prob.kkt_residual(x, z, mu, up, rs) > 1e-3) == (z_pinned < 0)
+        lb2 = lb.copy()
+        lb2[0] = 0.0  # not pinned, at its lower bound 0 < x: complementarity 5 * 0.5 counts
+        assert _Problem(Q, q, lb2, ub, *row).kkt_residual(x, z, mu, vs, rs) > 1e-3
+
+
 def test_violations_equal_the_rule_entry_by_entry():
     """Random iterates, with and without bound violations (the no-violation fast path), with
     and without row violations: the reported set is the PDAS rule applied entry by entry."""
@@ -630,3 +663,13 @@ def test_violations_equal_the_rule_entry_by_entry():
         assert score.shape == idx.shape and np.all(score > 0)
         kinds.add((any(i < N for i in ref), any(i >= N for i in ref)))
     assert kinds == {(False, False), (False, True), (True, False), (True, True)}
+
+
+
+def test_a_free_variable_within_tolerance_outside_its_box_is_put_on_the_bound():
+    """The optimum of a free variable 1e-10 outside its box (below the primal tolerance, so no
+    exchange) is reported on the bound itself, on either side."""
+    for q, lb, ub, at in ((1.0 + 1e-10, -INF, 1.0, 1.0), (-1.0 - 1e-10, -1.0, INF, -1.0)):
+        sol = solve_qp(np.eye(1), np.array([q]), lb=lb, ub=ub, tol=1e-9)
+        assert sol.status == "optimal" and sol.bound_state.tolist() == [0]
+        assert sol.x.tolist() == [at]
