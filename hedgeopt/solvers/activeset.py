@@ -375,11 +375,14 @@ class _Factor:
 
     def qx(self, x: np.ndarray) -> np.ndarray:
         """``Q[:, F0] @ x[F0]`` from the cached rows of ``Q`` (Q is symmetric)."""
-        out = np.zeros(self.N)
+        out: np.ndarray | None = None
         for idx, rows in self.rows:
             xi = x[idx] if rows is not self.Q else x
-            out += xi @ rows
-        return out
+            if out is None:  # the first block's product is the sum so far (0 + v is v)
+                out = xi @ rows
+            else:
+                out += xi @ rows
+        return np.zeros(self.N) if out is None else out
 
     def costs(self, n_new: int, n_add: int, p: int, n_free: int, n_rows: int
               ) -> tuple[float, float]:
@@ -511,7 +514,7 @@ class _Problem:
         E = rs.nonzero()[0]
         nE = E.size
         AE = self.A[E]
-        cE = np.where(rs[E] > 0, self.hi[E], self.lo[E])
+        cE = np.where(rs > 0, self.hi, self.lo)[E]
         dE = cE - AE[:, nzb] @ x[nzb] if nzb.size else cE
         Dpos = vs[F0].nonzero()[0]
         nD = Dpos.size
@@ -575,8 +578,9 @@ class _Problem:
                 if nE:
                     res_e = AE @ x - cE
         # consistency of the active rows
-        bad = np.zeros(0, dtype=np.intp)
-        if nE:
+        bad = _NO_INDEX
+        # each row's limit is at least 10 tau_p: the rows only when one residual is larger
+        if nE and float(np.abs(res_e).max()) > 10.0 * self.tau_p:
             scale = self.tau_p + 1e-12 * (self.absA[E] @ np.abs(x) + np.abs(cE))
             bad = E[np.abs(res_e) > 10.0 * scale]
         return _Iterate(x=x, g=g, mu=mu, bad_rows=bad, qx=qx)

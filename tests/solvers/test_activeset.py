@@ -673,3 +673,21 @@ def test_a_free_variable_within_tolerance_outside_its_box_is_put_on_the_bound():
         sol = solve_qp(np.eye(1), np.array([q]), lb=lb, ub=ub, tol=1e-9)
         assert sol.status == "optimal" and sol.bound_state.tolist() == [0]
         assert sol.x.tolist() == [at]
+
+
+@pytest.mark.parametrize(("d", "bad"), [(1e-6, False), (5.01e-6, False), (5.1e-6, True),
+                                        (6e-6, True), (-6e-6, True), (0.0, False)])
+def test_eqp_reports_the_active_rows_it_cannot_satisfy(d, bad):
+    """A pinned variable 1000 + d against the equality row x = 1000: the row is unsatisfiable
+    when |d| exceeds 10 (tau_p + 1e-12 (|A||x| + |c|)) = 5.02e-6; below 10 tau_p = 5e-6 the
+    rows are not examined one by one, between the two they are and pass."""
+    from hedgeopt.solvers.activeset import _Problem
+    v = 1000.0 + d
+    prob = _Problem(np.eye(1), np.zeros(1), [v], [v], np.ones((1, 1)), [1000.0], [1000.0],
+                    0.0, 1e-9)
+    assert prob.tau_p == pytest.approx(5e-7, rel=1e-5)
+    fac = prob.factor()
+    vs, rs = np.array([-1], np.int8), np.array([1], np.int8)
+    fac.refactor(vs == 0)
+    it = prob.eqp(fac, vs, rs)
+    assert it.bad_rows.tolist() == ([0] if bad else [])
