@@ -30,3 +30,20 @@ def test_derived_facts_and_refusals() -> None:
         _feasible(2, np.array([np.nan, 0.0]), None, None, None, None)
     with pytest.raises(ValueError, match="3 entries"):
         _feasible(3, np.zeros(2), None, None, None, None)
+
+
+def test_equal_by_bytes_or_by_value() -> None:
+    """Equal copies are reused (the bytes agree); equal values with other bytes (``-0.0``,
+    another dtype) are reused too; a changed entry, or a NaN, is rebuilt (and a NaN refused)."""
+    lb, ub = np.zeros(3), np.full(3, 2.0)
+    A, lo, hi = np.ones((2, 3)), np.array([-1.0, 0.0]), np.array([1.0, 5.0])
+    first = _feasible(3, lb, ub, A, lo, hi)
+    assert _feasible(3, -lb, ub.copy(), A.copy(), lo.copy(), hi.copy()) is first  # -0.0
+    assert _feasible(3, lb, np.full(3, 2, dtype=np.int64), A.astype(np.float32), lo, hi) \
+        is first
+    assert _feasible(3, lb, ub, np.asfortranarray(A), lo, hi) is first  # the layout: no matter
+    A2 = A.copy()
+    A2[1, 2] = np.nextafter(1.0, 2.0)  # one bit
+    assert _feasible(3, lb, ub, A2, lo, hi) is not first
+    with pytest.raises(ValueError, match="lb contains NaN"):
+        _feasible(3, np.array([0.0, np.nan, 0.0]), ub, A2, lo, hi)
