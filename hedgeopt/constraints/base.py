@@ -318,11 +318,13 @@ class LinearConstraint(Constraint):
         form = self._check_form(ctx)  # never the form object the solve used
         w = ctx.weights_from_shares(n)
         # every comparison in one pass per side; messages are built for the violators only
-        with np.errstate(invalid="ignore"):  # an infinite bound is never violated
-            below = (form.lb - w > tol) & np.isfinite(form.lb)
-            above = (w - form.ub > tol) & np.isfinite(form.ub)
+        with np.errstate(invalid="ignore"):
+            below = form.lb - w > tol
+            above = w - form.ub > tol
         out: list[str] = []
         if below.any() or above.any():
+            below &= np.isfinite(form.lb)  # an infinite bound is never violated (-inf never
+            above &= np.isfinite(form.ub)  # is flagged; only +inf lower, -inf upper bounds)
             for side, bound, bad in (("below lower", form.lb, below),
                                      ("above upper", form.ub, above)):
                 for i in bad.nonzero()[0]:

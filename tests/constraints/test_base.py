@@ -96,6 +96,23 @@ def test_check_reports_exactly_the_violating_entries(tiny):
     assert c.check(ctx.shares_from_weights(np.array([0.1, 0.2, 0.7])), ctx) == []
 
 
+def test_check_never_reports_an_infinite_bound(tiny):
+    """A lower bound of +inf or an upper bound of -inf is "exceeded" by every weight, but an
+    infinite bound is never violated: only the finite bounds are reported, in the loop's order."""
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    inf = np.inf
+    form = ho.LinearForm(np.array([0.0, inf, 0.1]), np.array([-inf, 0.3, 0.2]),
+                         np.zeros((0, 3)), np.zeros(0), np.zeros(0), [])
+    c = _Mixed(form)
+    for w in ([0.5, 0.5, 0.0], [-0.2, 0.1, 0.15], [0.0, 0.0, 0.15]):
+        n = ctx.shares_from_weights(np.array(w))
+        got = c.check(n, ctx, tol=1e-6)
+        ref = _reference_check(c, form, n, ctx, 1e-6)
+        assert [(m.split(" holds")[0].rsplit(" ", 1)[1]) for m in got] == \
+            [ctx.tickers[k] for _, _, k in ref]
+
+
 def test_arguments_fixed_keys_once_and_lets_go(tiny):
     """Inside the block check verifies with the key taken on entry (its own form, built from
     the arguments, never the solve's); on exit, also after an exception, a changed argument
