@@ -28,7 +28,9 @@ The first pattern and the rows carried
 Every subproblem carries all the absolute rows, and the first pattern is the sign of the
 descent direction at ``w = 0``, ``s_i = sign(q_i)`` (of a warm start's weights where they are
 nonzero): under a binding gross limit the optimum is a LASSO-like point whose names enter with
-the sign of their correlation with the basket, so 3-5 rounds of small free sets suffice. (The
+the sign of their correlation with the basket, so 3-5 rounds of small free sets suffice. On a dense
+``Q`` of moderate size a cold start takes the signs of the ridge solution ``(Q + r I)^{-1} q``
+instead (one Cholesky; the ridge stands in for the gross limit): 1-2 rounds. (The
 first version solved the problem without the rows first and took its signs; with long-short
 boxes and ``N`` near or above ``T`` that QP has a large, ill-conditioned free set, and its
 solve was 95% of the time of the benchmarks' desk row.) When a signed optimum leaves every row
@@ -45,6 +47,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.optimize as sopt
 
 from hedgeopt.constraints.base import AbsoluteRows, LinearForm
@@ -71,7 +74,7 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     if k == 0:
         return _relaxation(Q, q, form, warm, tol, options), 1
     flippable = (form.lb < 0) & (form.ub > 0)
-    sign = _first_signs(form, q, warm)
+    sign = _first_signs(form, Q, q, warm)
     scale = max(1.0, float(np.max(np.abs(q))), float(np.max(Q.diagonal())))  # array or operator
     slack_at = np.maximum(1.0, np.abs(rows.limit)) * tol
     sub_warm = _relabelled(warm, sign) if _fits(warm, form.A.shape[0] + k) else None
@@ -164,12 +167,50 @@ def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSol
                     ridge=ridge, **rest)
 
 
-def _first_signs(form: LinearForm, q: np.ndarray, warm: QPSolution | None) -> np.ndarray:
-    """The first sign pattern: a warm start's signs where its weights are nonzero, else the
-    sign of the descent direction ``q`` at 0 (bounds that fix a sign win)."""
+#: Ridge of the cold first pattern's solve (:func:`_ridge_signs`), relative to ``mean(diag(Q))``.
+RIDGE_START = 0.1
+#: Largest dense ``N`` whose cold first pattern comes from the ridge solve: its Cholesky costs
+#: ``N^3 / 3`` flops (N=500: ~2.5 ms, two sign rounds fewer, ~7 ms saved; N=2000: ~100 ms, as
+#: much as the three rounds it would replace), so larger problems start from ``sign(q)``.
+RIDGE_START_MAX_N = 1000
+
+
+def _first_signs(form: LinearForm, Q: np.ndarray | Hessian, q: np.ndarray,
+                 warm: QPSolution | None) -> np.ndarray:
+    """The first sign pattern: a warm start's signs where its weights are nonzero; cold, on a
+    dense ``Q`` of at most :data:`RIDGE_START_MAX_N` names, those of :func:`_ridge_signs`;
+    else the sign of the descent direction ``q`` at 0 (bounds that fix a sign win)."""
     descent = np.where(q < 0, -1, 1)
-    x = warm.x if warm is not None and warm.x.shape == q.shape else descent
+    if warm is not None and warm.x.shape == q.shape:
+        x = warm.x
+    elif isinstance(Q, np.ndarray) and q.shape[0] <= RIDGE_START_MAX_N:
+        x = _ridge_signs(Q, q)
+    else:
+        x = descent
     return _signs_of(x, descent, form)
+
+
+def _ridge_signs(Q: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``sign((Q + r I)^{-1} q)`` with ``r =`` :data:`RIDGE_START` ``mean(diag(Q))`` (0 where
+    the ridge solve fails or is not finite: then ``q`` decides).
+
+    The ridge stands in for the gross limit (an L2 instead of an L1 penalty): on the desk row at
+    N=500 it gets the sign of every name the optimum holds right where ``sign(q)`` misses 45 of
+    141, and the sign rounds go from 3-5 to 1-2. It only chooses where the flips start: the
+    answer is the certified optimum of the last signed subproblem whatever the first pattern.
+    """
+    n = q.shape[0]
+    H = np.array(Q, dtype=float, order="F")  # a copy LAPACK factors in place
+    ridge = RIDGE_START * float(np.mean(np.diagonal(Q)))
+    if not (np.isfinite(ridge) and ridge > 0):
+        return np.zeros(n)
+    H.flat[:: n + 1] += ridge
+    try:
+        x = sla.cho_solve(sla.cho_factor(H, overwrite_a=True, check_finite=False), q,
+                          check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        return np.zeros(n)
+    return np.where(np.isfinite(x), x, 0.0)
 
 
 def _signs_of(x: np.ndarray, default: np.ndarray, form: LinearForm) -> np.ndarray:

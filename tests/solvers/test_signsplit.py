@@ -110,8 +110,10 @@ def test_slack_rows_are_answered_by_the_relaxation(monkeypatch) -> None:
     assert sol.row_duals.shape == (form.A.shape[0],)
 
 
-def test_relaxation_that_breaks_the_row_restarts_the_flips() -> None:
-    """A gross limit between the first signed round's and the unrestricted optimum's."""
+def test_relaxation_that_breaks_the_row_restarts_the_flips(monkeypatch) -> None:
+    """A gross limit between the first signed round's and the unrestricted optimum's (the
+    first pattern is sign(q): the ridge start, which lands nearer, is switched off)."""
+    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 0)
     rng = np.random.default_rng(5)
     M, y, Q, form = _problem(rng, 60, 120, box=1.0, pull=8.0)
     q = M.T @ y / 120
@@ -176,9 +178,11 @@ def test_no_absolute_rows_is_the_plain_qp() -> None:
     _check(sol, Q, M.T @ y / 40, form, rows, _reference(M, y, form, None, None))
 
 
-def test_warm_start_from_the_optimum_is_one_round_of_one_step() -> None:
+def test_warm_start_from_the_optimum_is_one_round_of_one_step(monkeypatch) -> None:
     """The working set of the answer, re-labelled for the signs it implies (a name at 0 sits at
-    the bound 0 of its sign), is the optimal one: one QP, one step."""
+    the bound 0 of its sign), is the optimal one: one QP, one step (the cold solve starts from
+    sign(q), so that it takes several rounds)."""
+    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 0)
     rng = np.random.default_rng(10)
     M, y, Q, form = _problem(rng, 80, 160, box=1.0, pull=6.0, common=3.0)
     q = M.T @ y / 160
@@ -280,3 +284,37 @@ def test_operator_of_full_rank_is_solved_directly(monkeypatch) -> None:
     sol, solves = solve_signed(LowRankHessian(M / np.sqrt(t)), q, form, rows)
     assert calls == [0.0] * solves
     _check(sol, Q, q, form, rows, _reference(M, y, form, 1.2, None))
+
+
+def test_cold_start_on_a_dense_q_takes_the_ridge_solutions_signs() -> None:
+    """The first pattern of a cold start on a dense Q is sign((Q + r I)^-1 q), r = 0.1
+    mean(diag Q), computed here by numpy; bounds that fix a sign win."""
+    rng = np.random.default_rng(31)
+    M, y, Q, form = _problem(rng, 40, 80, box=1.0, pull=6.0, common=2.0)
+    q = M.T @ y / 80
+    form.lb[:3] = 0.0  # long only
+    form.ub[3:5] = 0.0  # short only
+    x = np.linalg.solve(Q + signsplit.RIDGE_START * np.mean(np.diag(Q)) * np.eye(40), q)
+    want = np.where(x > 0, 1, -1)
+    want[:3], want[3:5] = 1, -1
+    assert np.any(want[5:] != np.where(q[5:] < 0, -1, 1))  # not the same as sign(q)
+    np.testing.assert_array_equal(signsplit._first_signs(form, Q, q, None), want)
+
+
+def test_ridge_start_takes_fewer_rounds_to_the_same_optimum(monkeypatch) -> None:
+    """A desk-like long-short problem (a market factor, binding gross): from the ridge
+    solution's signs the flips take fewer rounds than from sign(q), and both answers are
+    CLARABEL's; above RIDGE_START_MAX_N (set to 10 here) the start is sign(q) again."""
+    rng = np.random.default_rng(12)
+    M, y, Q, form = _problem(rng, 80, 160, box=1.0, pull=6.0, common=3.0)
+    q = M.T @ y / 160
+    rows = _abs_rows(80, 1.15, 0.05)
+    ref = _reference(M, y, form, 1.15, 0.05)
+    ridge, ridge_rounds = solve_signed(Q, q, form, rows)
+    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 10)
+    np.testing.assert_array_equal(signsplit._first_signs(form, Q, q, None),
+                                  np.where(q < 0, -1, 1))
+    plain, plain_rounds = solve_signed(Q, q, form, rows)
+    _check(ridge, Q, q, form, rows, ref)
+    _check(plain, Q, q, form, rows, ref)
+    assert ridge_rounds < plain_rounds
