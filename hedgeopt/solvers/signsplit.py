@@ -179,8 +179,9 @@ def _solve(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, warm: QPSol
 #: ``mean(diag(Q))``.
 RIDGE_START = 0.1
 #: Largest dense ``N`` whose cold first pattern comes from the ridge solve: its Cholesky costs
-#: ``N^3 / 3`` flops (N=500: ~2.5 ms, two sign rounds fewer, ~7 ms saved; N=2000: ~100 ms, as
-#: much as the three rounds it would replace), so larger problems start from ``sign(q)``.
+#: ``N^3 / 3`` flops (desk row, N=500: ~2.5 ms for two sign rounds fewer, backend ~0.75x ->
+#: ~0.5x floor A; N=1000: about even; N=2000: ~100 ms, more than the rounds it saves), so larger
+#: problems start from ``sign(q)``.
 RIDGE_START_MAX_N = 1000
 
 
