@@ -313,7 +313,12 @@ class HedgeContext:
         to 1; equal unless ``half_life`` is set) each row is centred on the weighted mean and
         scaled by ``sqrt(a_t / (1 - sum a^2))``, the unbiased (reliability-weights) variance,
         which is the ddof=1 sample variance when the weights are equal.
+
+        With equal weights and price P&L (the defaults) both blocks are formed in place in two
+        arrays (:func:`_centred_blocks`), with no ``X`` or difference temporaries.
         """
+        if self.half_life is None and self.pnl == "price":
+            return _centred_blocks(self.P, self.B, self.p_ref, self.notional)
         X = self.augmented
         if self.pnl == "reference":
             D = np.empty((self.n_obs - 1, self.n_assets + 1))
@@ -361,6 +366,27 @@ def _weighted_centred(X: np.ndarray, half_life: float | None) -> np.ndarray:
     out = X - a @ X
     out *= np.sqrt(a / (1.0 - a @ a))[:, None]
     return out
+
+
+def _centred_blocks(P: np.ndarray, B: np.ndarray, p_ref: np.ndarray, notional: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The equal-weight blocks of :attr:`HedgeContext.blocks` in two fresh arrays.
+
+    ``X = [P / p_ref, -B / notional]`` is written into the levels' array, its differences into
+    the other, and each is then centred and scaled in place: the same operations on the same
+    numbers as :func:`_weighted_centred` of ``X`` and of ``np.diff(X)`` (so the same bits),
+    without their two temporaries (``X`` kept, and a difference array: each a fresh T x N
+    array, page-faulted in at its first touch).
+    """
+    T, N = P.shape
+    levels, diffs = np.empty((T, N + 1)), np.empty((T - 1, N + 1))
+    np.divide(P, p_ref, out=levels[:, :N])
+    levels[:, N] = -B / notional
+    np.subtract(levels[1:], levels[:-1], out=diffs)
+    for block in (levels, diffs):
+        block -= block.mean(axis=0)
+        block *= 1.0 / np.sqrt(block.shape[0] - 1)
+    return levels, diffs
 
 
 def _syrk(A: np.ndarray) -> np.ndarray:

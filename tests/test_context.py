@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import hedgeopt as ho
-from hedgeopt.context import as_ticker_series, validate_lam
+from hedgeopt.context import _weighted_centred, as_ticker_series, validate_lam
 
 # ------------------------------------------------------------------------------------------------
 # bad prices / basket
@@ -514,6 +514,29 @@ def test_gram_matches_numpy_cov(market):
     np.testing.assert_allclose(ctx.gram.combined(0.3),
                                0.7 * ctx.gram.diffs + 0.3 * ctx.gram.levels, rtol=1e-15,
                                atol=1e-15 * np.abs(ctx.gram.levels).max())  # daxpy may fuse
+
+
+@pytest.mark.parametrize("reference", [None, 5])
+def test_equal_weight_blocks_from_raw_prices_are_the_centred_scaled_data(market, reference):
+    """The default blocks (formed in place, no X kept) against the numpy formula: centred
+    X / sqrt(T-1) and centred diff(X) / sqrt(T-2), X = [P / P_ref, -B / B_ref]; bit for bit
+    those of the general (weighted) path."""
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket, reference=reference)
+    r = ctx.ref
+    X = np.column_stack([prices.to_numpy() / prices.iloc[r].to_numpy(),
+                         -basket.to_numpy() / basket.iloc[r]])
+    T = X.shape[0]
+    D = np.diff(X, axis=0)
+    levels, diffs = ctx.blocks
+    for got, want, rows in ((levels, X, T), (diffs, D, T - 1)):
+        ref = (want - want.mean(axis=0)) / np.sqrt(rows - 1)
+        assert got.shape == ref.shape and got.flags.c_contiguous
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-14 * np.abs(ref).max())
+    general = _weighted_centred(ctx.augmented, None), _weighted_centred(
+        np.diff(ctx.augmented, axis=0), None)
+    np.testing.assert_array_equal(levels, general[0])  # the same bits as the general path
+    np.testing.assert_array_equal(diffs, general[1])
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])

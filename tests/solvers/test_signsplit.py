@@ -110,8 +110,10 @@ def test_slack_rows_are_answered_by_the_relaxation(monkeypatch) -> None:
     assert sol.row_duals.shape == (form.A.shape[0],)
 
 
-def test_relaxation_that_breaks_the_row_restarts_the_flips() -> None:
-    """A gross limit between the first signed round's and the unrestricted optimum's."""
+def test_relaxation_that_breaks_the_row_restarts_the_flips(monkeypatch) -> None:
+    """A gross limit between the first signed round's and the unrestricted optimum's (the
+    first pattern is sign(q): the ridge start, which lands nearer, is switched off)."""
+    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 0)
     rng = np.random.default_rng(5)
     M, y, Q, form = _problem(rng, 60, 120, box=1.0, pull=8.0)
     q = M.T @ y / 120
@@ -176,9 +178,11 @@ def test_no_absolute_rows_is_the_plain_qp() -> None:
     _check(sol, Q, M.T @ y / 40, form, rows, _reference(M, y, form, None, None))
 
 
-def test_warm_start_from_the_optimum_is_one_round_of_one_step() -> None:
+def test_warm_start_from_the_optimum_is_one_round_of_one_step(monkeypatch) -> None:
     """The working set of the answer, re-labelled for the signs it implies (a name at 0 sits at
-    the bound 0 of its sign), is the optimal one: one QP, one step."""
+    the bound 0 of its sign), is the optimal one: one QP, one step (the cold solve starts from
+    sign(q), so that it takes several rounds)."""
+    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 0)
     rng = np.random.default_rng(10)
     M, y, Q, form = _problem(rng, 80, 160, box=1.0, pull=6.0, common=3.0)
     q = M.T @ y / 160
@@ -280,3 +284,120 @@ def test_operator_of_full_rank_is_solved_directly(monkeypatch) -> None:
     sol, solves = solve_signed(LowRankHessian(M / np.sqrt(t)), q, form, rows)
     assert calls == [0.0] * solves
     _check(sol, Q, q, form, rows, _reference(M, y, form, 1.2, None))
+
+
+def test_cold_start_on_a_dense_q_takes_the_ridge_solutions_signs() -> None:
+    """The first pattern of a cold start on a dense Q is sign((Q + r I)^-1 q), r = 0.1
+    mean(diag Q), computed here by numpy; bounds that fix a sign win."""
+    rng = np.random.default_rng(31)
+    M, y, Q, form = _problem(rng, 40, 80, box=1.0, pull=6.0, common=2.0)
+    q = M.T @ y / 80
+    form.lb[:3] = 0.0  # long only
+    form.ub[3:5] = 0.0  # short only
+    x = np.linalg.solve(Q + signsplit.RIDGE_START * np.mean(np.diag(Q)) * np.eye(40), q)
+    want = np.where(x > 0, 1, -1)
+    want[:3], want[3:5] = 1, -1
+    assert np.any(want[5:] != np.where(q[5:] < 0, -1, 1))  # not the same as sign(q)
+    np.testing.assert_array_equal(signsplit._first_signs(form, Q, q, None)[0], want)
+
+
+def test_ridge_start_takes_fewer_rounds_to_the_same_optimum(monkeypatch) -> None:
+    """A desk-like long-short problem (a market factor, binding gross): from the ridge
+    solution's signs the flips take fewer rounds than from sign(q), and both answers are
+    CLARABEL's; above RIDGE_START_MAX_N (set to 10 here) the start is sign(q) again."""
+    rng = np.random.default_rng(12)
+    M, y, Q, form = _problem(rng, 80, 160, box=1.0, pull=6.0, common=3.0)
+    q = M.T @ y / 160
+    rows = _abs_rows(80, 1.15, 0.05)
+    ref = _reference(M, y, form, 1.15, 0.05)
+    ridge, ridge_rounds = solve_signed(Q, q, form, rows)
+    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 10)
+    np.testing.assert_array_equal(signsplit._first_signs(form, Q, q, None)[0],
+                                  np.where(q < 0, -1, 1))
+    plain, plain_rounds = solve_signed(Q, q, form, rows)
+    _check(ridge, Q, q, form, rows, ref)
+    _check(plain, Q, q, form, rows, ref)
+    assert ridge_rounds < plain_rounds
+
+
+def test_guessed_working_set_frees_the_largest_ridge_weights_and_activates_the_rows() -> None:
+    """The first working set of a cold dense solve, rebuilt here: the fewest largest |x_i|
+    holding GUESS_SHARE of sum |x|, every other name at the bound 0 of its sign (lower when
+    long, upper when short), the form's equalities and the absolute row x loads most (relative
+    to its limit) active."""
+    rng = np.random.default_rng(41)
+    M, y, Q, form = _problem(rng, 50, 100, rows=2, box=1.0, pull=6.0, common=2.0)
+    q = M.T @ y / 100
+    rows = _abs_rows(50, 1.2, 0.1)
+    sign, x = signsplit._first_signs(form, Q, q, None)
+    assert x is not None
+    guess = signsplit._guessed_working_set(x, sign, form, rows)
+    a = np.sort(np.abs(x))[::-1]
+    k = next(j + 1 for j in range(50) if a[: j + 1].sum() >= signsplit.GUESS_SHARE * a.sum())
+    assert 1 < k < 50
+    free = np.abs(x) >= a[k - 1]
+    np.testing.assert_array_equal(guess.free, free)
+    np.testing.assert_array_equal(guess.bound_state, np.where(free, 0, np.where(sign > 0, -1, 1)))
+    load = rows.values(x) / rows.limit  # the most loaded absolute row only
+    np.testing.assert_array_equal(guess.active_rows, [1, 0, 0, *(load == load.max())])
+    assert signsplit._guessed_working_set(np.zeros(50), sign, form, rows) is None
+    sol, _ = solve_signed(Q, q, form, rows)  # from that guess: CLARABEL's optimum
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.2, 0.1))
+
+
+def test_guessed_first_working_set_takes_fewer_steps_to_the_same_point(monkeypatch) -> None:
+    """The first signed subproblem of a desk-like problem from the guessed working set and
+    from the cold start (the solver's own): the same point, in fewer PDAS steps."""
+    rng = np.random.default_rng(12)
+    M, y, Q, form = _problem(rng, 120, 240, box=1.0, pull=6.0, common=3.0)
+    q = M.T @ y / 240
+    rows = _abs_rows(120, 1.15, None)
+    sign, x = signsplit._first_signs(form, Q, q, None)
+    sub = signsplit._signed(form, rows, sign)
+    args = (Q, q, sub.lb, sub.ub, sub.A, sub.lo, sub.hi)
+    cold = signsplit.solve_qp(*args)
+    guessed = signsplit.solve_qp(*args, warm=signsplit._guessed_working_set(x, sign, form,
+                                                                              rows))
+    assert cold.status == guessed.status == "optimal"
+    np.testing.assert_allclose(guessed.x, cold.x, atol=1e-10)
+    assert guessed.iterations < cold.iterations
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_budget_one_gross_one_with_a_short_limit_is_clarabels_optimum(seed) -> None:
+    """Budget 1 and gross 1 leave no short side, so a short limit taken active with them
+    contradicts them: the guessed working set activates one absolute row only, and the answer
+    is CLARABEL's."""
+    rng = np.random.default_rng(seed)
+    M, y, Q, form = _problem(rng, 30, 60, box=1.0, pull=6.0, common=2.0)
+    q = M.T @ y / 60
+    rows = _abs_rows(30, 1.0, 0.5)
+    sign, x = signsplit._first_signs(form, Q, q, None)
+    assert signsplit._guessed_working_set(x, sign, form, rows).active_rows[-2:].sum() == 1
+    sol, _ = solve_signed(Q, q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.0, 0.5))
+
+
+def test_round_that_fails_from_the_guess_is_solved_again_cold(monkeypatch) -> None:
+    """A guessed working set that misleads PDAS (budget 1, gross 1 and short 0.5 all active:
+    contradictory) ends the first round in max_iter; that round is solved again from the
+    cold start, and the answer is CLARABEL's."""
+    rng = np.random.default_rng(0)
+    M, y, Q, form = _problem(rng, 30, 60, box=1.0, pull=6.0, common=2.0)
+    q = M.T @ y / 60
+    rows = _abs_rows(30, 1.0, 0.5)
+    real = signsplit._guessed_working_set
+
+    def contradictory(*args):
+        guess = real(*args)
+        guess.active_rows[-2:] = 1
+        return guess
+
+    statuses = []
+    solve = signsplit.solve_qp
+    monkeypatch.setattr(signsplit, "_guessed_working_set", contradictory)
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: statuses.append(
+        (out := solve(*a, **k)).status) or out)
+    sol, solves = solve_signed(Q, q, form, rows)
+    assert statuses[:2] == ["max_iter", "optimal"] and solves == len(statuses)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.0, 0.5))
