@@ -54,6 +54,15 @@ Phases (:func:`select_names`)
    indtrack7, seed 0); indtrack7 at 60 s, seed 0:
    1.0582x with it, 1.0478x without.
 
+Moves per second are what the long walks need (fifth pass): a swap whose prediction misses
+is settled by a few active-set rounds instead of the general QP (:mod:`.subsetqp`), which
+made the selection about 10-25% more moves per CPU second (``python -m
+benchmarks.cardinality --moves 8``). Ties between swaps of equal value (a name entering at a
+zero bound gives the value of the set without it, up to rounding) go to the first candidate
+in prediction order (:data:`TIE`), not to the last bits of each value, so that the walk
+does not depend on how a value was computed: with and without the settling rounds it is
+the same set after set.
+
 Every value is an exact QP optimum with every linear constraint of the problem, so the best
 set found is feasible for the continuous problem on it; the whole shares on it are then
 checked by the problem's checker like any other answer.
