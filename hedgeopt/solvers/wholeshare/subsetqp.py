@@ -270,11 +270,11 @@ class SubsetQP:
         pos = np.flatnonzero(free)
         F = S[pos]
         s = self.dQ.copy()
-        X = np.zeros((F.size, self.n))
-        Xall = np.zeros((F.size + E.size, self.n))
-        Kinv = np.zeros((F.size + E.size, F.size + E.size))
-        dinv = np.zeros(F.size)
-        if F.size + E.size:
+        if not F.size + E.size:
+            X = Xall = np.zeros((0, self.n))
+            Kinv = np.zeros((0, 0))
+            dinv = np.zeros(0)
+        else:
             AE = self.A[E][:, F] if E.size else np.zeros((0, F.size))
             K = np.block([[self.Q[np.ix_(F, F)], AE.T], [AE, np.zeros((E.size, E.size))]])
             if E.size:
@@ -332,7 +332,7 @@ class SubsetQP:
                      ) -> tuple[np.ndarray | None, float]:
         """The columns :meth:`swap_values` computes with ``limit`` (a mask over the names;
         None: every column) and its floor (None and ``+inf`` without a solution)."""
-        p = self._pricing(cur)
+        p = self._pricing(cur) if limit is not None else None
         if p is None:
             return None, np.inf
         cols = np.flatnonzero(p.gain > 0)
@@ -352,7 +352,8 @@ class SubsetQP:
         ok = p.gain > 0
         base = np.where(ok, cur.value - p.gain, np.inf)
         out = np.empty((cur.S.size, self.n))
-        out[:] = base[None, :]  # a held name at a bound leaves for free
+        if p.pos.size < out.shape[0]:
+            out[:] = base[None, :]  # a held name at a bound leaves for free
         if p.pos.size:
             wj = -p.g / p.s  # the entering weight (s > 0: floored in the pricing)
             D = p.X  # |F| x N
