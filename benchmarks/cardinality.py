@@ -23,8 +23,18 @@ selection's trace in the longest run of the first seed: the first improvement wi
 ``J_best`` (the lots on the chosen names change the value by less than 2e-6 relatively on the
 OR-Library instances, 5.4e-4 on synthetic800), plus the time the pipeline spent before the
 selection (the relaxation). Rows are per seed (``--seed 0,1,2``), with the previous selection
-(:data:`PREVIOUS_WALKS`: 150-move stalls, no resume after the lots) beside the default at the
-first time limit.
+(:data:`PREVIOUS_WALKS`: every missed swap prediction solved by the general QP, ties between
+equal swaps left to rounding) beside the default at the first time limit.
+
+The moves rows (``--moves 8``, instead of the table): the selection alone
+(:class:`~hedgeopt.solvers.wholeshare.selection.Selector`, seed by seed) with its clock set
+to CPU time, three ways side by side in one process: as before this stop
+(:data:`PREVIOUS_WALKS`), with only the ties broken by order (the walk of now, every missed
+prediction still solved by the QP), and now. Printed: the tabu moves made in a fixed CPU
+time, the moves per CPU second, the QPs and the swaps settled without one, and, for the
+identity of the walks, the set and value after a fixed number of moves (one LNS round of
+``--walk`` moves without a stall limit) with the CPU time it took: the last two rows must
+agree (the first too, unless rounding broke a tie).
 
 Run ``python -m benchmarks.cardinality [--instances indtrack5,...] [--times 10,60]``; the
 whole-share suite (``python -m benchmarks --suite wholeshare``) prints the same table.
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -50,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.wholeshare import LAM, dollars2_numpy, orlib_instance
-from hedgeopt.solvers.wholeshare import cardinality, selection
+from hedgeopt.solvers.wholeshare import selection, subsetqp
 from hedgeopt.solvers.wholeshare.check import violations
 from hedgeopt.solvers.wholeshare.heuristic import solve_heuristic
 from hedgeopt.solvers.wholeshare.selection import _Search, forced_names
@@ -92,19 +103,17 @@ def problem(name: str) -> Any:
         ho.LongOnly(), ho.Budget(band=(0.98, 1.0)), ho.ShareLots(lot), ho.MaxNames(K))
 
 
-#: the selection before issue 15's third pass (tabu walks that stop after 150 moves without
-#: improvement; no return to the selection when the lots end early), for the side-by-side
+#: the selection before issue 15's fifth pass (every swap whose bordered prediction misses
+#: goes to the general QP; rounding decides ties between equal swaps), for the side-by-side
 #: rows: module -> constants
-PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {selection: {"TABU_STALL": 150},
-                                             cardinality: {"RESUME": False}}
+PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {subsetqp: {"SETTLE": 0}, selection: {"TIE": 0.0}}
 
 
 @contextlib.contextmanager
-def previous_walks() -> Iterator[None]:
-    """The selection with :data:`PREVIOUS_WALKS` inside the block (module constants set and
-    restored), so that old and new run side by side in one benchmark run."""
-    saved = {(m, k): getattr(m, k) for m, kv in PREVIOUS_WALKS.items() for k in kv}
-    for m, kv in PREVIOUS_WALKS.items():
+def _constants(values: dict[Any, dict[str, Any]]) -> Iterator[None]:
+    """Module constants set inside the block and restored after."""
+    saved = {(m, k): getattr(m, k) for m, kv in values.items() for k in kv}
+    for m, kv in values.items():
         for k, v in kv.items():
             setattr(m, k, v)
     try:
@@ -112,6 +121,12 @@ def previous_walks() -> Iterator[None]:
     finally:
         for (m, k), v in saved.items():
             setattr(m, k, v)
+
+
+def previous_walks() -> contextlib.AbstractContextManager[None]:
+    """The selection with :data:`PREVIOUS_WALKS` inside the block (module constants set and
+    restored), so that old and new run side by side in one benchmark run."""
+    return _constants(PREVIOUS_WALKS)
 
 
 def _solve(name: str, time_limit: float, seed: int = 0, previous: bool = False
@@ -244,7 +259,7 @@ def run(names: list[str], times: list[float], seeds: list[int] | None = None,
         for tl in times:
             for sd in seeds:
                 if previous and tl == times[0]:
-                    rows[f"previous walks, time_limit={tl:g}, seed {sd}"] = _solve(
+                    rows[f"previous selection, time_limit={tl:g}, seed {sd}"] = _solve(
                         name, tl, sd, previous=True)
                 rows[f"hedgeopt default, time_limit={tl:g}, seed {sd}"] = _solve(name, tl, sd)
         ours = min(r["J"] for r in rows.values() if r["J"] is not None
@@ -307,6 +322,65 @@ def _bound_cell(row: dict[str, Any], best: float) -> str:
     return f"{b / best:.3g}x (gap {(row['J'] - b) / row['J']:.3g})"
 
 
+class _CPUClock:
+    """Stands in for the :mod:`time` module of the selection: its ``perf_counter`` is the
+    process's CPU time, so that deadlines are CPU seconds on a shared machine."""
+
+    perf_counter = staticmethod(time.process_time)
+
+
+def _select(spec: Any, seed: int, cpu: float | None, walk: int | None) -> dict[str, Any]:
+    """One selection: for ``cpu`` CPU seconds, or one LNS round of ``walk`` moves."""
+    extra: dict[Any, dict[str, Any]] = {selection: {"time": _CPUClock}}
+    if walk is not None:
+        extra[selection].update(TABU_MOVES=walk, TABU_STALL=None)
+    with _constants(extra):
+        sel = selection.Selector(spec, seed=seed)
+        t0 = time.process_time()
+        got = sel.run(time.process_time() + (cpu if cpu is not None else 3600.0),
+                      max_rounds=None if walk is None else 1)
+        used = time.process_time() - t0
+    assert got is not None
+    return {"cpu": used, "moves": got.stats["swaps"], "qps": sel.sq.solves,
+            "settled": getattr(sel.sq, "settled", 0), "value": got.value,
+            "S": got.S.tolist()}
+
+
+def moves_run(names: list[str], cpu: float, seeds: list[int], walk: int) -> dict[str, Any]:
+    """The moves rows (module docstring) for ``names`` and ``seeds``."""
+    out: dict[str, Any] = {}
+    for name in names:
+        prob = problem(name)
+        spec = prob.whole_share_spec(prob._relaxation(1e-9))
+        for sd in seeds:
+            for label, consts in (("before", PREVIOUS_WALKS),
+                                  ("QP for every miss, ties by order", {subsetqp: {"SETTLE": 0}}),
+                                  ("now", {})):
+                with _constants(consts):
+                    timed = _select(spec, sd, cpu, None)
+                    fixed = _select(spec, sd, None, walk)
+                fixed["J"] = prob.objective.dollars2(fixed["value"], prob.ctx)
+                out[f"{name}|{sd}|{label}"] = {"timed": timed, "fixed": fixed}
+            print(f"[{name} seed {sd}] done", flush=True)
+    return out
+
+
+def moves_table(out: dict[str, Any], cpu: float, walk: int) -> str:
+    """The moves rows as Markdown."""
+    lines = [f"\n### Selection moves ({cpu:g} CPU s; identity: one round of {walk} moves)\n",
+             "| instance | seed | selection | moves in the CPU time | moves / CPU s | QPs | "
+             "settled | v after the fixed walk ($^2, continuous) | its set | its CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, r in out.items():
+        name, sd, label = key.split("|")
+        t, f = r["timed"], r["fixed"]
+        digest = hashlib.sha1(repr(f["S"]).encode()).hexdigest()[:10]
+        lines.append(f"| {name} | {sd} | {label} | {t['moves']} | {t['moves'] / t['cpu']:.0f} | "
+                     f"{t['qps']} | {t['settled']} | {f['J']:.10g} | {digest} | "
+                     f"{f['cpu']:.2f} |")
+    return "\n".join(lines)
+
+
 def long_runs(names: list[str], seconds: float, seeds: list[int]) -> dict[str, float]:
     """Best verified J of the default pipeline with ``time_limit=seconds`` over ``seeds``."""
     best: dict[str, float] = {}
@@ -330,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the long runs")
     ap.add_argument("--scip", default=None,
                     help="instead of the table: the SCIP rows at these time limits, e.g. 10,30")
+    ap.add_argument("--moves", type=float, default=None,
+                    help="instead of the table: the selection's moves in this many CPU seconds")
+    ap.add_argument("--walk", type=int, default=1500,
+                    help="moves of the fixed walk of --moves (the identity check)")
     ap.add_argument("--out", type=Path, default=RESULTS.parent)
     args, _ = ap.parse_known_args(argv)
     names = [x for x in args.instances.split(",") if x]
@@ -341,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
         spath.parent.mkdir(parents=True, exist_ok=True)
         spath.write_text(json.dumps(sout, indent=2, default=float))
         print(f"\nwrote {spath}")
+        return 0
+    if args.moves:
+        seeds = [int(x) for x in str(args.seed).split(",") if x]
+        mout = moves_run(names, args.moves, seeds, args.walk)
+        print(moves_table(mout, args.moves, args.walk))
         return 0
     if args.long:
         seeds = [int(x) for x in args.seeds.split(",")]

@@ -167,3 +167,12 @@ def test_tabu_walk_reports_every_set_that_beats_the_best(make_tiny) -> None:
     fresh = SubsetQP(spec)
     for v in seen:
         np.testing.assert_allclose(fresh.value(v.S).value, v.value, rtol=1e-9, atol=1e-15)
+
+
+def test_first_least_breaks_rounding_ties_by_order() -> None:
+    from hedgeopt.solvers.wholeshare.selection import _first_least
+
+    assert _first_least([3.0, 1.0 + 1e-15, 1.0, 2.0]) == 1  # equal up to rounding: first
+    assert _first_least([3.0, 1.0 + 1e-9, 1.0]) == 2  # a real difference decides
+    assert _first_least([np.inf, np.inf]) == 0
+    assert _first_least([-2.0, -2.0 - 1e-13]) == 0  # relative to |least| for negatives too
