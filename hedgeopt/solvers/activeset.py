@@ -446,7 +446,7 @@ class _Problem:
         self.has_lb, self.has_ub = fs.has_lb, fs.has_ub
         self.lbz, self.ubz, self.zero_bounds = fs.lbz, fs.ubz, fs.zero_bounds
         self.eq, self.row_lo, self.row_hi = fs.eq, fs.row_lo, fs.row_hi
-        self.crossed = fs.crossed
+        self.crossed, self.states = fs.crossed, fs.states
         dg = Q.diagonal().copy()
         self.qdiag = dg
         self.scale_d = max(1.0, _amax(np.abs(q)), _amax(np.abs(dg)) + self.ridge)
@@ -703,13 +703,13 @@ _GROW_MIN = 16  # at most max(_GROW_MIN, |F|) variables are freed by one block e
 
 
 def _sanitize(prob: _Problem, vs: np.ndarray, rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Make a working-set guess admissible (finite bounds, pinned, equality rows)."""
-    vs = vs.astype(np.int8, copy=True)
-    vs[((vs < 0) & ~prob.has_lb) | ((vs > 0) & ~prob.has_ub)] = 0
-    vs[prob.pinned] = -1
-    rs = rs.astype(np.int8, copy=True)
-    rs[((rs < 0) & ~prob.row_lo) | ((rs > 0) & ~prob.row_hi)] = 0
-    rs[prob.eq] = 1
+    """Make a working-set guess admissible (finite bounds, pinned, equality rows): each state
+    clipped into the limits of ``_Feasible.states`` (a state beyond +-1 lands on +-1)."""
+    vs_min, vs_max, rs_min, rs_max = prob.states
+    vs = np.maximum(vs.astype(np.int8, copy=False), vs_min)
+    np.minimum(vs, vs_max, out=vs)
+    rs = np.maximum(rs.astype(np.int8, copy=False), rs_min)
+    np.minimum(rs, rs_max, out=rs)
     return vs, rs
 
 

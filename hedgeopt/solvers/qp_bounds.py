@@ -60,6 +60,11 @@ class _Feasible:
     zero_bounds: bool
     crossed: bool  # some lb > ub or lo > hi: infeasible
     scale_p: float
+    #: the admissible working-set states, ``(vs_min, vs_max, rs_min, rs_max)`` (int8): a bound
+    #: state is clipped into ``[vs_min, vs_max]`` (``-1`` only at a finite lower bound, ``+1``
+    #: only at a finite upper one, pinned variables ``-1`` only), a row state into
+    #: ``[rs_min, rs_max]`` (equality rows ``+1`` only); see ``activeset._sanitize``
+    states: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def build(cls, N: int, lb: ArrayLike | None, ub: ArrayLike | None, A: ArrayLike | None,
@@ -79,13 +84,19 @@ class _Feasible:
         lbz, ubz = np.where(has_lb, lbv, 0.0), np.where(has_ub, ubv, 0.0)
         pinned = lbv == ubv
         finite = np.concatenate([lbv[has_lb], ubv[has_ub], lov[row_lo], hiv[row_hi]])
+        eq = lov == hiv
+        vs_min, vs_max = -has_lb.astype(np.int8), has_ub.astype(np.int8)
+        vs_min[pinned], vs_max[pinned] = -1, -1
+        rs_min, rs_max = -row_lo.astype(np.int8), row_hi.astype(np.int8)
+        rs_min[eq], rs_max[eq] = 1, 1
         out = cls(lb=lbv, ub=ubv, A=Am, absA=np.abs(Am), lo=lov, hi=hiv, pinned=pinned,
-                  has_lb=has_lb, has_ub=has_ub, lbz=lbz, ubz=ubz, eq=lov == hiv,
+                  has_lb=has_lb, has_ub=has_ub, lbz=lbz, ubz=ubz, eq=eq,
                   row_lo=row_lo, row_hi=row_hi, any_pinned=bool(pinned.any()),
                   zero_bounds=not (lbz.any() or ubz.any()),
                   crossed=bool((lbv > ubv).any() or (lov > hiv).any()),
-                  scale_p=max(1.0, _amax(np.abs(finite))))
-        for v in vars(out).values():
+                  scale_p=max(1.0, _amax(np.abs(finite))),
+                  states=(vs_min, vs_max, rs_min, rs_max))
+        for v in [*vars(out).values(), *out.states]:
             if isinstance(v, np.ndarray):
                 v.setflags(write=False)
         return out

@@ -3,6 +3,7 @@ solutions of :func:`~hedgeopt.solvers.activeset.solve_qp` extrapolate to."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -75,31 +76,31 @@ def _extrapolated(prev: QPSolution, cur: QPSolution, t: float, older: QPSolution
     :func:`path_warm_start` when ``older`` is given; ``cur`` when the points do not fit."""
     x0, x1 = np.asarray(prev.x, dtype=float), np.asarray(cur.x, dtype=float)
     N = x1.size
-    if x0.shape != x1.shape or np.shape(cur.bound_state) != (N,) or not np.isfinite(t):
+    if x0.shape != x1.shape or np.shape(cur.bound_state) != (N,) or not math.isfinite(t):
         return cur
-    if older is not None and (np.shape(older.x) != (N,) or not np.isfinite(c * r)):
+    if older is not None and (np.shape(older.x) != (N,) or not math.isfinite(c * r)):
         older = None
     lbv, ubv = _vector(lb, (N,)), _vector(ub, (N,))
-    x = x1 + t * (x1 - x0)
-    z = cur.bound_duals + t * (cur.bound_duals - prev.bound_duals)
-    if older is not None:
-        x += c * ((x1 - x0) - r * (x0 - np.asarray(older.x, dtype=float)))
-        z += c * ((cur.bound_duals - prev.bound_duals)
-                  - r * (prev.bound_duals - older.bound_duals))
+    x = _step(x1, x0, t, c, r, None if older is None else np.asarray(older.x, dtype=float))
+    z = _step(cur.bound_duals, prev.bound_duals, t, c, r,
+              None if older is None else older.bound_duals)
     vs = np.asarray(cur.bound_state, dtype=np.int8).copy()
     free = vs == 0
-    vs[free & (x < lbv)] = -1
-    vs[free & (x > ubv)] = 1
+    below = x < lbv
+    below &= free
+    vs[below] = -1
+    above = x > ubv
+    above &= free
+    vs[above] = 1
     vs[vs * z < 0] = 0  # a multiplier of the wrong sign: z > 0 at a lower bound, < 0 at an upper
     rs = np.asarray(cur.active_rows, dtype=np.int8).copy()
     if A is not None and rs.size and np.shape(prev.row_duals) == rs.shape:
         Am = np.asarray(A, dtype=float).reshape(rs.size, N)
         lov = _vector(-np.inf if lo is None else lo, rs.shape)
         hiv = _vector(np.inf if hi is None else hi, rs.shape)
-        mu = cur.row_duals + t * (cur.row_duals - prev.row_duals)
-        if older is not None and np.shape(older.row_duals) == rs.shape:
-            mu += c * ((cur.row_duals - prev.row_duals)
-                       - r * (prev.row_duals - older.row_duals))
+        mu_old = (older.row_duals if older is not None
+                  and np.shape(older.row_duals) == rs.shape else None)
+        mu = _step(cur.row_duals, prev.row_duals, t, c, r, mu_old)
         ax = Am @ x
         off = rs == 0
         rs[off & (ax > hiv)] = 1
@@ -108,6 +109,23 @@ def _extrapolated(prev: QPSolution, cur: QPSolution, t: float, older: QPSolution
     return QPSolution(x=x, bound_duals=z, row_duals=cur.row_duals, status="guess",
                       iterations=0, kkt_residual=np.inf, free=vs == 0, active_rows=rs,
                       bound_state=vs)
+
+
+def _step(v1: np.ndarray, v0: np.ndarray, t: float, c: float, r: float,
+          older: np.ndarray | None) -> np.ndarray:
+    """``v1 + t d + c (d - r (v0 - older))`` with ``d = v1 - v0`` (the curvature term only when
+    ``older`` is given), each difference formed once and the sums in place: the same roundings
+    as the formula written out (``fl(v1 + fl(t d))``, then ``+ fl(c fl(d - fl(r e)))``)."""
+    d = v1 - v0
+    out = t * d
+    out += v1
+    if older is not None:
+        e = v0 - older
+        e *= r
+        np.subtract(d, e, out=e)
+        e *= c
+        out += e
+    return out
 
 
 def _vector(v: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:

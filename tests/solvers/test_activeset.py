@@ -691,3 +691,36 @@ def test_eqp_reports_the_active_rows_it_cannot_satisfy(d, bad):
     fac.refactor(vs == 0)
     it = prob.eqp(fac, vs, rs)
     assert it.bad_rows.tolist() == ([0] if bad else [])
+
+
+def test_sanitize_equals_the_masked_rule() -> None:
+    """``_sanitize`` (states clipped into precomputed limits) equals the rule written out with
+    masks: no lower state without a finite lower bound, no upper state without a finite upper
+    one, pinned variables at ``-1``, equality rows at ``+1``; a state beyond +-1 means its bound."""
+    from hedgeopt.solvers.activeset import _Problem, _sanitize
+
+    rng = np.random.default_rng(5)
+    pool = np.array([-INF, -1.0, 0.0, 0.5, 2.0, INF])
+    for _ in range(300):
+        N, m = int(rng.integers(1, 12)), int(rng.integers(0, 5))
+        lb, ub = rng.choice(pool, N), rng.choice(pool, N)
+        pin = rng.random(N) < 0.2
+        ub[pin] = lb[pin]
+        lo, hi = rng.choice(pool, m), rng.choice(pool, m)
+        eq = rng.random(m) < 0.3
+        hi[eq] = lo[eq]
+        prob = _Problem(np.eye(N), np.zeros(N), lb, ub, rng.normal(size=(m, N)), lo, hi,
+                        0.0, 1e-9)
+        vs = rng.integers(-2, 3, N).astype(np.int8)
+        rs = rng.integers(-2, 3, m).astype(np.int8)
+        got_v, got_r = _sanitize(prob, vs, rs)
+        want_v = np.sign(vs).astype(np.int8)
+        want_v[((want_v < 0) & ~np.isfinite(lb)) | ((want_v > 0) & ~np.isfinite(ub))] = 0
+        want_v[lb == ub] = -1
+        want_r = np.sign(rs).astype(np.int8)
+        want_r[((want_r < 0) & ~np.isfinite(lo)) | ((want_r > 0) & ~np.isfinite(hi))] = 0
+        want_r[lo == hi] = 1
+        assert got_v.dtype == np.int8 and got_r.dtype == np.int8
+        np.testing.assert_array_equal(got_v, want_v)
+        np.testing.assert_array_equal(got_r, want_r)
+        assert got_v is not vs and got_r is not rs  # the guess itself is never written

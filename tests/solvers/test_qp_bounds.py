@@ -25,6 +25,13 @@ def test_derived_facts_and_refusals() -> None:
     f = _feasible(3, np.array([0.0, 1.0, -np.inf]), np.array([1.0, 1.0, 2.0]), None, None, None)
     assert f.pinned.tolist() == [False, True, False] and f.any_pinned
     assert f.has_lb.tolist() == [True, True, False] and f.scale_p == 2.0
+    vs_min, vs_max, rs_min, rs_max = f.states  # the admissible working-set states
+    assert vs_min.tolist() == [-1, -1, 0] and vs_max.tolist() == [1, -1, 1]  # pinned: -1 only
+    assert rs_min.size == rs_max.size == 0
+    assert not any(v.flags.writeable for v in f.states)  # shared by every solve of a loop
+    rows = _feasible(1, None, None, np.ones((3, 1)), np.array([2.0, -np.inf, 0.0]),
+                     np.array([2.0, 1.0, np.inf]))
+    assert rows.states[2].tolist() == [1, 0, -1] and rows.states[3].tolist() == [1, 1, 0]
     assert _feasible(2, np.array([1.0, 0.0]), np.array([0.0, 1.0]), None, None, None).crossed
     with pytest.raises(ValueError, match="NaN"):
         _feasible(2, np.array([np.nan, 0.0]), None, None, None, None)
