@@ -562,6 +562,35 @@ def test_frontier_of_a_solved_problem_walks_out_from_its_lam(market, monkeypatch
         assert row.objective <= cold.objective * (1 + 1e-9)
 
 
+def test_frontier_turn_extrapolates_from_the_walks_first_points(market, monkeypatch):
+    """Back at the walk's first point, the way down extrapolates from the first three points
+    of the way up (the nearest last), not from the first point alone; every row still equals
+    a cold solve."""
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    prob = ho.HedgeProblem(prices, basket, lam=0.45, constraints=cons)
+    prob.solve()
+    import hedgeopt.problem as hp
+
+    paths = []
+    real = hp.path_warm_start
+
+    def spy(path, lam, *args, **kwargs):
+        paths.append(([p[0] for p in path], lam))
+        return real(path, lam, *args, **kwargs)
+
+    monkeypatch.setattr(hp, "path_warm_start", spy)
+    lams = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    table = prob.frontier(lams, quiet=True)
+    monkeypatch.undo()
+    down = [given for given, at in paths if at == 0.3]
+    assert down == [[0.6, 0.5, 0.4]]
+    for row in table.itertuples():
+        cold = ho.HedgeProblem(prices, basket, lam=row.lam, constraints=cons).solve(
+            solver="CLARABEL")
+        assert row.objective == pytest.approx(cold.objective, rel=1e-6)
+
+
 def test_wide_problem_without_bounds_fits_exactly(wide_market, ref):
     """N > 2T-1 with a budget only: some hedge tracks the window exactly (rank <= 2T-3 < N); the
     singular free block goes straight to the regularised capacitance form and finds it."""
