@@ -80,22 +80,7 @@ def test_extrapolated_working_set_equals_the_rule_entry_by_entry():
         x = cur.x + t * (cur.x - prev.x)
         z = cur.bound_duals + t * (cur.bound_duals - prev.bound_duals)
         mu = cur.row_duals + t * (cur.row_duals - prev.row_duals)
-        lbv = np.broadcast_to(lb, (N,))
-        for i in range(N):
-            s = int(vs[i])
-            if s == 0:
-                s = -1 if x[i] < lbv[i] else 1 if x[i] > ub[i] else 0
-            if (s < 0 and z[i] > 0) or (s > 0 and z[i] < 0):
-                s = 0
-            assert got.bound_state[i] == s
-        ax = A @ x
-        for j in range(m):
-            r = int(rs[j])
-            if r == 0:
-                r = 1 if ax[j] > hi[j] else -1 if ax[j] < lo[j] else 0
-            if (r > 0 and mu[j] < 0) or (r < 0 and mu[j] > 0):
-                r = 0
-            assert got.active_rows[j] == r
+        _assert_rule(got, vs, rs, x, z, mu, np.broadcast_to(lb, (N,)), ub, A, lo, hi)
         assert np.array_equal(got.free, got.bound_state == 0)
 
 
@@ -126,21 +111,7 @@ def test_path_warm_start_extrapolates_a_parabola_through_three_points():
         mu = sum(wi * p[1].row_duals for wi, p in zip(w, pts, strict=True))
         np.testing.assert_allclose(got.x, x, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(got.bound_duals, z, rtol=1e-9, atol=1e-12)
-        for i in range(N):
-            s = int(vs[i])
-            if s == 0:
-                s = -1 if x[i] < lb[i] else 1 if x[i] > ub[i] else 0
-            if (s < 0 and z[i] > 0) or (s > 0 and z[i] < 0):
-                s = 0
-            assert got.bound_state[i] == s
-        ax = A @ x
-        for j in range(m):
-            r = int(rs[j])
-            if r == 0:
-                r = 1 if ax[j] > hi[j] else -1 if ax[j] < lo[j] else 0
-            if (r > 0 and mu[j] < 0) or (r < 0 and mu[j] > 0):
-                r = 0
-            assert got.active_rows[j] == r
+        _assert_rule(got, vs, rs, x, z, mu, lb, ub, A, lo, hi)
         t = (lam - ls[2]) / (ls[2] - ls[1])
         line = extrapolated_warm_start(pts[1][1], pts[2][1], t, lb, ub, A, lo, hi)
         two = path_warm_start(pts[1:], lam, lb, ub, A, lo, hi)
@@ -175,3 +146,24 @@ def test_path_warm_start_along_a_lam_path(sweep_grams):
             its[name] += sol.iterations
             path.append((float(lam), sol))
     assert its["parabola"] <= its["line"], its
+
+
+def _assert_rule(got, vs, rs, x, z, mu, lb, ub, A, lo, hi) -> None:
+    """The guess's states are the working-set rule applied entry by entry to the extrapolated
+    ``x``, ``z`` and ``mu``: a free name past a bound goes to it, a crossed row becomes active,
+    and a multiplier of the wrong sign releases its bound or row."""
+    for i in range(x.size):
+        s = int(vs[i])
+        if s == 0:
+            s = -1 if x[i] < lb[i] else 1 if x[i] > ub[i] else 0
+        if (s < 0 and z[i] > 0) or (s > 0 and z[i] < 0):
+            s = 0
+        assert got.bound_state[i] == s
+    ax = A @ x
+    for j in range(rs.size):
+        r = int(rs[j])
+        if r == 0:
+            r = 1 if ax[j] > hi[j] else -1 if ax[j] < lo[j] else 0
+        if (r > 0 and mu[j] < 0) or (r < 0 and mu[j] > 0):
+            r = 0
+        assert got.active_rows[j] == r

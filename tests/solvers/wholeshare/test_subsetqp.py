@@ -168,37 +168,43 @@ def _cvxpy_bounded(spec, S: np.ndarray) -> float:
     return float(0.5 * wv @ spec.Q[np.ix_(S, S)] @ wv - spec.q[S] @ wv + spec.c)
 
 
-def test_settled_swaps_equal_cvxpy(make_tiny) -> None:
-    """Swaps whose bordered prediction misses (a name crosses a bound, the budget band or the
-    sector cap changes side) and that the working-set rounds of ``_settle`` correct: the
-    value and weights equal a cvxpy solve of the subset, and the working set returned is the
-    one the weights and multipliers show."""
-    settled = 0
+def _capped_subsets(make_tiny):
+    """``(spec, SubsetQP, current value)`` of three 4-name subsets on three tiny problems with
+    sector caps and upper bounds 0.35 (one SubsetQP per problem, kept across its subsets)."""
     for seed in range(3):
         spec = make_tiny(12, seed=seed, sector=True)
         spec.form.ub = np.full(12, 0.35)
         sq = SubsetQP(spec)
         for S in ([0, 3, 5, 7], [1, 2, 8, 10], [4, 6, 9, 11]):
             cur = sq.value(np.array(S))
-            if cur.sol is None:
-                continue
-            for a in range(4):
-                for j in np.setdiff1d(np.arange(12), cur.S):
-                    before = sq.settled
-                    got = sq._swap_kkt(cur, a, j)
-                    if got is None or sq.settled == before:
-                        continue
-                    settled += 1
-                    S2 = np.sort(np.append(np.delete(cur.S, a), j))
-                    np.testing.assert_array_equal(got.S, S2)
-                    np.testing.assert_allclose(got.value, _cvxpy_bounded(spec, S2), rtol=1e-6)
-                    exact = SubsetQP(spec)._solve(S2)
-                    np.testing.assert_allclose(got.value, exact.value, rtol=1e-10)
-                    np.testing.assert_allclose(got.w, exact.w, atol=1e-9)
-                    at_bound = got.sol.bound_state != 0
-                    np.testing.assert_allclose(
-                        got.w[at_bound], np.where(got.sol.bound_state > 0, sq.ub[S2],
-                                                  sq.lb[S2])[at_bound])
+            if cur.sol is not None:
+                yield spec, sq, cur
+
+
+def test_settled_swaps_equal_cvxpy(make_tiny) -> None:
+    """Swaps whose bordered prediction misses (a name crosses a bound, the budget band or the
+    sector cap changes side) and that the working-set rounds of ``_settle`` correct: the
+    value and weights equal a cvxpy solve of the subset, and the working set returned is the
+    one the weights and multipliers show."""
+    settled = 0
+    for spec, sq, cur in _capped_subsets(make_tiny):
+        for a in range(4):
+            for j in np.setdiff1d(np.arange(12), cur.S):
+                before = sq.settled
+                got = sq._swap_kkt(cur, a, j)
+                if got is None or sq.settled == before:
+                    continue
+                settled += 1
+                S2 = np.sort(np.append(np.delete(cur.S, a), j))
+                np.testing.assert_array_equal(got.S, S2)
+                np.testing.assert_allclose(got.value, _cvxpy_bounded(spec, S2), rtol=1e-6)
+                exact = SubsetQP(spec)._solve(S2)
+                np.testing.assert_allclose(got.value, exact.value, rtol=1e-10)
+                np.testing.assert_allclose(got.w, exact.w, atol=1e-9)
+                at_bound = got.sol.bound_state != 0
+                np.testing.assert_allclose(
+                    got.w[at_bound], np.where(got.sol.bound_state > 0, sq.ub[S2],
+                                              sq.lb[S2])[at_bound])
     assert settled > 0  # the rounds decide some swaps the bordered check alone could not
 
 
@@ -210,20 +216,15 @@ def test_settle_gives_up_to_the_qp(make_tiny) -> None:
     values = []
     for rounds in (0, subsetqp.SETTLE):
         saved, subsetqp.SETTLE = subsetqp.SETTLE, rounds
-        settled = solves = 0
         vals = []
         try:
-            for seed in range(3):
-                spec = make_tiny(12, seed=seed, sector=True)
-                spec.form.ub = np.full(12, 0.35)
-                sq = SubsetQP(spec)
-                for S in ([0, 3, 5, 7], [1, 2, 8, 10], [4, 6, 9, 11]):
-                    cur = sq.value(np.array(S))
-                    if cur.sol is None:
-                        continue
-                    vals += [sq.swap(cur, a, j).value for a in range(4)
-                             for j in np.setdiff1d(np.arange(12), cur.S)]
-                settled, solves = settled + sq.settled, solves + sq.solves
+            seen: dict[int, SubsetQP] = {}
+            for _, sq, cur in _capped_subsets(make_tiny):
+                seen[id(sq)] = sq
+                vals += [sq.swap(cur, a, j).value for a in range(4)
+                         for j in np.setdiff1d(np.arange(12), cur.S)]
+            settled = sum(sq.settled for sq in seen.values())
+            solves = sum(sq.solves for sq in seen.values())
         finally:
             subsetqp.SETTLE = saved
         counts.append((settled, solves))
