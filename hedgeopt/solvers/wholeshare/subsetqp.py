@@ -543,11 +543,21 @@ class SubsetQP:
                 sol = np.linalg.solve(K, rhs)
             except np.linalg.LinAlgError:
                 return None
+            if not _solved(K, sol, rhs):  # nearly singular K: the active rows and the
+                return None  # stationarity the checks above take for granted would not hold
             w = wB.copy()
             w[F] = sol[:nF]
             mu = np.zeros(m)
             mu[E] = sol[nF:]
         return None
+
+
+def _solved(K: np.ndarray, sol: np.ndarray, rhs: np.ndarray, rtol: float = 1e-9) -> bool:
+    """Whether ``sol`` solves ``K sol = rhs`` to ``rtol`` of the terms' size (a dense solve of
+    a nearly singular ``K`` returns without an error but misses; NaN is never solved)."""
+    size = max(1.0, float(np.abs(rhs).max(initial=0.0)),
+               float(np.abs(K).max(initial=0.0)) * float(np.abs(sol).max(initial=0.0)))
+    return bool(np.abs(K @ sol - rhs).max(initial=0.0) <= rtol * size)
 
 
 @dataclass

@@ -232,3 +232,27 @@ def test_settle_gives_up_to_the_qp(make_tiny) -> None:
     assert counts[0][0] == 0 and counts[1][0] > 0
     assert counts[1][1] < counts[0][1]  # fewer QPs
     np.testing.assert_allclose(values[0], values[1], rtol=1e-10)
+
+
+def test_settle_refuses_a_dense_solve_that_misses(make_tiny, monkeypatch) -> None:
+    """A working-set round whose dense solve does not solve its system (as a nearly singular
+    KKT matrix can return without an error) is not accepted: the swap goes to the QP and its
+    value is the QP's (the checks of the round take the active rows and the stationarity of the
+    solve for granted)."""
+    def values(sq_list):
+        return [sq.swap(cur, a, j).value for sq, cur in sq_list for a in range(4)
+                for j in np.setdiff1d(np.arange(12), cur.S)]
+
+    exact = values([(sq, cur) for _, sq, cur in _capped_subsets(make_tiny)])
+    real = np.linalg.solve
+
+    def missed(K, rhs):
+        sol = real(K, rhs)
+        return sol + 1e-5 * np.linspace(1.0, 2.0, sol.size)
+
+    monkeypatch.setattr(np.linalg, "solve", missed)
+    pairs = [(sq, cur) for _, sq, cur in _capped_subsets(make_tiny)]
+    got = values(pairs)
+    monkeypatch.undo()
+    assert all(sq.settled == 0 for sq, _ in pairs)
+    np.testing.assert_allclose(got, exact, rtol=1e-10)
