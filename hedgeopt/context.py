@@ -300,6 +300,10 @@ class HedgeContext:
     @cached_property
     def augmented(self) -> np.ndarray:
         """``X = [R, -b]``: relative prices and the negated relative basket, T x (N+1)."""
+        return self._relative()
+
+    def _relative(self) -> np.ndarray:
+        """A fresh ``X`` (:attr:`augmented`), written into one new array."""
         X = np.empty((self.n_obs, self.n_assets + 1))
         np.divide(self.P, self.p_ref, out=X[:, :-1])
         X[:, -1] = -self.B / self.notional
@@ -314,20 +318,20 @@ class HedgeContext:
         scaled by ``sqrt(a_t / (1 - sum a^2))``, the unbiased (reliability-weights) variance,
         which is the ddof=1 sample variance when the weights are equal.
 
-        With equal weights and price P&L (the defaults) both blocks are formed in place in two
-        arrays (:func:`_centred_blocks`), with no ``X`` or difference temporaries.
+        Each block is formed in one fresh array and centred and scaled there, with no
+        temporaries (:attr:`augmented` is not kept, nor a difference array: a fresh T x N array
+        is page-faulted in at its first touch, a large part of a first solve's set-up).
         """
-        if self.half_life is None and self.pnl == "price":
-            return _centred_blocks(self.P, self.B, self.p_ref, self.notional)
-        X = self.augmented
+        X = self._relative()  # becomes the levels block
+        D = np.empty((self.n_obs - 1, self.n_assets + 1))
         if self.pnl == "reference":
-            D = np.empty((self.n_obs - 1, self.n_assets + 1))
             np.divide(self.P[1:], self.P[:-1], out=D[:, :-1])
             D[:, :-1] -= 1.0
             D[:, -1] = 1.0 - self.B[1:] / self.B[:-1]
         else:
-            D = np.diff(X, axis=0)
-        return _weighted_centred(X, self.half_life), _weighted_centred(D, self.half_life)
+            np.subtract(X[1:], X[:-1], out=D)  # np.diff(X), without its temporary
+        return (_weighted_centred(X, self.half_life, in_place=True),
+                _weighted_centred(D, self.half_life, in_place=True))
 
     @cached_property
     def gram(self) -> GramPair:
@@ -356,37 +360,20 @@ def observation_weights(n: int, half_life: float | None) -> np.ndarray:
     return a / a.sum()
 
 
-def _weighted_centred(X: np.ndarray, half_life: float | None) -> np.ndarray:
+def _weighted_centred(X: np.ndarray, half_life: float | None, *, in_place: bool = False
+                      ) -> np.ndarray:
+    """``X`` centred on its (weighted) column means, each row scaled as
+    :attr:`HedgeContext.blocks` says; a new array, or ``X`` itself with ``in_place`` (the same
+    operations either way, so the same bits)."""
     n = X.shape[0]
     if half_life is None:
-        out = X - X.mean(axis=0)
-        out *= 1.0 / np.sqrt(n - 1)
-        return out
-    a = observation_weights(n, half_life)
-    out = X - a @ X
-    out *= np.sqrt(a / (1.0 - a @ a))[:, None]
+        mean, scale = X.mean(axis=0), 1.0 / np.sqrt(n - 1)
+    else:
+        a = observation_weights(n, half_life)
+        mean, scale = a @ X, np.sqrt(a / (1.0 - a @ a))[:, None]
+    out = np.subtract(X, mean, out=X if in_place else None)
+    out *= scale
     return out
-
-
-def _centred_blocks(P: np.ndarray, B: np.ndarray, p_ref: np.ndarray, notional: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """The equal-weight blocks of :attr:`HedgeContext.blocks` in two fresh arrays.
-
-    ``X = [P / p_ref, -B / notional]`` is written into the levels' array, its differences into
-    the other, and each is then centred and scaled in place: the same operations on the same
-    numbers as :func:`_weighted_centred` of ``X`` and of ``np.diff(X)`` (so the same bits),
-    without their two temporaries (``X`` kept, and a difference array: each a fresh T x N
-    array, page-faulted in at its first touch).
-    """
-    T, N = P.shape
-    levels, diffs = np.empty((T, N + 1)), np.empty((T - 1, N + 1))
-    np.divide(P, p_ref, out=levels[:, :N])
-    levels[:, N] = -B / notional
-    np.subtract(levels[1:], levels[:-1], out=diffs)
-    for block in (levels, diffs):
-        block -= block.mean(axis=0)
-        block *= 1.0 / np.sqrt(block.shape[0] - 1)
-    return levels, diffs
 
 
 def _syrk(A: np.ndarray) -> np.ndarray:

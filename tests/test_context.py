@@ -520,7 +520,7 @@ def test_gram_matches_numpy_cov(market):
 def test_equal_weight_blocks_from_raw_prices_are_the_centred_scaled_data(market, reference):
     """The default blocks (formed in place, no X kept) against the numpy formula: centred
     X / sqrt(T-1) and centred diff(X) / sqrt(T-2), X = [P / P_ref, -B / B_ref]; bit for bit
-    those of the general (weighted) path."""
+    the centring of a copy (_weighted_centred without in_place) of X and of np.diff(X)."""
     prices, basket, _ = market
     ctx = ho.HedgeContext(prices, basket, reference=reference)
     r = ctx.ref
