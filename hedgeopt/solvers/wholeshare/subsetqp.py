@@ -437,36 +437,13 @@ class SubsetQP:
         bs = np.zeros(S2.size, dtype=np.int8)
         bs[bpos] = st
         rs = sol.active_rows[: self.A.shape[0]]
-        scale = max(1.0, float(np.abs(w2).max(initial=0.0)))
-        lb, ub = self.lb[Fn], self.ub[Fn]
-        if np.any(wF <= lb + tol * scale) or np.any(wF >= ub - tol * scale):
-            return self._settle(S2, w2, bs, rs, mu, tol)  # a free name reaches a bound
-        m = self.A.shape[0]
-        if m:
-            aw = self.A[:, S2] @ w2
-            ins = rs == 0
-            if np.any(ins & ((aw < self.lo - tol * scale) | (aw > self.hi + tol * scale))):
-                return self._settle(S2, w2, bs, rs, mu, tol)  # a row is crossed
-            eq = self.lo == self.hi
-            if np.any(~eq & (((rs > 0) & (mu < -tol)) | ((rs < 0) & (mu > tol)))):
-                return self._settle(S2, w2, bs, rs, mu, tol)  # a row pulls the wrong way
-        if bound.size:
-            g = self.Q[np.ix_(bound, S2)] @ w2 - self.q[bound]
-            if m:
-                g = g + self.A[:, bound].T @ mu
-            gs = self._gscale
-            if np.any(((st < 0) & (g < -tol * gs)) | ((st > 0) & (g > tol * gs))):
-                return self._settle(S2, w2, bs, rs, mu, tol)  # a bound pulls the wrong way
-        v = float(0.5 * w2 @ (self.Q[np.ix_(S2, S2)] @ w2) - self.q[S2] @ w2 + self.c)
-        qs = QPSolution(x=w2, bound_duals=np.zeros(S2.size), row_duals=mu, status="optimal",
-                        iterations=0, kkt_residual=0.0, free=bs == 0,
-                        active_rows=sol.active_rows.copy(), bound_state=bs)
-        return SubsetValue(S2, v, w2, qs)
+        return self._settle(S2, w2, bs, rs, mu, tol)
 
     def _settle(self, S: np.ndarray, w: np.ndarray, bs: np.ndarray, rs: np.ndarray,
                 mu: np.ndarray, tol: float, rounds: int | None = None) -> SubsetValue | None:
         r"""The optimum on ``S`` from a point whose working set is nearly right (the swap's
-        prediction, :meth:`_swap_kkt`): at most ``rounds`` times, change every part of the
+        prediction, :meth:`_swap_kkt`): the point itself when it meets the KKT conditions of
+        ``S`` (the bordered check); else at most ``rounds`` times, change every part of the
         working set that the point violates at once (a free name across a bound is fixed
         there, a crossed row becomes active, an active row or a bound whose multiplier has
         the wrong sign is released; the primal-dual active-set step of Hintermueller, Ito
@@ -477,13 +454,13 @@ class SubsetQP:
                    Q_{FB} w_B \\ t_E - A_{EB} w_B \end{bmatrix},
 
         one dense solve of order ``|F| + |E|`` (about 1e-4 s against about 1e-3 s for the
-        general active-set QP, most of it Python). Returns the point only when it meets
-        every KKT condition the bordered check of :meth:`_swap_kkt` asks, so the value is the
+        general active-set QP, most of it Python). Returns a point only when it meets every
+        KKT condition (free names inside their bounds, inactive rows inside their limits,
+        active rows' and held bounds' multipliers of the right sign), so the value is the
         exact subset optimum like a QP's; None (the caller then solves the QP) otherwise.
+        ``rounds = 0`` checks the given point only.
         """
         rounds = SETTLE if rounds is None else rounds
-        if rounds <= 0:
-            return None
         m = self.A.shape[0]
         lbS, ubS = self.lb[S], self.ub[S]
         AS = self.A[:, S]
@@ -511,7 +488,8 @@ class SubsetQP:
                 up = dn = off = np.zeros(0, dtype=bool)
             if not (low.any() or high.any() or rel.any() or up.any() or dn.any()
                     or off.any()):
-                self.settled += 1
+                if it:
+                    self.settled += 1
                 v = float(0.5 * w @ (QSS @ w) - qS @ w + self.c)
                 qs = QPSolution(x=w, bound_duals=np.zeros(S.size), row_duals=mu,
                                 status="optimal", iterations=it, kkt_residual=0.0,
