@@ -111,6 +111,7 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     bound = rv
     method = "rounding"
     ok = False
+    f_round: float | None = None  # the current point's value from the spec, once computed
     if start is not None:
         zs = np.asarray(start, dtype=np.int64)
         if zs.shape == (spec.n,) and not violations(spec, zs, 1e-10):
@@ -150,12 +151,14 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
                 if best_z is not None:
                     srch.set(best_z)
                     srch.local_search(1e-12 * abs(srch.f), deadline)
-                if not ok or f_dive < spec.value(srch.z):
+                f_round = spec.value(srch.z)
+                if not ok or f_dive < f_round:
                     srch.set(zd)
                     best_z = zd
                     method = "rounding"
                     info["start"] = "dive"
                     ok = True
+                    f_round = f_dive
                 info["dive_value"] = f_dive
             elif best_z is not None:
                 srch.set(best_z)
@@ -168,7 +171,8 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
     if feasibility_only:
         return _found(spec, srch.z.copy(), bound, t0)
     thr_rel = 1e-12
-    f_round = spec.value(srch.z)
+    if f_round is None:
+        f_round = spec.value(srch.z)
     srch.local_search(thr_rel * abs(srch.f), deadline)
     info["rounding_value"] = f_round
     f_ls = spec.value(srch.z)
@@ -190,15 +194,16 @@ def solve_heuristic(spec: WholeShareSpec, *, time_limit: float = 10.0, seed: int
             f_now = spec.value(srch.z)
             method = "enumeration"
         proven = exact and not srch.last_ridge
-    if not proven:
+    lns_ran = not proven
+    if lns_ran:
         lns = _LNS(srch, rng)
         info["lns"] = lns.run(deadline, thr_rel, log, max_iter)
         proven = lns.proven
-        if spec.value(srch.z) < f_now - 1e-15 * abs(f_now):
-            method = "LNS"
     srch.set(srch.z)  # fresh accumulators
     z = srch.z.copy()
     value = spec.value(z)
+    if lns_ran and value < f_now - 1e-15 * abs(f_now):
+        method = "LNS"
     if proven:
         bound = value if bound is None else max(bound, value)
     info["proven"] = proven
