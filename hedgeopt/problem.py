@@ -35,7 +35,7 @@ from hedgeopt.keys import arguments_key
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
-from hedgeopt.result import HedgeResult, verify
+from hedgeopt.result import HedgeResult, verify, verify_many
 from hedgeopt.solvers.continuous import Outcome, solve_cvxpy
 from hedgeopt.solvers.lowrank import plus_diagonal
 from hedgeopt.solvers.native import solve_native
@@ -303,10 +303,10 @@ class HedgeProblem:
                     raise infeasible_error(self, )
                 attempts.append(f"{backend.name}: reported infeasible, but the set is feasible")
                 continue
-            if out.status != "optimal" or out.weights is None or out.objective is None:
+            shares = self._optimal_shares(out, form)
+            if shares is None:
                 attempts.append(f"{backend.name}: status {out.status}")
                 continue
-            shares = self.ctx.shares_from_weights(self._snap(out.weights, form))
             try:
                 return build(shares, backend, out, attempts, tol=tol, start=start)
             except VerificationError as exc:
@@ -315,6 +315,12 @@ class HedgeProblem:
             raise SolverError(f"the requested solver {backends[0].name} produced no verified "
                               f"solution (solver=None would try the others): {attempts[0]}")
         raise SolverError("no backend produced a verified solution: " + " | ".join(attempts))
+
+    def _optimal_shares(self, out: Outcome, form: LinearForm | None) -> np.ndarray | None:
+        """The snapped shares of an optimal backend answer (None for any other status)."""
+        if out.status != "optimal" or out.weights is None or out.objective is None:
+            return None
+        return self.ctx.shares_from_weights(self._snap(out.weights, form))
 
     def _build_result(self, shares: np.ndarray, backend: Backend, out: Outcome,
                       attempts: list[str], *, tol: float, start: float) -> HedgeResult:
@@ -339,6 +345,49 @@ class HedgeProblem:
         guess = path_warm_start(path, lam, form.lb, form.ub, form.A, form.lo, form.hi)
         if guess is not None:
             self._warm = guess
+
+    def _native_shares(self, plan: tuple[Any, ...], verbose: bool) -> np.ndarray | None:
+        """The first (native) backend's optimal shares at the current lam, not verified; None
+        when it fails or returns another status (then the point goes through the attempts
+        loop)."""
+        backend = plan[3][0]
+        try:
+            out = self._run(backend, plan[1], plan[2], verbose=verbose,
+                            **plan[4][backend.name])
+        except SolverError:
+            return None
+        return self._optimal_shares(out, plan[1])
+
+    def _verify_points(self, pending: list[tuple[int, float, Any, np.ndarray, FrontierPoint]]
+                       | None, points: list[Any], plan: tuple[Any, ...], requested: str | None,
+                       verbose: bool) -> None:
+        """Verify the frontier's pending native answers, all in one pass per constraint
+        (:func:`~hedgeopt.result.verify_many`: each column's violations are those
+        :func:`~hedgeopt.result.verify` finds), and tabulate those that hold.
+
+        A point that fails is solved again through the attempts loop from the same warm
+        start: its native answer again, verified on its own, then the other backends, so its
+        row, its ``solver`` and any error are those of a point solved and verified alone. The
+        problem's lam and warm start are given back; ``pending`` is emptied.
+        """
+        if not pending:
+            return
+        found = verify_many(np.column_stack([p[3] for p in pending]), self.ctx,
+                            self.constraints, plan[0])
+        lam, warm = self.lam, self._warm
+        try:
+            for (i, at, guess, _, point), bad in zip(pending, found, strict=True):
+                if not bad:
+                    points[i] = point
+                    continue
+                self.lam, self._warm = at, guess
+                qp = self.quadratic(plan[1], low_rank=True, rows=True)
+                points[i] = self._solve_continuous(
+                    plan[1], qp, *plan[3:], requested=requested, tol=plan[0], verbose=verbose,
+                    start=time.perf_counter(), build=self._frontier_row)
+        finally:
+            self.lam, self._warm = lam, warm
+            pending.clear()
 
     def _frontier_row(self, shares: np.ndarray, backend: Backend, out: Outcome,
                       attempts: list[str], *, tol: float, start: float) -> FrontierPoint:
@@ -573,6 +622,8 @@ class HedgeProblem:
         # and the path it extrapolates from on the way down
         firsts: list[tuple[float, Any]] = []
         own = self._warm  # the warm start of the problem's own lam, given back at the end
+        # (position, lam, warm start, shares, point) of native answers not yet verified
+        pending: list[tuple[int, float, Any, np.ndarray, FrontierPoint]] | None = None
         try:
             with contextlib.ExitStack() as limit:
                 for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
@@ -591,19 +642,30 @@ class HedgeProblem:
                             # one BLAS limit for all the points' active-set QPs (entered after
                             # the Gram, which keeps every thread) instead of one per solve
                             limit.enter_context(solver_blas_threads())
+                            pending = []  # native answers: verified together (_verify_points)
                     elif plan[1] is not None and plan[2] is not None:
                         plan = (*plan[:2], self.quadratic(plan[1], low_rank=True, rows=True),
                                 *plan[3:])
                     if pos == turn and firsts:  # back to the first point, the other way
                         self._warm, path = firsts[0][1], firsts[::-1]
                     self._predict_warm(path, lam, plan[1])
-                    points[i] = self._solve_continuous(
-                        *plan[1:], requested=solver, tol=plan[0], verbose=verbose, start=start,
-                        build=self._frontier_row)
+                    guess = self._warm
+                    shares = None if pending is None else self._native_shares(plan, verbose)
+                    if shares is not None and pending is not None:
+                        point = self._point(shares, plan[3][0].name)
+                        pending.append((i, lam, guess, shares, point))
+                    else:  # no native answer: this point's attempts loop, after the earlier ones
+                        self._verify_points(pending, points, plan, solver, verbose)
+                        self._warm = guess
+                        points[i] = self._solve_continuous(
+                            *plan[1:], requested=solver, tol=plan[0], verbose=verbose,
+                            start=start, build=self._frontier_row)
                     if getattr(self._warm, "status", None) == "optimal":  # the native answer
                         path = [*path[-2:], (lam, self._warm)]
                         if pos == len(firsts) and pos < 3:
                             firsts.append((lam, self._warm))
+                if plan is not None:
+                    self._verify_points(pending, points, plan, solver, verbose)
         finally:
             self.lam = keep
             if getattr(own, "status", None) == "optimal" and not self.integer:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgeopt.constraints.base import Constraint
+from hedgeopt.constraints.base import Constraint, shares_matrix
 from hedgeopt.context import HedgeContext
 from hedgeopt.display import fmt_squared_dollars, format_frame, html_block, text_block
 from hedgeopt.exceptions import VerificationError
@@ -17,7 +17,7 @@ from hedgeopt.exposure import sector_exposure
 from hedgeopt.metrics import evaluate, window_metrics, window_objective
 from hedgeopt.text import fmt_count, fmt_date, fmt_float, fmt_money, fmt_percent, fmt_seconds
 
-__all__ = ["HedgeResult", "verify"]
+__all__ = ["HedgeResult", "verify", "verify_many"]
 
 
 def verify(shares: np.ndarray, ctx: HedgeContext, constraints: list[Constraint], tol: float,
@@ -36,6 +36,20 @@ def verify(shares: np.ndarray, ctx: HedgeContext, constraints: list[Constraint],
             + "; ".join(violations[:5])
         )
     return violations
+
+
+def verify_many(shares: np.ndarray, ctx: HedgeContext, constraints: list[Constraint],
+                tol: float) -> list[list[str]]:
+    """The violations of each column of an N x K share matrix: entry ``k`` is what
+    :func:`verify` returns for ``shares[:, k]`` (with ``raise_on_violation=False``), in the
+    same order, from one :meth:`~hedgeopt.constraints.base.Constraint.check_many` per
+    constraint (batched for linear constraints, column by column for the others)."""
+    S = shares_matrix(shares, ctx)
+    out: list[list[str]] = [[] for _ in range(S.shape[1])]
+    for c in constraints:
+        for found, more in zip(out, c.check_many(S, ctx, tol), strict=True):
+            found.extend(more)
+    return out
 
 
 class _LazyMetrics:

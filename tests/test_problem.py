@@ -478,39 +478,59 @@ def test_frontier_rows_are_the_points_metrics(market):
 
 
 def test_frontier_verifies_every_point(market, monkeypatch):
-    """A point whose solution breaks a constraint is not tabulated (verification per point):
-    the frontier goes on to the next backend for that point alone."""
+    """A point whose native answer breaks a constraint is not tabulated: the one batched
+    verification of the points' native answers flags it, and that point alone is solved again
+    through the attempts loop (native answer verified on its own, then the next backend,
+    verified too); its row is what a solve at that lam gives, the others are untouched."""
     prices, basket, sectors = market
-    prob = ho.HedgeProblem(prices, basket, lam=0.3,
-                           constraints=[ho.Budget(), ho.LongOnly()])
+    cons = [ho.Budget(), ho.LongOnly()]
+    prob = ho.HedgeProblem(prices, basket, lam=0.3, constraints=cons)
+    lams = [0.0, 0.5, 1.0]
+    clean = prob.frontier(lams, quiet=True)
     import hedgeopt.problem as hp
 
-    calls = []
-    real_verify = hp.verify
+    calls, batches = [], []
+    real_verify, real_many = hp.verify, hp.verify_many
 
     def spy(shares, ctx, constraints, tol, solver, **kw):
         calls.append(solver)
         return real_verify(shares, ctx, constraints, tol, solver, **kw)
 
+    def spy_many(shares, *args, **kw):
+        found = real_many(shares, *args, **kw)
+        batches.append((shares.shape, [bool(f) for f in found]))
+        return found
+
     real_native = hp.solve_native
 
     def short_at_half(*args, **kwargs):
         out, warm = real_native(*args, **kwargs)
-        if prob.lam == 0.5:  # a "solution" that shorts the first name: must not be tabulated
+        if owner[0].lam == 0.5:  # a "solution" that shorts the first name: not tabulated
             out.weights = out.weights.copy()
             out.weights[0] = -0.01
         return out, warm
 
     monkeypatch.setattr(hp, "verify", spy)
+    monkeypatch.setattr(hp, "verify_many", spy_many)
     monkeypatch.setattr(hp, "solve_native", short_at_half)
-    table = prob.frontier([0.0, 0.5, 1.0], quiet=True)
-    assert calls[:2] == ["ACTIVESET", "ACTIVESET"] and calls[-1] == "ACTIVESET"
-    assert len(calls) == 4 and calls[2] != "ACTIVESET"  # the next backend, verified too
-    assert list(table["solver"]) == ["ACTIVESET", calls[2], "ACTIVESET"]
+    owner = [prob]
+    prob.warm_start = None  # the same walk as the clean frontier's (up from the smallest lam)
+    table = prob.frontier(lams, quiet=True)
+    assert [(shape, sum(bad)) for shape, bad in batches] == [((prices.shape[1], 3), 1)]
+    assert len(calls) == 2 and calls[0] == "ACTIVESET" and calls[1] != "ACTIVESET"
+    assert list(table["solver"]) == ["ACTIVESET", calls[1], "ACTIVESET"]
+    # the point's row is that of a solve at lam 0.5 with the same broken native answer
+    alone = ho.HedgeProblem(prices, basket, lam=0.5, constraints=cons)
+    owner[0] = alone
+    res = alone.solve()
+    assert res.solver == table["solver"][1] and "ACTIVESET" in res.attempts[0]
+    assert table["objective"][1] == res.objective
+    assert not res.violations
     monkeypatch.undo()
-    for lam, row in zip([0.0, 0.5, 1.0], table.itertuples(), strict=True):
-        exact = ho.HedgeProblem(prices, basket, lam=lam,
-                                constraints=[ho.Budget(), ho.LongOnly()]).solve()
+    for k in (0, 2):  # the other rows: as without the broken point, bit for bit
+        assert table.iloc[k].equals(clean.iloc[k])
+    for lam, row in zip(lams, table.itertuples(), strict=True):
+        exact = ho.HedgeProblem(prices, basket, lam=lam, constraints=cons).solve()
         assert row.objective == pytest.approx(exact.objective, rel=1e-6)
 
 

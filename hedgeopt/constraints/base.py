@@ -36,7 +36,19 @@ from hedgeopt.validation import as_dollars, as_float, as_fraction
 __all__ = [
     "AbsoluteRows", "Constraint", "LinearConstraint", "LinearForm", "arguments_fixed", "as_dollars",
     "as_float", "as_fraction", "feasible_point", "merge_forms", "piecewise_form", "shares_array",
+    "shares_matrix",
 ]
+
+
+def shares_matrix(shares: Any, ctx: HedgeContext) -> np.ndarray:
+    """An N x K matrix of share vectors (one per column, rows in the order of ``ctx.tickers``)
+    as a float array; another shape or a NaN or infinite entry raises :class:`InputError`."""
+    out = np.asarray(shares, dtype=float)
+    if out.ndim != 2 or out.shape[0] != ctx.n_assets or not np.isfinite(out).all():
+        raise InputError(f"shares must be a matrix of finite numbers with {ctx.n_assets} rows "
+                         f"(one per ticker, in their order) and one column per share vector",
+                         field="shares")
+    return out
 
 
 def shares_array(shares: Any, ctx: HedgeContext) -> np.ndarray:
@@ -223,6 +235,13 @@ class Constraint(ABC):
     def check(self, shares: Any, ctx: HedgeContext, tol: float = 1e-6) -> list[str]:
         """Violations of ``shares`` in user units; ``tol`` is relative to the notional."""
 
+    def check_many(self, shares: np.ndarray, ctx: HedgeContext, tol: float = 1e-6
+                   ) -> list[list[str]]:
+        """:meth:`check` of each column of an N x K share matrix: one list of violations per
+        column, each the list ``check`` gives for that column (here: by calling it)."""
+        S = shares_matrix(shares, ctx)
+        return [self.check(S[:, k], ctx, tol) for k in range(S.shape[1])]
+
     def linear(self, ctx: HedgeContext) -> LinearForm | None:
         """The constraint as a :class:`LinearForm`, or None when it is not polyhedral."""
         return None
@@ -350,6 +369,45 @@ class LinearConstraint(Constraint):
                         f"{self!r}: {label} is ${value[j] * ctx.notional:,.2f}, above "
                         f"${form.hi[j] * ctx.notional:,.2f}"
                     )
+        return out
+
+
+    def check_many(self, shares: np.ndarray, ctx: HedgeContext, tol: float = 1e-6
+                   ) -> list[list[str]]:
+        """:meth:`check` of each column of an N x K share matrix, the comparisons of all
+        columns in one pass.
+
+        The bounds are compared with the same floating-point operations as :meth:`check`
+        (elementwise, so bit for bit). The rows' products come from one matrix product, whose
+        sums may round differently from the vector product ``check`` forms; any summation of
+        ``N`` terms is within ``N eps sum_i |a_i w_i|`` of the exact one, so a column whose
+        every row clears its limits by twice that is one that ``check`` passes too. Every other
+        column (a bound flagged, a row violated or within that margin of its limit) is handed
+        to :meth:`check` itself, which builds the messages: the result is exactly
+        ``[check(S[:, k]) for k]``. A subclass that overrides :meth:`check` is checked column
+        by column through its own method.
+        """
+        if type(self).check is not LinearConstraint.check:
+            return super().check_many(shares, ctx, tol)
+        S = shares_matrix(shares, ctx)
+        form = self._check_form(ctx)  # never the form object the solve used
+        W = S * ctx.p_ref[:, None] / ctx.notional  # weights_from_shares, column by column
+        with np.errstate(invalid="ignore"):
+            below = form.lb[:, None] - W > tol
+            above = W - form.ub[:, None] > tol
+        flagged = below.any(axis=0) | above.any(axis=0)
+        if flagged.any():  # an infinite bound is never violated (see check)
+            flagged = ((below & np.isfinite(form.lb)[:, None]).any(axis=0)
+                       | (above & np.isfinite(form.ub)[:, None]).any(axis=0))
+        if form.A.shape[0]:
+            V = form.A @ W
+            margin = (2.0 * form.A.shape[1] * np.finfo(float).eps) * (np.abs(form.A)
+                                                                        @ np.abs(W))
+            flagged |= ((V - margin < (form.lo - tol)[:, None])
+                        | (V + margin > (form.hi + tol)[:, None])).any(axis=0)
+        out: list[list[str]] = [[] for _ in range(S.shape[1])]
+        for k in flagged.nonzero()[0]:
+            out[k] = self.check(S[:, k], ctx, tol)
         return out
 
 
