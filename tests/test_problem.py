@@ -649,3 +649,81 @@ def test_frontier_sees_a_constraint_series_changed_in_place(market):
                 solver="CLARABEL")
         assert row.objective == pytest.approx(cold.objective, rel=1e-6)
         assert row.objective > old.objective * (1 + 1e-6)  # the new cap binds
+
+
+def test_frontier_verifies_against_a_changed_argument(market, monkeypatch):
+    """The batched verification reads the arguments at each frontier: after ``max_weight``
+    is lowered, the first frontier's native answers replayed in the second are checked
+    against the new cap; those that break it are re-solved (the fallback's answers, which
+    hold), those that keep it stay (a stale form would have kept them all)."""
+    prices, basket, sectors = market
+    cap = ho.SectorCap(sectors, max_weight=0.3)
+    prob = ho.HedgeProblem(prices, basket, lam=0.3, constraints=[ho.Budget(), ho.LongOnly(),
+                                                                 cap])
+    lams = [0.0, 0.5, 1.0]
+    import hedgeopt.problem as hp
+
+    real_native, answers = hp.solve_native, {}
+
+    def record(*args, **kwargs):
+        out, warm = real_native(*args, **kwargs)
+        answers[prob.lam] = out.weights.copy()
+        return out, warm
+
+    monkeypatch.setattr(hp, "solve_native", record)
+    before = prob.frontier(lams, quiet=True)
+    assert set(before["solver"]) == {"ACTIVESET"}
+    labels = sectors.reindex(prices.columns).to_numpy()
+    top = {lam: max(w[labels == s].sum() for s in set(labels)) for lam, w in answers.items()}
+    new = (min(top.values()) + max(top.values())) / 2  # some old answers break it, some not
+    cap.max_weight = new
+
+    def replay(*args, **kwargs):
+        out, warm = real_native(*args, **kwargs)
+        out.weights = answers[prob.lam].copy()  # the old cap's answer
+        return out, warm
+
+    monkeypatch.setattr(hp, "solve_native", replay)
+    after = prob.frontier(lams, quiet=True)
+    monkeypatch.undo()
+    broken = [top[lam] > new + 1e-6 for lam in lams]
+    assert any(broken) and not all(broken)
+    for row, bad in zip(after.itertuples(), broken, strict=True):
+        assert (row.solver != "ACTIVESET") == bad
+        if bad:
+            cold = ho.HedgeProblem(prices, basket, lam=row.lam, constraints=[
+                ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=new)]).solve()
+            assert row.objective == pytest.approx(cold.objective, rel=1e-5)
+
+
+def test_frontier_point_without_a_native_answer_takes_the_attempts_loop(market, monkeypatch):
+    """A point whose native solve fails is solved through the attempts loop (after the
+    points before it are verified): its row is the next backend's, as for a solve at that
+    lam with the same failure; the other rows are the native answers, bit for bit."""
+    prices, basket, sectors = market
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)]
+    prob = ho.HedgeProblem(prices, basket, lam=0.3, constraints=cons)
+    lams = [0.0, 0.25, 0.5, 0.75, 1.0]
+    clean = prob.frontier(lams, quiet=True)
+    import hedgeopt.problem as hp
+
+    real_native, owner = hp.solve_native, [prob]
+
+    def fails_at_half(*args, **kwargs):
+        if owner[0].lam == 0.5:
+            raise ho.SolverError("no answer at 0.5")
+        return real_native(*args, **kwargs)
+
+    monkeypatch.setattr(hp, "solve_native", fails_at_half)
+    prob.warm_start = None
+    table = prob.frontier(lams, quiet=True)
+    owner[0] = alone = ho.HedgeProblem(prices, basket, lam=0.5, constraints=cons)
+    res = alone.solve()
+    monkeypatch.undo()
+    assert res.solver != "ACTIVESET" and "no answer at 0.5" in res.attempts[0]
+    assert table["solver"][2] == res.solver and table["objective"][2] == res.objective
+    for k in (0, 1):  # before it on the walk: the same answers
+        assert table.iloc[k].equals(clean.iloc[k])
+    for k in (3, 4):  # after it: warm-started from elsewhere, the same optimum
+        assert table["solver"][k] == "ACTIVESET"
+        assert table["objective"][k] == pytest.approx(clean["objective"][k], rel=1e-9)

@@ -203,3 +203,30 @@ def test_lazy_metrics_are_the_eager_metrics(market):
 
     again = ho.HedgeResult(ctx=ctx, **record_of(res))
     pd.testing.assert_series_equal(again.metrics, eager, check_exact=True)
+
+
+def test_verify_many_is_verify_of_every_column(market):
+    """The batched verification of a share matrix gives each column exactly the list (order
+    and messages) that verify gives it alone, for linear constraints (batched), a linear one
+    with its own check, and constraints with no linear form (column by column)."""
+    from hedgeopt.result import verify, verify_many
+
+    prices, basket, sectors = market
+    ctx = ho.HedgeContext(prices, basket)
+    n = prices.shape[1]
+    current = pd.Series(1000.0, index=prices.columns)
+    cons = [ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3),
+            ho.Turnover(current, max_dollars=5e6), ho.Leverage(gross=1.2),
+            ho.MaxParticipation(pd.Series(2e4, index=prices.columns), 0.5)]
+    rng = np.random.default_rng(2)
+    W = rng.uniform(-0.05, 0.12, (n, 120))
+    W[:, :60] = np.abs(W[:, :60]) / np.abs(W[:, :60]).sum(axis=0)  # long and on budget
+    S = W * ctx.notional / ctx.p_ref[:, None]
+    got = verify_many(S, ctx, cons, 1e-6)
+    want = [verify(S[:, k], ctx, cons, 1e-6, "X", raise_on_violation=False)
+            for k in range(S.shape[1])]
+    assert got == want
+    owners = {m.split("(")[0] for col in want for m in col}
+    assert owners == {"Budget", "LongOnly", "SectorCap", "Turnover", "Leverage",
+                      "MaxParticipation"}  # every constraint found something somewhere
+    assert verify_many(S[:, :0], ctx, cons, 1e-6) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import hedgeopt as ho
+from hedgeopt.constraints.base import feasible_point
 
 
 def test_check_never_reads_the_form_the_solve_used(tiny):
@@ -172,3 +173,115 @@ def test_arguments_fixed_is_per_thread(tiny):
     assert seen == [True] and not _fixed_keys()
     cap.max_weight = 0.5
     assert len(cap.check(shares, ctx)) == 1  # no stale key anywhere
+
+
+def _kind(msg: str) -> str:
+    """Which side a message of check reports: lb, ub, lo or hi."""
+    for key, kind in ((" below lower ", "lb"), (" above upper ", "ub"), (", below $", "lo"),
+                      (", above $", "hi")):
+        if key in msg:
+            return kind
+    raise AssertionError(msg)
+
+
+def test_check_many_is_check_of_every_column():
+    """The batched check of an N x K share matrix gives, column by column, exactly the list
+    check gives (messages, order and all): finite and infinite bounds (+inf lower and -inf
+    upper ones included), equality, one-sided and two-sided rows, violations of every kind and
+    clean columns."""
+    rng = np.random.default_rng(5)
+    n, k = 12, 400
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=n, n_days=30, n_sectors=2,
+                                                     seed=5)
+    ctx = ho.HedgeContext(prices, basket)
+    inf = np.inf
+    lb = rng.uniform(-0.2, 0.0, n)
+    ub = rng.uniform(0.05, 0.3, n)
+    lb[[1, 2]], ub[[3, 4]] = -inf, inf
+    lb[5], ub[6] = inf, -inf  # "exceeded" by every weight, never reported
+    A = rng.normal(size=(5, n))
+    A[0] = 1.0
+    lo = np.array([1.0, -inf, -0.2, 0.1, -inf])
+    hi = np.array([1.0, 0.4, inf, 0.5, inf])  # equality, upper, lower, two-sided, free
+    form = ho.LinearForm(lb, ub, A, lo, hi, ["budget", "upper", "lower", "band"])
+    c = _Mixed(form)
+    W = rng.uniform(-0.05, 0.15, (n, k))
+    W *= rng.uniform(0.7, 1.3, k) / W.sum(axis=0)  # budgets around 1
+    plain = ho.LinearForm(lb.copy(), ub.copy(), A, lo, hi)
+    plain.lb[5], plain.ub[6] = -inf, inf
+    x = feasible_point(plain)
+    assert x is not None
+    W[:, :3] = x[:, None] * np.array([1.0, 1.0 + 1e-9, 1.0 - 1e-9])  # clean columns
+    S = W * ctx.notional / ctx.p_ref[:, None]
+    got = c.check_many(S, ctx, tol=1e-6)
+    want = [c.check(S[:, j], ctx, tol=1e-6) for j in range(k)]
+    assert got == want
+    kinds = {_kind(m) for col in want for m in col}
+    assert kinds == {"lb", "ub", "lo", "hi"}
+    assert any("budget" in m for col in want for m in col)  # the equality row, both sides
+    assert want[:3] == [[], [], []] and all(col for col in want[3:])
+    flat = [m for col in want for m in col]
+    assert not any(ctx.tickers[5] in m.split(":")[1].split(" holds")[0] for m in flat
+                   if _kind(m) == "lb")
+    # a column exactly at its limits and one a hair beyond (tol 0): check's own verdicts
+    edge = ctx.shares_from_weights(x)  # a vertex: on some of its limits
+    M = np.column_stack([edge, edge * (1 + 1e-15), edge * (1 - 1e-15)])
+    assert c.check_many(M, ctx, tol=0.0) == [c.check(M[:, j], ctx, tol=0.0) for j in range(3)]
+
+
+def test_check_many_rows_are_judged_by_checks_own_product():
+    """The rows' matrix product rounds differently from check's vector product in the last
+    bits: limits placed exactly on the matrix product's values, where check's larger value is
+    a violation (tol 0), are still reported for those columns, as check reports them."""
+    rng = np.random.default_rng(9)
+    n, k, m = 300, 64, 40
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=n, n_days=30, n_sectors=2,
+                                                     seed=9)
+    ctx = ho.HedgeContext(prices, basket)
+    A = rng.normal(size=(m, n))
+    S = rng.normal(size=(n, k)) * ctx.notional / ctx.p_ref[:, None] / n
+    W = S * ctx.p_ref[:, None] / ctx.notional
+    V = A @ W
+    v = np.column_stack([A @ (S[:, j] * ctx.p_ref / ctx.notional) for j in range(k)])
+    rows, cols = np.nonzero(v > V)  # where check's value is the larger one
+    assert len(rows), "the two products agree everywhere: no case to test"
+    picked: dict[int, int] = {}
+    for j, col in zip(rows, cols, strict=True):
+        picked.setdefault(int(j), int(col))
+    for j, col in list(picked.items())[:6]:
+        hi = np.full(m, np.inf)
+        hi[j] = V[j, col]  # the matrix product sits on the limit, check's value just above
+        form = ho.LinearForm(np.full(n, -np.inf), np.full(n, np.inf), A, np.full(m, -np.inf),
+                             hi, [f"row {i}" for i in range(m)])
+        c = _Mixed(form)
+        got = c.check_many(S, ctx, tol=0.0)
+        assert got == [c.check(S[:, i], ctx, tol=0.0) for i in range(k)]
+        assert got[col] == [c.check(S[:, col], ctx, tol=0.0)[0]]
+        assert got[col][0].startswith(f"{c!r}: row {j} is")
+
+
+def test_check_many_uses_an_overridden_check():
+    """A linear constraint with a check of its own (as MaxParticipation and ExposureLimit
+    have) is checked column by column through that method, never by the batched form."""
+
+    class Own(_Mixed):
+        def check(self, shares, ctx, tol=1e-6):
+            return [f"own {float(np.sum(shares)):.3f}"]
+
+    prices, basket, _ = ho.datasets.synthetic_market(n_assets=4, n_days=20, n_sectors=2,
+                                                     seed=1)
+    ctx = ho.HedgeContext(prices, basket)
+    c = Own(ho.LinearForm.free(4))
+    S = np.arange(8.0).reshape(4, 2)
+    assert c.check_many(S, ctx) == [["own 12.000"], ["own 16.000"]]
+
+
+def test_check_many_refuses_a_matrix_of_another_shape(tiny):
+    import pytest
+
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    for bad in (np.zeros(3), np.zeros((2, 4)), np.full((3, 2), np.nan)):
+        with pytest.raises(ho.InputError, match="3 rows") as err:
+            ho.LongOnly().check_many(bad, ctx)
+        assert err.value.field == "shares"
