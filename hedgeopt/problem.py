@@ -346,30 +346,24 @@ class HedgeProblem:
         if guess is not None:
             self._warm = guess
 
-    def _native_shares(self, plan: tuple[Any, ...], verbose: bool) -> np.ndarray | None:
-        """The first (native) backend's optimal shares at the current lam, not verified; None
-        when it fails or returns another status (then the point goes through the attempts
-        loop)."""
+    def _native_point(self, plan: tuple[Any, ...], verbose: bool
+                      ) -> tuple[np.ndarray, FrontierPoint] | None:
+        """The first (native) backend's optimal shares at the current lam and their point, not
+        yet verified (None when it fails or gives another status: the attempts loop takes it)."""
         backend = plan[3][0]
         try:
-            out = self._run(backend, plan[1], plan[2], verbose=verbose,
-                            **plan[4][backend.name])
+            out = self._run(backend, *plan[1:3], verbose=verbose, **plan[4][backend.name])
         except SolverError:
             return None
-        return self._optimal_shares(out, plan[1])
+        shares = self._optimal_shares(out, plan[1])
+        return None if shares is None else (shares, self._point(shares, backend.name))
 
-    def _verify_points(self, pending: list[tuple[int, float, Any, np.ndarray, FrontierPoint]]
-                       | None, points: list[Any], plan: tuple[Any, ...], requested: str | None,
-                       verbose: bool) -> None:
-        """Verify the frontier's pending native answers, all in one pass per constraint
-        (:func:`~hedgeopt.result.verify_many`: each column's violations are those
-        :func:`~hedgeopt.result.verify` finds), and tabulate those that hold.
-
-        A point that fails is solved again through the attempts loop from the same warm
-        start: its native answer again, verified on its own, then the other backends, so its
-        row, its ``solver`` and any error are those of a point solved and verified alone. The
-        problem's lam and warm start are given back; ``pending`` is emptied.
-        """
+    def _verify_points(self, pending: _Pending | None, points: list[Any], plan: tuple[Any, ...],
+                       requested: str | None, verbose: bool) -> None:
+        """Verify the pending native answers, one pass per constraint (:func:`verify_many`),
+        and tabulate those that hold. One that fails is solved again by the attempts loop from
+        its warm start (native answer verified alone, then the other backends): its row,
+        ``solver`` and errors are a lone point's. lam and the warm start are given back."""
         if not pending:
             return
         found = verify_many(np.column_stack([p[3] for p in pending]), self.ctx,
@@ -622,8 +616,7 @@ class HedgeProblem:
         # and the path it extrapolates from on the way down
         firsts: list[tuple[float, Any]] = []
         own = self._warm  # the warm start of the problem's own lam, given back at the end
-        # (position, lam, warm start, shares, point) of native answers not yet verified
-        pending: list[tuple[int, float, Any, np.ndarray, FrontierPoint]] | None = None
+        pending: _Pending | None = None  # native answers not yet verified
         try:
             with contextlib.ExitStack() as limit:
                 for pos, i in enumerate(progress(order, desc="frontier", quiet=quiet)):
@@ -650,10 +643,9 @@ class HedgeProblem:
                         self._warm, path = firsts[0][1], firsts[::-1]
                     self._predict_warm(path, lam, plan[1])
                     guess = self._warm
-                    shares = None if pending is None else self._native_shares(plan, verbose)
-                    if shares is not None and pending is not None:
-                        point = self._point(shares, plan[3][0].name)
-                        pending.append((i, lam, guess, shares, point))
+                    answer = None if pending is None else self._native_point(plan, verbose)
+                    if answer is not None and pending is not None:
+                        pending.append((i, lam, guess, *answer))
                     else:  # no native answer: this point's attempts loop, after the earlier ones
                         self._verify_points(pending, points, plan, solver, verbose)
                         self._warm = guess
@@ -698,6 +690,8 @@ class HedgeProblem:
                 f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
 
 
+#: A frontier's native answers not yet verified: (position, lam, warm start, shares, point).
+_Pending = list[tuple[int, float, Any, np.ndarray, FrontierPoint]]
 #: Seconds kept back from the whole-share backends for verifying their answer.
 _VERIFY_SECONDS = 0.05
 def _time_limit(value: Any) -> float:
