@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import blas
 
+from hedgeopt import arrays
 from hedgeopt.dates import is_iso_date, looks_like_date
 from hedgeopt.defaults import DEFAULT_PNL
 from hedgeopt.exceptions import InputError
@@ -283,7 +284,9 @@ class HedgeContext:
         self.basket: pd.Series = basket
         self.tickers: pd.Index = prices.columns
         self.dates: pd.Index = prices.index
-        self.P: np.ndarray = np.ascontiguousarray(prices.to_numpy(dtype=float))
+        values = prices.to_numpy(dtype=float)
+        #: T x N prices, C-ordered (a copy in huge pages when the frame's are not)
+        self.P: np.ndarray = values if values.flags.c_contiguous else _c_copy(values)
         self.B: np.ndarray = basket.to_numpy(dtype=float)
         self.ref: int = _reference_row(reference, prices.index)
         self.reference_date = prices.index[self.ref]
@@ -359,13 +362,14 @@ class HedgeContext:
         Both blocks are formed in one fresh ``(2T - 1) x (N + 1)`` array (the levels its first
         ``T`` rows, the differences the rest: two C-ordered views) and centred and scaled there,
         with no temporaries (:attr:`augmented` is not kept, nor a difference array). A fresh
-        array is page-faulted in at its first touch, 4 KB at a time, unless it has at least
-        4 MiB: numpy then asks the kernel for huge pages (``madvise``). On the desk row
-        (N=500, T=756) the two 3 MB blocks took 1,447 faults, ~4.7 ms of a ~36 ms first
-        solve; as one 6 MB array they take none.
+        array is page-faulted in at its first touch, 4 KB at a time, unless it lies in huge
+        pages (:func:`hedgeopt.arrays.empty`). On the desk row (N=500, T=756) the two 3 MB
+        blocks took 1,447 faults, ~4.7 ms of a ~36 ms first solve; in one array, in huge
+        pages, they take none (with the Grams and the prices' copy in huge pages too, the
+        solve's faults went from 4,144 to ~1,000-1,400, and its time from ~36 to ~28 ms).
         """
         T, m = self.n_obs, self.n_assets + 1
-        stacked = np.empty((2 * T - 1, m))
+        stacked = arrays.empty((2 * T - 1, m))
         X, D = stacked[:T], stacked[T:]  # X becomes the levels block
         self._relative(out=X)
         if self.pnl == "reference":
@@ -382,7 +386,7 @@ class HedgeContext:
         """The Gram matrices ``H_0`` (levels) and ``H_1`` (differences); computed once."""
         levels, diffs = self.blocks
         m = levels.shape[1]
-        pair = np.empty((2, m, m))  # one array (huge pages from 4 MiB on: see blocks)
+        pair = arrays.empty((2, m, m))  # one array (in huge pages: see blocks)
         return GramPair(levels=_syrk(levels, out=pair[0]), diffs=_syrk(diffs, out=pair[1]))
 
     def scaled_objective(self, w: np.ndarray, lam: float) -> float:
@@ -419,6 +423,13 @@ def _weighted_centred(X: np.ndarray, half_life: float | None, *, in_place: bool 
         mean, scale = a @ X, np.sqrt(a / (1.0 - a @ a))[:, None]
     out = np.subtract(X, mean, out=X if in_place else None)
     out *= scale
+    return out
+
+
+def _c_copy(A: np.ndarray) -> np.ndarray:
+    """A C-ordered copy of ``A`` (in huge pages when it is large: see :mod:`hedgeopt.arrays`)."""
+    out = arrays.empty(A.shape)
+    np.copyto(out, A)
     return out
 
 

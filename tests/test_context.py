@@ -553,6 +553,17 @@ def test_gram_combined_scaled_in_place_is_the_numpy_sum(market, lam):
     assert got is not g.combined(lam, 2.5) and not np.shares_memory(got, g.diffs)
 
 
+def test_prices_are_a_c_ordered_copy_of_the_frames_values(market):
+    """A frame's values are column-ordered (pandas keeps a block per dtype, tickers first):
+    ``ctx.P`` is a C-ordered copy, equal to them and not sharing their memory."""
+    prices, basket, _ = market
+    values = prices.to_numpy(dtype=float)
+    ctx = ho.HedgeContext(prices, basket)
+    assert ctx.P.flags.c_contiguous
+    np.testing.assert_array_equal(ctx.P, values)
+    assert values.flags.c_contiguous or not np.shares_memory(ctx.P, values)
+
+
 def test_blocks_and_grams_live_in_one_array_each(market):
     """The two blocks are row views of one stacked array and the two Grams slices of one
     ``2 x m x m`` array (fresh arrays of >= 4 MiB get huge pages: one array is not faulted in
