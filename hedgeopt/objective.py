@@ -209,10 +209,9 @@ class TrackingObjective:
             low, q_low, c_low = self._low_rank[1]
             return low, q_low.copy(), c_low
         if self._horizon is None and self._shrinkage == 0:  # scaled as it is formed
-            H = ctx.gram.combined(self.lam, 2.0 / s)
-            # C order once here: every QP of the solve (the sign rounds) takes row blocks of Q,
-            # and solve_qp would otherwise copy the strided view at each call
-            return np.ascontiguousarray(H[:-1, :-1]), -H[:-1, -1], 0.5 * float(H[-1, -1])
+            # Q in C order: every QP of the solve (the sign rounds) takes row blocks of it
+            col = ctx.gram.border(self.lam, 2.0 / s)
+            return ctx.gram.instruments(self.lam, 2.0 / s), -col[:-1], 0.5 * float(col[-1])
         H = self.gram(ctx)
         Q = H[:-1, :-1] * (2.0 / s)
         q = H[:-1, -1] * (-2.0 / s)

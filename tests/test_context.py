@@ -553,6 +553,55 @@ def test_gram_combined_scaled_in_place_is_the_numpy_sum(market, lam):
     assert got is not g.combined(lam, 2.5) and not np.shares_memory(got, g.diffs)
 
 
+def test_prices_are_a_c_ordered_copy_of_the_frames_values(market):
+    """A frame's values are column-ordered (pandas keeps a block per dtype, tickers first):
+    ``ctx.P`` is a C-ordered copy, equal to them and not sharing their memory."""
+    prices, basket, _ = market
+    values = prices.to_numpy(dtype=float)
+    ctx = ho.HedgeContext(prices, basket)
+    assert ctx.P.flags.c_contiguous
+    np.testing.assert_array_equal(ctx.P, values)
+    assert values.flags.c_contiguous or not np.shares_memory(ctx.P, values)
+
+
+def test_blocks_and_grams_live_in_one_array_each(market):
+    """The two blocks are row views of one stacked array and the two Grams slices of one
+    ``2 x m x m`` array (fresh arrays of >= 4 MiB get huge pages: one array is not faulted in
+    4 KB at a time), each C-ordered, the Grams equal to their own products."""
+    prices, basket, _ = market
+    ctx = ho.HedgeContext(prices, basket)
+    levels, diffs = ctx.blocks
+    assert levels.base is not None and levels.base is diffs.base
+    assert levels.base.shape == (2 * ctx.n_obs - 1, ctx.n_assets + 1)
+    assert levels.flags.c_contiguous and diffs.flags.c_contiguous
+    g = ctx.gram
+    assert g.levels.base is not None and g.levels.base is g.diffs.base
+    np.testing.assert_array_equal(g.levels, levels.T @ levels)
+    np.testing.assert_array_equal(g.diffs, diffs.T @ diffs)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("band", [64, 7, 1000])
+def test_gram_instruments_and_border_are_the_blocks_of_combined(market, lam, band, monkeypatch):
+    """``instruments`` (formed in bands) and ``border`` are ``combined``'s ``[:N, :N]`` block
+    and last column, to the last bit but for daxpy's fused tail, whatever the band height
+    (one band, several, a band taller than N)."""
+    import hedgeopt.context as context
+
+    monkeypatch.setattr(context, "BAND_ROWS", band)
+    prices, basket, _ = market
+    g = ho.HedgeContext(prices, basket).gram
+    n = g.levels.shape[0] - 1
+    whole = g.combined(lam, 2.5)
+    Q = g.instruments(lam, 2.5)
+    assert Q.shape == (n, n) and Q.flags.c_contiguous and not np.shares_memory(Q, g.levels)
+    tol = 1e-15 * np.abs(whole).max()
+    np.testing.assert_allclose(Q, whole[:n, :n], rtol=0, atol=tol)
+    np.testing.assert_allclose(Q, 2.5 * ((1 - lam) * g.diffs + lam * g.levels)[:n, :n],
+                               rtol=1e-14, atol=tol)
+    np.testing.assert_allclose(g.border(lam, 2.5), whole[:, -1], rtol=0, atol=tol)
+
+
 def test_scaled_objective_times_notional_squared_is_dollar_objective(market, ref):
     prices, basket, _ = market
     ctx = ho.HedgeContext(prices, basket)
