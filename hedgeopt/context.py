@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import blas
 
-from hedgeopt.arrays import empty as empty_array
 from hedgeopt.dates import is_iso_date, looks_like_date
 from hedgeopt.defaults import DEFAULT_PNL
 from hedgeopt.exceptions import InputError
+from hedgeopt.hugepages import empty as empty_array
 from hedgeopt.text import fmt_date, fmt_label, fmt_number, fmt_values
 from hedgeopt.validation import check_number
 
@@ -363,7 +363,7 @@ class HedgeContext:
         ``T`` rows, the differences the rest: two C-ordered views) and centred and scaled there,
         with no temporaries (:attr:`augmented` is not kept, nor a difference array). A fresh
         array is page-faulted in at its first touch, 4 KB at a time, unless it lies in huge
-        pages (:func:`hedgeopt.arrays.empty`). On the desk row (N=500, T=756) the two 3 MB
+        pages (:func:`hedgeopt.hugepages.empty`). On the desk row (N=500, T=756) the two 3 MB
         blocks took 1,447 faults, ~4.7 ms of a ~36 ms first solve; in one array, in huge
         pages, they take none (with the Grams and the prices' copy in huge pages too, the
         solve's faults went from 4,144 to ~1,000-1,400, and its time from ~36 to ~28 ms).
@@ -427,7 +427,7 @@ def _weighted_centred(X: np.ndarray, half_life: float | None, *, in_place: bool 
 
 
 def _c_copy(A: np.ndarray) -> np.ndarray:
-    """A C-ordered copy of ``A`` (in huge pages when it is large: see :mod:`hedgeopt.arrays`)."""
+    """A C-ordered copy of ``A`` (in huge pages when it is large: see :mod:`hedgeopt.hugepages`)."""
     out = empty_array(A.shape)
     np.copyto(out, A)
     return out

@@ -1,16 +1,16 @@
-"""hedgeopt.arrays.empty: the array asked for, in huge pages when it is large."""
+"""hedgeopt.hugepages.empty: the array asked for, in huge pages when it is large."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hedgeopt import arrays
+from hedgeopt import hugepages
 
 
 @pytest.mark.parametrize("shape", [(3, 4), (512, 511), (2, 501, 501), (1511, 501), (0, 7)])
 def test_empty_is_a_writeable_c_ordered_float_array_of_the_shape(shape):
-    a = arrays.empty(shape)
+    a = hugepages.empty(shape)
     assert a.shape == shape and a.dtype == np.float64
     assert a.flags.c_contiguous and a.flags.writeable
     a[...] = np.arange(a.size, dtype=float).reshape(shape)  # every entry is its own
@@ -21,16 +21,16 @@ def test_empty_is_a_writeable_c_ordered_float_array_of_the_shape(shape):
 def test_large_arrays_start_on_a_huge_page_in_an_allocation_numpy_gives_huge_pages(shape):
     """From HUGE_FROM bytes on: aligned to a huge page, inside an allocation of at least
     numpy's huge-page threshold that holds the whole array."""
-    a = arrays.empty(shape)
-    assert a.ctypes.data % arrays.HUGE_PAGE == 0
+    a = hugepages.empty(shape)
+    assert a.ctypes.data % hugepages.HUGE_PAGE == 0
     base = a.base
     while getattr(base, "base", None) is not None:
         base = base.base
-    assert isinstance(base, np.ndarray) and base.nbytes >= arrays.HUGE_PAGES_AT
+    assert isinstance(base, np.ndarray) and base.nbytes >= hugepages.HUGE_PAGES_AT
     start = a.ctypes.data - base.ctypes.data
     assert 0 <= start and start + a.nbytes <= base.nbytes
 
 
 def test_small_arrays_are_plain_allocations():
-    a = arrays.empty((100, 100))
-    assert a.base is None and a.nbytes < arrays.HUGE_FROM
+    a = hugepages.empty((100, 100))
+    assert a.base is None and a.nbytes < hugepages.HUGE_FROM
