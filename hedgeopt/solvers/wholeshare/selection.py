@@ -389,29 +389,35 @@ class _Search:
             cur = nxt
         return cur
 
-    def swap_matrix(self, cur: SubsetValue, mask: Callable[[np.ndarray], np.ndarray]
-                    ) -> np.ndarray | None:
+    def swap_matrix(self, cur: SubsetValue,
+                    mask: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`~.subsetqp.SubsetQP.swap_values` over the best priced names, masked by
-        ``mask`` (forced names never leave); over all names when the floor of the names left
-        out is below the best masked prediction."""
-        got = self.sq.swap_values(cur)  # every column, computed once per set
+        ``mask`` (called with the block and its columns; forced names never leave); over
+        all names when the floor of the names left out is below the best masked prediction.
+        On the columns of the names that can enter (:meth:`~.subsetqp.SubsetQP.swap_block`;
+        every other swap is ``+inf``): the block and its columns (name indices)."""
+        got = self.sq.swap_block(cur)  # every column, computed once per set
         if got is None:
             return None
-        P = got[0]
+        P, cols = got
         if self.forced.size:
             P[np.isin(cur.S, self.forced)] = np.inf
-        P = mask(P)
+        P = mask(P, cols)
         # the best priced columns suffice when their best beats every column left out (the
         # floor); masking commutes with leaving columns out, so one masked matrix serves both
         keep, floor = self.sq.swap_columns(cur, max(64, 4 * cur.S.size))
-        if keep is not None and not float(P[:, keep].min(initial=np.inf)) > floor:
-            return np.where(keep[None, :], P, np.inf)
-        return P
+        if keep is not None:
+            kc = keep[cols]  # the kept names can all enter (their gain is > 0)
+            if not float(P[:, kc].min(initial=np.inf)) > floor:
+                return np.where(kc[None, :], P, np.inf), cols
+        return P, cols
 
     def _best_swap(self, cur: SubsetValue) -> SubsetValue | None:
-        P = self.swap_matrix(cur, lambda P: P)
-        if P is None:
+        got = self.swap_matrix(cur, lambda P, cols: P)
+        if got is None:
             return None
+        P, cols = got
         flat = P.ravel()
         good = np.flatnonzero(flat < cur.value - 1e-12 * abs(cur.value))
         if good.size == 0:
@@ -420,8 +426,10 @@ class _Search:
         for start in range(0, good.size, self.width):
             if self.late():
                 break
-            vals = [self.swap_value(cur, *divmod(int(f), self.sq.n))
-                    for f in good[start:start + self.width]]
+            vals = []
+            for f in good[start:start + self.width]:
+                a, c = divmod(int(f), cols.size)
+                vals.append(self.swap_value(cur, a, int(cols[c])))
             best = vals[_first_least([v.value for v in vals])] if vals else None
             if best is not None and best.value < cur.value - 1e-12 * abs(cur.value):
                 self.n_swaps += 1
@@ -461,25 +469,26 @@ class _Search:
                 break
             aim = min(best.value, best_value) - 1e-12 * abs(best.value)
 
-            def mask(P: np.ndarray, it: int = it, S: np.ndarray = cur.S,
+            def mask(P: np.ndarray, names: np.ndarray, it: int = it, S: np.ndarray = cur.S,
                      aim: float = aim) -> np.ndarray:
-                """Tabu rows and columns to ``+inf`` unless below ``aim`` (in place: only the
-                few banned rows and columns are touched)."""
+                """Tabu rows and columns (of the block's columns ``names``) to ``+inf``
+                unless below ``aim`` (in place: only the few banned ones are touched)."""
                 rows = np.flatnonzero(ban_out[S] >= it)
                 if rows.size:
                     sub = P[rows]
                     sub[~(sub < aim)] = np.inf
                     P[rows] = sub
-                cols = np.flatnonzero(ban_in >= it)
+                cols = np.flatnonzero(ban_in[names] >= it)
                 if cols.size:
                     sub = P[:, cols]
                     sub[~(sub < aim)] = np.inf
                     P[:, cols] = sub
                 return P
 
-            P = self.swap_matrix(cur, mask)
-            if P is None:
+            got = self.swap_matrix(cur, mask)
+            if got is None or got[0].size == 0:
                 break
+            P, names = got
             flat = P.ravel()
             cand = _smallest(P, 3)
             cand = cand[np.isfinite(flat[cand])]
@@ -487,7 +496,8 @@ class _Search:
                 break
             moves = []
             for f in cand[np.argsort(flat[cand], kind="stable")]:
-                i, j = divmod(int(f), n)
+                i, c = divmod(int(f), names.size)
+                j = int(names[c])
                 v = self.swap_value(cur, i, j)
                 moves.append((v, int(cur.S[i]), j))
                 if v.value <= flat[f] + 1e-9 * abs(flat[f]):

@@ -326,15 +326,27 @@ class SubsetQP:
         less than the returned floor ``v(S) - gain`` of the best uncomputed name (``-inf``
         when some are left out and ``+inf`` when none are).
         """
+        got = self.swap_block(cur)
+        if got is None:
+            return None
+        block, cols = got
+        P = np.full((cur.S.size, self.n), np.inf)
+        P[:, cols] = block
+        keep, floor = self.swap_columns(cur, limit)
+        if keep is None:
+            return P, floor
+        return np.where(keep[None, :], P, np.inf), floor
+
+    def swap_block(self, cur: SubsetValue) -> tuple[np.ndarray, np.ndarray] | None:
+        """The matrix of :meth:`swap_values` on the columns ``cols`` of the names that can
+        enter (every other column is ``+inf`` there): a fresh copy of the block and
+        ``cols`` (increasing name indices); None when ``cur`` has no solution."""
         p = self._pricing(cur)
         if p is None:
             return None
         if p.swaps is None:
             p.swaps = self._all_swaps(cur, p)
-        keep, floor = self.swap_columns(cur, limit)
-        if keep is None:
-            return p.swaps.copy(), floor
-        return np.where(keep[None, :], p.swaps, np.inf), floor
+        return p.swaps.copy(), p.cols
 
     def swap_columns(self, cur: SubsetValue, limit: int | None
                      ) -> tuple[np.ndarray | None, float]:
@@ -353,15 +365,14 @@ class SubsetQP:
         return keep, floor
 
     def _all_swaps(self, cur: SubsetValue, p: _Pricing) -> np.ndarray:
-        """The matrix of :meth:`swap_values` over every name, computed once per ``cur`` (kept
-        on its pricing): dense ``|S| x |cols|`` arithmetic on the columns that can enter
-        (:attr:`_Pricing.cols`; the others stay ``+inf``), the same elementwise operations
-        (so the same bits) as a computation on any other set of columns."""
+        """The block of :meth:`swap_block`, computed once per ``cur`` (kept on its pricing):
+        dense ``|S| x |cols|`` arithmetic on the columns that can enter
+        (:attr:`_Pricing.cols`), the same elementwise operations (so the same bits) as a
+        computation on any other set of columns."""
         assert cur.w is not None
         gc = p.gain[p.cols]
         ok = gc > 0
         base = np.where(ok, cur.value - gc, np.inf)
-        out = np.full((cur.S.size, self.n), np.inf)
         sub = np.empty((cur.S.size, p.cols.size))
         if p.pos.size < sub.shape[0]:
             sub[:] = base[None, :]  # a held name at a bound leaves for free
@@ -383,11 +394,9 @@ class SubsetQP:
             np.add(base[None, :], xi, out=xi)
             xi[:, ~ok] = np.inf
             if p.pos.size == sub.shape[0]:
-                sub = xi
-            else:
-                sub[p.pos] = xi
-        out[:, p.cols] = sub
-        return out
+                return xi
+            sub[p.pos] = xi
+        return sub
 
     def swap(self, cur: SubsetValue, a: int, j: int) -> SubsetValue:
         """``v(S - S[a] + j)``: the update of :meth:`swap_values` made exact when its point
@@ -578,7 +587,8 @@ class _Pricing:
     Kinv: np.ndarray
     Xall: np.ndarray
     cols: np.ndarray
-    #: the swap matrix of :meth:`SubsetQP.swap_values` over every name (filled on first use)
+    #: the swap matrix of :meth:`SubsetQP.swap_values` on the columns ``cols`` (filled on
+    #: first use)
     swaps: np.ndarray | None = None
 
 
