@@ -23,18 +23,17 @@ selection's trace in the longest run of the first seed: the first improvement wi
 ``J_best`` (the lots on the chosen names change the value by less than 2e-6 relatively on the
 OR-Library instances, 5.4e-4 on synthetic800), plus the time the pipeline spent before the
 selection (the relaxation). Rows are per seed (``--seed 0,1,2``), with the previous selection
-(:data:`PREVIOUS_WALKS`: every missed swap prediction solved by the general QP, ties between
-equal swaps left to rounding) beside the default at the first time limit.
+(:data:`PREVIOUS_WALKS`: every name outside the set priced, the walk of now at the cost of
+before issue 15's sixth pass) beside the default at the first time limit.
 
 The moves rows (``--moves 8``, instead of the table): the selection alone
 (:class:`~hedgeopt.solvers.wholeshare.selection.Selector`, seed by seed) with its clock set
-to CPU time, three ways side by side in one process: as before this stop
-(:data:`PREVIOUS_WALKS`), with only the ties broken by order (the walk of now, every missed
-prediction still solved by the QP), and now. Printed: the tabu moves made in a fixed CPU
-time, the moves per CPU second, the QPs and the swaps settled without one, and, for the
-identity of the walks, the set and value after a fixed number of moves (one LNS round of
-``--walk`` moves without a stall limit) with the CPU time it took: the last two rows must
-agree (the first too, unless rounding broke a tie).
+to CPU time, two ways side by side in one process: every name outside the set priced
+(:data:`PREVIOUS_WALKS`, the cost of before this stop) and now (only the names that can
+enter). Printed: the tabu moves made in a fixed CPU time, the moves per CPU second, the QPs
+and the swaps settled without one, and, for the identity of the walks, the set and value
+after a fixed number of moves (one LNS round of ``--walk`` moves without a stall limit)
+with the CPU time it took: the two rows must agree.
 
 Run ``python -m benchmarks.cardinality [--instances indtrack5,...] [--times 10,60]``; the
 whole-share suite (``python -m benchmarks --suite wholeshare``) prints the same table.
@@ -103,10 +102,10 @@ def problem(name: str) -> Any:
         ho.LongOnly(), ho.Budget(band=(0.98, 1.0)), ho.ShareLots(lot), ho.MaxNames(K))
 
 
-#: the selection before issue 15's fifth pass (every swap whose bordered prediction misses
-#: goes to the general QP; rounding decides ties between equal swaps), for the side-by-side
-#: rows: module -> constants
-PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {subsetqp: {"SETTLE": 0}, selection: {"TIE": 0.0}}
+#: the selection's cost before issue 15's sixth pass (the pricing and the swap matrix formed
+#: for every name outside the set, not only those that can enter; the same walk), for the
+#: side-by-side rows: module -> constants
+PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {subsetqp: {"ENTERING_ONLY": False}}
 
 
 @contextlib.contextmanager
@@ -353,8 +352,7 @@ def moves_run(names: list[str], cpu: float, seeds: list[int], walk: int) -> dict
         prob = problem(name)
         spec = prob.whole_share_spec(prob._relaxation(1e-9))
         for sd in seeds:
-            for label, consts in (("before", PREVIOUS_WALKS),
-                                  ("QP for every miss, ties by order", {subsetqp: {"SETTLE": 0}}),
+            for label, consts in (("every column priced (before)", PREVIOUS_WALKS),
                                   ("now", {})):
                 with _constants(consts):
                     timed = _select(spec, sd, cpu, None)

@@ -62,6 +62,10 @@ __all__ = ["SubsetQP", "SubsetValue", "selection_limits"]
 #: working-set changes :meth:`SubsetQP._settle` makes after a swap's prediction misses,
 #: before the swap is left to the general QP
 SETTLE = 3
+#: the pricing forms ``K^{-1} B``, the Schur complements and the swap block only for the
+#: names that can enter (False: for every name outside ``S``, as before issue 15's sixth
+#: pass; the same walk, for the benchmark's side-by-side rows)
+ENTERING_ONLY = True
 
 
 @dataclass
@@ -277,7 +281,12 @@ class SubsetQP:
         # Schur complements and K^{-1} B are formed for those columns alone
         ok = ((-g > 0) & (self.ub > 0)) | ((-g < 0) & (self.lb < 0))
         ok[S] = False
-        cols = np.flatnonzero(ok)
+        if ENTERING_ONLY:
+            cols = np.flatnonzero(ok)
+        else:
+            out = np.ones(self.n, dtype=bool)
+            out[S] = False
+            cols = np.flatnonzero(out)
         s = self.dQ[cols]
         if not F.size + E.size:
             X = Xall = np.zeros((0, cols.size))
@@ -300,7 +309,7 @@ class SubsetQP:
         s = np.maximum(s, tol * np.maximum(self.dQ[cols], 1e-300))
         gain = np.zeros(self.n)
         gc = g[cols]
-        gain[cols] = gc * gc / (2.0 * s)
+        gain[cols] = np.where(ok[cols], gc * gc / (2.0 * s), 0.0)
         return _Pricing(g, s, gain, pos, X, dinv, E, Kinv, Xall, cols)
 
     def price(self, cur: SubsetValue) -> np.ndarray:

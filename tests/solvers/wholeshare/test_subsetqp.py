@@ -125,6 +125,37 @@ def test_pricing_leaves_out_only_the_names_that_cannot_enter(make_tiny) -> None:
     assert entered and left_out  # both kinds of name occur
 
 
+def test_pricing_the_entering_names_equals_pricing_every_name(make_tiny, monkeypatch
+                                                               ) -> None:
+    """Gains, removal costs and the full swap matrix are the same whether the pricing forms
+    its columns for the names that can enter or for every name outside ``S`` (the
+    benchmark's previous rows), and the swaps decided from them too."""
+    from hedgeopt.solvers.wholeshare import subsetqp
+
+    spec = make_tiny(40, seed=6, sector=True)
+    sets = [np.sort(np.random.default_rng(s).choice(40, 5, replace=False)) for s in range(6)]
+    got = {}
+    for entering in (True, False):
+        monkeypatch.setattr(subsetqp, "ENTERING_ONLY", entering)
+        sq = SubsetQP(spec)
+        rows = []
+        for S in sets:
+            cur = sq.value(S)
+            P, _ = sq.swap_values(cur)
+            block, cols = sq.swap_block(cur)
+            assert cols.size == (40 - 5 if not entering else np.count_nonzero(sq.price(cur)))
+            a, c = np.unravel_index(np.argmin(block), block.shape)
+            rows.append((sq.price(cur), sq.removal_costs(cur), P,
+                         sq.swap(cur, int(a), int(cols[c])).value))
+        got[entering] = rows
+    assert sum(np.count_nonzero(r[0]) for r in got[True]) < 35 * len(sets)  # some left out
+    for new, old in zip(got[True], got[False], strict=True):
+        for x, y in zip(new, old, strict=True):
+            assert np.array_equal(np.isinf(x), np.isinf(y))
+            np.testing.assert_allclose(np.where(np.isinf(x), 0, x), np.where(np.isinf(y), 0, y),
+                                       rtol=1e-12, atol=0)
+
+
 def _eqp_value(sq: SubsetQP, cur, free: np.ndarray, fixed: np.ndarray) -> tuple[float, dict]:
     """The equality-constrained QP of a kept working set, by one dense numpy solve: ``free``
     names free, ``fixed`` names at their weights in ``cur``, the active rows of ``cur`` held
