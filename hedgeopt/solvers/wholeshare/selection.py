@@ -61,7 +61,29 @@ benchmarks.cardinality --moves 8``). Ties between swaps of equal value (a name e
 zero bound gives the value of the set without it, up to rounding) go to the first candidate
 in prediction order (:data:`TIE`), not to the last bits of each value, so that the walk
 does not depend on how a value was computed: with and without the settling rounds it is
-the same set after set.
+the same set after set. Sixth pass: the pricing and the swap matrix only for the names
+that can enter (:mod:`.subsetqp`), the same walks, about 25% more moves per CPU second on
+indtrack7.
+
+Where the good subsets come from (sixth pass; every round of 60 CPU-second runs logged,
+indtrack6 and indtrack7, seeds 0-2): the first walk, from the best start perturbed, descends
+for 2,800-4,800 moves and ends in a basin (indtrack6 1.0203x or 1.0636x the best known;
+indtrack7 1.125x, 1.117x, and 1.000x on seed 1). After it, each round's perturb, refill and
+swaps come back to the best set itself, and its walk of 2000 moves ends there again; the
+better basin was reached by one such walk in about eight (indtrack6: after 498, 297 and 167
+moves of the walk; indtrack7 seed 2: after 894), or from a poorer round start (indtrack7 seed
+0: 1.55x, ten names removed, to 1.058x). Which start the first walk leaves from does not
+decide it: one walk (stall 2000) from each of forward selection, the relaxation's largest
+weights, backward elimination from its support and from all names, the best single names,
+``q / sqrt(Q_jj)`` and three randomised forward selections, three tenure seeds each, ended
+in the 1.000 basin on 4 of 27 indtrack6 walks spread over four starts, and between 1.077x
+and 1.230x on every indtrack7 walk (15, none better than the others'). A lasso path is
+no start here: long-only weights under the budget band have an L1 norm of 0.98-1.0 whatever
+the names, so the penalty does not sparsify. Stopping the walks
+that start at the best set after 1000 moves without improvement (four tries where there
+were two) gave the same mean on indtrack6 (1.017x over seeds 0-5, 8.5 CPU s, one seed in
+the 1.000 basin either way). The outcome at 10 s is a draw of the walks; moves per second
+are the lever left.
 
 Every value is an exact QP optimum with every linear constraint of the problem, so the best
 set found is feasible for the continuous problem on it; the whole shares on it are then
