@@ -12,29 +12,29 @@ of any run so far: indtrack5 from long runs (:func:`long_runs`: the default pipe
 1,2``), indtrack6 from the table's own ``time_limit=60`` run (default, seed 2; the previous
 value 442,355,666.8, found by the 240 s long runs and by many 10 s runs, is 1.0203x it),
 synthetic800 from its ``time_limit=10`` run (default, seed 0; the long runs had given
-2,782,731,030.0), indtrack7 from a ``time_limit=10`` run of this table on a shared machine
-(default, seed 1, after the 2000-move tabu walks of issue 15's third pass; the previous best,
-390,598,937.5 from the seed-2 10 s run on a quiet machine after the swap pricing of card3, is
-1.0029x it, the earlier 10 s best 446,764,640.7 and the long runs' 450,705,969.8 are 1.147x
-and 1.157x it). None of them is proven, and indtrack7 is far
+2,782,731,030.0), indtrack7 from a ``time_limit=60`` long run of the default (seed 2,
+issue 15's sixth pass, ``python -m benchmarks.cardinality --long 60 --instances indtrack7
+--seeds 2``, on a shared machine: 384,487,220.9; the previous best, 389,456,682.8 from a
+seed-1 10 s run of this table, is 1.0129x it, and the ones before, 390,598,937.5,
+446,764,640.7 and the long runs' 450,705,969.8, 1.016x, 1.162x and 1.172x).
+None of them is proven, and indtrack7 is far
 from converged (one experiment's selection reached a continuous value of 413.1e6 there). When a
 run of the table beats it, the table says so and uses ours. "time to 1%" is read off the
 selection's trace in the longest run of the first seed: the first improvement within 1% of
 ``J_best`` (the lots on the chosen names change the value by less than 2e-6 relatively on the
 OR-Library instances, 5.4e-4 on synthetic800), plus the time the pipeline spent before the
 selection (the relaxation). Rows are per seed (``--seed 0,1,2``), with the previous selection
-(:data:`PREVIOUS_WALKS`: every missed swap prediction solved by the general QP, ties between
-equal swaps left to rounding) beside the default at the first time limit.
+(:data:`PREVIOUS_WALKS`: every name outside the set priced, the walk of now at the cost of
+before issue 15's sixth pass) beside the default at the first time limit.
 
 The moves rows (``--moves 8``, instead of the table): the selection alone
 (:class:`~hedgeopt.solvers.wholeshare.selection.Selector`, seed by seed) with its clock set
-to CPU time, three ways side by side in one process: as before this stop
-(:data:`PREVIOUS_WALKS`), with only the ties broken by order (the walk of now, every missed
-prediction still solved by the QP), and now. Printed: the tabu moves made in a fixed CPU
-time, the moves per CPU second, the QPs and the swaps settled without one, and, for the
-identity of the walks, the set and value after a fixed number of moves (one LNS round of
-``--walk`` moves without a stall limit) with the CPU time it took: the last two rows must
-agree (the first too, unless rounding broke a tie).
+to CPU time, two ways side by side in one process: every name outside the set priced
+(:data:`PREVIOUS_WALKS`, the cost of before this stop) and now (only the names that can
+enter). Printed: the tabu moves made in a fixed CPU time, the moves per CPU second, the QPs
+and the swaps settled without one, and, for the identity of the walks, the set and value
+after a fixed number of moves (one LNS round of ``--walk`` moves without a stall limit)
+with the CPU time it took: the two rows must agree.
 
 Run ``python -m benchmarks.cardinality [--instances indtrack5,...] [--times 10,60]``; the
 whole-share suite (``python -m benchmarks --suite wholeshare``) prints the same table.
@@ -75,7 +75,7 @@ INSTANCES: dict[str, tuple[int | None, int, int]] = {
 }
 #: best known J ($^2), from :func:`long_runs` (see the module docstring)
 BEST_KNOWN: dict[str, float] = {
-    "indtrack5": 2_104_539_519.9, "indtrack6": 433_535_123.9, "indtrack7": 389_456_682.8,
+    "indtrack5": 2_104_539_519.9, "indtrack6": 433_535_123.9, "indtrack7": 384_487_220.9,
     "synthetic800": 2_779_226_963.0,
 }
 RESULTS = Path(__file__).resolve().parent / "results" / "cardinality.json"
@@ -103,10 +103,10 @@ def problem(name: str) -> Any:
         ho.LongOnly(), ho.Budget(band=(0.98, 1.0)), ho.ShareLots(lot), ho.MaxNames(K))
 
 
-#: the selection before issue 15's fifth pass (every swap whose bordered prediction misses
-#: goes to the general QP; rounding decides ties between equal swaps), for the side-by-side
-#: rows: module -> constants
-PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {subsetqp: {"SETTLE": 0}, selection: {"TIE": 0.0}}
+#: the selection's cost before issue 15's sixth pass (the pricing and the swap matrix formed
+#: for every name outside the set, not only those that can enter; the same walk), for the
+#: side-by-side rows: module -> constants
+PREVIOUS_WALKS: dict[Any, dict[str, Any]] = {subsetqp: {"ENTERING_ONLY": False}}
 
 
 @contextlib.contextmanager
@@ -353,8 +353,7 @@ def moves_run(names: list[str], cpu: float, seeds: list[int], walk: int) -> dict
         prob = problem(name)
         spec = prob.whole_share_spec(prob._relaxation(1e-9))
         for sd in seeds:
-            for label, consts in (("before", PREVIOUS_WALKS),
-                                  ("QP for every miss, ties by order", {subsetqp: {"SETTLE": 0}}),
+            for label, consts in (("every column priced (before)", PREVIOUS_WALKS),
                                   ("now", {})):
                 with _constants(consts):
                     timed = _select(spec, sd, cpu, None)

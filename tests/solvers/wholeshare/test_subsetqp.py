@@ -89,6 +89,73 @@ def test_predictions_are_exact_without_inequalities(make_tiny) -> None:
                                    rtol=1e-9)
 
 
+def test_pricing_leaves_out_only_the_names_that_cannot_enter(make_tiny) -> None:
+    """The Schur complements are formed only for the names whose allowed sign lowers ``v``:
+    every other name prices 0 and its swaps ``+inf``, and the gain of the rest equals
+    ``g^2 / 2s`` from a numpy solve of the full bordered KKT system (long-only and free-sign
+    names mixed, so both signs of ``g`` can enter)."""
+    n = 12
+    spec = make_tiny(n, seed=5, sector=True)
+    spec.form.lb = np.where(np.arange(n) % 3 == 0, -np.inf, spec.form.lb)
+    sq = SubsetQP(spec)
+    m = sq.A.shape[0]
+    entered = left_out = 0
+    for S in ([0, 4, 7], [1, 2, 5, 9], [3, 6, 10, 11], [2, 4, 8]):
+        cur = sq.value(np.array(S))
+        assert cur.sol is not None and cur.w is not None
+        gain = sq.price(cur)
+        P, _ = sq.swap_values(cur)
+        x = np.zeros(n)
+        x[cur.S] = cur.w
+        g = sq.Q @ x - sq.q + sq.A.T @ cur.sol.row_duals[:m]
+        E = np.flatnonzero(cur.sol.active_rows[:m] != 0)
+        F = cur.S[cur.sol.free[: cur.S.size]]
+        AE = sq.A[np.ix_(E, F)]
+        K = np.block([[sq.Q[np.ix_(F, F)], AE.T], [AE, np.zeros((E.size, E.size))]])
+        for j in np.setdiff1d(np.arange(n), cur.S):
+            if not ((g[j] < 0 and sq.ub[j] > 0) or (g[j] > 0 and sq.lb[j] < 0)):
+                assert gain[j] == 0.0 and np.all(P[:, j] == np.inf)
+                left_out += 1
+                continue
+            b = np.concatenate([sq.Q[F, j], sq.A[E, j]])
+            s = max(sq.Q[j, j] - b @ np.linalg.solve(K, b), 1e-12 * sq.Q[j, j])
+            np.testing.assert_allclose(gain[j], g[j] ** 2 / (2.0 * s), rtol=1e-8)
+            assert np.isfinite(P[:, j]).any()
+            entered += 1
+    assert entered and left_out  # both kinds of name occur
+
+
+def test_pricing_the_entering_names_equals_pricing_every_name(make_tiny, monkeypatch
+                                                               ) -> None:
+    """Gains, removal costs and the full swap matrix are the same whether the pricing forms
+    its columns for the names that can enter or for every name outside ``S`` (the
+    benchmark's previous rows), and the swaps decided from them too."""
+    from hedgeopt.solvers.wholeshare import subsetqp
+
+    spec = make_tiny(40, seed=6, sector=True)
+    sets = [np.sort(np.random.default_rng(s).choice(40, 5, replace=False)) for s in range(6)]
+    got = {}
+    for entering in (True, False):
+        monkeypatch.setattr(subsetqp, "ENTERING_ONLY", entering)
+        sq = SubsetQP(spec)
+        rows = []
+        for S in sets:
+            cur = sq.value(S)
+            P, _ = sq.swap_values(cur)
+            block, cols = sq.swap_block(cur)
+            assert cols.size == (40 - 5 if not entering else np.count_nonzero(sq.price(cur)))
+            a, c = np.unravel_index(np.argmin(block), block.shape)
+            rows.append((sq.price(cur), sq.removal_costs(cur), P,
+                         sq.swap(cur, int(a), int(cols[c])).value))
+        got[entering] = rows
+    assert sum(np.count_nonzero(r[0]) for r in got[True]) < 35 * len(sets)  # some left out
+    for new, old in zip(got[True], got[False], strict=True):
+        for x, y in zip(new, old, strict=True):
+            assert np.array_equal(np.isinf(x), np.isinf(y))
+            np.testing.assert_allclose(np.where(np.isinf(x), 0, x), np.where(np.isinf(y), 0, y),
+                                       rtol=1e-12, atol=0)
+
+
 def _eqp_value(sq: SubsetQP, cur, free: np.ndarray, fixed: np.ndarray) -> tuple[float, dict]:
     """The equality-constrained QP of a kept working set, by one dense numpy solve: ``free``
     names free, ``fixed`` names at their weights in ``cur``, the active rows of ``cur`` held
