@@ -429,7 +429,7 @@ class _Problem:
         q = np.asarray(q, dtype=float).reshape(-1)
         if q.size != N:
             raise ValueError(f"q must have {N} entries, got {q.size}")
-        if not np.isfinite(q).all():
+        if not np.isfinite(q_max := _amax(np.abs(q))):  # max propagates NaN and inf
             raise ValueError("q must be finite")
         self.N = N
         self.Q: Any = Q  # an array, or the Hessian operator self.op
@@ -449,7 +449,7 @@ class _Problem:
         self.crossed, self.states = fs.crossed, fs.states
         dg = Q.diagonal().copy()
         self.qdiag = dg
-        self.scale_d = max(1.0, _amax(np.abs(q)), _amax(np.abs(dg)) + self.ridge)
+        self.scale_d = max(1.0, q_max, _amax(np.abs(dg)) + self.ridge)
         self.scale_p = fs.scale_p
         self.tau_p = 0.5 * tol * self.scale_p
         self.tau_d = 0.5 * tol * self.scale_d

@@ -466,6 +466,9 @@ def test_input_validation():
         solve_qp(Q, np.ones(3), A=np.ones((1, 4)), lo=0.0, hi=1.0)
     with pytest.raises(ValueError):
         solve_qp(Q, np.ones(3), ridge=-1.0)
+    for bad in (np.nan, np.inf, -np.inf):  # one entry of q, found through its largest |q_i|
+        with pytest.raises(ValueError, match="q must be finite"):
+            solve_qp(Q, np.array([1.0, bad, -2.0]))
 
 
 def test_strided_view_of_q_gives_the_same_answer() -> None:
