@@ -680,11 +680,10 @@ class _Problem:
             sr = np.maximum(self.scale_p, self.absA @ np.abs(x))
             prim = max(prim, _amax(pr / sr) * self.scale_p)
             sp = max(sp, _amax(sr))
-            free_sign = self.eq
-            dmu = np.where(free_sign, 0.0, np.where(rs > 0, -mu, np.where(rs < 0, mu,
-                                                                            np.abs(mu))))
+            act = rs != 0  # signs as the bounds': -rs mu on active rows, |mu|; none if equal
+            dmu = np.where(act, -(rs * mu), np.abs(mu))
+            dmu[self.eq] = 0.0
             dual = max(dual, _amax(dmu))
-            act = rs != 0
             rd = ax - np.where(rs > 0, self.hi, self.lo)
             comp = max(comp, _amax(np.abs(mu[act] * rd[act])))
         return max(stat, prim / self.scale_p, dual / sd, comp / (sd * sp))
