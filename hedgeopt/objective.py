@@ -49,7 +49,7 @@ import scipy.linalg as sla
 from hedgeopt.context import HedgeContext, _weighted_centred, validate_lam
 from hedgeopt.defaults import DEFAULT_LAM
 from hedgeopt.exceptions import InputError
-from hedgeopt.solvers.gram_rows import GramRows
+from hedgeopt.solvers.gram_rows import GramBorders, GramRows
 from hedgeopt.solvers.lowrank import LowRankHessian
 from hedgeopt.validation import check_number
 
@@ -90,6 +90,7 @@ class TrackingObjective:
         self._blocks_t: tuple[int, np.ndarray, np.ndarray] | None = None
         self._low_rank: tuple[tuple[int, float], tuple[LowRankHessian, np.ndarray, float]
                               ] | None = None
+        self._borders: tuple[int, GramBorders] | None = None  # gram_rows' lam-free parts
 
     @property
     def value_horizon(self) -> int | None:
@@ -231,11 +232,11 @@ class TrackingObjective:
             return None
         w = 2.0 / self.scale(ctx)
         a, b = w * (1.0 - self.lam), w * self.lam  # as ctx.gram.combined(lam, w)
-        g, n = ctx.gram, ctx.n_assets
-        Q = GramRows(g.diffs, g.levels, a, b)
-        col = a * g.diffs[:n, n] + b * g.levels[:n, n]
-        corner = a * g.diffs[n, n] + b * g.levels[n, n]
-        return Q, -col, 0.5 * float(corner)
+        g = ctx.gram
+        if self._borders is None or self._borders[0] != ctx.version or (
+                self._borders[1].diffs is not g.diffs or self._borders[1].levels is not g.levels):
+            self._borders = (ctx.version, GramBorders(g.diffs, g.levels))  # once per context
+        return self._borders[1].quadratic(a, b)
 
     def low_rank_rows(self, ctx: HedgeContext) -> int:
         """Rows of the weighted blocks at this ``lam``: ``T - 1`` differences (unless

@@ -424,9 +424,8 @@ class HedgeProblem:
             forms = [f for c in self.constraints if (f := c.linear(self.ctx)) is not None]
             bounds = merge_forms([("", f) for f in forms], self.ctx.n_assets)
         w = np.where(np.abs(weights) < DUST, 0.0, weights)
-        for b in (bounds.lb, bounds.ub):
-            near = np.isfinite(b) & (np.abs(w - b) < DUST)
-            w[near] = b[near]
+        for b in (bounds.lb, bounds.ub):  # |w - b| is inf or NaN at an infinite bound
+            np.copyto(w, b, where=np.abs(w - b) < DUST)
         return w
 
     def _items(self) -> list[Constraint | Penalty]:

@@ -391,3 +391,23 @@ def test_quadratic_is_the_scaled_gram_in_a_contiguous_array(market, lam):
     np.testing.assert_allclose(Q, H[:-1, :-1] * 2 / s, rtol=1e-12, atol=1e-15 * np.abs(H).max())
     np.testing.assert_allclose(q, -H[:-1, -1] * 2 / s, rtol=1e-12, atol=1e-15 * np.abs(H).max())
     assert c == pytest.approx(H[-1, -1] / s, rel=1e-12)
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_gram_rows_is_the_quadratic_of_its_own_context(market, lam):
+    """``gram_rows`` (the borders read once per context) bit for bit ``a H_1 + b H_0`` of the
+    context it is given, also after the objective served another context."""
+    prices, basket, _ = market
+    obj = ho.TrackingObjective(lam)
+    for ctx in (ho.HedgeContext(prices, basket), ho.HedgeContext(prices * 1.5, basket),
+                ho.HedgeContext(prices.iloc[10:], basket.iloc[10:])):
+        for _ in range(2):  # formed, then from the kept borders
+            out = obj.gram_rows(ctx)
+            assert out is not None
+            Q, q, c = out
+            w = 2.0 / obj.scale(ctx)
+            a, b, g, n = w * (1 - lam), w * lam, ctx.gram, ctx.n_assets
+            np.testing.assert_array_equal(q, -(a * g.diffs[:n, n] + b * g.levels[:n, n]))
+            assert c == 0.5 * float(a * g.diffs[n, n] + b * g.levels[n, n])
+            np.testing.assert_array_equal(
+                Q.diagonal(), a * np.diagonal(g.diffs)[:n] + b * np.diagonal(g.levels)[:n])

@@ -727,3 +727,33 @@ def test_frontier_point_without_a_native_answer_takes_the_attempts_loop(market, 
     for k in (3, 4):  # after it: warm-started from elsewhere, the same optimum
         assert table["solver"][k] == "ACTIVESET"
         assert table["objective"][k] == pytest.approx(clean["objective"][k], rel=1e-9)
+
+
+def test_snap_puts_dust_on_finite_bounds_only(market):
+    """``_snap`` against the rule written out with numpy's masks: within DUST of 0 -> 0, then
+    within DUST of a finite lower / upper bound -> that bound; infinite bounds never snap
+    (weights near them, of any size, are kept), and a NaN or infinite weight is kept."""
+    from hedgeopt.constraints.base import LinearForm
+    from hedgeopt.problem import DUST
+
+    prices, basket, _ = market
+    prob = ho.HedgeProblem(prices, basket)
+    n = prob.ctx.n_assets
+    rng = np.random.default_rng(3)
+    lb = np.where(rng.random(n) < 0.3, -np.inf, -rng.random(n) * 0.1)
+    ub = np.where(rng.random(n) < 0.3, np.inf, rng.random(n) * 0.2)
+    base = np.where(rng.random(n) < 0.5, lb, ub)
+    base = np.where(np.isfinite(base), base, rng.standard_normal(n) * 1e300)
+    w = base + rng.choice([0.0, 0.3, -0.7, 2.0, 1e3], n) * DUST
+    w[:3] = [np.nan, np.inf, -np.inf]
+    w[3:6] = [0.5 * DUST, -0.99 * DUST, 1.01 * DUST]
+    lb[6], ub[6], w[6] = 0.0, 1.0, DUST  # exactly DUST from a bound: kept
+    form = LinearForm(lb=lb, ub=ub, A=np.zeros((0, n)), lo=np.zeros(0), hi=np.zeros(0))
+    want = np.where(np.abs(w) < DUST, 0.0, w)
+    for b in (lb, ub):
+        near = np.isfinite(b) & (np.abs(want - b) < DUST)
+        want[near] = b[near]
+    with np.errstate(invalid="ignore"):
+        got = prob._snap(w, form)
+    assert got.tobytes() == want.tobytes()
+    assert (got == lb).any() and (got == ub).any() and (got != w).any()

@@ -429,7 +429,7 @@ class _Problem:
         q = np.asarray(q, dtype=float).reshape(-1)
         if q.size != N:
             raise ValueError(f"q must have {N} entries, got {q.size}")
-        if not np.isfinite(q).all():
+        if not np.isfinite(q_max := _amax(np.abs(q))):  # max propagates NaN and inf
             raise ValueError("q must be finite")
         self.N = N
         self.Q: Any = Q  # an array, or the Hessian operator self.op
@@ -449,7 +449,7 @@ class _Problem:
         self.crossed, self.states = fs.crossed, fs.states
         dg = Q.diagonal().copy()
         self.qdiag = dg
-        self.scale_d = max(1.0, _amax(np.abs(q)), _amax(np.abs(dg)) + self.ridge)
+        self.scale_d = max(1.0, q_max, _amax(np.abs(dg)) + self.ridge)
         self.scale_p = fs.scale_p
         self.tau_p = 0.5 * tol * self.scale_p
         self.tau_d = 0.5 * tol * self.scale_d
@@ -680,11 +680,10 @@ class _Problem:
             sr = np.maximum(self.scale_p, self.absA @ np.abs(x))
             prim = max(prim, _amax(pr / sr) * self.scale_p)
             sp = max(sp, _amax(sr))
-            free_sign = self.eq
-            dmu = np.where(free_sign, 0.0, np.where(rs > 0, -mu, np.where(rs < 0, mu,
-                                                                            np.abs(mu))))
+            act = rs != 0  # signs as the bounds': -rs mu on active rows, |mu|; none if equal
+            dmu = np.where(act, -(rs * mu), np.abs(mu))
+            dmu[self.eq] = 0.0
             dual = max(dual, _amax(dmu))
-            act = rs != 0
             rd = ax - np.where(rs > 0, self.hi, self.lo)
             comp = max(comp, _amax(np.abs(mu[act] * rd[act])))
         return max(stat, prim / self.scale_p, dual / sd, comp / (sd * sp))

@@ -26,7 +26,7 @@ import numpy as np
 
 from hedgeopt.solvers.activeset import _LARGE_SUPPORT, _Factor
 
-__all__ = ["GramRows"]
+__all__ = ["GramBorders", "GramRows"]
 
 
 class GramRows:
@@ -38,13 +38,21 @@ class GramRows:
         ``H_1`` and ``H_0`` (read, never written; not copied).
     a, b : float
         Their weights (a zero weight drops its Gram).
+    diagonals : (numpy.ndarray, numpy.ndarray), optional
+        The instrument part of each Gram's diagonal (:attr:`GramBorders.diagonals`: read once
+        per frontier); read from the Grams when not given.
     """
 
-    def __init__(self, diffs: np.ndarray, levels: np.ndarray, a: float, b: float) -> None:
+    def __init__(self, diffs: np.ndarray, levels: np.ndarray, a: float, b: float, *,
+                 diagonals: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         n = diffs.shape[0] - 1
         self.shape = (n, n)
-        self._parts = [(h, w) for h, w in ((diffs, a), (levels, b)) if w != 0.0]
-        self._diag = self._sum([np.diagonal(h)[:n].copy() for h, _ in self._parts], n)
+        if diagonals is None:
+            diagonals = (np.diagonal(diffs)[:n], np.diagonal(levels)[:n])
+        weighted = [(h, d, w) for h, d, w in zip((diffs, levels), diagonals, (a, b),
+                                                 strict=True) if w != 0.0]
+        self._parts = [(h, w) for h, _, w in weighted]
+        self._diag = self._sum([d.copy() for _, d, _ in weighted], n)
 
     def _sum(self, blocks: list[np.ndarray], n: int) -> np.ndarray:
         """``sum_i w_i blocks_i`` into the first block (fresh arrays, summed in the order of the
@@ -107,3 +115,40 @@ class _RowsFactor(_Factor):
 
     def _rows(self, idx: np.ndarray) -> np.ndarray:
         return self.hess.rows(idx)
+
+
+class GramBorders:
+    """What a frontier's points read from the two Grams besides their rows, whatever lam is:
+    each Gram's instrument diagonal, border column ``H[:N, N]`` and corner ``H[N, N]``, as
+    contiguous read-only copies taken once (not two strided reads per point).
+
+    :meth:`quadratic` then applies the same operations to the same values as forming them
+    from the Grams, so its ``(Q, q, c)`` is bit for bit that of the Grams at every lam.
+
+    Parameters
+    ----------
+    diffs, levels : numpy.ndarray
+        ``H_1`` and ``H_0`` (read, never written; the :class:`GramRows` keep them).
+    """
+
+    def __init__(self, diffs: np.ndarray, levels: np.ndarray) -> None:
+        n = diffs.shape[0] - 1
+        self.diffs, self.levels = diffs, levels
+        self.diagonals = (_frozen(np.diagonal(diffs)[:n]), _frozen(np.diagonal(levels)[:n]))
+        self.borders = (_frozen(diffs[:n, n]), _frozen(levels[:n, n]))
+        self.corners = (diffs[n, n], levels[n, n])
+
+    def quadratic(self, a: float, b: float) -> tuple[GramRows, np.ndarray, float]:
+        """``(Q, q, c)`` of ``a H_1 + b H_0``: ``Q`` its :class:`GramRows`, ``q`` minus its
+        border column, ``c`` half its corner (each entry ``fl(fl(a h_1) + fl(b h_0))``)."""
+        Q = GramRows(self.diffs, self.levels, a, b, diagonals=self.diagonals)
+        col = a * self.borders[0] + b * self.borders[1]
+        corner = a * self.corners[0] + b * self.corners[1]
+        return Q, -col, 0.5 * float(corner)
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    """A contiguous read-only copy."""
+    out = np.array(values, dtype=float)
+    out.flags.writeable = False
+    return out

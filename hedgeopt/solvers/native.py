@@ -8,6 +8,7 @@ no T x N data) and the constraints as one merged
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -43,7 +44,7 @@ def solve_native(Q: np.ndarray | Hessian, q: np.ndarray, c: float, form: LinearF
                            **options)
     x = sol.x
     value = None
-    if x is not None and np.isfinite(sol.objective) and not options.get("ridge"):
+    if x is not None and math.isfinite(sol.objective) and not options.get("ridge"):
         value = float(sol.objective + c)  # the solver's 0.5 x'Qx - q'x, from its own Q x
     elif x is not None:
         qx = Q @ x if isinstance(Q, np.ndarray) else Q.matvec(x)

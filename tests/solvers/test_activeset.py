@@ -466,6 +466,9 @@ def test_input_validation():
         solve_qp(Q, np.ones(3), A=np.ones((1, 4)), lo=0.0, hi=1.0)
     with pytest.raises(ValueError):
         solve_qp(Q, np.ones(3), ridge=-1.0)
+    for bad in (np.nan, np.inf, -np.inf):  # one entry of q, found through its largest |q_i|
+        with pytest.raises(ValueError, match="q must be finite"):
+            solve_qp(Q, np.array([1.0, bad, -2.0]))
 
 
 def test_strided_view_of_q_gives_the_same_answer() -> None:
@@ -563,6 +566,33 @@ def test_kkt_residual_equals_the_entrywise_definition():
         got = prob.kkt_residual(x, z, mu, vs, rs)
         assert got == pytest.approx(_kkt_by_entries(prob, x, z, mu, vs, rs), rel=1e-9)
 
+
+
+def test_kkt_residual_row_terms_equal_the_entrywise_definition():
+    """Free variables and a stationary point (``q = Q x + A' mu``), so that only the rows' dual
+    signs and complementarity decide: equality rows (free sign, whatever their state), upper
+    and lower rows held or not, infinite limits, multipliers of either sign."""
+    from hedgeopt.solvers.activeset import _Problem
+    rng = np.random.default_rng(5)
+    N, m = 20, 6
+    M = rng.normal(size=(30, N))
+    Q = M.T @ M / 30
+    A = rng.normal(size=(m, N))
+    free = np.full(N, INF)
+    for _ in range(200):
+        x = rng.normal(size=N)
+        ax = A @ x
+        lo = np.where(rng.random(m) < 0.3, -INF, ax - rng.uniform(0, 0.5, m))
+        hi = np.where(rng.random(m) < 0.3, INF, ax + rng.uniform(0, 0.5, m))
+        lo[:2] = hi[:2] = ax[:2]  # equality rows
+        rs = rng.integers(-1, 2, m).astype(np.int8)
+        rs[(rs > 0) & ~np.isfinite(hi)] = 0
+        rs[(rs < 0) & ~np.isfinite(lo)] = 0
+        mu = rng.normal(size=m) * rng.choice([1e-3, 1.0, 30.0], m)
+        prob = _Problem(Q, Q @ x + mu @ A, -free, free, A, lo, hi, 0.0, 1e-9)
+        args = (x, np.zeros(N), mu, np.zeros(N, np.int8), rs)
+        assert prob.kkt_residual(*args) == pytest.approx(_kkt_by_entries(prob, *args),
+                                                         rel=1e-9, abs=1e-300)
 
 
 def test_kkt_residual_gives_pinned_variables_a_free_sign():

@@ -12,7 +12,7 @@ import pytest
 
 import hedgeopt as ho
 from hedgeopt.solvers.activeset import Hessian, solve_qp
-from hedgeopt.solvers.gram_rows import GramRows
+from hedgeopt.solvers.gram_rows import GramBorders, GramRows
 
 cp = pytest.importorskip("cvxpy")
 
@@ -106,3 +106,24 @@ def test_frontier_points_are_solved_on_rows(market, monkeypatch):
             solver="CLARABEL")
         assert row.objective == pytest.approx(cold.objective, rel=1e-6)
         assert row.objective <= cold.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.7, 0.3), (2.0, 0.0), (0.0, 1.5), (1e-3, 3.7)])
+def test_borders_give_the_quadratic_of_the_grams_bit_for_bit(a, b):
+    """The copies taken once give, at any weights, the very bits read from the Grams' strided
+    columns and diagonals (the same operations on the same values)."""
+    H1, H0 = grams(80, 30, 4)
+    n = 30
+    borders = GramBorders(H1, H0)
+    Q, q, c = borders.quadratic(a, b)
+    np.testing.assert_array_equal(q, -(a * H1[:n, n] + b * H0[:n, n]))
+    assert c == 0.5 * float(a * H1[n, n] + b * H0[n, n])
+    plain = GramRows(H1, H0, a, b)  # its diagonal read from the Grams
+    assert Q.diagonal().tobytes() == plain.diagonal().tobytes()
+    idx = np.array([4, 29, 0])
+    assert Q.rows(idx).tobytes() == plain.rows(idx).tobytes()
+    for part in (*borders.diagonals, *borders.borders):  # shared by every point: read-only
+        assert part.flags.c_contiguous and not part.flags.writeable
+    d = Q.diagonal()
+    d[:] = 0.0  # a caller's copy: the next point's diagonal is intact
+    assert borders.quadratic(a, b)[0].diagonal().tobytes() == plain.diagonal().tobytes()
