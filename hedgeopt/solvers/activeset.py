@@ -834,7 +834,7 @@ def _result(prob: _Problem, fac: _Factor, it: _Iterate, vs: np.ndarray, rs: np.n
         qx = qx + prob.qx(d)
     kkt = prob.kkt_residual(x, z, mu, vs, rs, qx=qx)
     obj = 0.5 * float(x @ qx) + 0.5 * prob.ridge * float(x @ x) - float(prob.q @ x)
-    if status == "optimal" and kkt > prob.tol:
+    if status == "optimal" and not kkt <= prob.tol:  # a NaN residual is no certificate
         status = "singular" if fac.auto > 0 else "max_iter"
     ar = rs.copy()
     ar[prob.eq] = 1

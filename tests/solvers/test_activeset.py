@@ -754,3 +754,16 @@ def test_sanitize_equals_the_masked_rule() -> None:
         np.testing.assert_array_equal(got_v, want_v)
         np.testing.assert_array_equal(got_r, want_r)
         assert got_v is not vs and got_r is not rs  # the guess itself is never written
+
+
+def test_a_nan_kkt_residual_is_no_certificate(monkeypatch):
+    """A KKT residual that is NaN (``nan > tol`` is False) must not leave the status optimal."""
+    import hedgeopt.solvers.activeset as aset
+
+    rng = np.random.default_rng(3)
+    M = rng.normal(size=(30, 8))
+    Q, q = M.T @ M, rng.normal(size=8)
+    assert solve_qp(Q, q, lb=0.0).status == "optimal"
+    monkeypatch.setattr(aset._Problem, "kkt_residual", lambda self, *a, **k: float("nan"))
+    sol = solve_qp(Q, q, lb=0.0)
+    assert sol.status != "optimal"
