@@ -27,7 +27,7 @@ def ols_betas(values: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
     matrix-vector product give the same slopes (``sum_t m_t``, zero up to rounding, is
     subtracted as computed so that the rounding of the centring does not meet ``g ~ 1``).
 
-    The ratios are formed in blocks of about :data:`_BLOCK` numbers into one buffer in huge
+    The ratios are formed in blocks of at least :data:`_BLOCK` numbers into one buffer in huge
     pages (:func:`hedgeopt.hugepages.empty`): a fresh T x N temporary in 4 KiB pages costs a
     page fault per page at its first touch, which in a fresh problem's solve was most of this
     function's time (N=500, T=756: ~2 ms instead of 0.25); and each block costs ~13 us of
@@ -37,7 +37,7 @@ def ols_betas(values: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
     m = benchmark[1:] / benchmark[:-1]
     m = m - m.mean()
     n_ret, width = values.shape[0] - 1, values.shape[1]
-    step = max(1, min(n_ret, _BLOCK // max(width, 1)))
+    step = max(1, min(n_ret, -(-_BLOCK // max(width, 1))))  # >= _BLOCK numbers: huge pages
     buf = empty((step, width))
     acc = np.zeros(width)
     for s in range(0, n_ret, step):

@@ -37,7 +37,7 @@ def test_ols_betas_match_the_two_pass_covariance_formula(width: int, block, monk
                                                          ) -> None:
     # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks;
     # default blocks (2**18 numbers): 40 and 200 columns in one block of ratios, 16384 and 20000
-    # in blocks of 16 and 13 returns (the last one partial); blocks of 8000 numbers: 200
+    # in blocks of 16 and 14 returns (the last one partial); blocks of 8000 numbers: 200
     # columns in 8 blocks of 40 returns, 16384 and more one return per block
     if block is not None:
         monkeypatch.setattr("hedgeopt.constraints.beta._BLOCK", block)
@@ -49,6 +49,26 @@ def test_ols_betas_match_the_two_pass_covariance_formula(width: int, block, monk
     m = bench[1:] / bench[:-1] - 1.0
     want = [np.cov(r[:, i], m)[0, 1] / np.var(m, ddof=1) for i in range(r.shape[1])]
     np.testing.assert_allclose(ols_betas(values, bench), want, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("width", [500, 777])
+def test_ols_betas_buffer_is_large_enough_for_huge_pages(width: int, monkeypatch) -> None:
+    # one buffer of at least hugepages.HUGE_FROM bytes (a huge page, not ~512 small page
+    # faults in a fresh process), whatever the width divides into
+    import hedgeopt.constraints.beta as beta
+    from hedgeopt import hugepages
+
+    shapes = []
+
+    def recording(shape):
+        shapes.append(shape)
+        return hugepages.empty(shape)
+
+    monkeypatch.setattr(beta, "empty", recording)
+    rng = np.random.default_rng(1)
+    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (756, width)), axis=0))
+    ols_betas(values, values.mean(axis=1))
+    assert len(shapes) == 1 and 8 * shapes[0][0] * shapes[0][1] >= hugepages.HUGE_FROM
 
 
 @pytest.mark.parametrize("dtype", ["int64", "float32", "Float64", "object"])
