@@ -113,7 +113,7 @@ def as_ticker_series(
                          f"history, its mean: frame.mean())", field=field)
     series = pd.Series(values, dtype=object) if isinstance(values, dict) else pd.Series(values)
     if _numbers_on(series, tickers):  # the common case: no label or cell checks needed
-        return _finite_numbers(series, series, field, fill, finite).set_axis(tickers)
+        return _finite_numbers(series, series, field, fill, finite, index=tickers)
     if series.index.has_duplicates:
         dup = sorted(map(str, series.index[series.index.duplicated()].unique()))
         raise InputError(f"{field}: duplicate tickers {dup}", field=field)
@@ -151,18 +151,27 @@ def _numbers_on(series: pd.Series, tickers: pd.Index) -> bool:
 
 
 def _finite_numbers(series: pd.Series, numeric: pd.Series, field: str, fill: float | None,
-                    finite: bool) -> pd.Series:
-    """``numeric`` as floats, after refusing NaN (and, with ``finite``, infinite) values."""
-    nan = numeric.isna()
+                    finite: bool, index: pd.Index | None = None) -> pd.Series:
+    """``numeric`` as floats (a new Series on ``index``, default its own), after refusing NaN
+    (and, with ``finite``, infinite) values.
+
+    The checks run on one float copy of the values (numpy masks): pandas' ``isna`` and two
+    ``astype`` passes cost ~0.3 ms per call on 500 tickers, and a solve aligns each
+    per-ticker argument twice (its form, then the independent check).
+    """
+    values = numeric.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    nan = np.isnan(values)
     if nan.any():
         raise InputError(f"{field}: NaN for ticker(s) {sorted(map(str, series.index[nan]))[:10]}"
                          f"; give a number (tickers left out are treated as "
                          f"{'required' if fill is None else fill})", field=field)
-    if finite and np.isinf(numeric.astype(float)).any():
-        inf = np.isinf(numeric.astype(float))
-        raise InputError(f"{field}: infinite value for ticker(s) "
-                         f"{sorted(map(str, series.index[inf]))[:10]}", field=field)
-    return numeric.astype(float)
+    if finite:
+        inf = np.isinf(values)
+        if inf.any():
+            raise InputError(f"{field}: infinite value for ticker(s) "
+                             f"{sorted(map(str, series.index[inf]))[:10]}", field=field)
+    return pd.Series(values, index=numeric.index if index is None else index,
+                     name=numeric.name, copy=False)
 
 
 @dataclass(frozen=True)

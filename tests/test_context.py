@@ -681,3 +681,21 @@ def test_as_ticker_series_numbers_on_the_universe_match_the_checked_path():
         as_ticker_series(pd.Series([True, False, True], index=tickers), tickers, "x")
     reordered = as_ticker_series(fast.iloc[::-1], tickers, "x")  # the checked path aligns
     pd.testing.assert_series_equal(reordered, checked, check_names=False)
+
+
+def test_as_ticker_series_refusals_on_both_paths_name_the_tickers():
+    # the numpy masks of _finite_numbers on the fast path (numbers on the universe, nullable
+    # ones included) and on the checked path (a dict, a Series in another order)
+    tickers = pd.Index(["A", "B", "C"])
+    holed = pd.Series([1.0, 2.0, 3.0], index=tickers, dtype="Float64")
+    holed.iloc[1] = pd.NA
+    with pytest.raises(ho.InputError, match=r"x: NaN for ticker\(s\) \['B'\]"):
+        as_ticker_series(holed, tickers, "x")
+    with pytest.raises(ho.InputError, match=r"x: NaN for ticker\(s\) \['C'\]"):
+        as_ticker_series({"C": np.nan, "A": 1.0}, tickers, "x", fill=0.0)
+    with pytest.raises(ho.InputError, match=r"x: infinite value for ticker\(s\) \['A'\]"):
+        as_ticker_series(pd.Series([2.0, -np.inf], index=["B", "A"]), tickers, "x", fill=0.0,
+                         finite=True)
+    got = as_ticker_series(pd.Series([2.0, np.inf], index=["B", "A"]), tickers, "x", fill=0.5)
+    assert got.tolist() == [np.inf, 2.0, 0.5] and got.index.equals(tickers)
+    assert got.dtype == np.float64

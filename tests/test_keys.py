@@ -85,3 +85,26 @@ def test_numbers_and_dates_keyed_by_their_bytes():
     assert value_key(np.array(3.0)) == value_key(np.array(3.0)) != value_key(np.array(4.0))
     a = np.arange(6.0).reshape(2, 3)
     assert value_key(a.T) == value_key(np.ascontiguousarray(a.T)) != value_key(a)
+
+
+def test_dataframe_keyed_by_its_labels_dtypes_and_values():
+    # the index and the columns through the labels' own keys (arrow buffers for pandas 3's
+    # str), the dtypes per column, the values in one digest: equal frames built apart share a
+    # key, a change of any label, dtype or value gives another
+    tickers = [f"T{i}" for i in range(50)]
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(rng.normal(size=(50, 3)), index=tickers, columns=["f1", "f2", "f3"])
+    k = value_key(df)
+    assert value_key(df.copy()) == k
+    assert value_key(pd.DataFrame(df.to_numpy().copy(), index=list(tickers),
+                                  columns=["f1", "f2", "f3"])) == k
+    assert value_key(df.rename(index={"T7": "T7x"})) != k
+    assert value_key(df.rename(columns={"f2": "g2"})) != k
+    assert value_key(df.iloc[::-1]) != k
+    bumped = df.copy()
+    bumped.iloc[3, 1] += 1e-12
+    assert value_key(bumped) != k
+    whole = pd.DataFrame({"a": [1, 0], "b": ["x", "y"]})
+    flags = pd.DataFrame({"a": [True, False], "b": ["x", "y"]})  # equal cells, other dtype
+    assert value_key(whole) != value_key(flags)
+    assert value_key(whole) != value_key(whole.astype({"a": float}))

@@ -31,11 +31,16 @@ def test_ols_betas_match_polyfit(real_daily) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
+@pytest.mark.parametrize("block", [None, 8000])
 @pytest.mark.parametrize("width", [40, 200, 16384, 20000])
-def test_ols_betas_match_the_two_pass_covariance_formula(width: int) -> None:
+def test_ols_betas_match_the_two_pass_covariance_formula(width: int, block, monkeypatch
+                                                         ) -> None:
     # cov(r_i, r_m) / var(r_m) with both return series centred (numpy's cov), on random walks;
-    # 40 columns: one block of ratios; 200: four blocks of 81 returns, the last one partial;
-    # 16384 and more: one return per block
+    # default blocks (2**18 numbers): 40 and 200 columns in one block of ratios, 16384 and 20000
+    # in blocks of 16 and 14 returns (the last one partial); blocks of 8000 numbers: 200
+    # columns in 8 blocks of 40 returns, 16384 and more one return per block
+    if block is not None:
+        monkeypatch.setattr("hedgeopt.constraints.beta._BLOCK", block)
     rng = np.random.default_rng(3)
     values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (300 if width < 1000 else 30, width)),
                                      axis=0))
@@ -44,6 +49,51 @@ def test_ols_betas_match_the_two_pass_covariance_formula(width: int) -> None:
     m = bench[1:] / bench[:-1] - 1.0
     want = [np.cov(r[:, i], m)[0, 1] / np.var(m, ddof=1) for i in range(r.shape[1])]
     np.testing.assert_allclose(ols_betas(values, bench), want, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("width", [500, 777])
+def test_ols_betas_buffer_is_large_enough_for_huge_pages(width: int, monkeypatch) -> None:
+    # one buffer of at least hugepages.HUGE_FROM bytes (a huge page, not ~512 small page
+    # faults in a fresh process), whatever the width divides into
+    import hedgeopt.constraints.beta as beta
+    from hedgeopt import hugepages
+
+    shapes = []
+
+    def recording(shape):
+        shapes.append(shape)
+        return hugepages.empty(shape)
+
+    monkeypatch.setattr(beta, "empty", recording)
+    rng = np.random.default_rng(1)
+    values = 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, (756, width)), axis=0))
+    ols_betas(values, values.mean(axis=1))
+    assert len(shapes) == 1 and 8 * shapes[0][0] * shapes[0][1] >= hugepages.HUGE_FROM
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float32", "Float64", "object"])
+def test_benchmark_prices_of_any_numeric_dtype_give_the_float_betas(market, dtype) -> None:
+    # the numeric fast path (read as floats) and pd.to_numeric (object cells) give the betas of
+    # the float64 prices; a missing price in a nullable column names its date
+    prices, basket, _ = market
+    rng = np.random.default_rng(5)
+    bench = pd.Series(np.round(1000 * np.exp(np.cumsum(rng.normal(0, 0.01, len(prices))))),
+                      index=prices.index)
+    prob = ho.HedgeProblem(prices, basket)
+    want = ols_betas(prices.to_numpy(dtype=float), bench.to_numpy(dtype=float))
+    got, _ = ho.Beta(bench.astype(dtype), -0.1, 0.1).betas(prob.ctx)
+    rtol = 1e-6 if dtype == "float32" else 0.0
+    np.testing.assert_allclose(got, ols_betas(prices.to_numpy(dtype=float),
+                                              bench.astype(dtype).to_numpy(dtype=float)),
+                               rtol=rtol)
+    if dtype != "float32":
+        np.testing.assert_array_equal(got, want)
+    if dtype == "Float64":
+        holed = bench.astype(dtype)
+        holed.iloc[4] = pd.NA
+        day = prices.index[4].strftime("%Y-%m-%d")
+        with pytest.raises(ho.InputError, match=f"price on {day} is missing"):
+            ho.Beta(holed, -0.1, 0.1).betas(prob.ctx)
 
 
 def test_band_around_the_basket_beta_on_real_prices(real_daily, cvx_reference) -> None:
