@@ -103,7 +103,11 @@ a name held after a fraction ``f_j`` of the moves so far; selection alone, 8.5 C
 0-5, mean J / best: indtrack6 1.017 without, 1.027 with beta = 0.01, 1.032 with 0.03;
 indtrack7 1.127, 1.198, 1.197); iterative hard thresholding from random starts (Bertsimas,
 King and Mazumder 2016; 30-50 starts of 100 projected-gradient steps on indtrack7: supports
-at 22x or more, at 2.0-2.7x after the swaps, worse than forward selection).
+at 22x or more, at 2.0-2.7x after the swaps, worse than forward selection). How much of a
+draw 10 s is on indtrack7: the selection alone for 8.5 CPU s ended within 2% of the best
+known on one seed in twelve (seeds 0-11: 1.176, 1.046, 1.168, 1.000, 1.169, 1.203, 1.209,
+1.203, 1.230, 1.345, 1.189, 1.122), so a few times more moves per second would not make
+every seed reach it; the walks have to find that basin far more often.
 
 Every value is an exact QP optimum with every linear constraint of the problem, so the best
 set found is feasible for the continuous problem on it; the whole shares on it are then
