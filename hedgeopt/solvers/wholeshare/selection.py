@@ -85,6 +85,30 @@ were two) gave the same mean on indtrack6 (1.017x over seeds 0-5, 8.5 CPU s, one
 the 1.000 basin either way). The outcome at 10 s is a draw of the walks; moves per second
 are the lever left.
 
+Seventh pass (issue 15; the best sets of indtrack6 and indtrack7, and two other elite sets
+of indtrack7; ratios against indtrack7's best known of now, 372,518,771.5, found by a seed-3
+selection in 8.5 CPU s; those above are against the best known of their pass): **no small
+universe holds the good sets**, so a kernel search (walks on a restricted universe, then a
+walk on all names) has nothing to restrict to. Of the best set's names, the relaxation's
+support (144-145 names) holds 9 of 20 on indtrack6 and 7 of 30 on indtrack7; the names of
+every set evaluated within 10% of the best of the first 6 CPU s hold 11 of 20 (94 names) and
+9 of 30 (57 names), within 30% 20 of 20 (412 names, 90% of N) and 21 of 30 (423 names); the
+240 names most often solved as the entering name of a swap hold 17 of 20 and 16 of 30; the
+end sets of eight walks of stall 300 from the best start perturbed (1.18-1.56x, 9.4 CPU s)
+hold 16 of 30 between them (174 names). Backward elimination from the union of two elite
+sets of indtrack7 (50-57 names) and the swaps find the best set only when it is one of the
+two (from the 1.045x and 1.106x sets: 1.349x). Measured and dropped: a long-term frequency
+memory in the tabu walk (a swap not below the aim pays ``beta v(best) f_j`` for bringing in
+a name held after a fraction ``f_j`` of the moves so far; selection alone, 8.5 CPU s, seeds
+0-5, mean J / best: indtrack6 1.017 without, 1.027 with beta = 0.01, 1.032 with 0.03;
+indtrack7 1.127, 1.198, 1.197); iterative hard thresholding from random starts (Bertsimas,
+King and Mazumder 2016; 30-50 starts of 100 projected-gradient steps on indtrack7: supports
+at 22x or more, at 2.0-2.7x after the swaps, worse than forward selection). How much of a
+draw 10 s is on indtrack7: the selection alone for 8.5 CPU s ended within 2% of the best
+known on one seed in twelve (seeds 0-11: 1.176, 1.046, 1.168, 1.000, 1.169, 1.203, 1.209,
+1.203, 1.230, 1.345, 1.189, 1.122), so a few times more moves per second would not make
+every seed reach it; the walks have to find that basin far more often.
+
 Every value is an exact QP optimum with every linear constraint of the problem, so the best
 set found is feasible for the continuous problem on it; the whole shares on it are then
 checked by the problem's checker like any other answer.
