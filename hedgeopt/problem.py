@@ -346,33 +346,33 @@ class HedgeProblem:
         if guess is not None:
             self._warm = guess
 
-    def _native_point(self, plan: tuple[Any, ...], verbose: bool
-                      ) -> tuple[np.ndarray, FrontierPoint] | None:
-        """The first (native) backend's optimal shares at the current lam and their point, not
-        yet verified (None when it fails or gives another status: the attempts loop takes it)."""
+    def _native_point(self, plan: tuple[Any, ...], verbose: bool) -> np.ndarray | None:
+        """The first (native) backend's optimal shares at the current lam, not yet verified
+        (None when it fails or gives another status: the attempts loop takes it); their point
+        is formed when they are verified (:meth:`_verify_points`)."""
         backend = plan[3][0]
         try:
             out = self._run(backend, *plan[1:3], verbose=verbose, **plan[4][backend.name])
         except SolverError:
             return None
-        shares = self._optimal_shares(out, plan[1])
-        return None if shares is None else (shares, self._point(shares, backend.name))
+        return self._optimal_shares(out, plan[1])
 
     def _verify_points(self, pending: _Pending | None, points: list[Any], plan: tuple[Any, ...],
                        requested: str | None, verbose: bool) -> None:
         """Verify the pending native answers, one pass per constraint (:func:`verify_many`),
-        and tabulate those that hold. One that fails is solved again by the attempts loop from
-        its warm start (native answer verified alone, then the other backends): its row,
-        ``solver`` and errors are a lone point's. lam and the warm start are given back."""
+        and tabulate those that hold (their gap paths one after another, while ``P`` is in
+        cache). One that fails is solved again by the attempts loop from its warm start (native
+        answer verified alone, then the other backends): its row, ``solver`` and errors are a
+        lone point's. lam and the warm start are given back."""
         if not pending:
             return
         found = verify_many(np.column_stack([p[3] for p in pending]), self.ctx,
                             self.constraints, plan[0])
         lam, warm = self.lam, self._warm
         try:
-            for (i, at, guess, _, point), bad in zip(pending, found, strict=True):
+            for (i, at, guess, shares), bad in zip(pending, found, strict=True):
                 if not bad:
-                    points[i] = point
+                    points[i] = self._point(shares, plan[3][0].name, at)
                     continue
                 self.lam, self._warm = at, guess
                 qp = self.quadratic(plan[1], low_rank=True, rows=True)
@@ -390,12 +390,12 @@ class HedgeProblem:
         verify(shares, self.ctx, self.constraints, tol, backend.name)
         return self._point(shares, backend.name)
 
-    def _point(self, shares: np.ndarray, solver: str) -> FrontierPoint:
-        """The frontier point of verified shares: their gap path ``P n - B`` (the product
-        :func:`~hedgeopt.metrics.window_objective` forms), names held and the backend. The
-        variances of all points are taken at the end, in one pass
+    def _point(self, shares: np.ndarray, solver: str, lam: float | None = None) -> FrontierPoint:
+        """The frontier point of verified shares at ``lam`` (default the problem's): their gap
+        path ``P n - B`` (the product :func:`~hedgeopt.metrics.window_objective` forms), names
+        held and the backend. The variances of all points are taken at the end, in one pass
         (:func:`~hedgeopt.frontier_table.frontier_table`)."""
-        return FrontierPoint(self.lam, self.ctx.P @ shares - self.ctx.B,
+        return FrontierPoint(self.lam if lam is None else lam, self.ctx.P @ shares - self.ctx.B,
                              int(np.count_nonzero(shares)), solver)
 
     def _run(self, backend: Backend, form: LinearForm | None,
@@ -644,7 +644,7 @@ class HedgeProblem:
                     guess = self._warm
                     answer = None if pending is None else self._native_point(plan, verbose)
                     if answer is not None and pending is not None:
-                        pending.append((i, lam, guess, *answer))
+                        pending.append((i, self.lam, guess, answer))  # lam as validated
                     else:  # no native answer: this point's attempts loop, after the earlier ones
                         self._verify_points(pending, points, plan, solver, verbose)
                         self._warm = guess
@@ -689,8 +689,8 @@ class HedgeProblem:
                 f"notional={self.ctx.notional:,.2f}, constraints=[{cons}])")
 
 
-#: A frontier's native answers not yet verified: (position, lam, warm start, shares, point).
-_Pending = list[tuple[int, float, Any, np.ndarray, FrontierPoint]]
+#: A frontier's native answers not yet verified: (position, lam, warm start, shares).
+_Pending = list[tuple[int, float, Any, np.ndarray]]
 #: Seconds kept back from the whole-share backends for verifying their answer.
 _VERIFY_SECONDS = 0.05
 def _time_limit(value: Any) -> float:

@@ -429,7 +429,7 @@ class _Problem:
         q = np.asarray(q, dtype=float).reshape(-1)
         if q.size != N:
             raise ValueError(f"q must have {N} entries, got {q.size}")
-        if not np.isfinite(q_max := _amax(np.abs(q))):  # max propagates NaN and inf
+        if not (q_max := _amax(np.abs(q))) < np.inf:  # max propagates NaN and inf
             raise ValueError("q must be finite")
         self.N = N
         self.Q: Any = Q  # an array, or the Hessian operator self.op
@@ -649,44 +649,46 @@ class _Problem:
         if qx is None:
             qx = self.qx(x)
         hx = qx + self.ridge * x if self.ridge else qx
-        g = hx - self.q
+        m = self.m  # each vector term is a row of t, the rows' terms rows of r: one max call each
+        t = np.empty((7, self.N))  # |Hx|, |A'mu| (not read without rows), |g|, lb-x, x-ub,
+        np.abs(hx, out=t[0])  # dual signs, complementarity
+        g = np.subtract(hx, self.q, out=t[2])
         g += z
-        sd = max(self.scale_d, _amax(np.abs(hx)))
-        if self.m:
-            atmu = mu @ self.A
-            g += atmu
-            sd = max(sd, _amax(np.abs(atmu)))
-        stat = _amax(np.abs(g)) / sd
+        if m:
+            g += np.matmul(mu, self.A, out=t[1])
+            np.abs(t[1], out=t[1])
+        np.abs(g, out=g)
         # dual signs (pinned variables have free sign) and complementarity, whole-vector: at a
         # lower bound the sign is violated by z > 0, at an upper one by z < 0, both -vs * z > 0;
         # a free variable by |z|; complementarity |z (x - bound)| over the fixed ones
         fixed = vs != 0
-        dual_v = np.where(fixed, -(vs * z), np.abs(z))
+        t[5] = np.where(fixed, -(vs * z), np.abs(z))
         with np.errstate(invalid="ignore"):  # one context for all: it costs as much as a pass
-            prim = max(_amax(self.lb - x), _amax(x - self.ub), 0.0)
-            if self.m:
-                ax = self.A @ x
-                pr = np.maximum(self.lo - ax, ax - self.hi)
-            comp_v = np.abs(z * (x - np.where(vs < 0, self.lb, self.ub)))  # NaN where free
+            np.subtract(self.lb, x, out=t[3])
+            np.subtract(x, self.ub, out=t[4])
+            if m:  # rows: excess / scale, scale, dual signs (as the bounds'), complementarity
+                ax, r = self.A @ x, np.empty((4, m))
+                np.maximum(self.scale_p, self.absA @ np.abs(x), out=r[1])
+                np.maximum(self.lo - ax, ax - self.hi, out=r[0])
+                act = rs != 0  # -rs mu on active rows, |mu| on the others, none if equal
+                r[2] = np.where(act, -(rs * mu), np.abs(mu))
+                r[2, self.eq] = 0.0
+                r[3] = np.where(act, mu * (ax - np.where(rs > 0, self.hi, self.lo)), 0.0)
+            comp_v = np.abs(z * (x - np.where(vs < 0, self.lb, self.ub)), out=t[6])  # NaN if free
         comp_v[~fixed] = 0.0
         if self.any_pinned:  # a pinned variable at its "lower" bound has no sign (vs > 0 does);
             # its complementarity term stays: |z| |x - lb| / (sd sp) <= |x - lb| / sp <= prim / sp
-            dual_v[self.pinned & (vs <= 0)] = 0.0
-        dual = max(_amax(dual_v), 0.0)
-        comp = _amax(comp_v)
-        sp = self.scale_p
-        if self.m:
-            # rows relative to the size of the terms of A x, at least the bound scale
-            sr = np.maximum(self.scale_p, self.absA @ np.abs(x))
-            prim = max(prim, _amax(pr / sr) * self.scale_p)
-            sp = max(sp, _amax(sr))
-            act = rs != 0  # signs as the bounds': -rs mu on active rows, |mu|; none if equal
-            dmu = np.where(act, -(rs * mu), np.abs(mu))
-            dmu[self.eq] = 0.0
-            dual = max(dual, _amax(dmu))
-            rd = ax - np.where(rs > 0, self.hi, self.lo)
-            comp = max(comp, _amax(np.abs(mu[act] * rd[act])))
-        return max(stat, prim / self.scale_p, dual / sd, comp / (sd * sp))
+            t[5, self.pinned & (vs <= 0)] = 0.0
+        hx_max, atmu, stat, low, high, dual, comp = t.max(axis=1).tolist() if self.N else [0.0] * 7
+        sd = max(max(self.scale_d, hx_max), atmu) if m else max(self.scale_d, hx_max)
+        prim, dual, sp = max(low, high, 0.0), max(dual, 0.0), self.scale_p
+        if m:  # rows relative to the size of the terms of A x, at least the bound scale
+            r[0] /= r[1]
+            np.abs(r[3], out=r[3])
+            excess, scale, row_dual, row_comp = r.max(axis=1).tolist()
+            prim, sp = max(prim, excess * self.scale_p), max(sp, scale)
+            dual, comp = max(dual, row_dual), max(comp, row_comp)
+        return max(stat / sd, prim / self.scale_p, dual / sd, comp / (sd * sp))
 
 
 # empty results of _Problem.violations (read-only: returned, never written)
@@ -830,18 +832,16 @@ def _result(prob: _Problem, fac: _Factor, it: _Iterate, vs: np.ndarray, rs: np.n
     mu = np.where(rs != 0, it.mu, 0.0)
     qx = it.qx
     if moved:  # clipping moved a few free variables by at most tau_p: update Q x
-        d = x - it.x
-        qx = qx + prob.qx(d)
+        qx = qx + prob.qx(x - it.x)
     kkt = prob.kkt_residual(x, z, mu, vs, rs, qx=qx)
-    obj = 0.5 * float(x @ qx) + 0.5 * prob.ridge * float(x @ x) - float(prob.q @ x)
+    ridged = 0.5 * prob.ridge * float(x @ x) if prob.ridge else 0.0  # x finite: the same sum
+    obj = 0.5 * float(x @ qx) + ridged - float(prob.q @ x)
     if status == "optimal" and not kkt <= prob.tol:  # a NaN residual is no certificate
         status = "singular" if fac.auto > 0 else "max_iter"
-    ar = rs.copy()
-    ar[prob.eq] = 1
-    return QPSolution(x=x, bound_duals=z, row_duals=mu, status=status,
-                      iterations=prob.n_solves, kkt_residual=kkt, free=free,
-                      active_rows=ar, bound_state=vs.copy(), ridge_used=fac.auto,
-                      objective=obj, method=method, factorizations=fac.n_factor)
+    return QPSolution(x=x, bound_duals=z, row_duals=mu, status=status, iterations=prob.n_solves,
+                      kkt_residual=kkt, free=free, active_rows=np.where(prob.eq, np.int8(1), rs),
+                      bound_state=vs.copy(), ridge_used=fac.auto, objective=obj, method=method,
+                      factorizations=fac.n_factor)
 
 
 def solve_qp(Q: ArrayLike | Hessian, q: ArrayLike, lb: ArrayLike | None = None,

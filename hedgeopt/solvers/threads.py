@@ -14,15 +14,17 @@ The limit is set with threadpoolctl's :class:`~threadpoolctl.ThreadpoolControlle
 and restored on exit. Entering a limit costs about 30 microseconds (threadpoolctl reads every
 library's state), so when every BLAS already runs within it (``OMP_NUM_THREADS=1``, or inside
 an outer limit: a frontier holds one around all its points) nothing is changed and that cost
-is skipped (a 2 microsecond check). The environment variable ``HEDGEOPT_SOLVER_BLAS_THREADS``
-changes the number (``0`` leaves BLAS alone; anything but a whole number >= 0 is an
-:class:`~hedgeopt.InputError`).
+is skipped: inside a limit of the same count held by this thread, entering is one environment
+read and a shared null context (no library is asked). The environment variable
+``HEDGEOPT_SOLVER_BLAS_THREADS`` changes the number (``0`` leaves BLAS alone; anything but a
+whole number >= 0 is an :class:`~hedgeopt.InputError`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +34,8 @@ __all__ = ["solver_blas_threads"]
 
 _CONTROLLER: Any = None
 _BLAS: list[Any] = []  # the controller's BLAS libraries
+_HELD = threading.local()  # .counts: the limits this thread is inside, innermost last
+_NULL = contextlib.nullcontext()
 
 
 ENV_VAR = "HEDGEOPT_SOLVER_BLAS_THREADS"
@@ -54,21 +58,40 @@ def _limit() -> int:
     return threads
 
 
-@contextlib.contextmanager
-def solver_blas_threads() -> Iterator[None]:
-    """Run the body with the solvers' BLAS thread limit (default one thread)."""
-    global _CONTROLLER
-    threads = _limit()
-    if threads == 0:
-        yield
-        return
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+def solver_blas_threads() -> contextlib.AbstractContextManager[None]:
+    """Run the body with the solvers' BLAS thread limit (default one thread).
 
-        _CONTROLLER = ThreadpoolController()
-        _BLAS[:] = [lib for lib in _CONTROLLER.lib_controllers if lib.user_api == "blas"]
-    if all(0 < lib.num_threads <= threads for lib in _BLAS):  # already within the limit
-        yield
-        return
-    with _CONTROLLER.limit(limits=threads, user_api="blas"):
-        yield
+    Inside a limit of the same count that this thread holds (a frontier's, around its points)
+    it is a null context: that limit is in force and is restored by its own exit.
+    """
+    threads = _limit()
+    counts = getattr(_HELD, "counts", None)
+    if counts and counts[-1] == threads:
+        return _NULL
+    return _held(threads)
+
+
+@contextlib.contextmanager
+def _held(threads: int) -> Iterator[None]:
+    """The limit of ``threads`` (0: BLAS left alone), recorded as held while the body runs."""
+    global _CONTROLLER
+    counts = getattr(_HELD, "counts", None)
+    if counts is None:
+        counts = _HELD.counts = []
+    counts.append(threads)
+    try:
+        if threads == 0:
+            yield
+            return
+        if _CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+            _CONTROLLER = ThreadpoolController()
+            _BLAS[:] = [lib for lib in _CONTROLLER.lib_controllers if lib.user_api == "blas"]
+        if all(0 < lib.num_threads <= threads for lib in _BLAS):  # already within the limit
+            yield
+            return
+        with _CONTROLLER.limit(limits=threads, user_api="blas"):
+            yield
+    finally:
+        counts.pop()

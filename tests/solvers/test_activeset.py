@@ -595,6 +595,79 @@ def test_kkt_residual_row_terms_equal_the_entrywise_definition():
                                                          rel=1e-9, abs=1e-300)
 
 
+def _kkt_plain(prob, x, z, mu, vs, rs):
+    """The residual written out term by term with one max per term (the formula of
+    ``_Problem.kkt_residual`` before its terms were stacked into one reduction)."""
+    hx = prob.Q @ x + prob.ridge * x if prob.ridge else prob.Q @ x
+    g = hx - prob.q + z
+    sd = max(prob.scale_d, np.max(np.abs(hx)))
+    if prob.m:
+        atmu = mu @ prob.A
+        g += atmu
+        sd = max(sd, np.max(np.abs(atmu)))
+    fixed = vs != 0
+    dual_v = np.where(fixed, -(vs * z), np.abs(z))
+    dual_v[prob.pinned & (vs <= 0)] = 0.0
+    with np.errstate(invalid="ignore"):
+        comp_v = np.abs(z * (x - np.where(vs < 0, prob.lb, prob.ub)))
+    comp_v[~fixed] = 0.0
+    prim = max(np.max(prob.lb - x), np.max(x - prob.ub), 0.0)
+    dual, comp, sp = max(np.max(dual_v), 0.0), np.max(comp_v), prob.scale_p
+    if prob.m:
+        ax = prob.A @ x
+        sr = np.maximum(prob.scale_p, prob.absA @ np.abs(x))
+        prim = max(prim, np.max(np.maximum(prob.lo - ax, ax - prob.hi) / sr) * prob.scale_p)
+        sp = max(sp, np.max(sr))
+        act = rs != 0
+        dmu = np.where(act, -(rs * mu), np.abs(mu))
+        dmu[prob.eq] = 0.0
+        dual = max(dual, np.max(dmu))
+        rd = ax - np.where(rs > 0, prob.hi, prob.lo)
+        comp = max(comp, np.max(np.abs(mu[act] * rd[act]), initial=0.0))
+    return [float(np.max(np.abs(g)) / sd), prim / prob.scale_p, dual / sd, comp / (sd * sp)]
+
+
+def test_kkt_residual_is_the_term_by_term_formula_bit_for_bit():
+    """The stacked reduction gives the very float of the term-by-term formula: with and without
+    rows, ridge and pinned variables, infinite bounds and limits, held and free states, every
+    term deciding somewhere (stationary or not, duals of either sign, points off their
+    bounds)."""
+    from hedgeopt.solvers.activeset import _Problem
+    rng = np.random.default_rng(23)
+    N = 30
+    M = rng.normal(size=(50, N))
+    Q = M.T @ M / 50
+    deciders = set()  # which of stationarity, primal, dual signs, complementarity is largest
+    for k in range(400):
+        m = (0, 1, 5)[k % 3]
+        A = rng.normal(size=(m, N))
+        lb = np.where(rng.random(N) < 0.3, -INF, rng.uniform(-1, 0, N))
+        ub = np.where(rng.random(N) < 0.3, INF, rng.uniform(0, 1, N))
+        if k % 2:
+            lb[:3] = ub[:3] = 0.2  # pinned
+        vs = rng.integers(-1, 2, N).astype(np.int8)
+        vs[(vs < 0) & ~np.isfinite(lb)] = 0
+        vs[(vs > 0) & ~np.isfinite(ub)] = 0
+        x = rng.normal(0, 0.5, N) * rng.choice([1e-3, 1.0, 3.0, 30.0])
+        x = np.where(rng.random(N) < 0.5, np.clip(x, lb, ub), x)
+        ax = A @ x
+        size = np.abs(A) @ np.abs(x)  # row excesses relative to it (>= 1 somewhere)
+        lo = np.where(rng.random(m) < 0.3, -INF, ax - rng.uniform(-0.2, 0.5, m) * size)
+        hi = np.where(rng.random(m) < 0.3, INF, ax + rng.uniform(-0.2, 0.5, m) * size)
+        lo[: m // 3] = hi[: m // 3] = ax[: m // 3]  # equality rows
+        rs = rng.integers(-1, 2, m).astype(np.int8)
+        ridge = (0.0, 0.01)[k % 2]
+        prob = _Problem(Q, rng.normal(size=N), lb, ub, A, lo, hi, ridge, 1e-9)
+        mu = rng.normal(size=m) * rng.choice([1e-3, 1.0, 30.0], m)
+        z = -(Q @ x + ridge * x - prob.q + mu @ A) if k % 4 < 2 else rng.normal(size=N)
+        z = np.where(rng.random(N) < 0.8, z, -z) * rng.choice([1e-6, 1.0])
+        got = prob.kkt_residual(x, z, mu, vs, rs)
+        terms = _kkt_plain(prob, x, z, mu, vs, rs)
+        assert np.float64(got).tobytes() == np.float64(max(terms)).tobytes(), k
+        deciders.add((int(np.argmax(terms)), m > 0))
+    assert deciders == {(i, rows) for i in range(4) for rows in (False, True)}
+
+
 def test_kkt_residual_gives_pinned_variables_a_free_sign():
     """A stationary point whose only large multipliers belong to pinned variables held at their
     "lower" bound or free (free sign: no dual-sign or complementarity term) has a residual of

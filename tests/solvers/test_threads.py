@@ -95,3 +95,36 @@ def test_nested_limit_is_kept_and_not_entered_again(monkeypatch: pytest.MonkeyPa
             assert _blas_threads() == [1] * len(before)
         assert _blas_threads() == [1] * len(before)  # the inner exit did not undo the outer
     assert _blas_threads() == before and entered == [1]
+
+
+def test_inside_a_held_limit_no_library_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheap path: inside an outer limit of the same count, entering reads no library's
+    thread count; a limit of another count (the environment changed) is still applied, and
+    once the outer limit is left the next entry limits again."""
+    from hedgeopt.solvers import threads
+
+    before = _blas_threads()
+
+    class Unread:
+        user_api = "blas"
+
+        @property
+        def num_threads(self) -> int:
+            raise AssertionError("a library was asked inside a held limit")
+
+    with solver_blas_threads():
+        real = list(threads._BLAS)
+        monkeypatch.setattr(threads, "_BLAS", [Unread()])
+        with solver_blas_threads():  # would read num_threads without the cheap path
+            assert _blas_threads() == [1] * len(before)
+        monkeypatch.setattr(threads, "_BLAS", real)
+    assert _blas_threads() == before
+    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", "0")
+    with solver_blas_threads():  # BLAS left alone (two threads) ...
+        monkeypatch.delenv("HEDGEOPT_SOLVER_BLAS_THREADS")
+        with solver_blas_threads():  # ... then the default of one: a limit of another count
+            assert _blas_threads() == [1] * len(before)
+        assert _blas_threads() == before
+    with solver_blas_threads():  # nothing held any more: limited again
+        assert _blas_threads() == [1] * len(before)
+    assert _blas_threads() == before
