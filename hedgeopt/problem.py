@@ -17,6 +17,7 @@ from hedgeopt.constraints.base import (
     LinearForm,
     _StructureChanged,
     arguments_fixed,
+    held_key,
     merge_forms,
     piecewise_form,
 )
@@ -31,7 +32,6 @@ from hedgeopt.exceptions import (
     VerificationError,
 )
 from hedgeopt.frontier_table import FrontierPoint, frontier_table
-from hedgeopt.keys import arguments_key
 from hedgeopt.objective import TrackingObjective
 from hedgeopt.progress import progress
 from hedgeopt.regularization import Penalty
@@ -134,22 +134,21 @@ class HedgeProblem:
 
     def add(self, *constraints: Constraint | Penalty) -> HedgeProblem:
         """Add constraints or penalty terms (validated now); returns ``self`` for chaining."""
-        for c in constraints:
-            if isinstance(c, Penalty):
+        with arguments_fixed([*self.constraints, *constraints]):  # one key per constraint
+            for c in constraints:
+                if isinstance(c, Penalty):
+                    c.validate(self.ctx)
+                    self.penalties.append(c)
+                    continue
+                if not isinstance(c, Constraint):
+                    raise InputError(f"add() takes hedgeopt constraints, got "
+                                     f"{type(c).__name__}; wrap cvxpy constraints in "
+                                     f"ho.Custom(lambda w, ctx: [...])", field="constraints")
                 c.validate(self.ctx)
-                self.penalties.append(c)
-                continue
-            if not isinstance(c, Constraint):
-                raise InputError(
-                    f"add() takes hedgeopt constraints, got {type(c).__name__}; wrap cvxpy "
-                    f"constraints in ho.Custom(lambda w, ctx: [...])",
-                    field="constraints",
-                )
-            c.validate(self.ctx)
-            self.constraints.append(c)
-        if constraints:
-            self._compiled = None
-            self._checked = self._arguments()  # all validated just now
+                self.constraints.append(c)
+            if constraints:
+                self._compiled = None
+                self._checked = self._arguments()  # all validated just now
         return self
 
     def update_data(self, prices: pd.DataFrame, basket: pd.Series,
@@ -254,12 +253,13 @@ class HedgeProblem:
                                     [c for c in self.constraints if not c.integer]).solve(
                                         tol=tol))
         start = time.perf_counter()
-        tol, form, qp, backends, per_backend = self._plan(solver, tol, options)
-        if self.integer:
-            return self._solve_integer(backends, requested=solver, tol=tol, verbose=verbose,
-                                       start=start, **options)
-        return self._solve_continuous(form, qp, backends, per_backend, requested=solver,
-                                      tol=tol, verbose=verbose, start=start)
+        with arguments_fixed(self.constraints):  # keys once per solve: checks, forms, verify
+            tol, form, qp, backends, per_backend = self._plan(solver, tol, options)
+            if self.integer:
+                return self._solve_integer(backends, requested=solver, tol=tol,
+                                           verbose=verbose, start=start, **options)
+            return self._solve_continuous(form, qp, backends, per_backend, requested=solver,
+                                          tol=tol, verbose=verbose, start=start)
 
     def _plan(self, solver: str | None, tol: float, options: dict[str, Any], *,
               rows: bool = False) -> tuple[
@@ -434,7 +434,7 @@ class HedgeProblem:
 
     def _arguments(self) -> list[Any]:
         """The value key of every constraint's and penalty's arguments (see :mod:`keys`)."""
-        return [arguments_key(c) for c in self._items()]
+        return [held_key(c) for c in self._items()]
 
     def _revalidate(self) -> None:
         """Validate again every constraint or penalty whose arguments changed since the last

@@ -699,3 +699,12 @@ def test_as_ticker_series_refusals_on_both_paths_name_the_tickers():
     got = as_ticker_series(pd.Series([2.0, np.inf], index=["B", "A"]), tickers, "x", fill=0.5)
     assert got.tolist() == [np.inf, 2.0, 0.5] and got.index.equals(tickers)
     assert got.dtype == np.float64
+
+
+def test_default_multipliers_are_float_ones_on_the_tickers(tiny):
+    """Without ``multipliers`` every ticker's is 1.0: the Series a scalar broadcast makes."""
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    pd.testing.assert_series_equal(ctx.multipliers, pd.Series(1.0, index=prices.columns))
+    ctx.multipliers.iloc[0] = 2.0  # its own memory: another context's are still ones
+    assert (ho.HedgeContext(prices, basket).multipliers == 1.0).all()

@@ -139,3 +139,70 @@ def test_book_with_one_constraint_list(market):
         ref = ho.HedgeProblem(prices.iloc[s], basket.iloc[s] * m, lam=0.3).add(
             ho.Budget(), ho.LongOnly(), ho.SectorCap(sectors, max_weight=0.3)).solve()
         np.testing.assert_allclose(book.results[k].objective, ref.objective, rtol=1e-8)
+
+
+def _count_keys(monkeypatch):
+    """Count :func:`arguments_key` calls per constraint class (the keys of linear ones)."""
+    import collections
+
+    import hedgeopt.constraints.base as base
+
+    seen: collections.Counter = collections.Counter()
+    real = base.arguments_key
+
+    def counted(obj):
+        seen[type(obj).__name__] += 1
+        return real(obj)
+
+    monkeypatch.setattr(base, "arguments_key", counted)
+    return seen
+
+
+def test_one_key_per_constraint_per_solve_and_none_across(market, monkeypatch):
+    """Each linear constraint's arguments are keyed once by ``add`` and once per solve (its
+    checks, forms and verification share that key), and no key outlives a solve: the cap
+    lowered from 0.15 to 0.05 between two solves binds in the second one."""
+    from hedgeopt.constraints.base import _fixed_keys
+
+    prices, basket, sectors = market
+    seen = _count_keys(monkeypatch)
+    cap = ho.MaxWeight(0.15)
+    prob = ho.HedgeProblem(prices, basket, lam=0.3, constraints=[
+        ho.Budget(), ho.SectorCap(sectors, max_weight=0.4), cap])
+    assert dict(seen) == {"Budget": 1, "SectorCap": 1, "MaxWeight": 1}
+    for value in (0.15, 0.05):
+        cap.fraction = value
+        seen.clear()
+        res = prob.solve()
+        assert dict(seen) == {"Budget": 1, "SectorCap": 1, "MaxWeight": 1}
+        assert not _fixed_keys()
+        assert res.violations == []
+        assert res.weights.abs().max() <= value + 1e-9
+    ref = ho.HedgeProblem(prices, basket, lam=0.3, constraints=[
+        ho.Budget(), ho.SectorCap(sectors, max_weight=0.4), ho.MaxWeight(0.05)]).solve()
+    np.testing.assert_allclose(res.objective, ref.objective, rtol=1e-12)
+
+
+def test_a_failed_solve_holds_no_key(market):
+    """A solve that raises (a reassigned percent) lets its keys go: the corrected argument is
+    the one the next solve sees, and a shared constraint gives the other problem its own
+    answer."""
+    from hedgeopt.constraints.base import _fixed_keys
+
+    prices, basket, sectors = market
+    cap = ho.SectorCap(sectors, max_weight=0.3)
+    one = ho.HedgeProblem(prices, basket, lam=0.3, constraints=[ho.Budget(), cap])
+    two = ho.HedgeProblem(prices.iloc[20:], basket.iloc[20:], lam=0.7,
+                          constraints=[ho.Budget(), cap])
+    cap.max_weight = 25
+    with pytest.raises(ho.InputError, match="0.25"):
+        one.solve()
+    assert not _fixed_keys()
+    cap.max_weight = 0.2
+    for prob, p, b, lam in ((one, prices, basket, 0.3),
+                            (two, prices.iloc[20:], basket.iloc[20:], 0.7)):
+        res = prob.solve()
+        ref = ho.HedgeProblem(p, b, lam=lam, constraints=[
+            ho.Budget(), ho.SectorCap(sectors, max_weight=0.2)]).solve()
+        assert res.violations == []
+        np.testing.assert_allclose(res.objective, ref.objective, rtol=1e-12)

@@ -35,8 +35,8 @@ from hedgeopt.validation import as_dollars, as_float, as_fraction
 
 __all__ = [
     "AbsoluteRows", "Constraint", "LinearConstraint", "LinearForm", "arguments_fixed", "as_dollars",
-    "as_float", "as_fraction", "feasible_point", "merge_forms", "piecewise_form", "shares_array",
-    "shares_matrix",
+    "as_float", "as_fraction", "feasible_point", "held_key", "merge_forms", "piecewise_form",
+    "shares_array", "shares_matrix",
 ]
 
 
@@ -278,7 +278,7 @@ class LinearConstraint(Constraint):
 
     def linear(self, ctx: HedgeContext) -> LinearForm:
         """This constraint as ``lb <= w <= ub``, ``lo <= A w <= hi`` (cached, do not mutate)."""
-        key = (ctx.version, arguments_key(self))
+        key = (ctx.version, held_key(self))
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._linear(ctx))
         return self._cached[1]
@@ -287,9 +287,7 @@ class LinearConstraint(Constraint):
         """The form :meth:`check` verifies against: built by :meth:`_linear` from the arguments
         and kept in a cache of its own (per context and argument value, like :meth:`linear`),
         so re-solves are verified cheaply and never against the object the solve used."""
-        fixed = _fixed_keys().get(id(self))
-        key = (ctx.version, fixed[1] if fixed is not None and fixed[0] is self
-               else arguments_key(self))
+        key = (ctx.version, held_key(self))
         mine = getattr(self, "_verified", None)
         if mine is None or mine[0] != key:
             mine = (key, self._linear(ctx))
@@ -412,15 +410,19 @@ class LinearConstraint(Constraint):
 
 
 @contextlib.contextmanager
-def arguments_fixed(constraints: Iterable[Constraint]) -> Iterator[None]:
-    """Take each linear constraint's argument key once, for the :meth:`LinearConstraint.check`
-    calls inside the block.
+def arguments_fixed(constraints: Iterable[Any]) -> Iterator[None]:
+    """Take each linear constraint's argument key once, for the :meth:`LinearConstraint.linear`
+    and :meth:`LinearConstraint.check` calls (and :func:`held_key`) inside the block.
 
-    For a loop that reads its inputs once and re-solves many times with no user code in between
-    (:meth:`~hedgeopt.problem.HedgeProblem.frontier` builds its forms once too): every point is
+    For a span that reads its inputs once with no user code in between that could change them:
+    one :meth:`~hedgeopt.problem.HedgeProblem.solve` (its checks, forms and verification),
+    one ``add``, a :meth:`~hedgeopt.problem.HedgeProblem.frontier`'s points. Every answer is
     still verified against a form built from the arguments by :meth:`LinearConstraint._linear`
-    (never the solve's form), without hashing the arguments again per point. The keys are
-    dropped on exit (also on an exception), so a later change of an argument is seen.
+    in the check's own cache (never the solve's form), without hashing the arguments again.
+    The keys are dropped on exit (also on an exception), so a change of an argument between
+    two solves is seen; no key is ever carried from one solve to the next. Only linear
+    constraints are held (a :class:`~hedgeopt.constraints.custom.Custom` runs user code: its
+    arguments are read afresh every time).
     """
     held = {id(c): c for c in constraints if isinstance(c, LinearConstraint)}
     keys = _fixed_keys()
@@ -434,6 +436,14 @@ def arguments_fixed(constraints: Iterable[Constraint]) -> Iterator[None]:
                 keys.pop(i, None)
             else:
                 keys[i] = old
+
+
+def held_key(item: Any) -> Any:
+    """The argument key of ``item``: the one :func:`arguments_fixed` took on entry when this
+    thread is inside a block that holds ``item`` itself (by identity), else computed now by
+    :func:`~hedgeopt.keys.arguments_key`."""
+    fixed = _fixed_keys().get(id(item))
+    return fixed[1] if fixed is not None and fixed[0] is item else arguments_key(item)
 
 
 #: per thread, ``id(constraint) -> (constraint, argument key)`` inside :func:`arguments_fixed`

@@ -145,8 +145,15 @@ def _numeric(loadings: pd.DataFrame) -> np.ndarray:
     """The loadings as floats, NaN where a cell is not a number (every row, in order).
 
     Columns already of a numeric (not boolean) dtype are read as they are; only the others go
-    through ``pd.to_numeric`` cell by cell, so the usual all-float frame costs one copy.
+    through ``pd.to_numeric`` cell by cell, so the usual all-float frame costs one copy. The
+    frame's own values are looked at first: when their common dtype is a numpy integer or float
+    one, every column is of such a dtype (a boolean, text, nullable or object column makes the
+    common dtype ``bool`` or ``object``), and ``loadings.dtypes`` (a Series: ~0.05-0.1 ms at
+    N=500, twice per solve) is not needed.
     """
+    values = loadings.to_numpy()
+    if values.dtype.kind in "iuf":
+        return values.astype(float)  # a copy: the caller's frame is never shared
     if all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d)
            for d in loadings.dtypes):
         return loadings.to_numpy(dtype=float, na_value=np.nan)

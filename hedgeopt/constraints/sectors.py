@@ -52,7 +52,9 @@ class SectorCap(LinearConstraint):
             _per_sector(value, keys, 0.0, name, self.leverage)  # fail early, before a context
 
     def _linear(self, ctx: HedgeContext) -> LinearForm:
-        pos = self.sectors.index.get_indexer(ctx.tickers)
+        index = self.sectors.index  # in the universe's order (usual): no label look-ups
+        pos = np.arange(len(index)) if index.equals(ctx.tickers) else \
+            index.get_indexer(ctx.tickers)
         if (pos < 0).any():
             missing = ctx.tickers[pos < 0]
             raise InputError(

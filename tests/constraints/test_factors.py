@@ -186,3 +186,29 @@ def test_loadings_in_the_universe_order_match_reordered_ones(market) -> None:
     holed.iloc[3, 1] = np.nan
     with pytest.raises(ho.InputError, match=f"ticker '{prices.columns[3]}', factor 'value'"):
         ho.FactorExposure(holed, upper=1.0).exposures(ctx)
+
+
+def test_numeric_reads_numpy_number_columns_as_floats_and_copies() -> None:
+    """Frames whose common dtype is a numpy integer or float one (int, uint, float32, float64
+    columns mixed) are read from their values: the same floats as column by column
+    ``pd.to_numeric``, float64, never the caller's memory; any other column kind (bool, text,
+    nullable, object) takes the column-by-column path with the same numbers."""
+    from hedgeopt.constraints.factors import _numeric
+
+    frames = [
+        pd.DataFrame({"f": [1.5, 0.0, -2.0], "g": [1.0, 0.0, 1.0]}),
+        pd.DataFrame({"f": np.array([3, -1, 2 ** 53 + 1]), "g": [0.25, 1.0, 2.0]}),
+        pd.DataFrame({"f": np.array([3, 1, 2], dtype=np.uint64),
+                      "g": np.array([0.1, 0.2, 0.3], dtype=np.float32)}),
+        pd.DataFrame({"f": [1, 0, 1]}),
+        pd.DataFrame({"f": [True, False, True], "g": [0.5, 1.0, 2.0]}),
+        pd.DataFrame({"f": pd.array([1.5, None, 2.0], dtype="Float64")}),
+    ]
+    for frame in frames:
+        want = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float,
+                                                                     na_value=np.nan)
+        got = _numeric(frame)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+        for col in frame.columns:
+            assert not np.shares_memory(got, frame[col].to_numpy())

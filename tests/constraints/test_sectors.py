@@ -184,3 +184,22 @@ def test_repr():
     assert repr(ho.SectorCap(s, max_weight=0.25)) == "SectorCap(max_weight=0.25)"
     assert repr(ho.SectorCap(s, max_weight={"x": 0.2}, min_weight=0.1)) == \
         "SectorCap(max_weight=<1 entries>, min_weight=0.1)"
+
+
+def test_map_in_the_universe_order_gives_the_rows_of_any_other_order(market):
+    """A sector map on exactly the tickers, in their order (read without a label look-up),
+    a reordered one, and one holding extra tickers give the same form: rows, limits and
+    labels, and the matrix against an indicator built with numpy."""
+    prices, basket, sectors = market
+    ctx = ho.HedgeContext(prices, basket)
+    exact = sectors.reindex(prices.columns)
+    shuffled = exact.iloc[np.random.default_rng(3).permutation(len(exact))]
+    extra = pd.concat([shuffled, pd.Series({"ZZZ": "Other"})])
+    forms = [ho.SectorCap(m, max_weight=0.3, min_weight=-0.1).linear(ctx)
+             for m in (exact, shuffled, extra)]
+    names = list(dict.fromkeys(exact.tolist()))  # first appearance in the universe's order
+    want = np.array([[float(s == name) for s in exact.tolist()] for name in names])
+    for f in forms:
+        np.testing.assert_array_equal(f.A, want)
+        assert f.labels == [f"sector {n!r}" for n in names]
+        assert (f.lo == -0.1).all() and (f.hi == 0.3).all()
