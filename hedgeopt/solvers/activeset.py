@@ -650,8 +650,8 @@ class _Problem:
             qx = self.qx(x)
         hx = qx + self.ridge * x if self.ridge else qx
         m = self.m  # each vector term is a row of t, the rows' terms rows of r: one max call each
-        t = np.empty((7, self.N))  # |Hx|, |A'mu| (not read without rows), |g|, lb-x, x-ub,
-        np.abs(hx, out=t[0])  # dual signs, complementarity
+        t = np.empty((7, self.N))  # rows |Hx|, |A'mu|, |g|, lb-x, x-ub, dual signs, compl.
+        np.abs(hx, out=t[0])  # (row 1 is left unset without rows: its max is discarded)
         g = np.subtract(hx, self.q, out=t[2])
         g += z
         if m:

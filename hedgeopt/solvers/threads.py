@@ -12,10 +12,14 @@ outside these loops and keeps every thread.
 
 The limit is set with threadpoolctl's :class:`~threadpoolctl.ThreadpoolController` (created once)
 and restored on exit. Entering a limit costs about 30 microseconds (threadpoolctl reads every
-library's state), so when every BLAS already runs within it (``OMP_NUM_THREADS=1``, or inside
-an outer limit: a frontier holds one around all its points) nothing is changed and that cost
-is skipped: inside a limit of the same count held by this thread, entering is one environment
-read and a shared null context (no library is asked). The environment variable
+library's state). Two cheaper paths: when every BLAS already runs within the limit
+(``OMP_NUM_THREADS=1``) the libraries are read but nothing is changed; and inside a limit of the
+same count held by this thread (a frontier holds one around all its points), entering is one
+environment read and a shared null context (no library is asked). That second path trusts that
+the limit this thread entered stays in force until its own exit: threadpoolctl's limits are
+process-wide, so a user who runs solves in several threads and lets another thread release a
+limit under this one can leave this thread's nested entries on more BLAS threads (speed only,
+never the answers; hedgeopt starts no threads of its own). The environment variable
 ``HEDGEOPT_SOLVER_BLAS_THREADS`` changes the number (``0`` leaves BLAS alone; anything but a
 whole number >= 0 is an :class:`~hedgeopt.InputError`).
 """
@@ -62,7 +66,8 @@ def solver_blas_threads() -> contextlib.AbstractContextManager[None]:
     """Run the body with the solvers' BLAS thread limit (default one thread).
 
     Inside a limit of the same count that this thread holds (a frontier's, around its points)
-    it is a null context: that limit is in force and is restored by its own exit.
+    it is a null context: that limit is in force and is restored by its own exit. The decision
+    is taken when this is called, so create it in the ``with`` statement that enters it.
     """
     threads = _limit()
     counts = getattr(_HELD, "counts", None)

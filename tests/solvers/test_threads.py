@@ -3,12 +3,14 @@ environment variable."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from hedgeopt.exceptions import InputError
-from hedgeopt.solvers import native
+from hedgeopt.solvers import native, threads
 from hedgeopt.solvers.threads import solver_blas_threads
 
 
@@ -128,3 +130,35 @@ def test_inside_a_held_limit_no_library_is_asked(monkeypatch: pytest.MonkeyPatch
     with solver_blas_threads():  # nothing held any more: limited again
         assert _blas_threads() == [1] * len(before)
     assert _blas_threads() == before
+
+
+def test_an_exception_inside_drops_the_hold_and_restores() -> None:
+    """A body that raises leaves no held count behind: the next entry limits again."""
+    before = _blas_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with solver_blas_threads():
+            raise RuntimeError("inside")
+    assert _blas_threads() == before and not getattr(threads._HELD, "counts", [])
+    with solver_blas_threads():  # limited again, not a null context
+        assert _blas_threads() == [1] * len(before)
+
+
+def test_the_branches_that_change_nothing_drop_their_hold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEDGEOPT_SOLVER_BLAS_THREADS", "0")
+    with solver_blas_threads():
+        pass
+    monkeypatch.delenv("HEDGEOPT_SOLVER_BLAS_THREADS")
+    with threadpool_limits(limits=1, user_api="blas"), solver_blas_threads():  # already within
+        pass
+    assert not getattr(threads._HELD, "counts", [])
+
+
+def test_another_threads_hold_is_not_this_threads() -> None:
+    """A limit held by one thread never makes another thread's entry a null context."""
+    got: list[bool] = []
+    with solver_blas_threads():
+        t = threading.Thread(target=lambda: got.append(solver_blas_threads() is threads._NULL))
+        t.start()
+        t.join()
+    assert got == [False]
