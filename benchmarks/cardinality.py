@@ -15,14 +15,13 @@ synthetic800 from its ``time_limit=10`` run (default, seed 0; the long runs had 
 2,782,731,030.0), indtrack7 (issue 15, seventh pass) from the selection alone on a CPU clock
 (seed 3, 8.5 and 12 CPU s, the same set; a shared machine) followed by the default pipeline
 on its 30 names (``time_limit=20``: 372,518,771.5, re-verified with plain numpy, no violation
-of the full problem's checker; the names, by column: 1, 110, 120, 141, 157, 217, 251, 286,
-308, 381, 517, 519, 587, 655, 658, 660, 663, 711, 740, 872, 1013, 1033, 1066, 1100, 1110,
-1151, 1173, 1187, 1241, 1260). The previous best, 384,487,220.9 from a ``time_limit=60``
+of the full problem's checker; the names are :data:`BEST_SETS`, and a test re-solves them).
+The previous best, 384,487,220.9 from a ``time_limit=60``
 long run of the default (seed 2, sixth pass), is 1.0321x it; the ones before,
 389,456,682.8, 390,598,937.5, 446,764,640.7 and the long runs' 450,705,969.8, 1.045x,
 1.049x, 1.199x and 1.210x.
-None of them is proven, and indtrack7 is far
-from converged (one experiment's selection reached a continuous value of 413.1e6 there). When a
+None of them is proven, and indtrack7 is far from converged (the selection alone, 8.5 CPU s,
+seeds 0-11, ended at 1.000-1.345x it: within 2% on one seed in twelve). When a
 run of the table beats it, the table says so and uses ours. "time to 1%" is read off the
 selection's trace in the longest run of the first seed: the first improvement within 1% of
 ``J_best`` (the lots on the chosen names change the value by less than 2e-6 relatively on the
@@ -94,6 +93,11 @@ SYNTHETIC_SEED: dict[str, int] = {"synthetic800": 11, "synthetic800-s7": 7}
 BEST_KNOWN: dict[str, float] = {
     "indtrack5": 2_104_539_519.9, "indtrack6": 433_535_123.9, "indtrack7": 372_518_771.5,
     "synthetic800": 2_779_226_963.0,
+}
+#: the names of a best known answer (0-based column positions of the instance's prices)
+BEST_SETS: dict[str, tuple[int, ...]] = {
+    "indtrack7": (1, 110, 120, 141, 157, 217, 251, 286, 308, 381, 517, 519, 587, 655, 658, 660,
+                  663, 711, 740, 872, 1013, 1033, 1066, 1100, 1110, 1151, 1173, 1187, 1241, 1260),
 }
 RESULTS = Path(__file__).resolve().parent / "results" / "cardinality.json"
 

@@ -250,8 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS.parent, help="directory of the JSON")
     ap.add_argument("--repeat", default=None, help=argparse.SUPPRESS)  # shared option, unused
-    ap.add_argument("--cardinality", default="indtrack5,indtrack6,indtrack7,synthetic800",
-                    help="instances of the cardinality table (benchmarks.cardinality; '' skips)")
+    ap.add_argument("--cardinality", default=None,
+                    help="instances of the cardinality table (default: benchmarks.cardinality's "
+                         "INSTANCES; '' skips)")
     ap.add_argument("--cardinality-times", default="10,60")
     args = ap.parse_args(argv)
     if orlib_dir() is None:
@@ -269,8 +270,10 @@ def main(argv: list[str] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2, default=float))
     print(f"\nwrote {path}")
-    if args.cardinality:
+    if args.cardinality is None or args.cardinality:
         from benchmarks import cardinality
+
+        args.cardinality = args.cardinality or ",".join(cardinality.INSTANCES)
 
         cardinality.main(["--instances", args.cardinality, "--times", args.cardinality_times,
                           "--seed", str(args.seed), "--out", str(args.out)])
