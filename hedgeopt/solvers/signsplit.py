@@ -47,8 +47,8 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from scipy.linalg import lapack
 import scipy.optimize as sopt
+from scipy.linalg import lapack
 
 from hedgeopt.constraints.base import AbsoluteRows, LinearForm
 from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
