@@ -47,8 +47,8 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.optimize as sopt
+from scipy.linalg import lapack
 
 from hedgeopt.constraints.base import AbsoluteRows, LinearForm
 from hedgeopt.solvers.activeset import Hessian, QPSolution, solve_qp
@@ -223,13 +223,15 @@ def _ridge_solution(Q: np.ndarray, q: np.ndarray) -> np.ndarray:
     # |x_i| are used, and the ridge bounds the condition number (~1e3-1e4 on the desk row: x to
     # ~1e-5 relative); a copy LAPACK factors in place, through its transpose (the same
     # symmetric matrix, in the column order LAPACK wants)
+    # LAPACK ``sposv`` (``potrf`` + ``potrs``, what ``cho_factor`` / ``cho_solve`` call) in one
+    # call: scipy's two wrappers cost ~0.1 ms of their own at N=500
     H = np.array(Q, dtype=np.float32)
     H.flat[:: n + 1] += np.float32(ridge)
-    try:
-        x = sla.cho_solve(sla.cho_factor(H.T, overwrite_a=True, check_finite=False),
-                          q.astype(np.float32), check_finite=False).astype(float)
-    except (np.linalg.LinAlgError, ValueError):
+    _, xs, info = lapack.sposv(H.T, q.astype(np.float32), lower=0, overwrite_a=1,
+                               overwrite_b=1)
+    if info != 0:  # not numerically positive definite (info > 0), or a bad argument
         return np.zeros(n)
+    x = xs.astype(float)
     return np.where(np.isfinite(x), x, 0.0)
 
 

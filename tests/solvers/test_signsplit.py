@@ -303,6 +303,25 @@ def test_cold_start_on_a_dense_q_takes_the_ridge_solutions_signs() -> None:
     np.testing.assert_array_equal(signsplit._first_signs(form, Q, q, None)[0], want)
 
 
+def test_ridge_solution_is_numpys_ridge_solve_in_single_precision() -> None:
+    """_ridge_solution is (Q + r I)^-1 q (numpy, double precision) to single precision, leaves
+    Q and q as they were, and is all zeros when Q + r I is not positive definite (LAPACK's
+    info > 0: then q decides the signs)."""
+    rng = np.random.default_rng(33)
+    M, _, Q, _ = _problem(rng, 60, 120, box=1.0, pull=6.0, common=2.0)
+    q = rng.standard_normal(60)
+    Q0, q0 = Q.copy(), q.copy()
+    r = signsplit.RIDGE_START * np.mean(np.diag(Q))
+    want = np.linalg.solve(Q + r * np.eye(60), q)
+    got = signsplit._ridge_solution(Q, q)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-4 * np.abs(want).max())
+    np.testing.assert_array_equal(Q, Q0)
+    np.testing.assert_array_equal(q, q0)
+    bad = np.diag(np.r_[-1.0, np.full(59, 1.0)]) * 1e3  # mean(diag) > 0: a ridge is tried
+    np.testing.assert_array_equal(signsplit._ridge_solution(bad, q), np.zeros(60))
+
+
 def test_ridge_start_takes_fewer_rounds_to_the_same_optimum(monkeypatch) -> None:
     """A desk-like long-short problem (a market factor, binding gross): from the ridge
     solution's signs the flips take fewer rounds than from sign(q), and both answers are
