@@ -189,21 +189,20 @@ class GramPair:
     levels: np.ndarray
     diffs: np.ndarray
 
+    @staticmethod
+    def weights(lam: float, scale: float = 1.0) -> tuple[float, float]:
+        """``(a, b)``: the weights of ``H_1`` and ``H_0`` in :meth:`combined` (``scale (1 - lam)``
+        and ``scale lam``)."""
+        return scale * (1.0 - lam), scale * lam
+
     def combined(self, lam: float, scale: float = 1.0) -> np.ndarray:
         """``scale ((1 - lam) H_1 + lam H_0)``: the objective's Gram at ``lam``, a new array.
 
         Formed in two passes over one fresh (N+1) x (N+1) array (a scaled copy of ``H_1``, then
         BLAS ``daxpy`` adds ``H_0``), with no temporaries: a frontier forms it at every point.
         """
-        a, b = scale * (1.0 - lam), scale * lam
-        out = np.empty_like(self.diffs)
-        if b == 0.0:
-            return np.multiply(self.diffs, a, out=out)
-        np.multiply(self.levels, b, out=out)
-        if a != 0.0:
-            flat = out.reshape(-1)  # a view: daxpy adds in place
-            blas.daxpy(np.ascontiguousarray(self.diffs).reshape(-1), flat, a=a)
-        return out
+        a, b = self.weights(lam, scale)
+        return _weighted_sum(self.levels, self.diffs, a, b, np.empty_like(self.diffs))
 
     def instruments(self, lam: float, scale: float = 1.0) -> np.ndarray:
         """``combined(lam, scale)[:N, :N]`` as a new C-ordered ``N x N`` array.
@@ -213,31 +212,40 @@ class GramPair:
         one small reused buffer: the answer (the native solver's ``Q``) is the one fresh
         ``N x N`` array, instead of the ``(N+1) x (N+1)`` sum and its contiguous copy.
         """
-        a, b = scale * (1.0 - lam), scale * lam
+        a, b = self.weights(lam, scale)
         n = self.diffs.shape[0] - 1
         out = np.empty((n, n))
-        if b == 0.0:
-            return np.multiply(self.diffs[:n, :n], a, out=out)
         band = np.empty(min(BAND_ROWS, n) * n)
         for i in range(0, n, BAND_ROWS):
             j = min(i + BAND_ROWS, n)
-            np.multiply(self.levels[i:j, :n], b, out=out[i:j])
-            if a != 0.0:
-                part = band[: (j - i) * n]
-                part.reshape(j - i, n)[...] = self.diffs[i:j, :n]
-                blas.daxpy(part, out[i:j].reshape(-1), a=a)  # a view: daxpy adds in place
+            _weighted_sum(self.levels[i:j, :n], self.diffs[i:j, :n], a, b, out[i:j], band)
         return out
 
     def border(self, lam: float, scale: float = 1.0) -> np.ndarray:
         """The last column of :meth:`combined` (``N + 1`` entries), the same operations per
         entry."""
-        a, b = scale * (1.0 - lam), scale * lam
-        if b == 0.0:
-            return self.diffs[:, -1] * a
-        out = self.levels[:, -1] * b
-        if a != 0.0:
-            blas.daxpy(np.ascontiguousarray(self.diffs[:, -1]), out, a=a)
-        return out
+        a, b = self.weights(lam, scale)
+        return _weighted_sum(self.levels[:, -1], self.diffs[:, -1], a, b,
+                             np.empty(self.diffs.shape[0]))
+
+
+def _weighted_sum(levels: np.ndarray, diffs: np.ndarray, a: float, b: float, out: np.ndarray,
+                  scratch: np.ndarray | None = None) -> np.ndarray:
+    """``b levels + a diffs`` into ``out`` (C-ordered, their shape), the one sequence of
+    operations per entry of :meth:`GramPair.combined`, ``instruments`` and ``border``: a
+    scaled copy of ``levels`` (of ``diffs`` alone when ``b`` is 0), then BLAS ``daxpy`` adds
+    ``a diffs``, read from a contiguous copy (into ``scratch`` when given)."""
+    if b == 0.0:
+        return np.multiply(diffs, a, out=out)
+    np.multiply(levels, b, out=out)
+    if a != 0.0:
+        if scratch is None:
+            src = np.ascontiguousarray(diffs).reshape(-1)
+        else:
+            src = scratch[: diffs.size]
+            src.reshape(diffs.shape)[...] = diffs
+        blas.daxpy(src, out.reshape(-1), a=a)  # out's view: daxpy adds in place
+    return out
 
 
 #: Rows per band of :meth:`GramPair.instruments` (64 x 500 doubles: 256 KB, kept in cache).

@@ -231,8 +231,8 @@ class TrackingObjective:
                 or self.low_rank_rows(ctx) < ctx.n_assets):
             return None
         w = 2.0 / self.scale(ctx)
-        a, b = w * (1.0 - self.lam), w * self.lam  # as ctx.gram.combined(lam, w)
         g = ctx.gram
+        a, b = g.weights(self.lam, w)  # as g.combined(lam, w)
         if self._borders is None or self._borders[0] != ctx.version or (
                 self._borders[1].diffs is not g.diffs or self._borders[1].levels is not g.levels):
             self._borders = (ctx.version, GramBorders(g.diffs, g.levels))  # once per context
