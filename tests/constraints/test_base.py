@@ -21,6 +21,47 @@ def test_check_never_reads_the_form_the_solve_used(tiny):
     assert c.check(np.zeros(3), ctx) == []
 
 
+def test_a_form_mutated_after_the_solve_built_it_does_not_blind_the_verification(tiny):
+    """The solve's form built first (one ``_linear`` call fills both caches): the check's copy
+    shares no array with it, so corrupting every array of the solve's form changes nothing."""
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    c = ho.SectorCap({"AAA": "x", "BBB": "x", "CCC": "y"}, max_weight=0.6)
+    form = c.linear(ctx)  # before any check
+    mine = c._check_form(ctx)
+    assert mine is not form
+    for name in ("lb", "ub", "A", "lo", "hi"):
+        assert not np.shares_memory(getattr(mine, name), getattr(form, name))
+    form.lb[:], form.ub[:], form.hi[:] = -np.inf, np.inf, np.inf
+    form.A[:] = 0.0
+    over = ctx.shares_from_weights(np.array([0.5, 0.3, 0.2]))  # sector x at 80% > 60%
+    assert len(c.check(over, ctx)) == 1
+    assert c.check(ctx.shares_from_weights(np.array([0.3, 0.3, 0.4])), ctx) == []
+
+
+def test_one_form_build_per_constraint_in_a_first_solve(market, monkeypatch):
+    """``add`` builds each form once; the solve and its verification build none (the check's
+    cache got its copy at that build), and a changed argument is built once more."""
+    prices, basket, sectors = market
+    calls: dict[str, int] = {}
+    for cls in (ho.SectorCap, ho.Budget):
+        real = cls._linear
+
+        def counted(self, ctx, _real=real):
+            calls[type(self).__name__] = calls.get(type(self).__name__, 0) + 1
+            return _real(self, ctx)
+
+        monkeypatch.setattr(cls, "_linear", counted)
+    cap = ho.SectorCap(sectors, max_weight=0.4)
+    res = ho.HedgeProblem(prices, basket, lam=0.3, constraints=[ho.Budget(), cap]).solve()
+    assert res.violations == []
+    assert calls == {"SectorCap": 1, "Budget": 1}
+    worst = float(res.to_frame()["weight"].groupby(sectors).sum().max())
+    cap.max_weight = worst - 0.05
+    assert len(cap.check(res.shares, res.ctx)) == 1  # verified against the new cap
+    assert calls == {"SectorCap": 2, "Budget": 1}
+
+
 def test_check_follows_a_changed_argument(tiny):
     """The verification cache is keyed by the arguments' values: a new cap is checked."""
     prices, basket = tiny
