@@ -158,12 +158,22 @@ class HedgeResult:
     @property
     def dollars(self) -> pd.Series:
         """Dollar positions at the reference date."""
-        return (self.shares * self.prices).rename("dollars")
+        return self._dollars_over(1.0, "dollars")
 
     @property
     def weights(self) -> pd.Series:
         """Dollar positions as fractions of the notional (basket value at the reference date)."""
-        return (self.dollars / self.ctx.notional).rename("weight")
+        return self._dollars_over(self.ctx.notional, "weight")
+
+    def _dollars_over(self, scale: float, name: str) -> pd.Series:
+        """``shares x price / scale`` per ticker, named ``name``: numpy arithmetic when the
+        shares are in the universe's order (as :meth:`build` makes them; ~4x cheaper than four
+        pandas operations), else aligned by ticker as ``shares * prices`` aligns; the same
+        operations on each number either way."""
+        if self.shares.index.equals(self.ctx.tickers):
+            values = self.shares.to_numpy(dtype=float) * self.ctx.p_ref / scale
+            return pd.Series(values, index=self.ctx.tickers, name=name)
+        return (self.shares * self.prices / scale).rename(name)
 
     @property
     def notional(self) -> float:

@@ -230,3 +230,23 @@ def test_verify_many_is_verify_of_every_column(market):
     assert owners == {"Budget", "LongOnly", "SectorCap", "Turnover", "Leverage",
                       "MaxParticipation"}  # every constraint found something somewhere
     assert verify_many(S[:, :0], ctx, cons, 1e-6) == []
+
+
+def test_dollars_and_weights_follow_the_shares_by_ticker(tiny):
+    """Shares given in another order (or for some tickers only) are aligned by ticker, as
+    pandas aligns; in the universe's order the numbers are the same bits."""
+    prices, basket = tiny
+    ctx = ho.HedgeContext(prices, basket)
+    shares = pd.Series([10.0, -5.0, 2.5], index=ctx.tickers)
+    kw = dict(objective=0.0, metrics=None, status="optimal", solver="x", solve_time=0.0,
+              lam=0.5, ctx=ctx)
+    res = ho.HedgeResult(shares=shares, **kw)
+    p_ref = prices.iloc[-1]
+    pd.testing.assert_series_equal(res.dollars, (shares * p_ref).rename("dollars"))
+    pd.testing.assert_series_equal(res.weights,
+                                   (shares * p_ref / basket.iloc[-1]).rename("weight"))
+    shuffled = ho.HedgeResult(shares=shares.iloc[::-1], **kw)
+    pd.testing.assert_series_equal(shuffled.weights.reindex(ctx.tickers), res.weights)
+    part = ho.HedgeResult(shares=shares.iloc[:2], **kw)
+    assert np.isnan(part.weights[ctx.tickers[2]])
+    assert part.weights[ctx.tickers[0]] == res.weights[ctx.tickers[0]]
