@@ -33,12 +33,17 @@ the sign of their correlation with the basket, so 3-5 rounds of small free sets 
 instead (one Cholesky; the ridge stands in for the gross limit): 1-2 rounds. (The
 first version solved the problem without the rows first and took its signs; with long-short
 boxes and ``N`` near or above ``T`` that QP has a large, ill-conditioned free set, and its
-solve was 95% of the time of the benchmarks' desk row.) When a signed optimum leaves every row
-slack, the rows are not what shapes the answer: the problem without them (a relaxation) is
-solved once, and its answer is returned when it meets every row; otherwise its signs restart
-the flips. A pattern whose subproblem is infeasible (only possible at the start) is replaced
-by the signs of one feasible point, found by a linear program in ``w = u - v`` (HiGHS), which
-also proves infeasibility. Each restart happens at most once, so the method stays finite.
+solve was 95% of the time of the benchmarks' desk row.) When two signed optima in a row (a
+pattern's and the flipped one's) leave every row slack, the rows are not what shapes the
+answer: the problem without them (a relaxation) is solved once, and its answer is returned
+when it meets every row; otherwise its signs restart the flips. One slack round is not enough
+evidence: a poor first pattern (``sign(q)``) restricts the hedge so much that a gross limit
+binding at the optimum is slack there, and the relaxation, with every name free to take
+either sign, is the hardest QP of the solve (desk constraints at N=2000, T=1260 and the default
+lam=0: 19 of the solve's 20 s, for an answer that broke the limit; without it, 0.9 s). A
+pattern whose subproblem is infeasible (only possible at the start) is replaced by the signs
+of one feasible point, found by a linear program in ``w = u - v`` (HiGHS), which also proves
+infeasibility. Each restart happens at most once, so the method stays finite.
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     guess = None
     if sub_warm is None and ridged is not None:
         sub_warm = guess = _guessed_working_set(ridged, sign, form, rows)
-    restarted = relaxed = False
+    restarted = relaxed = slack_last = False
     solves = 0
     while solves < MAX_ROUNDS:
         solves += 1
@@ -111,8 +116,10 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
         flip = excess > tol * scale
         if not flip.any():
             return sol, solves
-        if not relaxed and np.all(rows.values(sol.x) < rows.limit - slack_at):
-            relaxed = True  # no row shapes this point: try the problem without them
+        slack = bool(np.all(rows.values(sol.x) < rows.limit - slack_at))
+        slack_twice, slack_last = slack and slack_last, slack
+        if not relaxed and slack_twice:
+            relaxed = True  # no row shaped this point nor the last: try the problem without them
             solves += 1
             rel = _relaxation(Q, q, form, warm, tol, options)
             if rel.status == "optimal" and np.all(rows.values(rel.x) <= rows.limit + slack_at):
