@@ -233,9 +233,10 @@ def test_warm_start_from_the_optimum_is_one_round_of_one_step(monkeypatch) -> No
 @pytest.mark.parametrize("gross, short", [(1.2, None), (1.4, 0.2), (None, 0.05)],
                          ids=["gross", "gross+short", "short"])
 def test_low_rank_q_is_solved_through_the_ridge_continuation(monkeypatch, gross, short) -> None:
-    """N >> T with Q as the operator V'V: every signed round is the continuation (ridges of
-    CONTINUATION, then the problem itself, each warm-started from the last), and the answer is
-    CLARABEL's and the dense Q's (a ridged answer would be off by ~1e-4 of the objective)."""
+    """N >> T with Q as the operator V'V: a signed round from a cold or widely flipped working
+    set is the continuation (ridges of CONTINUATION, then the problem itself, each warm-started
+    from the last), and the answer is CLARABEL's and the dense Q's (a ridged answer would be off
+    by ~1e-4 of the objective)."""
     rng = np.random.default_rng(21)
     n, t = 120, 30
     M, y, Q, form = _problem(rng, n, t, rows=3, common=1.0)
@@ -472,3 +473,54 @@ def test_contradictory_guess_still_gives_the_optimum(monkeypatch) -> None:
     monkeypatch.setattr(signsplit, "_guessed_working_set", contradictory)
     sol, _ = solve_signed(Q, q, form, rows)
     _check(sol, Q, q, form, rows, _reference(M, y, form, 1.0, 0.5))
+
+
+def test_freed_frees_at_most_the_free_sets_size_largest_excess_first() -> None:
+    """40 flips against a free set of 20 (and FREED_MIN 16): the 20 largest excesses are freed,
+    the other 20 wait at the bound 0 of their new sign (lower when long, upper when short);
+    names that did not flip keep their state."""
+    n = 100
+    state = np.full(n, -1, dtype=np.int8)
+    state[:20] = 0
+    x = np.zeros(n)
+    sol = signsplit.QPSolution(x=x, bound_duals=x, row_duals=np.zeros(1), status="optimal",
+                               iterations=1, kkt_residual=0.0, free=state == 0,
+                               active_rows=np.zeros(1, dtype=np.int8), bound_state=state)
+    flip = np.zeros(n, dtype=bool)
+    flip[30:70] = True
+    excess = np.arange(n, dtype=float)  # the largest among the flips: 50..69
+    sign = np.where(np.arange(n) % 2 == 0, 1, -1)
+    out = signsplit._freed(sol, flip, excess, sign)
+    freed = np.flatnonzero(out.free & ~sol.free)
+    assert freed.tolist() == list(range(50, 70))
+    waiting = np.arange(30, 50)
+    assert out.bound_state[waiting].tolist() == [-1 if i % 2 == 0 else 1 for i in waiting]
+    assert not out.free[waiting].any()
+    assert (out.bound_state[:20] == 0).all() and (out.bound_state[70:] == -1).all()
+    few = np.zeros(n, dtype=bool)
+    few[[40, 80]] = True
+    small = signsplit._freed(sol, few, excess, sign)
+    assert np.flatnonzero(small.free & ~sol.free).tolist() == [40, 80]
+
+
+def test_round_after_few_flips_skips_the_continuation(monkeypatch) -> None:
+    """On a low-rank Q (N=200, T=60): the cold round and the round after 195 flips are
+    continuations (three ridges, then the problem), the round after 10 flips (at most
+    FREED_MIN) is one direct QP from its working set; the answer is CLARABEL's."""
+    rng = np.random.default_rng(0)
+    n, t = 200, 60
+    M, y, Q, form = _problem(rng, n, t, rows=3, common=1.0)
+    q = M.T @ y / t
+    rows = _abs_rows(n, 1.3, None)
+    calls: list[float] = []
+    flips: list[int] = []
+    real_solve, real_freed = signsplit.solve_qp, signsplit._freed
+    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(
+        k.get("ridge", 0.0)) or real_solve(*a, **k))
+    monkeypatch.setattr(signsplit, "_freed", lambda sol, flip, *a: flips.append(
+        int(flip.sum())) or real_freed(sol, flip, *a))
+    sol, solves = solve_signed(LowRankHessian(M / np.sqrt(t)), q, form, rows)
+    _check(sol, Q, q, form, rows, _reference(M, y, form, 1.3, None))
+    assert solves == 3 and flips[0] > signsplit.FREED_MIN >= flips[1]
+    chain = [r * float(np.mean(np.diag(Q))) for r in signsplit.CONTINUATION] + [0.0]
+    assert calls == pytest.approx(chain + chain + [0.0], rel=1e-12, abs=0.0)
