@@ -356,6 +356,50 @@ def test_ridge_solution_is_numpys_ridge_solve_in_single_precision() -> None:
     np.testing.assert_array_equal(signsplit._ridge_solution(bad, q), np.zeros(60))
 
 
+def test_low_rank_ridge_solution_is_numpys_ridge_solve_in_single_precision() -> None:
+    """_low_rank_ridge_solution is (V'V + diag(d) + r I)^-1 q with r = 0.1 mean(diag Q), solved
+    here by numpy on the dense matrix, to single precision (N=80 > k=30, a diagonal part too);
+    a Q with a NaN gives zeros (then q decides the signs)."""
+    rng = np.random.default_rng(35)
+    n, k = 80, 30
+    V = rng.normal(size=(k, n)) + 2.0 * rng.normal(size=(k, 1))
+    d = rng.uniform(0.0, 0.5, n)
+    op = LowRankHessian(V, d)
+    q = rng.standard_normal(n)
+    Q = V.T @ V + np.diag(d)
+    r = signsplit.RIDGE_START * np.mean(np.diag(Q))
+    want = np.linalg.solve(Q + r * np.eye(n), q)
+    got = signsplit._low_rank_ridge_solution(op, q)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-4 * np.abs(want).max())
+    np.testing.assert_array_equal(signsplit._first_signs(
+        LinearForm.free(n), op, q, None)[0], np.where(want > 0, 1, -1))
+    bad = LowRankHessian(np.where(np.arange(n) == 3, np.nan, V))
+    np.testing.assert_array_equal(signsplit._low_rank_ridge_solution(bad, q), np.zeros(n))
+
+
+def test_low_rank_ridge_start_takes_fewer_rounds_to_the_same_optimum(monkeypatch) -> None:
+    """N >> T (a market factor, binding gross and short limits) on the operator V'V, six
+    problems: from the Woodbury ridge solution's signs the flips take fewer rounds in all than
+    from sign(q) (never more than one round more on one problem), and every answer is
+    CLARABEL's."""
+    totals = {True: 0, False: 0}
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        M, y, Q, form = _problem(rng, 200, 40, rows=3, box=1.0, pull=6.0, common=3.0)
+        q = M.T @ y / 40
+        rows = _abs_rows(200, 1.15, 0.05)
+        ref = _reference(M, y, form, 1.15, 0.05)
+        rounds = {}
+        for on in (True, False):
+            monkeypatch.setattr(signsplit, "RIDGE_START_LOW_RANK", on)
+            sol, rounds[on] = solve_signed(LowRankHessian(M / np.sqrt(40)), q, form, rows)
+            _check(sol, Q, q, form, rows, ref)
+            totals[on] += rounds[on]
+        assert rounds[True] <= rounds[False] + 1
+    assert totals[True] < totals[False]
+
+
 def test_ridge_start_takes_fewer_rounds_to_the_same_optimum(monkeypatch) -> None:
     """A desk-like long-short problem (a market factor, binding gross): from the ridge
     solution's signs the flips take fewer rounds than from sign(q), and both answers are
@@ -504,9 +548,10 @@ def test_freed_frees_at_most_the_free_sets_size_largest_excess_first() -> None:
 
 
 def test_round_after_few_flips_skips_the_continuation(monkeypatch) -> None:
-    """On a low-rank Q (N=200, T=60): the cold round and the round after 195 flips are
+    """On a low-rank Q (N=200, T=60) from sign(q): the cold round and the round after 195 flips are
     continuations (three ridges, then the problem), the round after 10 flips (at most
     FREED_MIN) is one direct QP from its working set; the answer is CLARABEL's."""
+    monkeypatch.setattr(signsplit, "RIDGE_START_LOW_RANK", False)  # cold start: sign(q)
     rng = np.random.default_rng(0)
     n, t = 200, 60
     M, y, Q, form = _problem(rng, n, t, rows=3, common=1.0)
