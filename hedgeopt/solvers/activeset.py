@@ -319,16 +319,15 @@ class _Factor:
         fresh factor of this solve reuses (they are dropped at the next one), a structured
         ``Q``'s come from :meth:`_rows`.
 
-        A new ``n x N`` block per factor is fresh memory that the kernel maps page by page as
-        it is written (about 380 page faults and 1.2 ms of system time per solve on the desk
-        row's subproblem at N = 500, more than its Cholesky factors take); memory kept from
-        the first factor is written without faults.
+        A new ``n x N`` block per factor can be fresh memory that the kernel maps page by
+        page as it is written (up to about 380 page faults and 1.2 ms of system time per solve
+        on the desk row's subproblem at N = 500, more than its Cholesky factors take); memory
+        kept from the first factor is written without faults.
         """
         if not isinstance(self.Q, np.ndarray):
             return self._rows(idx)
         n = idx.size
-        if self._row_space is None:  # virtual until written: only the rows used are mapped
-            self._row_space = np.empty(self.N * self.N)
+        self._row_space = _space(self._row_space, n * self.N, self.N * self.N)
         out = self._row_space[:n * self.N].reshape(n, self.N)
         return np.take(self.Q, idx, axis=0, out=out, mode="clip")  # idx is in range
 
@@ -338,8 +337,7 @@ class _Factor:
         transpose); ``potrf`` overwrites it with the factor, which stays there until the next
         fresh factor (bordering copies it out)."""
         n = idx.size
-        if self._block_space is None:  # virtual until written
-            self._block_space = np.empty(self.N * self.N)
+        self._block_space = _space(self._block_space, n * n, self.N * self.N)
         out = self._block_space[:n * n].reshape(n, n)
         return np.take(rows, idx, axis=1, out=out, mode="clip").T
 
@@ -444,6 +442,15 @@ class _Factor:
         if info != 0:  # pragma: no cover - only on invalid arguments
             raise RuntimeError(f"dpotrs failed with info={info}")
         return X
+
+
+def _space(buf: np.ndarray | None, size: int, most: int) -> np.ndarray:
+    """``buf`` if it holds ``size`` floats, else a new buffer with a quarter more room (at most
+    ``most``). Sized to the need, not to ``most``: a buffer of ``N * N`` floats would be mapped
+    afresh by the allocator at every solve (and faulted in), a smaller one is recycled."""
+    if buf is not None and buf.size >= size:
+        return buf
+    return np.empty(min(most, size + size // 4))
 
 
 @dataclass
