@@ -286,6 +286,9 @@ class _Factor:
         self.R = np.zeros((0, 0), order="F")
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []  # (indices, Q[indices, :])
         self.n_factor = 0
+        # reusable memory of the fresh factors' row blocks and square blocks (see _refactor_rows)
+        self._row_space: np.ndarray | None = None
+        self._block_space: np.ndarray | None = None
 
     @property
     def shift(self) -> float:
@@ -311,29 +314,67 @@ class _Factor:
         """``Q[idx, :]``, a new C-ordered block (a structured ``Q`` forms only these rows)."""
         return self.Q.take(idx, 0)
 
+    def _refactor_rows(self, idx: np.ndarray) -> np.ndarray:
+        """``Q[idx, :]`` for a fresh factor: a dense ``Q``'s rows go into memory that every
+        fresh factor of this solve reuses (they are dropped at the next one), a structured
+        ``Q``'s come from :meth:`_rows`.
+
+        A new ``n x N`` block per factor can be fresh memory that the kernel maps page by
+        page as it is written (up to about 380 page faults and 1.2 ms of system time per solve
+        on the desk row's subproblem at N = 500, more than its Cholesky factors take); memory
+        kept from the first factor is written without faults.
+        """
+        if not isinstance(self.Q, np.ndarray):
+            return self._rows(idx)
+        n = idx.size
+        self._row_space = _space(self._row_space, n * self.N, self.N * self.N)
+        out = self._row_space[:n * self.N].reshape(n, self.N)
+        return np.take(self.Q, idx, axis=0, out=out, mode="clip")  # idx is in range
+
+    def _square_block(self, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``rows[:, idx]`` as a Fortran-ordered array in the block memory that every fresh
+        factor of this solve reuses (a C-ordered copy of a symmetric block is its own F-ordered
+        transpose); ``potrf`` overwrites it with the factor, which stays there until the next
+        fresh factor (bordering copies it out)."""
+        n = idx.size
+        self._block_space = _space(self._block_space, n * n, self.N * self.N)
+        out = self._block_space[:n * n].reshape(n, n)
+        return np.take(rows, idx, axis=1, out=out, mode="clip").T
+
     def refactor(self, free: np.ndarray) -> None:
         """Fresh factor of the block ``free`` (bool mask or index array)."""
         idx = free.nonzero()[0] if free.dtype == bool else np.asarray(free, dtype=np.intp)
         n = idx.size
         whole = n == self.N and isinstance(self.Q, np.ndarray)
-        rows = self.Q if whole else self._rows(idx)
+        rows = self.Q if whole else self._refactor_rows(idx)
         while True:
             if whole:
                 M = np.array(self.Q, order="F", copy=True)
-            else:  # a C-ordered copy of a symmetric block is its own F-ordered transpose
-                M = rows.take(idx, 1).T
+            else:
+                M = self._square_block(rows, idx)
             if n and self.shift:
                 M[np.arange(n), np.arange(n)] += self.shift
             c = self._potrf(M)
             self.n_factor += 1
             if c is not None:
                 break
-            self._bump()
+            try:
+                self._bump()
+            except _Singular:  # the reused memory no longer holds the old factor and rows:
+                self._clear()  # leave an empty factor, never a stale one
+                raise
         self.R = c
         self.idx = idx
         self.rows = [(idx, rows)] if n else []
         self.mask = np.zeros(self.N, dtype=bool)
         self.mask[idx] = True
+
+    def _clear(self) -> None:
+        """The factor of the empty block."""
+        self.idx = np.zeros(0, dtype=np.intp)
+        self.mask = np.zeros(self.N, dtype=bool)
+        self.R = np.zeros((0, 0), order="F")
+        self.rows = []
 
     def extend(self, new: np.ndarray) -> bool:
         """Append the indices ``new`` to the factor by bordering; False on failure."""
@@ -401,6 +442,15 @@ class _Factor:
         if info != 0:  # pragma: no cover - only on invalid arguments
             raise RuntimeError(f"dpotrs failed with info={info}")
         return X
+
+
+def _space(buf: np.ndarray | None, size: int, most: int) -> np.ndarray:
+    """``buf`` if it holds ``size`` floats, else a new buffer with a quarter more room (at most
+    ``most``). Sized to the need, not to ``most``: a buffer of ``N * N`` floats would be mapped
+    afresh by the allocator at every solve (and faulted in), a smaller one is recycled."""
+    if buf is not None and buf.size >= size:
+        return buf
+    return np.empty(min(most, size + size // 4))
 
 
 @dataclass

@@ -840,3 +840,48 @@ def test_a_nan_kkt_residual_is_no_certificate(monkeypatch):
     monkeypatch.setattr(aset._Problem, "kkt_residual", lambda self, *a, **k: float("nan"))
     sol = solve_qp(Q, q, lb=0.0)
     assert sol.status != "optimal"
+
+
+
+def test_fresh_factors_reusing_memory_equal_numpy():
+    """Fresh factors (their rows and blocks in memory reused from one to the next) are the
+    Cholesky factors of ``Q[F, F] + shift I`` and ``qx`` is ``Q[:, F] x[F]``, also after
+    bordering and after a larger block follows a smaller one."""
+    import hedgeopt.solvers.activeset as aset
+
+    rng = np.random.default_rng(11)
+    N = 40
+    M = rng.normal(size=(60, N))
+    Q = M.T @ M
+    fac = aset._Factor(Q, 0.5, 1e-12, 1e-4)
+    x = rng.normal(size=N)
+    for size, more in [(25, [3, 39]), (12, [0]), (30, [1, 2])]:
+        F = np.sort(rng.choice(N, size, replace=False))
+        mask = np.zeros(N, dtype=bool)
+        mask[F] = True
+        fac.refactor(mask)
+        np.testing.assert_allclose(fac.R.T @ fac.R, Q[np.ix_(F, F)] + 0.5 * np.eye(F.size),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(fac.qx(x), Q[:, F] @ x[F], rtol=1e-12, atol=1e-12)
+        add = np.setdiff1d(more, F)
+        assert fac.extend(add)
+        F2 = np.concatenate([F, add])
+        np.testing.assert_allclose(fac.R.T @ fac.R, Q[np.ix_(F2, F2)] + 0.5 * np.eye(F2.size),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(fac.qx(x), Q[:, F2] @ x[F2], rtol=1e-12, atol=1e-12)
+
+
+def test_a_factor_given_up_as_singular_is_left_empty_not_stale():
+    """When the automatic ridge runs out inside a fresh factor, the factor it overwrote is not
+    left behind half-written: the factor is the empty one (and ``qx`` is zero)."""
+    import hedgeopt.solvers.activeset as aset
+
+    rng = np.random.default_rng(2)
+    M = rng.normal(size=(3, 20))
+    Q = M.T @ M  # rank 3
+    fac = aset._Factor(Q, 0.0, 1e-20, 1e-19)
+    fac.refactor(np.arange(3))
+    with pytest.raises(aset._Singular):
+        fac.refactor(np.arange(20))
+    assert fac.n0 == 0 and not fac.mask.any() and fac.R.shape == (0, 0)
+    assert not fac.qx(rng.normal(size=20)).any()
