@@ -80,6 +80,7 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     k = rows.limit.shape[0]
     if k == 0:
         return _relaxation(Q, q, form, warm, tol, options), 1
+    form = _zero_limits_as_bounds(form, rows)
     flippable = (form.lb < 0) & (form.ub > 0)
     sign, ridged = _first_signs(form, Q, q, warm)
     scale = max(1.0, float(np.max(np.abs(q))), float(np.max(Q.diagonal())))  # array or operator
@@ -319,6 +320,22 @@ def _guessed_working_set(x: np.ndarray, sign: np.ndarray, form: LinearForm,
     return QPSolution(x=np.zeros_like(x), bound_duals=np.zeros_like(x), row_duals=np.zeros(m),
                       status="guess", iterations=0, kkt_residual=float("inf"), free=free,
                       active_rows=active, bound_state=state)
+
+
+def _zero_limits_as_bounds(form: LinearForm, rows: AbsoluteRows) -> LinearForm:
+    """``form`` with the signs that rows of limit <= 0 fix made bounds: such a row is a sum of
+    non-negative terms, so each term is 0 (``Leverage(short=0)``: ``w_i >= 0`` for every name
+    it counts). The same feasible set; without it a pattern that gives such a name the sign
+    -1 pins it at 0 twice (its sign bound and the row), a degenerate subproblem on which
+    PDAS and its primal fallback ran out of steps (random desk problems, N=289 T=230 and N=259
+    T=200, short=0: no answer from ACTIVESET). ``form`` itself when no row has such a limit."""
+    zero = rows.limit <= 0
+    if not zero.any():
+        return form
+    no_long = (rows.pos[zero] > 0).any(axis=0)
+    no_short = (rows.neg[zero] > 0).any(axis=0)
+    return replace(form, lb=np.where(no_short, np.maximum(form.lb, 0.0), form.lb),
+                   ub=np.where(no_long, np.minimum(form.ub, 0.0), form.ub))
 
 
 def _signs_of(x: np.ndarray, default: np.ndarray, form: LinearForm) -> np.ndarray:

@@ -123,3 +123,23 @@ def test_infeasible_names_leverage(market) -> None:
     with pytest.raises(ho.InfeasibleError, match="Leverage") as err:
         ho.HedgeProblem(prices, basket).add(ho.Budget(), c).solve()
     assert repr(c) in err.value.culprits
+
+
+@pytest.mark.parametrize("n, t, seed, lam, gross, cap, sectors", [
+    (259, 200, 511136, 0.0, 1.0889, 0.4607, False),
+    (289, 230, 628378, 1.0, 1.2848, 0.3716, True),
+], ids=["N=259-T=200", "N=289-T=230"])
+def test_no_short_exposure_is_the_long_only_hedge(n, t, seed, lam, gross, cap, sectors) -> None:
+    """``Leverage(short=0)`` allows no short weight: ACTIVESET's answer is the long-only one
+    (the same problem with ``LongOnly()`` and no short row), on the two random desk problems
+    where a sign pattern with shorts made a degenerate subproblem and ACTIVESET gave no answer."""
+    prices, basket, sec = ho.datasets.synthetic_market(n_assets=n, n_days=t, n_sectors=5,
+                                                       seed=seed)
+    cons = [ho.Budget(), ho.MaxWeight(cap)] + ([ho.SectorCap(sec, max_weight=0.5)]
+                                               if sectors else [])
+    res = ho.HedgeProblem(prices, basket, lam=lam, constraints=[
+        *cons, ho.Leverage(gross=gross, short=0.0)]).solve(solver="ACTIVESET")
+    ref = ho.HedgeProblem(prices, basket, lam=lam, constraints=[
+        *cons, ho.LongOnly(), ho.Leverage(gross=gross)]).solve(solver="CLARABEL")
+    assert (res.shares >= 0).all() and res.violations == []
+    assert res.objective == pytest.approx(ref.objective, rel=1e-6)

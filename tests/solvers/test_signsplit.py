@@ -569,3 +569,20 @@ def test_round_after_few_flips_skips_the_continuation(monkeypatch) -> None:
     assert solves == 3 and flips[0] > signsplit.FREED_MIN >= flips[1]
     chain = [r * float(np.mean(np.diag(Q))) for r in signsplit.CONTINUATION] + [0.0]
     assert calls == pytest.approx(chain + chain + [0.0], rel=1e-12, abs=0.0)
+
+
+def test_rows_of_limit_zero_become_sign_bounds() -> None:
+    """A row of limit 0 counting a name's short (long) part fixes its sign: lb >= 0 (ub <= 0);
+    names it does not count, and forms without such rows, are left as they are."""
+    n = 4
+    form = LinearForm.free(n)
+    form.lb, form.ub = np.full(n, -1.0), np.full(n, 1.0)
+    rows = AbsoluteRows(pos=np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]),
+                        neg=np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]),
+                        limit=np.array([0.0, 0.0]), labels=["short", "long of one"])
+    out = signsplit._zero_limits_as_bounds(form, rows)
+    assert out.lb.tolist() == [0.0, 0.0, -1.0, -1.0]
+    assert out.ub.tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert form.lb.tolist() == [-1.0] * 4  # the caller's form is not changed
+    loose = AbsoluteRows(rows.pos, rows.neg, np.array([0.1, 0.2]), rows.labels)
+    assert signsplit._zero_limits_as_bounds(form, loose) is form
