@@ -114,29 +114,35 @@ def test_slack_rows_are_answered_by_the_relaxation(monkeypatch) -> None:
     assert sol.row_duals.shape == (form.A.shape[0],)
 
 
-def test_relaxation_that_breaks_the_row_restarts_the_flips(monkeypatch) -> None:
-    """Two signed rounds leave a gross limit slack that binds at the optimum (the first
-    pattern is sign(q): the ridge start, which lands nearer, is switched off): the relaxation
-    is solved once, breaks the row, and its signs restart the flips to the optimum."""
+def _between(monkeypatch, seed: int, n: int, t: int, frac: float):
+    """A problem whose gross limit lies ``frac`` of the way from the first signed round's
+    gross (signs of q: the ridge start is switched off) to the unrestricted optimum's, solved
+    with the rows of every QP counted: ``(sol, solves, calls, m)`` after checking
+    the answer against CLARABEL and the limit binding."""
     monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 0)
-    rng = np.random.default_rng(10)
-    M, y, Q, form = _problem(rng, 30, 60, box=1.0, pull=8.0)
-    q = M.T @ y / 60
-    free, _ = solve_signed(Q, q, form, _abs_rows(30, 1e3, None))
-    g_free = float(np.abs(free.x).sum())
+    M, y, Q, form = _problem(np.random.default_rng(seed), n, t, box=1.0, pull=8.0)
+    q = M.T @ y / t
+    free, _ = solve_signed(Q, q, form, _abs_rows(n, 1e3, None))
     first = signsplit.solve_qp(Q, q, *_signed_bounds(form, q))
-    g_first = float(np.abs(first.x).sum())
+    g_first, g_free = float(np.abs(first.x).sum()), float(np.abs(free.x).sum())
     assert g_first < g_free - 0.2
-    gross = g_first + 0.8 * (g_free - g_first)
-    rows = _abs_rows(30, gross, None)
-    calls = []
+    gross = g_first + frac * (g_free - g_first)
+    rows = _abs_rows(n, gross, None)
+    calls: list[int] = []
     real = signsplit.solve_qp
     monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(a[4].shape[0])
                         or real(*a, **k))
     sol, solves = solve_signed(Q, q, form, rows)
     _check(sol, Q, q, form, rows, _reference(M, y, form, gross, None))
     assert rows.values(sol.x)[0] == pytest.approx(gross, abs=1e-8)
-    m = form.A.shape[0]
+    assert rows.values(first.x)[0] < gross  # the first round's point: the row is slack
+    return sol, solves, calls, form.A.shape[0]
+
+
+def test_relaxation_that_breaks_the_row_restarts_the_flips(monkeypatch) -> None:
+    """Two signed rounds leave a gross limit slack that binds at the optimum: the relaxation
+    is solved once, breaks the row, and its signs restart the flips to the optimum."""
+    _, solves, calls, m = _between(monkeypatch, 10, 30, 60, 0.8)
     assert calls[:3] == [m + 1, m + 1, m] and calls.count(m) == 1  # the relaxation, once
     assert len(calls) == solves >= 4
 
@@ -145,24 +151,8 @@ def test_one_slack_round_does_not_send_a_binding_row_to_the_relaxation(monkeypat
     """The first pattern (sign(q)) leaves a gross limit that binds at the optimum slack: the
     flips alone reach the optimum, the problem without the row (whose answer breaks it, and
     which on a desk at N=2000 and lam=0 took ~19 s of a 20 s solve) is never solved."""
-    monkeypatch.setattr(signsplit, "RIDGE_START_MAX_N", 0)
-    rng = np.random.default_rng(5)
-    M, y, Q, form = _problem(rng, 60, 120, box=1.0, pull=8.0)
-    q = M.T @ y / 120
-    free, _ = solve_signed(Q, q, form, _abs_rows(60, 1e3, None))
-    first = signsplit.solve_qp(Q, q, *_signed_bounds(form, q))
-    g_first, g_free = float(np.abs(first.x).sum()), float(np.abs(free.x).sum())
-    gross = 0.5 * (g_first + g_free)  # slack for the first round, binding at the optimum
-    rows = _abs_rows(60, gross, None)
-    calls = []
-    real = signsplit.solve_qp
-    monkeypatch.setattr(signsplit, "solve_qp", lambda *a, **k: calls.append(a[4].shape[0])
-                        or real(*a, **k))
-    sol, solves = solve_signed(Q, q, form, rows)
-    _check(sol, Q, q, form, rows, _reference(M, y, form, gross, None))
-    assert rows.values(first.x)[0] < gross  # the first round's point: the row is slack
-    assert rows.values(sol.x)[0] == pytest.approx(gross, abs=1e-8)
-    assert calls == [form.A.shape[0] + 1] * solves  # every QP carries the row
+    _, solves, calls, m = _between(monkeypatch, 5, 60, 120, 0.5)
+    assert calls == [m + 1] * solves  # every QP carries the row
 
 
 def _signed_bounds(form: LinearForm, q: np.ndarray):
