@@ -95,7 +95,8 @@ def solve_signed(Q: np.ndarray | Hessian, q: np.ndarray, form: LinearForm, rows:
     while solves < MAX_ROUNDS:
         solves += 1
         sub = _signed(form, rows, sign)
-        sol = _solve(Q, q, sub, sub_warm, tol, options, continuation=not (given or near))
+        direct = given or (near and sub_warm is not None)  # a restart has no working set
+        sol = _solve(Q, q, sub, sub_warm, tol, options, continuation=not direct)
         if guess is not None and sub_warm is guess and sol.status != "optimal":
             # the guess misled PDAS (e.g. rows that are dependent at the optimum, all taken
             # active: budget 1 and gross 1): the same subproblem again from the cold start
